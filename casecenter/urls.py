@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("console/", include("cases.console.urls")),
+    path("api/v1/", include("cases.api.urls")),
+    path("api/v1/", include("sla.urls")),
+    path("telephony/twilio/", include("telephony.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("", include("cases.portal.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,66 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case, CaseEvent, Category, Department, RejectReason, User
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "parent", "is_dispatch", "reply_needs_head_approval", "active")
+    list_filter = ("is_dispatch", "active", "reply_needs_head_approval")
+    search_fields = ("code", "name_zh", "name_en")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "parent", "default_department", "active")
+    list_filter = ("parent", "active")
+    search_fields = ("code", "name_zh", "name_en")
+    autocomplete_fields = ("default_department",)
+
+
+@admin.register(RejectReason)
+class RejectReasonAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en")
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = BaseUserAdmin.fieldsets + ((_("岗位"), {"fields": ("role", "department")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("岗位"), {"fields": ("role", "department")}),)
+    list_display = ("username", "first_name", "last_name", "role", "department", "is_active")
+    list_filter = ("role", "department", "is_active")
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    can_delete = False
+    extra = 0
+    readonly_fields = ("seq", "at", "actor_label", "role", "transition", "from_state", "to_state", "note", "hash")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-only: cases change only through the services (console, API)."""
+
+    list_display = ("tracking_no", "title", "state", "channel", "kind", "department", "registered_at")
+    list_filter = ("state", "channel", "kind", "department")
+    search_fields = ("tracking_no", "title", "citizen_phone")
+    inlines = [CaseEventInline]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False

@@ -1,0 +1,56 @@
+"""The API's one error shape: {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied, CaseValidationError
+
+_STATUS = {
+    CaseValidationError: status.HTTP_400_BAD_REQUEST,
+    CasePermissionDenied: status.HTTP_403_FORBIDDEN,
+    CaseNotFound: status.HTTP_404_NOT_FOUND,
+    CaseConflict: status.HTTP_409_CONFLICT,
+}
+
+
+def error_response(code: str, message: str, http_status: int, fields: dict | None = None, **extra: Any) -> Response:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+    return Response(body, status=http_status)
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub, msgs in _flatten(value).items():
+                    out[f"{key}.{sub}"] = msgs
+            else:
+                out[key] = [str(v) for v in (value if isinstance(value, list) else [value])]
+        return out
+    return {"non_field_errors": [str(d) for d in (detail if isinstance(detail, list) else [detail])]}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, CaseError):
+        extra = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
+        return error_response(exc.code, exc.message, _STATUS[type(exc)], exc.fields, **extra)
+    if isinstance(exc, Http404):
+        return error_response("not_found", "Not found.", 404)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.values()))[0] if fields else "Invalid input."
+        return error_response("invalid", first, 400, fields)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+            429: "throttled", 415: "unsupported_media_type", 406: "not_acceptable"}.get(response.status_code, "error")
+    detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+    return error_response(code, str(detail), response.status_code)

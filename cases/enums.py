@@ -1,0 +1,97 @@
+"""Choices for the cases app, importable from anywhere without cycles."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("话务员")
+    DISPATCHER = "dispatcher", _("分拨员")
+    CLERK = "clerk", _("承办员")
+    HEAD = "head", _("承办单位负责人")
+    SUPERVISOR = "supervisor", _("督办员")
+    ADMIN = "admin", _("管理员")
+
+
+class Channel(models.TextChoices):
+    HOTLINE = "hotline", _("热线电话")
+    WEB = "web", _("网上留言")
+    MAILBOX = "mailbox", _("区长信箱")
+    LETTER = "letter", _("来信")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+    OPEN311 = "open311", _("Open311")
+
+
+# Channels whose cases are 信访 letters with statutory calendar-day terms.
+LETTER_CHANNELS = frozenset({Channel.LETTER, Channel.MAILBOX})
+
+
+class Kind(models.TextChoices):
+    CONSULTATION = "consultation", _("咨询")
+    HELP = "help", _("求助")
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("举报")
+    SUGGESTION = "suggestion", _("建议")
+    PRAISE = "praise", _("表扬")
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("普通")
+    URGENT = "urgent", _("紧急")
+
+
+class State(models.TextChoices):
+    REGISTERED = "registered", _("已登记")
+    ASSIGNED = "assigned", _("已转办")
+    IN_PROGRESS = "in_progress", _("办理中")
+    REPLIED = "replied", _("待审核")
+    ANSWERED = "answered", _("已答复")
+    CLOSED = "closed", _("已办结")
+    REJECTED = "rejected", _("不予受理")
+    MERGED = "merged", _("已合并")
+
+
+OPEN_STATES = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED})
+TERMINAL_STATES = frozenset({State.REJECTED, State.MERGED})
+
+
+class Transition(models.TextChoices):
+    REGISTER = "register", _("登记")
+    RESOLVE_DIRECTLY = "resolve_directly", _("直接办结")
+    REJECT = "reject", _("不予受理")
+    MERGE = "merge", _("合并")
+    ASSIGN = "assign", _("转办")
+    RETURN = "return", _("退单")
+    SIGN_FOR = "sign_for", _("签收")
+    REPLY = "reply", _("答复")
+    SEND_BACK = "send_back", _("退回重办")
+    APPROVE = "approve", _("审核通过")
+    FEEDBACK = "feedback", _("评价")
+    AUTO_CLOSE = "auto_close", _("自动办结")
+    REOPEN = "reopen", _("重办")
+    # Orthogonal actions: recorded in the same audit chain, never a state.
+    HOLD = "hold", _("挂起")
+    RESUME = "resume", _("恢复")
+    NOTE = "note", _("备注")
+    REVEAL = "reveal", _("查看完整联系方式")
+    DRAFT_REPLY = "draft_reply", _("保存答复草稿")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class Publication(models.TextChoices):
+    PRIVATE = "private", _("不公开")
+    PENDING = "pending", _("待公开")
+    PUBLISHED = "published", _("已公开")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class ReplyChannel(models.TextChoices):
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+    PHONE = "phone", _("电话回访")

@@ -1,0 +1,40 @@
+"""Errors the case services raise; the edges map them to 400/403/404/409."""
+
+from __future__ import annotations
+
+
+class CaseError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class CaseValidationError(CaseError):
+    """Bad input: 400."""
+
+    code = "invalid"
+
+
+class CasePermissionDenied(CaseError):
+    """The actor may see the case but may not do this: 403."""
+
+    code = "forbidden"
+
+
+class CaseNotFound(CaseError):
+    """Unknown case, or one the actor may not see: 404."""
+
+    code = "not_found"
+
+
+class CaseConflict(CaseError):
+    """Not allowed from the current state, or the case changed meanwhile: 409."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, state: str | None = None, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(message, **kwargs)
+        self.state = state

@@ -1,0 +1,325 @@
+"""Organisation, the case with its state machine, and the hash-chained audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from . import rules
+from .enums import (
+    Channel,
+    Kind,
+    Priority,
+    Publication,
+    Rating,
+    ReplyChannel,
+    Role,
+    State,
+    Transition,
+)
+
+
+class BilingualName(models.Model):
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name_zh = models.CharField(_("中文名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "zh-hans").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_zh
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(BilingualName):
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    is_dispatch = models.BooleanField(_("分拨中心"), default=False)
+    reply_needs_head_approval = models.BooleanField(
+        _("答复须负责人审批"), default=False,
+        help_text=_("若勾选，只有本单位负责人可以提交答复；承办员保存草稿。"),
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta(BilingualName.Meta):
+        verbose_name = _("承办单位")
+        verbose_name_plural = _("承办单位")
+
+
+class Category(BilingualName):
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    default_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_for"
+    )
+    kinds = models.JSONField(_("适用诉求类型"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta(BilingualName.Meta):
+        verbose_name = _("业务分类")
+        verbose_name_plural = _("业务分类")
+
+    @property
+    def path(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+class RejectReason(BilingualName):
+    class Meta(BilingualName.Meta):
+        verbose_name = _("不予受理理由")
+        verbose_name_plural = _("不予受理理由")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+        verbose_name=_("所属单位"),
+    )
+
+    class Meta:
+        verbose_name = _("工作人员")
+        verbose_name_plural = _("工作人员")
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class DailySequence(models.Model):
+    """One row per day; incremented under a row lock so tracking numbers never collide."""
+
+    day = models.DateField(primary_key=True)
+    value = models.PositiveIntegerField(default=0)
+
+
+ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(6))
+
+
+class Case(FSMModelMixin, models.Model):
+    tracking_no = models.CharField(_("流水号"), max_length=16, unique=True)
+    access_code = models.CharField(_("查询码"), max_length=6, default=new_access_code)
+    channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
+    kind = models.CharField(_("诉求类型"), max_length=16, choices=Kind.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("业务分类"))
+    priority = models.CharField(_("紧急程度"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    title = models.CharField(_("标题"), max_length=200)
+    content = models.TextField(_("诉求内容"))
+    location = models.CharField(_("地点"), max_length=300, blank=True)
+
+    citizen_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    citizen_phone = models.CharField(_("电话"), max_length=32, blank=True, db_index=True)
+    citizen_email = models.EmailField(_("电子邮箱"), blank=True)
+    citizen_id_no = models.CharField(_("身份证号"), max_length=18, blank=True)
+    reply_channel = models.CharField(_("答复方式"), max_length=8, choices=ReplyChannel.choices, default=ReplyChannel.SMS)
+    publish_consent = models.BooleanField(_("同意公开"), default=True)
+    publication = models.CharField(_("公开状态"), max_length=12, choices=Publication.choices, default=Publication.PRIVATE)
+
+    state = FSMField(_("状态"), max_length=16, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every action; stale forms get a conflict.")
+
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("承办单位")
+    )
+    assisting_departments = models.ManyToManyField(
+        Department, blank=True, related_name="assisting_cases", verbose_name=_("协办单位")
+    )
+    instructions = models.TextField(_("转办意见"), blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
+    reject_reason = models.ForeignKey(RejectReason, null=True, blank=True, on_delete=models.PROTECT)
+    reject_note = models.TextField(blank=True)
+    reply_draft = models.TextField(_("答复草稿"), blank=True)
+    reply_text = models.TextField(_("承办答复"), blank=True)
+    answer = models.TextField(_("答复群众"), blank=True)
+    rating = models.CharField(_("评价"), max_length=20, choices=Rating.choices, blank=True)
+    feedback_comment = models.TextField(_("评价意见"), blank=True)
+    first_contact_resolution = models.BooleanField(default=False)
+    return_count = models.PositiveIntegerField(default=0)
+    reopen_count = models.PositiveIntegerField(default=0)
+    on_hold = models.BooleanField(_("挂起"), default=False)
+    hold_reason = models.TextField(blank=True)
+    # Set by the SLA app when the case is assigned: until then the department may return it.
+    return_due_at = models.DateTimeField(null=True, blank=True)
+
+    registered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-registered_at"]
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        indexes = [models.Index(fields=["department", "state"]), models.Index(fields=["state", "registered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_no} {self.title}"
+
+    # --- the state machine: declares targets and sets fields; services do the rest ---
+
+    @transition(field=state, source=State.REGISTERED, target=State.ANSWERED, permission=rules.may_resolve_directly)
+    def resolve_directly(self, *, answer: str) -> None:
+        self.answer = answer
+        self.first_contact_resolution = True
+        self.answered_at = timezone.now()
+
+    @transition(field=state, source=State.REGISTERED, target=State.REJECTED, permission=rules.may_triage)
+    def reject(self, *, reason: RejectReason, note: str) -> None:
+        self.reject_reason = reason
+        self.reject_note = note
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=State.REGISTERED, target=State.MERGED, permission=rules.may_triage)
+    def merge(self, *, duplicate_of: Case) -> None:
+        self.duplicate_of = duplicate_of
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=State.REGISTERED, target=State.ASSIGNED, permission=rules.may_triage)
+    def assign(self, *, department: Department, instructions: str) -> None:
+        self.department = department
+        self.instructions = instructions
+        self.assigned_at = timezone.now()
+
+    @transition(
+        field=state, source=State.ASSIGNED, target=State.REGISTERED,
+        permission=lambda case, user: rules.is_supervisor(user)
+        or (rules.may_handle(case, user) and case.return_window_open()),
+    )
+    def return_(self) -> None:
+        self.department = None
+        self.return_count += 1
+        self.return_due_at = None
+
+    @transition(field=state, source=State.ASSIGNED, target=State.IN_PROGRESS, permission=rules.may_handle)
+    def sign_for(self) -> None:
+        pass
+
+    @transition(field=state, source=State.IN_PROGRESS, target=State.REPLIED, permission=rules.may_reply)
+    def reply(self, *, text: str) -> None:
+        self.reply_text = text
+        self.reply_draft = ""
+        self.replied_at = timezone.now()
+
+    @transition(field=state, source=State.REPLIED, target=State.IN_PROGRESS, permission=rules.may_triage)
+    def send_back(self) -> None:
+        pass
+
+    @transition(field=state, source=State.REPLIED, target=State.ANSWERED, permission=rules.may_triage)
+    def approve(self, *, answer: str) -> None:
+        self.answer = answer
+        self.answered_at = timezone.now()
+
+    @transition(field=state, source=State.ANSWERED, target=State.CLOSED, permission=rules.may_feedback)
+    def feedback(self, *, rating: str, comment: str) -> None:
+        self.rating = rating
+        self.feedback_comment = comment
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=State.ANSWERED, target=State.CLOSED, permission=rules.may_auto_close)
+    def auto_close(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=[State.ANSWERED, State.CLOSED], target=State.ASSIGNED, permission=rules.may_reopen)
+    def reopen(self, *, department: Department) -> None:
+        self.department = department
+        self.reopen_count += 1
+        self.assigned_at = timezone.now()
+        self.closed_at = None
+        self.rating = ""
+        self.feedback_comment = ""
+
+    def return_window_open(self) -> bool:
+        return self.return_due_at is None or timezone.now() <= self.return_due_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}
+
+
+def _canonical(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ANN003, ANN201
+        raise PermissionError("CaseEvent is append-only")
+
+    def delete(self):  # noqa: ANN201
+        raise PermissionError("CaseEvent is append-only")
+
+
+class CaseEvent(models.Model):
+    """One line of a case's history. Append-only; each row carries the hash of the previous one."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=100, help_text="Who acted, as shown: user name, 'citizen', 'system'.")
+    role = models.CharField(max_length=16)
+    transition = models.CharField(max_length=20, choices=Transition.choices)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=True, help_text="Shown on the citizen's tracking page.")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+
+    def compute_hash(self) -> str:
+        payload = {
+            "case": self.case_id,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "role": self.role,
+            "transition": self.transition,
+            "from": self.from_state,
+            "to": self.to_state,
+            "note": self.note,
+            "data": self.data,
+            "public": self.public,
+            "ip": self.client_ip,
+            "prev": self.prev_hash,
+        }
+        return hashlib.sha256(_canonical(payload)).hexdigest()
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if self.pk is not None:
+            raise PermissionError("CaseEvent is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        raise PermissionError("CaseEvent is append-only")
+
+    @property
+    def transition_label(self) -> str:
+        return Transition(self.transition).label if self.transition in Transition.values else self.transition

@@ -1,0 +1,104 @@
+"""Who may do what: small named predicates used by the state machine and the selectors.
+
+Each takes the acting user (``None`` for a citizen or the system) and the case.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .enums import Role
+
+if TYPE_CHECKING:
+    from .models import Case, User
+
+STAFF_SEE_ALL = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+DEPARTMENT_ROLES = frozenset({Role.CLERK, Role.HEAD})
+# Roles that need a citizen's full phone and ID number to do their job.
+SEES_FULL_CONTACT = frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN})
+
+
+def role_of(user: User | None) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.role
+
+
+def is_dispatch(user: User | None) -> bool:
+    return role_of(user) in {Role.DISPATCHER, Role.ADMIN}
+
+
+def is_intake(user: User | None) -> bool:
+    return role_of(user) in {Role.AGENT, Role.DISPATCHER, Role.ADMIN}
+
+
+def is_supervisor(user: User | None) -> bool:
+    return role_of(user) in {Role.SUPERVISOR, Role.ADMIN}
+
+
+def is_case_department(user: User | None, case: Case) -> bool:
+    """The user belongs to the case's lead department (assisting ones do not act on state)."""
+    return (
+        role_of(user) in DEPARTMENT_ROLES
+        and case.department_id is not None
+        and user.department_id == case.department_id
+    )
+
+
+def can_see_case(user: User | None, case: Case) -> bool:
+    role = role_of(user)
+    if role in STAFF_SEE_ALL:
+        return True
+    if role in DEPARTMENT_ROLES and user.department_id:
+        if case.department_id == user.department_id:
+            return True
+        return case.assisting_departments.filter(pk=user.department_id).exists()
+    return False
+
+
+# --- transition permissions (django-fsm ``permission=`` callables: (instance, user)) ---
+
+def may_register(user: User | None) -> bool:
+    # Citizens (user None) register through the public channels; staff through intake.
+    return user is None or role_of(user) in {Role.AGENT, Role.DISPATCHER, Role.CLERK, Role.HEAD, Role.ADMIN}
+
+
+def may_resolve_directly(case: Case, user: User | None) -> bool:
+    return is_intake(user)
+
+
+def may_triage(case: Case, user: User | None) -> bool:
+    return is_dispatch(user)
+
+
+def may_handle(case: Case, user: User | None) -> bool:
+    return is_case_department(user, case)
+
+
+def may_reply(case: Case, user: User | None) -> bool:
+    if not is_case_department(user, case):
+        return False
+    if case.department.reply_needs_head_approval:
+        return user.role == Role.HEAD
+    return True
+
+
+def may_feedback(case: Case, user: User | None) -> bool:
+    # The citizen (no account, proved by access code) or an agent doing the call-back.
+    return user is None or role_of(user) in {Role.AGENT, Role.DISPATCHER, Role.ADMIN}
+
+
+def may_auto_close(case: Case, user: User | None) -> bool:
+    return user is None  # only the SLA worker, which acts as the system
+
+
+def may_reopen(case: Case, user: User | None) -> bool:
+    return is_supervisor(user)
+
+
+def may_hold(case: Case, user: User | None) -> bool:
+    return is_dispatch(user) or is_case_department(user, case)
+
+
+def may_see_full_contact(user: User | None) -> bool:
+    return role_of(user) in SEES_FULL_CONTACT

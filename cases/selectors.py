@@ -1,0 +1,141 @@
+"""Reads used by more than one edge: what a user may see, and how to present it."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db.models import Q, QuerySet
+
+from . import rules
+from .enums import Role, State, Transition
+from .exceptions import CaseNotFound
+from .models import Case, CaseEvent, User
+from .validation import mask_id_number, mask_phone
+
+# Events whose note the citizen may read on the tracking page.
+PUBLIC_NOTE_ACTIONS = frozenset({
+    Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE, Transition.APPROVE, Transition.HOLD,
+    Transition.AUTO_CLOSE,
+})
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    qs = Case.objects.select_related("category", "category__parent", "department")
+    role = rules.role_of(user)
+    if role in rules.STAFF_SEE_ALL:
+        return qs
+    if role in rules.DEPARTMENT_ROLES and user.department_id:
+        return qs.filter(Q(department_id=user.department_id) | Q(assisting_departments=user.department_id)).distinct()
+    return qs.none()
+
+
+def case_for_user(user: User, tracking_no: str) -> Case:
+    case = cases_visible_to(user).filter(tracking_no=tracking_no).first()
+    if case is None:
+        raise CaseNotFound("工单不存在。")
+    return case
+
+
+def case_for_citizen(tracking_no: str, access_code: str) -> Case:
+    """Both must match; a wrong code looks exactly like an unknown number."""
+    case = (
+        Case.objects.select_related("department", "category")
+        .filter(tracking_no=(tracking_no or "").strip())
+        .first()
+    )
+    if case is None or not secrets.compare_digest(case.access_code, (access_code or "").strip().upper()):
+        raise CaseNotFound("流水号或查询码不正确。")
+    return case
+
+
+def search_cases(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+    q = (q or "").strip()[:100]
+    if not q:
+        return qs
+    digits = q.replace(" ", "").replace("-", "")
+    cond = Q(title__icontains=q) | Q(content__icontains=q) | Q(tracking_no=q)
+    if digits.isdigit():
+        cond |= Q(tracking_no__startswith=digits) | Q(citizen_phone__contains=digits)
+    return qs.filter(cond)
+
+
+def contact_for(user: User | None, case: Case) -> dict[str, str]:
+    """The citizen block as this user may see it (masked where the role does not need it)."""
+    full = rules.may_see_full_contact(user)
+    return {
+        "name": case.citizen_name,
+        "phone": case.citizen_phone if full else mask_phone(case.citizen_phone),
+        "email": case.citizen_email,
+        "id_no": case.citizen_id_no if full else mask_id_number(case.citizen_id_no),
+        "masked": not full,
+    }
+
+
+def caller_history(phone: str, *, limit: int = 10) -> tuple[list[Case], int]:
+    """A caller's past cases (newest first) and how many are still open."""
+    if not phone:
+        return [], 0
+    qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone)
+    open_count = qs.filter(state__in=[State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]).count()
+    return list(qs[:limit]), open_count
+
+
+def public_timeline(case: Case) -> list[dict]:
+    rows = []
+    for ev in case.events.filter(public=True).order_by("seq"):
+        rows.append({
+            "seq": ev.seq,
+            "at": ev.at,
+            "transition": ev.transition,
+            "label": ev.transition_label,
+            "to": ev.to_state,
+            "note": ev.note if ev.transition in PUBLIC_NOTE_ACTIONS else "",
+        })
+    return rows
+
+
+def dispatcher_queue(user: User) -> dict[str, QuerySet[Case]]:
+    base = cases_visible_to(user)
+    return {
+        "triage": base.filter(state=State.REGISTERED).order_by("registered_at"),
+        "review": base.filter(state=State.REPLIED).order_by("replied_at"),
+    }
+
+
+def department_inbox(user: User) -> dict[str, QuerySet[Case]]:
+    base = cases_visible_to(user)
+    dept = user.department_id
+    return {
+        "to_sign": base.filter(department_id=dept, state=State.ASSIGNED).order_by("assigned_at"),
+        "in_progress": base.filter(department_id=dept, state=State.IN_PROGRESS).order_by("assigned_at"),
+        "replied": base.filter(department_id=dept, state=State.REPLIED).order_by("-replied_at"),
+        "assisting": base.filter(assisting_departments=dept).exclude(department_id=dept)
+        .filter(state__in=[State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]),
+    }
+
+
+def staff_role_home(user: User) -> str:
+    return {
+        Role.AGENT: "console:desk",
+        Role.DISPATCHER: "console:queue",
+        Role.CLERK: "console:inbox",
+        Role.HEAD: "console:inbox",
+        Role.SUPERVISOR: "console:cases",
+        Role.ADMIN: "console:queue",
+    }.get(user.role, "console:cases")
+
+
+def verify_chain(case_id: int) -> tuple[bool, CaseEvent | None, str]:
+    """Walk a case's events in order; return (ok, first broken event, why)."""
+    prev_hash = ""
+    expected_seq = 1
+    for ev in CaseEvent.objects.filter(case_id=case_id).order_by("seq").iterator():
+        if ev.seq != expected_seq:
+            return False, ev, f"sequence gap: expected {expected_seq}, found {ev.seq}"
+        if ev.prev_hash != prev_hash:
+            return False, ev, "prev_hash does not match the previous event"
+        if ev.compute_hash() != ev.hash:
+            return False, ev, "content does not match its hash"
+        prev_hash = ev.hash
+        expected_seq += 1
+    return True, None, ""

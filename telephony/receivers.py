@@ -1,0 +1,1 @@
+"""Reactions to cases.domain.case_changed."""

@@ -1,0 +1,53 @@
+"""Shared fixtures: the seeded organisation, demo-like users, and case factories."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from cases.seed import load_district
+from tests.factories import CaseFactory, UserFactory, make_case_in_state  # noqa: F401
+
+
+def _require(service: str, available: bool) -> None:
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{service} is required in CI but is not configured")
+    pytest.skip(f"needs {service} (set {'DATABASE_URL' if service == 'PostgreSQL' else 'REDIS_URL'})")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        _require("PostgreSQL", connection.vendor == "postgresql")
+    if item.get_closest_marker("redis"):
+        _require("Redis", bool(os.environ.get("REDIS_URL")))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    with django_db_blocker.unblock():
+        load_district()
+
+
+@pytest.fixture
+def org(db):  # noqa: ANN001, ANN201
+    """The seeded organisation; reloads it for transactional tests, which flush tables."""
+    load_district()
+
+
+@pytest.fixture
+def users(org):  # noqa: ANN001, ANN201
+    from cases.enums import Role
+
+    return {
+        "agent": UserFactory(username="agent", role=Role.AGENT, department_code="XFJ"),
+        "dispatcher": UserFactory(username="dispatcher", role=Role.DISPATCHER, department_code="XFJ"),
+        "clerk_cgj": UserFactory(username="clerk_cgj", role=Role.CLERK, department_code="CGJ"),
+        "head_cgj": UserFactory(username="head_cgj", role=Role.HEAD, department_code="CGJ"),
+        "clerk_hbj": UserFactory(username="clerk_hbj", role=Role.CLERK, department_code="HBJ"),
+        "supervisor": UserFactory(username="supervisor", role=Role.SUPERVISOR, department_code="GOV"),
+        "admin": UserFactory(username="admin", role=Role.ADMIN, department_code="GOV", is_staff=True, is_superuser=True),
+    }

@@ -1,0 +1,80 @@
+"""Factories that go through the real services, so every case has a valid history."""
+
+from __future__ import annotations
+
+import factory
+
+from cases import services
+from cases.enums import Channel, Kind, Rating, State
+from cases.models import Department, User
+
+PASSWORD = "demo12345"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    class Params:
+        department_code = None
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = "agent"
+    department = factory.LazyAttribute(
+        lambda o: Department.objects.get(code=o.department_code) if o.department_code else None
+    )
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: ANN001, ANN003, ANN202, N805
+        if create:
+            obj.save()
+
+
+class CaseFactory:
+    """``CaseFactory(actor=..., **overrides)`` registers a case through ``case_register``."""
+
+    counter = 0
+
+    def __new__(cls, *, actor=None, **overrides):  # noqa: ANN001, ANN003, ANN204
+        cls.counter += 1
+        citizen = overrides.pop("citizen", None) or services.Citizen(
+            name="张三", phone=f"1380013{cls.counter % 10000:04d}", email="zhangsan@example.com"
+        )
+        fields = {
+            "channel": Channel.WEB, "kind": Kind.COMPLAINT, "category": "CITY-VEND",
+            "title": f"人行道占道经营 {cls.counter}", "content": "每天晚上七点后，小区门口人行道被摊贩占满，行人只能走机动车道。",
+            "location": "东湖街道幸福路12号", "publish_consent": True,
+        }
+        fields.update(overrides)
+        return services.case_register(actor=actor, citizen=citizen, **fields)
+
+
+def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **overrides):  # noqa: ANN001, ANN003, ANN201
+    """Walk a new case along the happy path until it reaches ``state``."""
+    case = CaseFactory(actor=users["agent"], **overrides)
+    if state == State.REGISTERED:
+        return case
+    if state == State.REJECTED:
+        return services.case_reject(case=case, actor=users["dispatcher"], reason="out_of_remit", note="")
+    if state == State.MERGED:
+        other = CaseFactory(actor=users["agent"])
+        return services.case_merge(case=case, actor=users["dispatcher"], duplicate_of=other.tracking_no)
+    clerk = users["clerk_cgj"] if department == "CGJ" else users["clerk_hbj"]
+    case = services.case_assign(case=case, actor=users["dispatcher"], department=department, instructions="请核实处理")
+    if state == State.ASSIGNED:
+        return case
+    case = services.case_sign_for(case=case, actor=clerk)
+    if state == State.IN_PROGRESS:
+        return case
+    case = services.case_reply(case=case, actor=clerk, text="已安排执法队员现场劝离，并加强夜间巡查。")
+    if state == State.REPLIED:
+        return case
+    case = services.case_approve(case=case, actor=users["dispatcher"], answer="")
+    if state == State.ANSWERED:
+        return case
+    case = services.case_feedback(case=case, actor=None, rating=Rating.SATISFIED, comment="处理及时")
+    assert case.state == State.CLOSED
+    return case
