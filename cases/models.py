@@ -131,6 +131,11 @@ class Case(FSMModelMixin, models.Model):
     reply_channel = models.CharField(_("答复方式"), max_length=8, choices=ReplyChannel.choices, default=ReplyChannel.SMS)
     publish_consent = models.BooleanField(_("同意公开"), default=True)
     publication = models.CharField(_("公开状态"), max_length=12, choices=Publication.choices, default=Publication.PRIVATE)
+    # The public copy: redacted, edited by the dispatcher; the original text is never altered.
+    public_title = models.CharField(_("公开标题"), max_length=200, blank=True)
+    public_content = models.TextField(_("公开诉求内容"), blank=True)
+    public_answer = models.TextField(_("公开答复内容"), blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     state = FSMField(_("状态"), max_length=16, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every action; stale forms get a conflict.")
@@ -323,3 +328,25 @@ class CaseEvent(models.Model):
     @property
     def transition_label(self) -> str:
         return Transition(self.transition).label if self.transition in Transition.values else self.transition
+
+
+class AttachmentKind(models.TextChoices):
+    CITIZEN = "citizen", _("群众附件")
+    SCAN = "scan", _("来信扫描件")
+    REPLY = "reply", _("答复附件")
+
+
+class Attachment(models.Model):
+    """A file on a case. Type and size are checked by content at the edge before saving."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.CITIZEN)
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at"]
