@@ -1,0 +1,44 @@
+"""Production settings refuse to start misconfigured, and pass `check --deploy` when configured."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "CASECENTER_ENV"}}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_refuses_debug_on():
+    result = run_manage("check", CASECENTER_ENV="production", DEBUG="1", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="x")
+    assert result.returncode != 0
+    assert "refuse to start with DEBUG on" in result.stderr
+
+
+def test_production_refuses_missing_secret_key():
+    result = run_manage("check", CASECENTER_ENV="production", ALLOWED_HOSTS="x")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_check_deploy_is_clean():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", CASECENTER_ENV="production",
+                        SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="hotline.example.gov.cn")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_default_runs_on_sqlite_and_in_memory_layer():
+    from django.conf import settings
+
+    if not os.environ.get("DATABASE_URL"):
+        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    if not os.environ.get("REDIS_URL"):
+        assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
