@@ -76,6 +76,8 @@ class Transition(models.TextChoices):
     NOTE = "note", _("备注")
     REVEAL = "reveal", _("查看完整联系方式")
     DRAFT_REPLY = "draft_reply", _("保存答复草稿")
+    PUBLISH = "publish", _("公开")
+    WITHDRAW = "withdraw", _("撤回公开")
 
 
 class Rating(models.TextChoices):

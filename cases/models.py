@@ -350,3 +350,6 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at"]
+
+
+from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)
