@@ -36,6 +36,9 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
 def org(db):  # noqa: ANN001, ANN201
     """The seeded organisation; reloads it for transactional tests, which flush tables."""
     load_district()
+    from sla.seed import seed_calendars_now
+
+    seed_calendars_now()  # the CN and 24x7 calendars (migration-seeded; gone after a flush)
 
 
 @pytest.fixture

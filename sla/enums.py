@@ -1,0 +1,36 @@
+"""Choices for the sla app, importable from anywhere without cycles."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stage(models.TextChoices):
+    TRIAGE = "triage", _("分拨")
+    SIGN_FOR = "sign_for", _("签收")
+    RETURN_WINDOW = "return_window", _("退单期限")
+    REPLY = "reply", _("答复")
+    REVIEW = "review", _("审核")
+    FEEDBACK = "feedback", _("回访")
+
+
+class TermUnit(models.TextChoices):
+    # "Same day" (urgent replies) is WORKING_DAYS with value 0: the end of the
+    # current working day, or of the next one when the moment is past it.
+    WORKING_DAYS = "working_days", _("工作日")
+    WORKING_HOURS = "working_hours", _("工作小时")
+    CALENDAR_DAYS = "calendar_days", _("自然日")
+
+
+class ExceptionKind(models.TextChoices):
+    HOLIDAY = "holiday", _("节假日")
+    WORKDAY = "workday", _("调休工作日")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("星期一")
+    TUESDAY = 1, _("星期二")
+    WEDNESDAY = 2, _("星期三")
+    THURSDAY = 3, _("星期四")
+    FRIDAY = 4, _("星期五")
+    SATURDAY = 5, _("星期六")
+    SUNDAY = 6, _("星期日")

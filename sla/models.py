@@ -1,0 +1,196 @@
+"""SLA data: business calendars and policies (calendar part), timers and friends (below the marker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cases.enums import Channel, Kind, Priority
+
+from .enums import ExceptionKind, Stage, TermUnit, Weekday
+
+MAX_TERM_DAYS = 3650
+MAX_TERM_HOURS = 10000
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("未知时区：%(tz)s"), params={"tz": value}) from exc
+
+
+def validate_year_list(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(y, int) and 1900 <= y <= 2200 for y in value):
+        raise ValidationError(_("请填写年份列表，例如 [2026, 2027]。"))
+
+
+class Calendar(models.Model):
+    """A time zone, weekly working hours and dated exceptions (holidays, make-up working days)."""
+
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
+    makeup_weekday = models.PositiveSmallIntegerField(
+        _("调休日作息"), choices=Weekday.choices, default=Weekday.MONDAY,
+        help_text=_("调休工作日按这一天的工作时间上班。"),
+    )
+    yearly_schedule = models.BooleanField(
+        _("需要逐年节假日安排"), default=True,
+        help_text=_("勾选后，未标记为“已完整”的年份按仅周末休息计算，并标记期限为“日历不完整”。"),
+    )
+    complete_years = models.JSONField(
+        _("已完整的年份"), default=list, blank=True, validators=[validate_year_list],
+        help_text=_("已录入全部节假日和调休安排的年份，例如 [2026, 2027]。"),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def years_with_data(self) -> list[int]:
+        """Years whose holidays and make-up days are known (marked complete by the seed or an admin)."""
+        return sorted({int(y) for y in self.complete_years or []})
+
+    def clean(self) -> None:
+        super().clean()
+        validate_year_list(self.complete_years)
+        self.complete_years = sorted(set(self.complete_years))
+
+
+class WorkingHours(models.Model):
+    """One working period on a weekday; a weekday may have several (morning, afternoon)."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="hours", verbose_name=_("工作日历"))
+    weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"), help_text=_("00:00 表示午夜 24:00。"))
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name = _("工作时间")
+        verbose_name_plural = _("工作时间")
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def minutes(self) -> tuple[int, int]:
+        """(start, end) in minutes of the day; an end of 00:00 means midnight at the end of the day."""
+        start = self.start.hour * 60 + self.start.minute
+        end = self.end.hour * 60 + self.end.minute
+        return start, (end or 24 * 60)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start is None or self.end is None or self.weekday is None:
+            return
+        if self.start.second or self.end.second:
+            raise ValidationError(_("工作时间精确到分钟。"))
+        start, end = self.minutes
+        if start >= end:
+            raise ValidationError({"end": _("结束时间必须晚于开始时间。")})
+        if self.calendar_id:
+            others = WorkingHours.objects.filter(calendar_id=self.calendar_id, weekday=self.weekday).exclude(pk=self.pk)
+            for other in others:
+                o_start, o_end = other.minutes
+                if start < o_end and o_start < end:
+                    raise ValidationError(_("与同一天的另一段工作时间重叠：%(other)s"), params={"other": str(other)})
+
+
+class CalendarException(models.Model):
+    """A dated deviation from the weekly hours: a holiday (no work) or a make-up working day (调休)."""
+
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("工作日历")
+    )
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("类型"), max_length=8, choices=ExceptionKind.choices)
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        verbose_name = _("节假日/调休")
+        verbose_name_plural = _("节假日/调休")
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_exception_unique_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.calendar_id or not isinstance(self.date, dt.date) or not self.kind:
+            return
+        from .calendar import check_year_has_working_day  # late: calendar.py imports this module
+
+        others = {
+            e.date: e.kind
+            for e in CalendarException.objects.filter(calendar_id=self.calendar_id, date__year=self.date.year)
+            .exclude(pk=self.pk)
+        }
+        others[self.date] = self.kind
+        check_year_has_working_day(self.calendar, self.date.year, exceptions=others)
+
+
+class Policy(models.Model):
+    """Overrides the default term of one stage for the cases it matches (empty field = any)."""
+
+    stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
+    kind = models.CharField(_("诉求类型"), max_length=16, choices=Kind.choices, blank=True)
+    channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices, blank=True)
+    category = models.ForeignKey(
+        "cases.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("业务分类"), help_text=_("也适用于其下级分类。"),
+    )
+    priority = models.CharField(_("紧急程度"), max_length=8, choices=Priority.choices, blank=True)
+    unit = models.CharField(_("期限单位"), max_length=16, choices=TermUnit.choices)
+    value = models.DecimalField(
+        _("期限"), max_digits=7, decimal_places=2,
+        help_text=_("工作日为 0 表示“当日”：当前工作日下班前。"),
+    )
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.PROTECT, related_name="policies", verbose_name=_("工作日历"),
+    )
+    active = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["stage", "id"]
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+
+    def __str__(self) -> str:
+        scope = " / ".join(
+            str(x) for x in (self.get_kind_display() if self.kind else "", self.get_channel_display()
+                             if self.channel else "", self.category or "", self.get_priority_display()
+                             if self.priority else "") if x
+        ) or _("全部")
+        return f"{self.get_stage_display()} · {scope}: {self.value} {self.get_unit_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.value is None or not self.unit:
+            return
+        if self.value < 0:
+            raise ValidationError({"value": _("期限不能为负数。")})
+        limit = MAX_TERM_HOURS if self.unit == TermUnit.WORKING_HOURS else MAX_TERM_DAYS
+        if self.value > limit:
+            raise ValidationError({"value": ValidationError(_("期限过长（上限 %(limit)s）。"), params={"limit": limit})})
+        if self.unit != TermUnit.WORKING_HOURS and self.value != int(self.value):
+            raise ValidationError({"value": _("天数必须是整数。")})
+
+
+# --- timers (slatimers) ---
