@@ -23,7 +23,9 @@ from . import rules
 from .domain import case_changed
 from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, Role, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
-from .models import Case, CaseEvent, Category, DailySequence, Department, RejectReason, User
+from .models import (
+    Attachment, AttachmentKind, Case, CaseEvent, Category, DailySequence, Department, RejectReason, User,
+)
 from .validation import MAX_CONTENT, MAX_TITLE, clean_text, normalize_id_number, normalize_phone
 
 # Actions whose event the citizen sees on the tracking page.
@@ -207,6 +209,22 @@ def case_register(
         case_changed.send(sender=Case, case=case, event=event, action=Transition.REGISTER, actor=actor,
                           payload={"channel": channel})
     return case
+
+
+def case_add_attachments(
+    *, case: Case, actor: User | None, files: Iterable[Any], kind: str = AttachmentKind.CITIZEN,
+) -> list[Attachment]:
+    """Store files on a case. No state change and no event: the caller has already checked each
+    file's type by content (``validation.sniff_content_type``) and its size, and calls this in the
+    same transaction as the action the files belong to (e.g. the citizen's registration).
+    ``files`` are uploaded files with ``name``, ``size`` and a ``content_type`` set to the sniffed type."""
+    stored = []
+    for upload in files:
+        stored.append(Attachment.objects.create(
+            case=case, kind=kind, file=upload, original_name=(upload.name or "")[-200:],
+            content_type=upload.content_type, size=upload.size, uploaded_by=actor,
+        ))
+    return stored
 
 
 # --- triage -------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""Per-IP limits for the public portal, counted in the cache (Redis in production).
+
+Fixed windows: simple, shared by every web copy through the cache, and good enough to stop a
+script flooding the form or guessing access codes. A citizen who hits a limit is told which
+one and how long to wait.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    count: int
+    window_seconds: int
+
+    def _key(self, ip: str) -> str:
+        window = int(time.time()) // self.window_seconds
+        return f"portal:limit:{self.scope}:{ip}:{window}"
+
+    def exceeded(self, ip: str) -> bool:
+        return (cache.get(self._key(ip)) or 0) >= self.count
+
+    def hit(self, ip: str) -> None:
+        key = self._key(ip)
+        cache.add(key, 0, timeout=self.window_seconds + 5)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr: start the window again
+            cache.set(key, 1, timeout=self.window_seconds + 5)
+
+    @property
+    def minutes(self) -> int:
+        return max(1, self.window_seconds // 60)
+
+
+# Cases created through the form, per IP.
+SUBMIT = Limit("submit", count=5, window_seconds=10 * 60)
+# Failed tracking look-ups (unknown number or wrong code), per IP.
+TRACK_FAILURES = Limit("track-fail", count=10, window_seconds=10 * 60)
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it,
+    # and trusting it would let anyone pick a fresh "IP" per request. Deployments behind a proxy
+    # set REMOTE_ADDR from it (e.g. uvicorn/daphne --proxy-headers).
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -1,0 +1,196 @@
+"""The citizen portal: no account, just a form, a receipt and a tracking page.
+
+Pages that show a case are reached through a signed, expiring token of its id (never the bare
+id), issued after registration (the receipt) or after the citizen proved the access code (the
+tracking page). That keeps access codes out of URLs after the first look-up and makes
+POST/redirect/GET possible without storing anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases import selectors, services
+from cases.enums import Channel, State
+from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseValidationError
+from cases.models import Case
+
+from . import captcha, limits
+from .forms import FeedbackForm, SubmissionForm, TrackForm
+
+RECEIPT_SALT = "casecenter.portal.receipt"
+RECEIPT_MAX_AGE = 60 * 60  # long enough to write the numbers down; the SMS/e-mail carries them too
+TRACK_SALT = "casecenter.portal.track"
+TRACK_MAX_AGE = 30 * 60
+
+# Where the service's field names differ from the form's.
+_SERVICE_FIELDS = {"citizen.name": "name", "citizen.phone": "phone", "citizen.email": "email"}
+
+
+def _token(salt: str, case: Case) -> str:
+    return signing.TimestampSigner(salt=salt).sign(str(case.pk))
+
+
+def _case_from_token(salt: str, token: str, max_age: int) -> Case | None:
+    try:
+        pk = signing.TimestampSigner(salt=salt).unsign(token, max_age=max_age)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    return Case.objects.select_related("department", "category", "category__parent").filter(pk=pk).first()
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html")
+
+
+def _render_submit(request: HttpRequest, form: SubmissionForm, channel: str, *, refusal: str = "",
+                   status: int = 200) -> HttpResponse:
+    # Every render gets a fresh challenge: the previous token is burnt once it has been tried.
+    context = {
+        "form": form, "channel": channel, "challenge": captcha.new_challenge(), "refusal": refusal,
+        "channel_title": _("网上留言") if channel == Channel.WEB else _("区长信箱"),
+    }
+    return render(request, "portal/submit.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, channel: str) -> HttpResponse:
+    ip = limits.client_ip(request)
+    if request.method == "GET":
+        return _render_submit(request, SubmissionForm(), channel)
+    if limits.SUBMIT.exceeded(ip):
+        # An unbound form keeps what was typed without validating (validating would burn the captcha).
+        kept = {k: v for k, v in request.POST.items() if not k.startswith("captcha_") and k != "csrfmiddlewaretoken"}
+        refusal = _("提交过于频繁：同一网络%(minutes)d分钟内最多提交%(count)d件，请稍后再试；"
+                    "紧急事项请拨打12345。") % {"minutes": limits.SUBMIT.minutes, "count": limits.SUBMIT.count}
+        return _render_submit(request, SubmissionForm(initial=kept), channel, refusal=refusal, status=429)
+    form = SubmissionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_submit(request, form, channel, status=400)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():  # the case and its files, or neither
+            case = services.case_register(
+                actor=None, channel=channel, kind=data["kind"], category=data["category"], title=data["title"],
+                content=data["content"], location=data["location"], publish_consent=not data["private"],
+                reply_channel=data["reply_channel"], client_ip=ip,
+                citizen=services.Citizen(name=data["name"], phone=data["phone"], email=data["email"]),
+            )
+            services.case_add_attachments(case=case, actor=None, files=data["attachments"])
+    except CaseValidationError as exc:
+        for key, msgs in (exc.fields or {"__all__": [exc.message]}).items():
+            field = _SERVICE_FIELDS.get(key, key)
+            for msg in msgs:
+                form.add_error(field if field in form.fields else None, msg)
+        return _render_submit(request, form, channel, status=400)
+    limits.SUBMIT.hit(ip)
+    return redirect("portal:receipt", token=_token(RECEIPT_SALT, case))
+
+
+@require_GET
+def receipt(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_from_token(RECEIPT_SALT, token, RECEIPT_MAX_AGE)
+    if case is None:
+        messages.error(request, _("回执链接已失效。请使用流水号和查询码查询办理进度。"))
+        return redirect("portal:track")
+    response = render(request, "portal/receipt.html", {"case": case})
+    # The page shows the access code: keep it out of shared caches and the back-forward cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _too_many_failures() -> str:
+    return _("查询失败次数过多，请%(minutes)d分钟后再试。如忘记查询码，请拨打12345热线。") % {
+        "minutes": limits.TRACK_FAILURES.minutes}
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    """Look a case up by tracking_no + access_code (form POST, or GET with both in the query)."""
+    source = request.POST if request.method == "POST" else request.GET
+    if not (source.get("tracking_no") or source.get("access_code")):
+        return render(request, "portal/track.html", {"form": TrackForm()})
+    form = TrackForm(source)
+    ip = limits.client_ip(request)
+    if limits.TRACK_FAILURES.exceeded(ip):
+        # Refused even for a correct pair: otherwise the limit would not stop guessing.
+        return render(request, "portal/track.html", {"form": form, "refusal": _too_many_failures()}, status=429)
+    if not form.is_valid():
+        return render(request, "portal/track.html", {"form": form}, status=400)
+    try:
+        case = selectors.case_for_citizen(form.cleaned_data["tracking_no"], form.cleaned_data["access_code"])
+    except CaseNotFound:
+        limits.TRACK_FAILURES.hit(ip)
+        # One message for an unknown number and a wrong code, so neither reveals the other.
+        form.add_error(None, _("流水号或查询码不正确。"))
+        return render(request, "portal/track.html", {"form": form}, status=404)
+    return redirect("portal:case", token=_token(TRACK_SALT, case))
+
+
+def _deadline(case: Case) -> Any:
+    """The due time of a running SLA timer, if the sla app keeps timers for this case."""
+    timers = getattr(case, "timers", None)
+    if timers is None:
+        return None
+    running = [t for t in timers.all() if getattr(t, "status", "") == "running" and getattr(t, "due_at", None)]
+    if not running:
+        return None
+    # The reply deadline is the one a citizen cares about; otherwise the nearest one.
+    reply = [t for t in running if getattr(t, "stage", "") == "reply"]
+    return min(reply or running, key=lambda t: t.due_at).due_at
+
+
+def _expired_lookup(request: HttpRequest) -> HttpResponseRedirect:
+    messages.error(request, _("查询已超时，请重新输入流水号和查询码。"))
+    return redirect("portal:track")
+
+
+@require_GET
+def case_detail(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_from_token(TRACK_SALT, token, TRACK_MAX_AGE)
+    if case is None:
+        return _expired_lookup(request)
+    return _render_case(request, case, token, FeedbackForm())
+
+
+def _render_case(request: HttpRequest, case: Case, token: str, feedback_form: FeedbackForm,
+                 status: int = 200) -> HttpResponse:
+    context = {
+        "case": case, "token": token, "state_label": State(case.state).label,
+        "timeline": selectors.public_timeline(case), "deadline": _deadline(case) if case.is_open else None,
+        "show_answer": case.state in {State.ANSWERED, State.CLOSED} and bool(case.answer),
+        "feedback_form": feedback_form if case.state == State.ANSWERED else None,
+    }
+    response = render(request, "portal/case.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_from_token(TRACK_SALT, token, TRACK_MAX_AGE)
+    if case is None:
+        return _expired_lookup(request)
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, token, form, status=400)
+    try:
+        services.case_feedback(case=case, actor=None, rating=form.cleaned_data["rating"],
+                               comment=form.cleaned_data["comment"], client_ip=limits.client_ip(request))
+    except CaseConflict:
+        messages.error(request, _("该工单当前不能评价（可能已评价或已办结）。"))
+    except CaseError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("感谢您的评价！"))
+    return HttpResponseRedirect(reverse("portal:case", kwargs={"token": token}))
