@@ -451,6 +451,39 @@ def case_add_note(*, case: Case, actor: User, note: str, client_ip: str | None =
                              client_ip=client_ip)
 
 
+# --- publication (the redacted public copy; see cases/publication.py) ----------------------
+
+def case_set_publication(
+    *, case: Case | int, actor: User, action: str, allowed_from: Iterable[str], fields: dict[str, Any],
+    note: str = "", client_ip: str | None = None,
+) -> Case:
+    """Publish or withdraw the public copy: locks the case, checks the actor is dispatch staff and the
+    publication status allows it, sets ``fields`` (only publication/public_* fields), writes the event.
+    The original question and answer are never touched. Validation and redaction live in
+    cases/publication.py, which calls this."""
+    assert set(fields) <= {"publication", "public_title", "public_content", "public_answer", "published_at"}
+    with transaction.atomic():
+        locked = _lock(case, actor, expected_version=None)
+        if not (rules.is_dispatch(actor) or (action == Transition.WITHDRAW and rules.is_supervisor(actor))):
+            raise CasePermissionDenied(_("您无权管理网上公开。"))
+        if locked.publication not in set(allowed_from):
+            raise CaseConflict(
+                _("公开状态为“%(p)s”，不能执行“%(action)s”。")
+                % {"p": Publication(locked.publication).label, "action": Transition(action).label},
+                state=locked.state,
+            )
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.version = F("version") + 1
+        locked.save(update_fields=[*fields, "version", "updated_at"])
+        locked.refresh_from_db(fields=["version"])
+        event = _append_event(locked, actor=actor, action=action, from_state=locked.state, note=note,
+                              client_ip=client_ip, data={"publication": locked.publication})
+        case_changed.send(sender=Case, case=locked, event=event, action=action, actor=actor,
+                          payload={"publication": locked.publication})
+    return locked
+
+
 # Name → service, for edges that dispatch on a transition name (API, console forms).
 TRANSITION_SERVICES = {
     "resolve_directly": case_resolve_directly,
