@@ -78,6 +78,12 @@ class Transition(models.TextChoices):
     DRAFT_REPLY = "draft_reply", _("保存答复草稿")
     PUBLISH = "publish", _("公开")
     WITHDRAW = "withdraw", _("撤回公开")
+    # Deadlines (sla app): extensions, supervision orders and escalations on the same chain.
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_DECIDED = "extension_decided", _("延期审批")
+    SUPERVISION_ISSUED = "supervision_issued", _("督办")
+    SUPERVISION_ANSWERED = "supervision_answered", _("督办回复")
+    ESCALATED = "escalated", _("超期升级")
 
 
 class Rating(models.TextChoices):

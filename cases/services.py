@@ -55,6 +55,7 @@ def _actor_label(actor: User | None, fallback: str) -> tuple[str, str]:
 def _append_event(
     case: Case, *, actor: User | None, action: str, from_state: str, note: str = "",
     data: dict[str, Any] | None = None, client_ip: str | None = None, as_label: str = "citizen",
+    public: bool | None = None,
 ) -> CaseEvent:
     """Append one event to the case's chain. The caller holds the case row lock."""
     last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
@@ -62,7 +63,8 @@ def _append_event(
     event = CaseEvent(
         case=case, seq=(last["seq"] + 1) if last else 1, at=timezone.now(), actor=actor,
         actor_label=label, role=role, transition=action, from_state=from_state, to_state=case.state,
-        note=note, data=data or {}, public=action in PUBLIC_ACTIONS, client_ip=client_ip or None,
+        note=note, data=data or {}, public=action in PUBLIC_ACTIONS if public is None else public,
+        client_ip=client_ip or None,
         prev_hash=last["hash"] if last else "",
     )
     event.hash = event.compute_hash()
@@ -449,6 +451,20 @@ def case_add_note(*, case: Case, actor: User, note: str, client_ip: str | None =
         locked = _lock(case, actor, expected_version=None)
         return _append_event(locked, actor=actor, action=Transition.NOTE, from_state=locked.state, note=note,
                              client_ip=client_ip)
+
+
+def case_record(
+    *, case: Case, actor: User | None, action: str, note: str = "", data: dict[str, Any] | None = None,
+    public: bool = False, client_ip: str | None = None,
+) -> CaseEvent:
+    """Put an orthogonal action of another app (an extension, a supervision order, an escalation:
+    a ``Transition`` value, never a state change) on the case's timeline and audit chain, and
+    announce it with ``case_changed``. The caller holds the case row lock in its transaction;
+    ``actor`` None means the system (e.g. the SLA worker)."""
+    event = _append_event(case, actor=actor, action=action, from_state=case.state, note=note, data=data,
+                          client_ip=client_ip, as_label="system", public=public)
+    case_changed.send(sender=Case, case=case, event=event, action=action, actor=actor, payload=data or {})
+    return event
 
 
 # --- publication (the redacted public copy; see cases/publication.py) ----------------------

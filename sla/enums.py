@@ -34,3 +34,25 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, _("星期五")
     SATURDAY = 5, _("星期六")
     SUNDAY = 6, _("星期日")
+
+
+# --- timers (slatimers) ---
+
+
+class TimerStatus(models.TextChoices):
+    RUNNING = "running", _("计时中")
+    PAUSED = "paused", _("已暂停")
+    MET = "met", _("按时")
+    BREACHED = "breached", _("超期")
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    GRANTED = "granted", _("已批准")
+    REFUSED = "refused", _("未批准")
+
+
+class SupervisionLevel(models.IntegerChoices):
+    REMINDER = 1, _("催办")
+    ORDER = 2, _("督办")
+    REPORT = 3, _("通报")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.enums import Channel, Kind, Priority
 
-from .enums import ExceptionKind, Stage, TermUnit, Weekday
+from .enums import ExceptionKind, ExtensionStatus, Stage, SupervisionLevel, TermUnit, TimerStatus, Weekday
 
 MAX_TERM_DAYS = 3650
 MAX_TERM_HOURS = 10000
@@ -194,3 +194,119 @@ class Policy(models.Model):
 
 
 # --- timers (slatimers) ---
+
+
+class Timer(models.Model):
+    """One stage's clock on one case. ``next_action_at`` is the sweeper's work queue: the
+    next moment something must happen (warn, breach, escalate, auto-close); None = nothing."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="timers", verbose_name=_("工单"))
+    stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="timers", verbose_name=_("工作日历"))
+    # Who the clock runs against (the case's department, or the dispatch desk for triage/review);
+    # stored so the board groups without joining the cases table.
+    department = models.ForeignKey(
+        "cases.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("责任单位"),
+    )
+    term_unit = models.CharField(_("期限单位"), max_length=16, choices=TermUnit.choices)
+    term_value = models.DecimalField(_("期限"), max_digits=7, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=10, choices=TimerStatus.choices, default=TimerStatus.RUNNING)
+    started_at = models.DateTimeField(_("开始"))
+    warn_at = models.DateTimeField(_("预警时间"))
+    due_at = models.DateTimeField(_("到期时间"))
+    original_due_at = models.DateTimeField(_("原定到期时间"), help_text=_("延期上限从这里算起。"))
+    calendar_incomplete = models.BooleanField(_("日历不完整"), default=False)
+    warned_at = models.DateTimeField(_("已预警"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("超期时间"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("结束"), null=True, blank=True)
+    # Anchors for recounting: a hold keeps the time left (in the term's units, as seconds) …
+    paused_at = models.DateTimeField(null=True, blank=True)
+    remaining_seconds = models.FloatField(null=True, blank=True)
+    remaining_warn_seconds = models.FloatField(null=True, blank=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    # … and a granted extension fixes the deadline.
+    extended = models.BooleanField(_("已延期"), default=False)
+    escalation_level = models.PositiveSmallIntegerField(_("升级级别"), default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+    # The sweeper's lease: a worker that dies lets its claim expire and another takes over.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("计时器")
+        verbose_name_plural = _("计时器")
+        indexes = [
+            models.Index(fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False),
+                         name="sla_timer_work_queue"),
+            models.Index(fields=["department", "stage", "status"], condition=models.Q(stopped_at__isnull=True),
+                         name="sla_timer_live_board"),
+            models.Index(fields=["case", "stage"], name="sla_timer_case_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_stage_display()} {self.get_status_display()}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.stopped_at is None
+
+
+class Extension(models.Model):
+    """A department's request for more time on its reply, and a supervisor's decision."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="extensions", verbose_name=_("工单"))
+    timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="extensions")
+    department = models.ForeignKey("cases.Department", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("承办单位"))
+    requested_by = models.ForeignKey("cases.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    previous_due_at = models.DateTimeField(_("原到期时间"))
+    until = models.DateTimeField(_("申请延期至"))
+    reason = models.TextField(_("延期理由"))
+    status = models.CharField(_("状态"), max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    decided_by = models.ForeignKey("cases.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [
+            models.UniqueConstraint(fields=["timer"], condition=models.Q(status=ExtensionStatus.PENDING),
+                                    name="sla_extension_one_pending_per_timer"),
+        ]
+
+
+class SupervisionOrder(models.Model):
+    """督办: a formal order about a case to its department, by a supervisor or by escalation."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="supervision_orders",
+                             verbose_name=_("工单"))
+    timer = models.ForeignKey(Timer, null=True, blank=True, on_delete=models.CASCADE, related_name="orders",
+                              help_text=_("由超期升级产生时所属的计时器。"))
+    department = models.ForeignKey("cases.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("承办单位"))
+    level = models.PositiveSmallIntegerField(_("级别"), choices=SupervisionLevel.choices)
+    issued_by = models.ForeignKey("cases.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  help_text=_("空表示系统超期自动升级。"))
+    issued_at = models.DateTimeField(_("下达时间"))
+    note = models.TextField(_("督办意见"), blank=True)
+    answered_by = models.ForeignKey("cases.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    answer = models.TextField(_("回复"), blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
+        constraints = [
+            # An escalation is never doubled: one order per timer and level, whichever worker acts.
+            models.UniqueConstraint(fields=["timer", "level"], condition=models.Q(timer__isnull=False),
+                                    name="sla_supervision_once_per_timer_level"),
+        ]
+        indexes = [models.Index(fields=["department"], condition=models.Q(answered_at__isnull=True),
+                                name="sla_supervision_open")]

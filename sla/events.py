@@ -1,0 +1,51 @@
+"""Real-time events of the sla app: payloads built here, sent after commit via notifications.events.
+
+Topics: ``board`` (supervisors) and ``inbox.<DEPARTMENT CODE>`` (the department concerned).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cases.models import Case, Department
+from notifications.events import publish
+
+from .models import Extension, SupervisionOrder, Timer
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _fan_out(type_: str, data: dict[str, Any], department: Department | None) -> None:
+    publish("board", type_, data)
+    if department is not None:
+        publish(f"inbox.{department.code}", type_, data)
+
+
+def timer_event(type_: str, timer: Timer, case: Case) -> None:
+    """``timer.warning`` / ``timer.breached``."""
+    dept = timer.department
+    _fan_out(type_, {
+        "tracking_no": case.tracking_no, "stage": timer.stage, "department": dept.code if dept else None,
+        "due_at": _iso(timer.due_at), "status": timer.status, "escalation_level": timer.escalation_level,
+    }, dept)
+
+
+def supervision_event(order: SupervisionOrder, case: Case) -> None:
+    """``supervision.issued`` / answered."""
+    dept = order.department
+    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", {
+        "id": order.pk, "tracking_no": case.tracking_no, "level": order.level,
+        "department": dept.code if dept else None, "issued_at": _iso(order.issued_at),
+        "answered_at": _iso(order.answered_at),
+    }, dept)
+
+
+def extension_event(extension: Extension, case: Case) -> None:
+    """``extension.requested`` / ``extension.granted`` / ``extension.refused``."""
+    type_ = "extension.requested" if extension.status == "pending" else f"extension.{extension.status}"
+    _fan_out(type_, {
+        "id": extension.pk, "tracking_no": case.tracking_no, "department": extension.department.code,
+        "until": _iso(extension.until), "status": extension.status,
+    }, extension.department)

@@ -1,0 +1,226 @@
+"""Writes of the sla app beside the timers: extensions and supervision orders.
+
+Each service locks the case row (the order every case service uses: case, then timers),
+checks who is acting, changes its rows, puts an entry on the case's timeline and audit
+chain (``cases.services.case_record``) and announces a real-time event after commit.
+Errors are the cases app's (``CaseValidationError`` 400, ``CasePermissionDenied`` 403,
+``CaseNotFound`` 404, ``CaseConflict`` 409) so every edge maps them the same way.
+
+Extension caps (how far a deadline may move, counted from the reply timer's original due time):
+- 信访 letters (``LETTER_CHANNELS``): the statutory maximum, +30 calendar days;
+- every other case: +15 working days on the timer's calendar (the hotline's usual practice:
+  three working weeks is the most a department may add before the matter needs a new case).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from cases import rules
+from cases.enums import LETTER_CHANNELS, OPEN_STATES, Role, State, Transition
+from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.models import Case, User
+from cases.services import case_record
+from cases.validation import clean_text
+
+from . import events, timers
+from .calendar import compute_deadline
+from .enums import ExtensionStatus, Stage, SupervisionLevel, TimerStatus
+from .models import Extension, SupervisionOrder, Timer
+
+LETTER_CAP_CALENDAR_DAYS = 30
+OTHER_CAP_WORKING_DAYS = 15
+EXTENDABLE_STATES = frozenset({State.ASSIGNED, State.IN_PROGRESS})
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _lock_case(case: Case | int, actor: User | None) -> Case:
+    pk = case.pk if isinstance(case, Case) else case
+    locked = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=pk).first()
+    if locked is None or (actor is not None and not rules.can_see_case(actor, locked)):
+        raise CaseNotFound(_("工单不存在。"))
+    return locked
+
+
+def parse_until(value: object, *, field: str = "until") -> dt.datetime:
+    """An ISO datetime (naive = local time) or a date (= the end of that day, 23:59:59 local)."""
+    text = str(value or "").strip()
+    if not text:
+        raise CaseValidationError(_("请填写延期至的日期。"), fields={field: [_("请填写延期至的日期。")]})
+    try:
+        moment = parse_datetime(text)
+        day = None if moment else parse_date(text)
+    except ValueError:
+        moment = day = None
+    if moment is None and day is None:
+        msg = _("日期格式不正确：%(v)s（应为 2026-12-31 或 2026-12-31T17:30:00+08:00）。") % {"v": text[:40]}
+        raise CaseValidationError(msg, fields={field: [msg]})
+    if moment is None:
+        moment = dt.datetime.combine(day, dt.time(23, 59, 59))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def extension_cap(case: Case, timer: Timer) -> dt.datetime:
+    """The latest date an extension may reach (see the module docstring)."""
+    if case.channel in LETTER_CHANNELS:
+        return compute_deadline(timer.calendar, timer.original_due_at, calendar_days=LETTER_CAP_CALENDAR_DAYS).due_at
+    return compute_deadline(timer.calendar, timer.original_due_at, working_days=OTHER_CAP_WORKING_DAYS).due_at
+
+
+def _reply_timer(case: Case) -> Timer | None:
+    return (
+        Timer.objects.select_for_update(of=("self",)).select_related("calendar")
+        .filter(case=case, stage=Stage.REPLY, stopped_at__isnull=True).order_by("-id").first()
+    )
+
+
+# --- extensions -------------------------------------------------------------------------
+
+def extension_request(*, case: Case | int, actor: User, until: object, reason: str) -> Extension:
+    """The case's department asks for a later reply deadline. Refused after the deadline, beyond the
+    cap, by anyone but the lead department, or while another request is pending.
+    Side effects: an internal timeline entry; ``extension.requested`` to the board."""
+    reason = clean_text(reason, field="reason", label=_("延期理由"), max_length=2000)
+    until_at = parse_until(until)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_case(case, actor)
+        if not rules.is_case_department(actor, locked):
+            raise CasePermissionDenied(_("只有本工单的承办单位可以申请延期。"))
+        if locked.state not in EXTENDABLE_STATES:
+            raise CaseConflict(_("当前状态为“%(state)s”，不能申请延期。") % {"state": State(locked.state).label},
+                               state=locked.state)
+        timer = _reply_timer(locked)
+        if timer is None:
+            raise CaseConflict(_("此工单没有正在计时的答复期限。"), state=locked.state)
+        if timer.status == TimerStatus.PAUSED:
+            raise CaseConflict(_("工单挂起中，计时已暂停，恢复后再申请延期。"), state=locked.state)
+        if timer.status == TimerStatus.BREACHED or timer.due_at <= now:
+            raise CaseConflict(_("答复期限 %(due)s 已过，不能再申请延期。") % {"due": _fmt(timer.due_at)},
+                               state=locked.state)
+        if Extension.objects.filter(timer=timer, status=ExtensionStatus.PENDING).exists():
+            raise CaseConflict(_("已有一项延期申请在等待审批。"), state=locked.state)
+        if until_at <= timer.due_at:
+            msg = _("延期至的时间须晚于当前答复期限 %(due)s。") % {"due": _fmt(timer.due_at)}
+            raise CaseValidationError(msg, fields={"until": [msg]})
+        cap = extension_cap(locked, timer)
+        if until_at > cap:
+            msg = _("延期超过上限：最晚可延至 %(cap)s。") % {"cap": _fmt(cap)}
+            raise CaseValidationError(msg, fields={"until": [msg]})
+        ext = Extension.objects.create(
+            case=locked, timer=timer, department=locked.department, requested_by=actor, requested_at=now,
+            previous_due_at=timer.due_at, until=until_at, reason=reason,
+        )
+        case_record(case=locked, actor=actor, action=Transition.EXTENSION_REQUESTED, note=reason,
+                    data={"extension": ext.pk, "until": until_at.isoformat()}, public=False)
+        events.extension_event(ext, locked)
+    return ext
+
+
+def extension_decide(*, extension: Extension | int, actor: User, grant: bool, note: str = "") -> Extension:
+    """A supervisor grants or refuses a pending request. A grant moves the reply timer's deadline
+    (clearing a breach) and the citizen is told the new date (a public timeline entry).
+    Side effects: timeline entry; ``extension.granted``/``extension.refused`` to board and inbox."""
+    if not isinstance(grant, bool):
+        raise CaseValidationError(_("请选择批准或不批准。"), fields={"grant": [_("请选择批准或不批准。")]})
+    note = clean_text(note, field="note", label=_("审批意见"), max_length=2000, required=not grant)
+    ext_id = extension.pk if isinstance(extension, Extension) else extension
+    case_id = Extension.objects.filter(pk=ext_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise CaseNotFound(_("延期申请不存在。"))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_case(case_id, actor)
+        if not rules.is_supervisor(actor):
+            raise CasePermissionDenied(_("只有督办员可以审批延期申请。"))
+        ext = Extension.objects.select_for_update(of=("self",)).select_related("timer__calendar", "department") \
+            .get(pk=ext_id)
+        if ext.status != ExtensionStatus.PENDING:
+            raise CaseConflict(_("该延期申请已处理（%(s)s）。") % {"s": ExtensionStatus(ext.status).label},
+                               state=locked.state)
+        timer = Timer.objects.select_for_update(of=("self",)).select_related("calendar").get(pk=ext.timer_id)
+        if grant:
+            if timer.stopped_at is not None:
+                raise CaseConflict(_("答复已提交，无需延期。"), state=locked.state)
+            if ext.until <= now:
+                raise CaseConflict(_("申请延期至的时间 %(u)s 已过，请退回后由承办单位重新申请。") % {"u": _fmt(ext.until)},
+                                   state=locked.state)
+            timers.timer_extend(timer=timer, until=ext.until, now=now)
+        ext.status = ExtensionStatus.GRANTED if grant else ExtensionStatus.REFUSED
+        ext.decided_by, ext.decided_at, ext.decision_note = actor, now, note
+        ext.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        public_note = (_("办理期限延长至 %(u)s。") % {"u": _fmt(ext.until)}) if grant else note
+        case_record(case=locked, actor=actor, action=Transition.EXTENSION_DECIDED, note=public_note,
+                    data={"extension": ext.pk, "granted": grant, "until": ext.until.isoformat(), "note": note},
+                    public=grant)
+        events.extension_event(ext, locked)
+    return ext
+
+
+# --- supervision orders -----------------------------------------------------------------
+
+def record_supervision_issued(*, order: SupervisionOrder, case: Case, actor: User | None, escalation: bool) -> None:
+    """Timeline entry and real-time event for a new order (the caller holds the case lock)."""
+    action = Transition.ESCALATED if escalation else Transition.SUPERVISION_ISSUED
+    case_record(case=case, actor=actor, action=action, note=order.note, public=False, data={
+        "order": order.pk, "level": order.level, "department": order.department.code if order.department else None,
+        "stage": order.timer.stage if order.timer_id else None,
+    })
+    events.supervision_event(order, case)
+
+
+def supervision_issue(*, case: Case | int, actor: User, level: object, note: str) -> SupervisionOrder:
+    """A supervisor's order about an open case to its department (or the dispatch desk before assignment).
+    Side effects: internal timeline entry; ``supervision.issued`` to the board and the department's inbox."""
+    if isinstance(level, bool) or level not in SupervisionLevel.values:
+        msg = _("督办级别须为 1（催办）、2（督办）或 3（通报）。")
+        raise CaseValidationError(msg, fields={"level": [msg]})
+    note = clean_text(note, field="note", label=_("督办意见"), max_length=2000)
+    with transaction.atomic():
+        locked = _lock_case(case, actor)
+        if not rules.is_supervisor(actor):
+            raise CasePermissionDenied(_("只有督办员可以下达督办单。"))
+        if locked.state not in OPEN_STATES:
+            raise CaseConflict(_("当前状态为“%(state)s”，无需督办。") % {"state": State(locked.state).label},
+                               state=locked.state)
+        stage = Stage.TRIAGE if locked.state == State.REGISTERED else Stage.REPLY
+        order = SupervisionOrder.objects.create(
+            case=locked, department=timers.responsible_department(locked, stage), level=int(level),
+            issued_by=actor, issued_at=timezone.now(), note=note,
+        )
+        record_supervision_issued(order=order, case=locked, actor=actor, escalation=False)
+    return order
+
+
+def supervision_answer(*, order: SupervisionOrder | int, actor: User, text: str) -> SupervisionOrder:
+    """The department answers an order (once). Side effects: internal timeline entry; board event."""
+    text = clean_text(text, field="text", label=_("回复内容"), max_length=4000)
+    order_id = order.pk if isinstance(order, SupervisionOrder) else order
+    case_id = SupervisionOrder.objects.filter(pk=order_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise CaseNotFound(_("督办单不存在。"))
+    with transaction.atomic():
+        locked = _lock_case(case_id, actor)
+        locked_order = SupervisionOrder.objects.select_for_update(of=("self",)).select_related("department") \
+            .get(pk=order_id)
+        if locked_order.department_id is None or actor.department_id != locked_order.department_id \
+                or rules.role_of(actor) not in rules.DEPARTMENT_ROLES | {Role.DISPATCHER}:
+            raise CasePermissionDenied(_("只有被督办单位可以回复督办单。"))
+        if locked_order.answered_at is not None:
+            raise CaseConflict(_("该督办单已回复。"), state=locked.state)
+        locked_order.answer, locked_order.answered_by, locked_order.answered_at = text, actor, timezone.now()
+        locked_order.save(update_fields=["answer", "answered_by", "answered_at"])
+        case_record(case=locked, actor=actor, action=Transition.SUPERVISION_ANSWERED, note=text, public=False,
+                    data={"order": locked_order.pk, "level": locked_order.level})
+        events.supervision_event(locked_order, locked)
+    return locked_order

@@ -1,0 +1,203 @@
+"""The SLA worker: claims due timers in small batches and acts on each (warn, breach, escalate,
+auto-close), correct with any number of copies running (DESIGN.md §4, STYLE.md 5).
+
+Claim: one short transaction takes up to ``BATCH`` timers whose ``next_action_at`` has come
+and whose lease is free (or expired) with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL;
+SQLite serialises writers anyway) and stamps a lease on them. Act: each timer in its own
+short transaction, locking the case row then the timer row (the order the case services
+use, so no deadlock), re-checking that the lease is still ours and the action still due.
+The unique (timer, level) constraint on supervision orders makes a double escalation
+impossible even if that reasoning were wrong; a dead worker's lease expires and another
+worker takes its timers over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.exceptions import CaseError
+from cases.models import Case
+from cases.services import case_auto_close
+
+from . import events, timers
+from .calendar import compute_deadline
+from .enums import Stage, SupervisionLevel, TimerStatus
+from .models import SupervisionOrder, Timer
+from .services import record_supervision_issued
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+LEASE = dt.timedelta(seconds=60)
+IDLE_SLEEP = 5.0
+# Working days from one escalation level to the next: breach → 1 (催办); +5 → 2 (督办); +10 → 3 (通报).
+NEXT_LEVEL_AFTER_WORKING_DAYS = {1: 5, 2: 10}
+TOP_LEVEL = max(SupervisionLevel.values)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(worker_id: str, *, now: dt.datetime, limit: int = BATCH) -> list[int]:
+    """Lease up to ``limit`` due timers to ``worker_id``; returns their ids (oldest due first)."""
+    with transaction.atomic():
+        qs = (
+            Timer.objects.filter(next_action_at__lte=now)
+            .filter(Q(claim_expires_at__isnull=True) | Q(claim_expires_at__lt=now))
+            .order_by("next_action_at")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("id", flat=True)[:limit])
+        if ids:
+            Timer.objects.filter(id__in=ids).update(claimed_by=worker_id, claim_expires_at=now + LEASE)
+    return ids
+
+
+def release(worker_id: str) -> int:
+    """Give back every lease this worker still holds (clean stop)."""
+    return Timer.objects.filter(claimed_by=worker_id).update(claimed_by="", claim_expires_at=None)
+
+
+def _escalate(timer: Timer, case: Case, now: dt.datetime) -> None:
+    """Issue the next level's supervision order; schedule the one after."""
+    level = min(timer.escalation_level + 1, TOP_LEVEL)
+    if level <= timer.escalation_level:
+        timer.next_escalation_at = None
+        return
+    try:
+        with transaction.atomic():  # savepoint: a duplicate must not poison the step's transaction
+            order = SupervisionOrder.objects.create(
+                case=case, timer=timer, department=timer.department, level=level, issued_by=None, issued_at=now,
+                note=_escalation_note(timer, level),
+            )
+    except IntegrityError:
+        log.warning("escalation of timer %s to level %s already issued; skipped", timer.pk, level)
+        order = None
+    if order is not None:
+        record_supervision_issued(order=order, case=case, actor=None, escalation=True)
+    timer.escalation_level = level
+    after = NEXT_LEVEL_AFTER_WORKING_DAYS.get(level)
+    base = timer.breached_at or now
+    timer.next_escalation_at = (
+        max(compute_deadline(timer.calendar, base, working_days=after).due_at, now) if after else None
+    )
+
+
+def _escalation_note(timer: Timer, level: int) -> str:
+    return "%s超期（到期时间 %s），%s。" % (
+        Stage(timer.stage).label, timezone.localtime(timer.due_at).strftime("%Y-%m-%d %H:%M"),
+        SupervisionLevel(level).label,
+    )
+
+
+def _act_on(timer: Timer, case: Case, now: dt.datetime) -> str:
+    """Do whatever is due on one locked timer; returns what was done (for logs and tests)."""
+    if timer.status == TimerStatus.BREACHED:
+        if timer.next_escalation_at is not None and timer.next_escalation_at <= now:
+            _escalate(timer, case, now)
+            return "escalated"
+        return "nothing"
+    if timer.status != TimerStatus.RUNNING:
+        return "nothing"
+    if timer.stage in timers.QUIET_STAGES:
+        if timer.due_at <= now:
+            timers.timer_stop(timer=timer, now=timer.due_at)  # the window lapsed
+            return "lapsed"
+        return "nothing"
+    if timer.stage in timers.SELF_CLOSING_STAGES:
+        if timer.due_at > now:
+            return "nothing"
+        try:
+            case_auto_close(case=case)  # its receiver stops this timer
+        except CaseError as exc:
+            log.info("auto-close of case %s not possible (%s); stopping its feedback timer", case.pk, exc.message)
+            timers.timer_stop(timer=timer, now=now)
+        return "auto_closed"
+    if timer.due_at <= now:
+        timer.status = TimerStatus.BREACHED
+        timer.breached_at = timer.due_at
+        if timer.warned_at is None:
+            timer.warned_at = now
+        _escalate(timer, case, now)
+        events.timer_event("timer.breached", timer, case)
+        return "breached"
+    if timer.warned_at is None and timer.warn_at <= now:
+        timer.warned_at = now
+        events.timer_event("timer.warning", timer, case)
+        return "warned"
+    return "nothing"
+
+
+def act(timer_id: int, worker_id: str, *, now: dt.datetime) -> str:
+    """Act on one claimed timer in its own transaction; 'lost' if the lease went to another worker."""
+    case_id = Timer.objects.filter(pk=timer_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        return "gone"
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=case_id).first()
+        timer = (
+            Timer.objects.select_for_update(of=("self",)).select_related("calendar", "department")
+            .filter(pk=timer_id, claimed_by=worker_id).first()
+        )
+        if case is None or timer is None:
+            return "lost"
+        done = "nothing"
+        if timer.next_action_at is not None and timer.next_action_at <= now:
+            done = _act_on(timer, case, now)
+        if done == "auto_closed":
+            timer.refresh_from_db()  # the case service's receiver changed it
+        timer.claimed_by, timer.claim_expires_at = "", None
+        timer.next_action_at = timers.next_action_at(timer)
+        timer.save()
+    return done
+
+
+@dataclass
+class Sweeper:
+    """One worker. ``step()`` claims a batch and acts on it; ``run()`` loops until ``stop()``."""
+
+    worker_id: str = field(default_factory=new_worker_id)
+    batch: int = BATCH
+    idle_sleep: float = IDLE_SLEEP
+    stopping: threading.Event = field(default_factory=threading.Event)
+    acted: dict[str, int] = field(default_factory=dict)
+
+    def step(self, now: dt.datetime | None = None) -> bool:
+        """Claim and act on one batch; True if there was work. Stops between items when asked."""
+        ids = claim(self.worker_id, now=now or timezone.now(), limit=self.batch)
+        for timer_id in ids:
+            if self.stopping.is_set():
+                break
+            try:
+                done = act(timer_id, self.worker_id, now=now or timezone.now())
+            except Exception:  # one bad timer must not stop the others; its lease expires, it is retried
+                log.exception("sla worker %s: timer %s failed", self.worker_id, timer_id)
+                done = "failed"
+            self.acted[done] = self.acted.get(done, 0) + 1
+        return bool(ids)
+
+    def run(self) -> None:
+        log.info("sla worker %s started", self.worker_id)
+        try:
+            while not self.stopping.is_set():
+                if not self.step():
+                    self.stopping.wait(self.idle_sleep)
+        finally:
+            released = release(self.worker_id)
+            log.info("sla worker %s stopped (released %s claims): %s", self.worker_id, released, self.acted)
+
+    def stop(self, *args: object) -> None:
+        """Signal handler: finish the current timer, give back the rest, leave."""
+        self.stopping.set()

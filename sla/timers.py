@@ -1,0 +1,273 @@
+"""Timer services: start, stop, pause, resume, reopen and recompute (DESIGN.md §4).
+
+A timer is one stage's clock on one case. Its deadline comes from the stage's
+term (``policies.term_for``) counted on the term's calendar (``calendar.py``);
+it warns at 80 % of the term, breaches at 100 % and then escalates (the sweeper
+does those three). Every function here is called inside the transaction of the
+case action that caused it (via ``receivers.py``) or of the sweeper's step, with
+the case row already locked, so timers commit or roll back with the action.
+
+Where a timer's clock stands is kept as an *anchor* so that a calendar change can
+recompute it: the term from ``started_at``; or, after a hold, the remaining
+budget from ``resumed_at``; or, after a granted extension, the granted date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+
+from cases.models import Case, Department
+
+from .calendar import Deadline, Schedule, add_working_time, compute_deadline, load_schedule, working_seconds_between
+from .enums import Stage, TermUnit, TimerStatus
+from .models import Calendar, Timer
+from .policies import term_for
+
+WARN_FRACTION = 0.8
+# Stages whose timer only marks a window: it lapses quietly at its due time.
+QUIET_STAGES = frozenset({Stage.RETURN_WINDOW})
+# Stages whose timer, when due, closes the case instead of breaching (no feedback → auto-close).
+SELF_CLOSING_STAGES = frozenset({Stage.FEEDBACK})
+# Stages that are somebody's work: they warn, breach and escalate.
+ESCALATING_STAGES = frozenset({Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW})
+# Stages whose work lies with the dispatch desk (信访局), not the case's department.
+DISPATCH_STAGES = frozenset({Stage.TRIAGE, Stage.REVIEW, Stage.FEEDBACK})
+LIVE = {"stopped_at__isnull": True}
+
+
+def _is_working(unit: str) -> bool:
+    return unit != TermUnit.CALENDAR_DAYS
+
+
+def term_kwargs(unit: str, value: Decimal | float) -> dict[str, int | float]:
+    """``compute_deadline`` wants a float of hours or a whole number of days."""
+    return {unit: float(value) if unit == TermUnit.WORKING_HOURS else int(value)}
+
+
+def budget_seconds(calendar: Calendar | Schedule, unit: str, start: dt.datetime, end: dt.datetime) -> float:
+    """How much of the clock lies between two moments, in the term's own units (as seconds)."""
+    if end <= start:
+        return 0.0
+    if _is_working(unit):
+        return float(working_seconds_between(calendar, start, end))
+    return (end - start).total_seconds()
+
+
+def advance(calendar: Calendar | Schedule, unit: str, start: dt.datetime, seconds: float) -> Deadline:
+    """``start`` plus ``seconds`` of the term's clock (working time, or plain time for calendar days)."""
+    if _is_working(unit):
+        return add_working_time(calendar, start, max(0, round(seconds)))
+    return Deadline(start + dt.timedelta(seconds=max(0.0, seconds)), False)
+
+
+def warn_moment(calendar: Calendar | Schedule, unit: str, start: dt.datetime, due: dt.datetime) -> Deadline:
+    """80 % of the way from ``start`` to ``due``, measured in the term's own units."""
+    return advance(calendar, unit, start, budget_seconds(calendar, unit, start, due) * WARN_FRACTION)
+
+
+def next_action_at(timer: Timer) -> dt.datetime | None:
+    """When the sweeper must next look at this timer (its work queue); None = nothing to do."""
+    if timer.stopped_at is not None or timer.status == TimerStatus.PAUSED:
+        return None
+    if timer.status == TimerStatus.BREACHED:
+        return timer.next_escalation_at
+    if timer.stage in QUIET_STAGES or timer.stage in SELF_CLOSING_STAGES:
+        return timer.due_at
+    if timer.warned_at is None and timer.warn_at < timer.due_at:
+        return timer.warn_at
+    return timer.due_at
+
+
+def _dispatch_department() -> Department | None:
+    return Department.objects.filter(is_dispatch=True, active=True).order_by("code").first()
+
+
+def responsible_department(case: Case, stage: str) -> Department | None:
+    if stage in DISPATCH_STAGES or case.department_id is None:
+        return _dispatch_department()
+    return case.department
+
+
+def _save(timer: Timer, *fields: str) -> None:
+    timer.next_action_at = next_action_at(timer)
+    timer.save(update_fields=[*fields, "next_action_at"])
+
+
+# --- start / stop ------------------------------------------------------------------
+
+def timer_start(*, case: Case, stage: str, now: dt.datetime) -> Timer:
+    """Start the clock of ``stage`` with the term the policies give for this case."""
+    term = term_for(case, stage)
+    calendar = Calendar.objects.get(code=term.calendar_code)
+    unit, value = str(term.unit), Decimal(str(term.value))
+    sched = load_schedule(calendar)  # one load for both counts
+    due = compute_deadline(sched, now, **term_kwargs(unit, value))
+    warn = warn_moment(sched, unit, now, due.due_at)
+    timer = Timer(
+        case=case, stage=stage, calendar=calendar, department=responsible_department(case, stage),
+        term_unit=unit, term_value=value, started_at=now, due_at=due.due_at, original_due_at=due.due_at,
+        warn_at=warn.due_at, calendar_incomplete=due.incomplete or warn.incomplete, status=TimerStatus.RUNNING,
+    )
+    timer.next_action_at = next_action_at(timer)
+    timer.save()
+    if case.on_hold:  # a case waiting for the citizen starts its new clocks paused
+        timer_pause(timer=timer, now=now)
+    return timer
+
+
+def timer_stop(*, timer: Timer, now: dt.datetime) -> Timer:
+    """Stop the clock: met if in time, breached if late (even when the sweeper had not yet noticed)."""
+    if timer.stopped_at is not None:
+        return timer
+    if timer.status == TimerStatus.RUNNING and timer.due_at < now:
+        timer.status = TimerStatus.BREACHED
+        timer.breached_at = timer.due_at
+    elif timer.status in {TimerStatus.RUNNING, TimerStatus.PAUSED}:
+        timer.status = TimerStatus.MET
+    timer.stopped_at = now
+    _save(timer, "status", "breached_at", "stopped_at")
+    return timer
+
+
+def live_timers(case: Case, stages: Iterable[str] | None = None) -> list[Timer]:
+    """The case's running, paused or breached timers, locked (the case row is locked already)."""
+    qs = Timer.objects.filter(case=case, **LIVE)
+    if stages is not None:
+        qs = qs.filter(stage__in=list(stages))
+    return list(qs.select_for_update(of=("self",)).order_by("id"))
+
+
+def timers_stop(*, case: Case, now: dt.datetime, stages: Iterable[str] | None = None) -> list[Timer]:
+    return [timer_stop(timer=t, now=now) for t in live_timers(case, stages)]
+
+
+def timers_start_department(*, case: Case, now: dt.datetime) -> list[Timer]:
+    """On assign and reopen: sign-for, return-window and reply clocks; the case learns its return deadline."""
+    started = [timer_start(case=case, stage=s, now=now) for s in (Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY)]
+    window = next(t for t in started if t.stage == Stage.RETURN_WINDOW)
+    case.return_due_at = window.due_at
+    Case.objects.filter(pk=case.pk).update(return_due_at=window.due_at)
+    return started
+
+
+def timer_reopen_reply(*, case: Case, now: dt.datetime) -> Timer | None:
+    """send_back: the department's reply clock carries on from where it was (its due time unchanged)."""
+    timer = (
+        Timer.objects.select_for_update(of=("self",))
+        .filter(case=case, stage=Stage.REPLY).order_by("-started_at", "-id").first()
+    )
+    if timer is None or timer.stopped_at is None:
+        return timer
+    timer.stopped_at = None
+    timer.status = TimerStatus.BREACHED if timer.breached_at is not None else TimerStatus.RUNNING
+    _save(timer, "stopped_at", "status")
+    if case.on_hold and timer.status == TimerStatus.RUNNING:
+        timer_pause(timer=timer, now=now)
+    return timer
+
+
+# --- hold ----------------------------------------------------------------------------
+
+def timer_pause(*, timer: Timer, now: dt.datetime) -> Timer:
+    """Hold: remember how much of the clock was left, in the term's units, and stop the sweeper's interest."""
+    if timer.status != TimerStatus.RUNNING or timer.stopped_at is not None:
+        return timer
+    cal, unit = load_schedule(timer.calendar), timer.term_unit
+    timer.remaining_seconds = budget_seconds(cal, unit, now, timer.due_at)
+    timer.remaining_warn_seconds = (
+        budget_seconds(cal, unit, now, timer.warn_at) if timer.warned_at is None and timer.warn_at > now else None
+    )
+    timer.paused_at = now
+    timer.status = TimerStatus.PAUSED
+    _save(timer, "remaining_seconds", "remaining_warn_seconds", "paused_at", "status")
+    return timer
+
+
+def _from_resume_anchor(timer: Timer) -> None:
+    cal, unit, start = load_schedule(timer.calendar), timer.term_unit, timer.resumed_at
+    due = advance(cal, unit, start, timer.remaining_seconds or 0)
+    timer.due_at = due.due_at
+    incomplete = due.incomplete
+    if timer.remaining_warn_seconds is not None:
+        warn = advance(cal, unit, start, timer.remaining_warn_seconds)
+        timer.warn_at, incomplete = warn.due_at, incomplete or warn.incomplete
+    timer.calendar_incomplete = incomplete
+
+
+def timer_resume(*, timer: Timer, now: dt.datetime) -> Timer:
+    """End of hold: the clock restarts now with the time it had left."""
+    if timer.status != TimerStatus.PAUSED or timer.stopped_at is not None:
+        return timer
+    timer.resumed_at = now
+    timer.status = TimerStatus.RUNNING
+    _from_resume_anchor(timer)
+    _save(timer, "resumed_at", "status", "due_at", "warn_at", "calendar_incomplete")
+    return timer
+
+
+def timers_pause(*, case: Case, now: dt.datetime) -> list[Timer]:
+    return [timer_pause(timer=t, now=now) for t in live_timers(case) if t.status == TimerStatus.RUNNING]
+
+
+def timers_resume(*, case: Case, now: dt.datetime) -> list[Timer]:
+    return [timer_resume(timer=t, now=now) for t in live_timers(case) if t.status == TimerStatus.PAUSED]
+
+
+# --- extension and recompute --------------------------------------------------------
+
+def timer_extend(*, timer: Timer, until: dt.datetime, now: dt.datetime) -> Timer:
+    """A granted extension: the deadline moves to ``until``; a breach is cleared; 80 % is re-measured."""
+    warn = warn_moment(timer.calendar, timer.term_unit, timer.started_at, until)
+    timer.due_at = until
+    timer.warn_at = warn.due_at
+    timer.extended = True
+    timer.resumed_at = None  # the granted date is now the anchor, not an earlier hold
+    timer.remaining_seconds = timer.remaining_warn_seconds = None
+    if timer.warn_at > now:
+        timer.warned_at = None
+    if timer.status == TimerStatus.BREACHED:
+        timer.status = TimerStatus.RUNNING
+        timer.breached_at = None
+        timer.next_escalation_at = None
+    _save(timer, "due_at", "warn_at", "extended", "resumed_at", "remaining_seconds", "remaining_warn_seconds",
+          "warned_at", "status", "breached_at", "next_escalation_at")
+    return timer
+
+
+def timer_recompute(*, timer: Timer) -> Timer:
+    """Recount a running timer's deadlines from its anchor after its calendar changed."""
+    if timer.stopped_at is not None or timer.status != TimerStatus.RUNNING:
+        return timer  # paused ones recount on resume; breached ones have escalated already
+    cal, unit = load_schedule(timer.calendar), timer.term_unit
+    if timer.resumed_at is not None:
+        _from_resume_anchor(timer)
+    else:
+        if not timer.extended:
+            due = compute_deadline(cal, timer.started_at, **term_kwargs(unit, timer.term_value))
+            timer.due_at, timer.original_due_at = due.due_at, due.due_at
+        else:
+            due = Deadline(timer.due_at, False)
+        warn = warn_moment(cal, unit, timer.started_at, timer.due_at)
+        timer.warn_at = warn.due_at
+        timer.calendar_incomplete = due.incomplete or warn.incomplete
+    _save(timer, "due_at", "original_due_at", "warn_at", "calendar_incomplete")
+    return timer
+
+
+def timers_recompute_for_calendar(*, calendar: Calendar) -> int:
+    """Every running timer on ``calendar``, each recounted under its case's lock."""
+    ids = list(
+        Timer.objects.filter(calendar=calendar, status=TimerStatus.RUNNING, **LIVE).values_list("case_id", "id")
+    )
+    for case_id, timer_id in ids:
+        with transaction.atomic():
+            Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).first()
+            timer = Timer.objects.select_for_update(of=("self",)).select_related("calendar").filter(pk=timer_id).first()
+            if timer is not None:
+                timer.calendar = calendar  # the changed instance, not a stale copy
+                timer_recompute(timer=timer)
+    return len(ids)
