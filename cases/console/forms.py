@@ -1,0 +1,218 @@
+"""Console forms: they only parse what the browser sent. Every rule lives in cases.services,
+whose CaseValidationError fields are mapped back onto these forms (``add_service_errors``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.enums import Channel, Kind, Priority, Rating, ReplyChannel, State
+from cases.exceptions import CaseValidationError
+from cases.models import Category, Department, RejectReason
+
+# Channels a person at the desk registers: calls, and what arrives on paper or by mail.
+DESK_CHANNELS = [Channel.HOTLINE, Channel.LETTER, Channel.MAILBOX, Channel.EMAIL, Channel.SMS]
+
+# Service field names → form field names where they differ.
+SERVICE_FIELD_MAP = {
+    "citizen.name": "citizen_name",
+    "citizen.phone": "citizen_phone",
+    "citizen.email": "citizen_email",
+    "citizen.id_no": "citizen_id_no",
+}
+
+
+def add_service_errors(form: forms.Form, exc: CaseValidationError) -> None:
+    """Put a service's field errors next to the matching inputs (or on top of the form)."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+        return
+    for key, messages in exc.fields.items():
+        name = SERVICE_FIELD_MAP.get(key, key)
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def category_choices() -> list[tuple[str, Any]]:
+    """Leaves grouped under their parent, each showing the department it goes to by default."""
+    cats = list(Category.objects.filter(active=True).select_related("parent", "default_department"))
+    children: dict[int | None, list[Category]] = {}
+    for cat in cats:
+        children.setdefault(cat.parent_id, []).append(cat)
+    groups: list[tuple[str, Any]] = [("", "——")]
+    for root in children.get(None, []):
+        leaves = children.get(root.pk, [])
+        if not leaves:
+            continue
+        options = []
+        for leaf in leaves:
+            dept = leaf.default_department.name if leaf.default_department_id else _("待分拨")
+            options.append((leaf.code, f"{leaf.name}（{dept}）"))
+        groups.append((root.name, options))
+    return groups
+
+
+def department_choices(*, blank: bool = True) -> list[tuple[str, str]]:
+    rows = [(d.code, d.name) for d in Department.objects.filter(active=True, is_dispatch=False).order_by("code")]
+    return ([("", "——")] if blank else []) + rows
+
+
+def reject_reason_choices() -> list[tuple[str, str]]:
+    return [("", "——")] + [(r.code, r.name) for r in RejectReason.objects.order_by("code")]
+
+
+def _text(label: Any, *, rows: int = 3, required: bool = False, max_length: int | None = None) -> forms.CharField:
+    # required=False on purpose: the service decides and says exactly what is missing.
+    attrs: dict[str, Any] = {"rows": rows}
+    if required:
+        attrs["required"] = True
+    return forms.CharField(label=label, required=False, max_length=max_length,
+                           widget=forms.Textarea(attrs=attrs), strip=True)
+
+
+class IntakeForm(forms.Form):
+    """The agent's quick intake: one screen, top to bottom in the order a call goes."""
+
+    channel = forms.ChoiceField(label=_("渠道"), choices=[(c.value, c.label) for c in DESK_CHANNELS],
+                                initial=Channel.HOTLINE)
+    citizen_phone = forms.CharField(label=_("来电号码"), required=False, max_length=32,
+                                    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off",
+                                                                  "data-caller-history": "1"}))
+    citizen_name = forms.CharField(label=_("姓名"), required=False, max_length=100)
+    kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, initial=Kind.COMPLAINT)
+    category = forms.ChoiceField(label=_("业务分类"), choices=())
+    title = forms.CharField(label=_("标题"), required=False, max_length=200,
+                            widget=forms.TextInput(attrs={"required": True}))
+    content = _text(_("诉求内容"), rows=5, required=True)
+    location = forms.CharField(label=_("地点"), required=False, max_length=300)
+    priority = forms.ChoiceField(label=_("紧急程度"), choices=Priority.choices, initial=Priority.NORMAL)
+    reply_channel = forms.ChoiceField(label=_("答复方式"), required=False,
+                                      choices=[("", _("自动（有电话则短信）"))] + list(ReplyChannel.choices))
+    citizen_email = forms.CharField(label=_("电子邮箱（可选）"), required=False, max_length=254,
+                                    widget=forms.TextInput(attrs={"type": "email"}))
+    citizen_id_no = forms.CharField(label=_("身份证号（可选）"), required=False, max_length=18)
+    publish_consent = forms.BooleanField(label=_("同意在网上公开（隐去个人信息）"), required=False, initial=True)
+    # Set by the telephony screen-pop when the form is opened for a ringing call; passed through.
+    call_sid = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = category_choices()
+
+
+class ActionForm(forms.Form):
+    """Every action form carries the version the user saw, so a stale form is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, error_messages={
+        "required": _("表单缺少版本信息，请刷新页面后重试。"),
+        "invalid": _("表单缺少版本信息，请刷新页面后重试。"),
+        "min_value": _("表单缺少版本信息，请刷新页面后重试。"),
+    })
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_%s")
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+
+
+class ResolveDirectlyForm(ActionForm):
+    answer = _text(_("答复内容"), rows=4, required=True)
+
+
+class RejectForm(ActionForm):
+    # Not required here: the service answers a blank choice with its own specific message.
+    reason = forms.ChoiceField(label=_("不予受理理由"), choices=(), required=False)
+    note = _text(_("说明"), rows=2)
+
+    def __init__(self, *args: Any, reason_choices: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = reason_choices if reason_choices is not None else reject_reason_choices()
+
+
+class MergeForm(ActionForm):
+    duplicate_of = forms.CharField(label=_("合并到工单（流水号）"), max_length=16, required=False,
+                                   widget=forms.TextInput(attrs={"required": True, "inputmode": "numeric"}))
+
+
+class AssignForm(ActionForm):
+    department = forms.ChoiceField(label=_("承办单位"), choices=())
+    assisting_departments = forms.MultipleChoiceField(label=_("协办单位"), choices=(), required=False,
+                                                      widget=forms.SelectMultiple(attrs={"size": 4}))
+    instructions = _text(_("转办意见"), rows=2)
+
+    def __init__(self, *args: Any, dept_choices: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = dept_choices if dept_choices is not None else department_choices()
+        self.fields["department"].choices = choices
+        self.fields["assisting_departments"].choices = [c for c in choices if c[0]]
+
+
+class ReturnForm(ActionForm):
+    reason = _text(_("退单理由"), rows=2, required=True)
+
+
+class SignForForm(ActionForm):
+    pass
+
+
+class ReplyForm(ActionForm):
+    text = _text(_("答复内容"), rows=5, required=True)
+
+
+class DraftReplyForm(ActionForm):
+    text = _text(_("答复草稿"), rows=5, required=True)
+
+
+class SendBackForm(ActionForm):
+    note = _text(_("退回意见"), rows=2, required=True)
+
+
+class ApproveForm(ActionForm):
+    answer = _text(_("答复群众内容"), rows=5)
+
+
+class FeedbackForm(ActionForm):
+    rating = forms.ChoiceField(label=_("评价"), choices=[("", "——")] + list(Rating.choices), required=False)
+    comment = _text(_("评价意见"), rows=2)
+
+
+class ReopenForm(ActionForm):
+    department = forms.ChoiceField(label=_("承办单位（留空为原单位）"), choices=(), required=False)
+    reason = _text(_("重办理由"), rows=2, required=True)
+
+    def __init__(self, *args: Any, dept_choices: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = dept_choices if dept_choices is not None else department_choices()
+
+
+class HoldForm(ActionForm):
+    reason = _text(_("挂起原因"), rows=2, required=True)
+
+
+class ResumeForm(ActionForm):
+    pass
+
+
+class NoteForm(ActionForm):
+    note = _text(_("内部备注"), rows=2, required=True)
+
+
+class RevealForm(ActionForm):
+    pass
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("流水号、电话或关键词")}))
+    state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + list(State.choices))
+    department = forms.ChoiceField(label=_("承办单位"), required=False, choices=())
+    category = forms.ChoiceField(label=_("业务分类"), required=False, choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("全部"))] + department_choices(blank=False)
+        self.fields["category"].choices = [("", _("全部"))] + category_choices()[1:]

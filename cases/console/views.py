@@ -1,0 +1,340 @@
+"""Staff console pages. Thin: parse the form, check who is asking, call one service, answer.
+
+Errors from the services map to what a person at a screen needs: bad input → the form again
+with the message next to the field (400); the case moved on → the case page with a message
+naming its current state (409); not allowed → a 403 page; a case the user may not see → 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import rules, selectors, services
+from cases.enums import Role, State
+from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.models import Case, User
+from cases.validation import normalize_phone
+
+from . import forms as f
+from . import queries
+from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
+
+PAGE_SIZE = 25
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _nav(user: User) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    if rules.is_dispatch(user):
+        items.append(("console:queue", _("分拨队列")))
+    if rules.role_of(user) in rules.DEPARTMENT_ROLES:
+        items.append(("console:inbox", _("本单位待办")))
+    if rules.may_register(user):
+        items.append(("console:desk", _("来电来信登记")))
+    items.append(("console:cases", _("工单查询")))
+    return items
+
+
+def _render(request: HttpRequest, template: str, ctx: dict[str, Any], *, topic: str = "", status: int = 200) -> HttpResponse:
+    user = request.user
+    ctx.setdefault("nav", _nav(user))
+    ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
+    ctx.setdefault("ws_topic", topic)
+    return render(request, template, ctx, status=status)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return _render(request, "console/error.html", {"title": _("无权访问"), "message": message}, status=403)
+
+
+def _visible_case(user: User, tracking_no: str) -> Case:
+    """The case if this user may see it; 404 otherwise (never reveal that it exists)."""
+    case = (
+        selectors.cases_visible_to(user)
+        .select_related("category__default_department", "department", "duplicate_of", "reject_reason")
+        .filter(tracking_no=tracking_no).first()
+    )
+    if case is None:
+        raise Http404(_("工单不存在。"))
+    return case
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: ChoiceCache, next_url: str) -> None:
+    """Give each listed case the action forms this user may use on it from the list."""
+    for case in cases:
+        case.action_forms = [
+            (ACTIONS[name], make_form(name, case, choices=choices))
+            for name in available_actions(case, user) if name in wanted
+        ]
+        case.next_url = next_url
+
+
+# --- entry ---------------------------------------------------------------------------
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(selectors.staff_role_home(request.user))
+
+
+# --- agent desk --------------------------------------------------------------------------
+
+def _history(phone: str) -> dict[str, Any]:
+    cases, open_count = selectors.caller_history(phone)
+    return {"phone": phone, "cases": cases, "open_count": open_count}
+
+
+@login_required
+def desk(request: HttpRequest) -> HttpResponse:
+    """Quick intake for a call or a paper letter; after saving, the numbers to read out."""
+    user = request.user
+    if not rules.may_register(user):
+        return _forbidden(request, _("您的角色不能登记工单。"))
+    shows_history = rules.is_intake(user)
+    status = 200
+    if request.method == "POST":
+        form = f.IntakeForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_register(
+                    actor=user, channel=data["channel"], kind=data["kind"], category=data["category"],
+                    title=data["title"], content=data["content"], location=data["location"],
+                    citizen=services.Citizen(name=data["citizen_name"], phone=data["citizen_phone"],
+                                             email=data["citizen_email"], id_no=data["citizen_id_no"]),
+                    publish_consent=data["publish_consent"], priority=data["priority"],
+                    reply_channel=data["reply_channel"], client_ip=_client_ip(request),
+                )
+            except CaseValidationError as exc:
+                f.add_service_errors(form, exc)
+            except CasePermissionDenied as exc:
+                return _forbidden(request, exc.message)
+            else:
+                messages.success(request, _("登记成功：流水号 %(no)s，查询码 %(code)s。请向来电人复述。")
+                                 % {"no": case.tracking_no, "code": case.access_code})
+                query = {"done": case.tracking_no}
+                if data["call_sid"]:
+                    query["call_sid"] = data["call_sid"]
+                return redirect(f"{reverse('console:desk')}?{urlencode(query)}")
+        status = 400
+    else:
+        initial = {k: request.GET[k] for k in ("citizen_phone", "call_sid") if request.GET.get(k)}
+        if request.GET.get("phone"):
+            initial["citizen_phone"] = request.GET["phone"]
+        form = f.IntakeForm(initial=initial)
+
+    ctx: dict[str, Any] = {"form": form, "call_sid": (form["call_sid"].value() or ""), "shows_history": shows_history}
+    raw_phone = form["citizen_phone"].value() or ""
+    if shows_history and raw_phone:
+        try:
+            ctx["history"] = _history(normalize_phone(raw_phone))
+        except CaseValidationError:
+            pass
+    done = request.GET.get("done")
+    if done and request.method == "GET":
+        registered = selectors.cases_visible_to(user).filter(tracking_no=done).first()
+        if registered is not None:
+            ctx["registered"] = registered
+            if "resolve_directly" in available_actions(registered, user):
+                ctx["resolve_form"] = make_form("resolve_directly", registered, choices=ChoiceCache())
+                ctx["resolve_spec"] = ACTIONS["resolve_directly"]
+    return _render(request, "console/desk.html", ctx, topic="desk", status=status)
+
+
+@login_required
+@require_GET
+def caller_history(request: HttpRequest) -> JsonResponse:
+    """The caller's past cases for the desk's side panel (fetched as the number is typed)."""
+    if not rules.is_intake(request.user):
+        return JsonResponse({"error": {"code": "forbidden", "message": _("您无权查看来电历史。"), "fields": {}}},
+                            status=403)
+    try:
+        phone = normalize_phone(request.GET.get("phone", ""), required=True)
+    except CaseValidationError as exc:
+        return JsonResponse({"error": {"code": exc.code, "message": exc.message, "fields": {"phone": [exc.message]}}},
+                            status=400)
+    history = _history(phone)
+    return JsonResponse({
+        "phone": phone,
+        "open_count": history["open_count"],
+        "cases": [
+            {
+                "tracking_no": c.tracking_no, "title": c.title, "state": c.state,
+                "state_label": str(State(c.state).label), "category": c.category.name,
+                "department": c.department.name if c.department_id else "",
+                "registered_at": c.registered_at.isoformat(), "is_open": c.is_open,
+                "url": reverse("console:case", args=[c.tracking_no]),
+            }
+            for c in history["cases"]
+        ],
+    })
+
+
+# --- dispatcher queue --------------------------------------------------------------------
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not rules.is_dispatch(user):
+        return _forbidden(request, _("只有分拨员可以查看分拨队列。"))
+    lists = selectors.dispatcher_queue(user)
+    related = ("category__default_department",)
+    triage = list(lists["triage"].select_related(*related))
+    review = list(lists["review"].select_related(*related))
+    choices = ChoiceCache()
+    here = request.get_full_path()
+    _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly"}, choices, here)
+    _attach_forms(review, user, {"approve", "send_back"}, choices, here)
+    dups = queries.possible_duplicates(triage)
+    for case in triage:
+        case.possible_duplicates = dups.get(case.pk, [])
+    return _render(request, "console/queue.html", {"triage": triage, "review": review}, topic="queue")
+
+
+# --- department inbox --------------------------------------------------------------------
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if rules.role_of(user) not in rules.DEPARTMENT_ROLES or not user.department_id:
+        return _forbidden(request, _("只有承办单位工作人员有待办箱。"))
+    lists = {name: list(qs) for name, qs in selectors.department_inbox(user).items()}
+    choices = ChoiceCache()
+    here = request.get_full_path()
+    wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume"}
+    for rows in lists.values():
+        _attach_forms(rows, user, wanted, choices, here)
+    sections = [
+        ("to_sign", _("待签收"), lists["to_sign"]),
+        ("in_progress", _("办理中"), lists["in_progress"]),
+        ("replied", _("已答复待审核"), lists["replied"]),
+        ("assisting", _("协办"), lists["assisting"]),
+    ]
+    return _render(request, "console/inbox.html", {"sections": sections, "department": user.department},
+                   topic="inbox")
+
+
+# --- case list -------------------------------------------------------------------------
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = f.CaseFilterForm(request.GET or None)
+    qs = selectors.cases_visible_to(user).order_by("-registered_at", "-pk")
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        qs = selectors.search_cases(qs, data["q"])
+        if data["state"]:
+            qs = qs.filter(state=data["state"])
+        if data["department"]:
+            qs = qs.filter(department__code=data["department"])
+        if data["category"]:
+            qs = qs.filter(category__code=data["category"])
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for case in page.object_list:
+        case.contact = selectors.contact_for(user, case)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return _render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()},
+                   topic="board" if rules.is_supervisor(user) else "")
+
+
+# --- case page -------------------------------------------------------------------------
+
+def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None,
+               contact: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+    user = request.user
+    choices = ChoiceCache()
+    bound = bound or {}
+    names = available_actions(case, user)
+    names += [n for n in bound if n not in names]
+    action_forms = [(ACTIONS[n], bound.get(n) or make_form(n, case, choices=choices)) for n in names if n != "note"]
+    note_form = bound.get("note") or make_form("note", case, choices=choices)
+    shown_contact = contact or selectors.contact_for(user, case)
+    ctx = {
+        "case": case,
+        "contact": shown_contact,
+        "revealed": contact is not None,
+        "reveal_form": f.RevealForm(initial={"version": case.version}),
+        "sees_access_code": rules.may_see_full_contact(user),
+        "events": queries.timeline(case),
+        "attachments": list(case.attachments.all()),
+        "assisting": list(case.assisting_departments.all()),
+        "timers": queries.timers_of(case),
+        "action_forms": action_forms,
+        "note_form": note_form,
+        "note_spec": ACTIONS["note"],
+    }
+    return _render(request, "console/case.html", ctx, status=status)
+
+
+@login_required
+def case_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    return _case_page(request, _visible_case(request.user, tracking_no))
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
+    """One action form posted: validate, call the service, and answer per the module docstring."""
+    user = request.user
+    case = _visible_case(user, tracking_no)
+    if action not in ACTIONS:
+        raise Http404(_("没有这个操作。"))
+    form = make_form(action, case, choices=ChoiceCache(), data=request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, bound={action: form}, status=400)
+    try:
+        call_service(action, case, form, actor=user, client_ip=_client_ip(request))
+    except CaseValidationError as exc:
+        f.add_service_errors(form, exc)
+        return _case_page(request, case, bound={action: form}, status=400)
+    except CaseConflict as exc:
+        messages.error(request, exc.message)
+        return _case_page(request, _visible_case(user, tracking_no), status=409)
+    except CasePermissionDenied as exc:
+        return _forbidden(request, exc.message)
+    except CaseNotFound as exc:
+        raise Http404(exc.message) from None
+    spec = ACTIONS[action]
+    fresh = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
+    messages.success(request, _("工单 %(no)s：已%(action)s，当前状态：%(state)s。")
+                     % {"no": case.tracking_no, "action": spec.label, "state": State(fresh).label})
+    return redirect(_safe_next(request, reverse("console:case", args=[case.tracking_no])))
+
+
+@login_required
+@require_POST
+def case_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """Show the full phone and ID number once, on this response only; the service audits it."""
+    case = _visible_case(request.user, tracking_no)
+    try:
+        full = services.case_reveal_contact(case=case, actor=request.user, client_ip=_client_ip(request))
+    except CaseNotFound as exc:
+        raise Http404(exc.message) from None
+    contact = {**selectors.contact_for(request.user, case), "phone": full["phone"], "id_no": full["id_no"],
+               "masked": False}
+    return _case_page(request, case, contact=contact)

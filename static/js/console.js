@@ -1,0 +1,75 @@
+/* Staff console: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  // --- caller history on the agent desk: appears as soon as a full number is typed ---
+  var panel = document.getElementById("caller-history");
+  var phoneInput = document.querySelector("input[data-caller-history]");
+  if (panel && phoneInput) {
+    var body = panel.querySelector(".history-body");
+    var lastPhone = "";
+    var timer = null;
+    var lang = document.documentElement.lang || "zh-hans";
+    var en = lang.indexOf("en") === 0;
+    var t = function (zh, english) { return en ? english : zh; };
+
+    var el = function (tag, attrs, text) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      if (text !== undefined) { node.textContent = text; }  // textContent: never inject HTML
+      return node;
+    };
+
+    var render = function (data) {
+      body.textContent = "";
+      var summary = el("p", { "class": "history-summary" },
+        data.phone + t("：以往工单 ", ": past cases ") + data.cases.length +
+        t(" 件，其中未办结 ", ", still open ") + data.open_count + t(" 件", ""));
+      body.appendChild(summary);
+      if (!data.cases.length) {
+        body.appendChild(el("p", { "class": "muted" }, t("首次来电，没有以往工单。", "First call: no past cases.")));
+        return;
+      }
+      var list = el("ul", { "class": "history-list" });
+      data.cases.forEach(function (c) {
+        var li = el("li");
+        li.appendChild(el("a", { href: c.url }, c.tracking_no));
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(el("span", { "class": "badge state-" + c.state }, c.state_label));
+        li.appendChild(document.createTextNode(" " + c.title + " "));
+        li.appendChild(el("span", { "class": "muted" }, c.registered_at.slice(0, 16).replace("T", " ")));
+        list.appendChild(li);
+      });
+      body.appendChild(list);
+    };
+
+    var lookup = function () {
+      var phone = phoneInput.value.replace(/[\s\-()（）]/g, "");
+      if (phone === lastPhone || phone.replace(/^\+86/, "").length < 7) { return; }
+      lastPhone = phone;
+      fetch(panel.getAttribute("data-url") + "?phone=" + encodeURIComponent(phone),
+            { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (data.error) {
+            body.textContent = "";
+            body.appendChild(el("p", { "class": "muted" }, data.error.message));
+          } else { render(data); }
+        })
+        .catch(function () { /* offline or server hiccup: the server-side panel still works on submit */ });
+    };
+
+    phoneInput.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(lookup, 300);
+    });
+    phoneInput.addEventListener("change", lookup);
+    if (phoneInput.value) { lookup(); }
+  }
+
+  // --- keep a posted inline action open if it came back with errors ---
+  document.querySelectorAll("details .errorlist").forEach(function (node) {
+    var d = node.closest("details");
+    if (d) { d.open = true; }
+  });
+})();
