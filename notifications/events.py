@@ -1,35 +1,216 @@
-"""Real-time events: built here, sent only after commit. (Minimal; the real-time issue extends it.)
+"""Real-time events: built here, sent only after commit, numbered per topic for catch-up.
 
 Topics (channel-layer groups): ``desk`` (agents), ``queue`` (dispatchers), ``board``
-(supervisors), ``inbox.<DEPARTMENT CODE>`` (a department's staff).
+(supervisors), ``inbox.<DEPARTMENT CODE>`` (a department's staff), ``user.<id>`` (one user).
+
+Every event leaves as ``{"topic", "seq", "type", "data"}``. ``seq`` rises by one per topic
+(Redis ``INCR`` when ``REDIS_URL`` is set, otherwise a counter in this process) and the last
+``REPLAY_SIZE`` events of each topic are kept (a Redis list, or a deque) so a reconnecting
+client can ask for what it missed. Delivery is at-most-once: if Redis is down the event is
+dropped with a warning, the request that caused it still succeeds, and the gap in ``seq``
+tells clients to refetch.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections import defaultdict, deque
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+REPLAY_SIZE = 500
+REPLAY_TTL_SECONDS = 24 * 3600
+EVENT_MESSAGE_TYPE = "cc.event"  # handled by consumers.LiveConsumer.cc_event
 
 
 def group_name(topic: str) -> str:
     return "cc." + topic.replace(" ", "_")
 
 
-def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> None:
+# --- sequence numbers and the replay buffer -------------------------------------------
+
+class MemoryLog:
+    """Per-process counters and buffers: the embedded default (one web process)."""
+
+    def __init__(self, size: int = REPLAY_SIZE) -> None:
+        self._lock = threading.Lock()
+        self._seq: dict[str, int] = defaultdict(int)
+        self._buf: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=size))
+
+    def append(self, topic: str, type_: str, data: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._seq[topic] += 1
+            event = {"topic": topic, "seq": self._seq[topic], "type": type_, "data": data}
+            self._buf[topic].append(event)
+            return event
+
+    def current(self, topic: str) -> int:
+        with self._lock:
+            return self._seq.get(topic, 0)
+
+    def since(self, topic: str, seq: int) -> tuple[int, list[dict[str, Any]]]:
+        with self._lock:
+            return self._seq.get(topic, 0), [e for e in self._buf.get(topic, ()) if e["seq"] > seq]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seq.clear()
+            self._buf.clear()
+
+
+# INCR, append "<seq>|<json>", trim and expire in one step, so numbers and buffer agree.
+_APPEND_LUA = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('RPUSH', KEYS[2], seq .. '|' .. ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+return seq
+"""
+
+
+class RedisLog:
+    """Counters and buffers shared by every web process through Redis."""
+
+    def __init__(self, url: str, size: int = REPLAY_SIZE, prefix: str = "cc:rt:") -> None:
+        import redis
+
+        # Short timeouts: a stalled Redis must not hold a request for long.
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self.size = size
+        self.prefix = prefix
+        self._append = self.client.register_script(_APPEND_LUA)
+
+    def _keys(self, topic: str) -> list[str]:
+        return [f"{self.prefix}seq:{topic}", f"{self.prefix}buf:{topic}"]
+
+    def append(self, topic: str, type_: str, data: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps({"type": type_, "data": data}, ensure_ascii=False, separators=(",", ":"))
+        seq = int(self._append(keys=self._keys(topic), args=[body, self.size, REPLAY_TTL_SECONDS]))
+        return {"topic": topic, "seq": seq, "type": type_, "data": data}
+
+    def current(self, topic: str) -> int:
+        return int(self.client.get(self._keys(topic)[0]) or 0)
+
+    def since(self, topic: str, seq: int) -> tuple[int, list[dict[str, Any]]]:
+        seq_key, buf_key = self._keys(topic)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(seq_key)
+        pipe.lrange(buf_key, 0, -1)
+        current, raw = pipe.execute()
+        events = []
+        for item in raw:
+            n, _, body = item.decode().partition("|")
+            if int(n) > seq:
+                events.append({"topic": topic, "seq": int(n), **json.loads(body)})
+        events.sort(key=lambda e: e["seq"])
+        return int(current or 0), events
+
+    def clear(self) -> None:
+        keys = list(self.client.scan_iter(f"{self.prefix}*"))
+        if keys:
+            self.client.delete(*keys)
+
+
+_log: MemoryLog | RedisLog | None = None
+_log_lock = threading.Lock()
+
+
+def event_log() -> MemoryLog | RedisLog:
+    global _log
+    with _log_lock:
+        if _log is None:
+            _log = RedisLog(settings.REDIS_URL) if settings.REDIS_URL else MemoryLog()
+        return _log
+
+
+def set_event_log(new: MemoryLog | RedisLog | None) -> None:
+    """Swap the log (tests, benchmarks); None means rebuild from settings on next use."""
+    global _log
+    with _log_lock:
+        _log = new
+
+
+def current_seq(topic: str) -> int | None:
+    """The last number used on ``topic`` (0 if none yet), or None if the store is unreachable."""
+    try:
+        return event_log().current(topic)
+    except Exception:
+        log.warning("sequence of %s unavailable", topic, exc_info=True)
+        return None
+
+
+def replay(topic: str, resume_from: int) -> list[dict[str, Any]] | None:
+    """Events after ``resume_from`` on ``topic``, or None when some of them are gone (the client
+    must refetch): too old for the buffer, or the counter went backwards (Redis was wiped)."""
+    try:
+        current, events = event_log().since(topic, resume_from)
+    except Exception:
+        log.warning("replay of %s unavailable", topic, exc_info=True)
+        return None
+    if resume_from > current:
+        return None
+    if resume_from < current and (not events or events[0]["seq"] != resume_from + 1):
+        return None
+    return events
+
+
+# --- publishing ------------------------------------------------------------------------
+
+def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Number, buffer and fan out one event now, whatever the transaction state. Never raises."""
+    try:
+        event = event_log().append(topic, type_, data)
+    except Exception:  # Redis down: the event is lost; clients see a gap and refetch later.
+        log.warning("real-time event %s to %s dropped (sequence store unavailable)", type_, topic, exc_info=True)
+        return None
     layer = get_channel_layer()
     if layer is None:
-        return
+        return event
     try:
-        async_to_sync(layer.group_send)(group_name(topic), {"type": "cc.event", "event": {"type": type_, "data": data}})
+        async_to_sync(layer.group_send)(group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
     except Exception:  # Redis down: pages still work on reload; never fail the request.
         log.warning("real-time event %s to %s dropped", type_, topic, exc_info=True)
+    return event
 
 
 def publish(topic: str, type_: str, data: dict[str, Any]) -> None:
-    """Send ``{type, data}`` to everyone subscribed to ``topic`` once the transaction commits."""
+    """Send ``{type, data}`` to everyone subscribed to ``topic`` once the transaction commits
+    (at once when no transaction is open). Nothing is sent if the transaction rolls back."""
     transaction.on_commit(lambda: _send_now_rollback_unsafe(topic, type_, data))
+
+
+def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
+    for topic in dict.fromkeys(topics):
+        publish(topic, type_, data)
+
+
+# --- payloads (the only place event bodies are built) ---------------------------------
+
+def case_payload(case: Any, *, action: str, from_state: str) -> dict[str, Any]:
+    """Small and free of personal data: enough for a page to decide to refetch."""
+    return {
+        "tracking_no": case.tracking_no,
+        "state": case.state,
+        "from": from_state,
+        "action": str(action),
+        "department": case.department.code if case.department_id else None,
+        "priority": case.priority,
+        "version": case.version,
+    }
+
+
+def notification_payload(notification: Any) -> dict[str, Any]:
+    return {
+        "id": notification.pk,
+        "title": notification.title,
+        "tracking_no": notification.case.tracking_no if notification.case_id else None,
+        "template": notification.template,
+    }

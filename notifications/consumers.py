@@ -1,0 +1,162 @@
+"""The WebSocket edge at /ws/: authenticate by session, check each subscription, relay events.
+
+Protocol (API.md): the client sends ``{"subscribe": "desk"|"queue"|"board"|"inbox"}`` (inbox may
+name a ``"department"``), optionally with ``"resume_from": seq``; later ``{"resume_from": seq,
+"topic": ...}`` asks for missed events. The server answers ``{"type": "subscribed", "topic",
+"seq"}``, then events ``{"topic", "seq", "type", "data"}``; ``{"type": "refetch", "topic"}`` when
+it cannot fill a gap; ``{"type": "error", "code", "message"}`` for anything it refuses.
+Every signed-in user also receives their own ``user.<id>`` topic (in-app notifications).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from cases.enums import Role
+
+from . import events
+from .enums import Subscription
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+
+# Which pages each role may follow. Department staff follow only their own inbox.
+ALLOWED = {
+    Role.AGENT: {Subscription.DESK},
+    Role.DISPATCHER: {Subscription.QUEUE, Subscription.DESK},
+    Role.SUPERVISOR: {Subscription.BOARD, Subscription.QUEUE, Subscription.INBOX},
+    Role.CLERK: {Subscription.INBOX},
+    Role.HEAD: {Subscription.INBOX},
+    Role.ADMIN: set(Subscription),
+}
+ANY_DEPARTMENT = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+class SubscriptionRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def resolve_topic(role: str, own_department: str | None, name: Any, department: Any = None) -> str:
+    """The topic ``name`` means for this user, or SubscriptionRefused."""
+    if not isinstance(name, str) or name not in Subscription.values:
+        raise SubscriptionRefused("unknown_subscription", "subscribe to one of: desk, queue, board, inbox")
+    if name not in ALLOWED.get(role, set()):
+        raise SubscriptionRefused("forbidden", f"role {role} may not subscribe to {name}")
+    if name != Subscription.INBOX:
+        return name
+    if department in (None, ""):
+        department = own_department
+    if not isinstance(department, str) or not department:
+        raise SubscriptionRefused("forbidden", "no department to follow")
+    if department != own_department and role not in ANY_DEPARTMENT:
+        raise SubscriptionRefused("forbidden", "you may only follow your own department's inbox")
+    return f"inbox.{department}"
+
+
+def _valid_seq(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.topics: set[str] = set()
+        self.last_topic: str | None = None
+        if (user is None or not user.is_authenticated or not user.is_active
+                or getattr(user, "role", None) not in Role.values):
+            # Accept first so the browser sees our close code (a refused handshake has none).
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.role = user.role
+        self.department = await database_sync_to_async(
+            lambda: user.department.code if user.department_id else None
+        )()
+        await self.accept()
+        await self._join(f"user.{user.pk}")
+
+    async def disconnect(self, code: int) -> None:
+        for topic in self.topics:
+            try:
+                await self.channel_layer.group_discard(events.group_name(topic), self.channel_name)
+            except Exception:  # noqa: BLE001 - Redis gone; the group entry expires by itself
+                log.info("group_discard failed for %s", topic)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            content = json.loads(text_data if text_data is not None else (bytes_data or b"").decode())
+        except (ValueError, UnicodeDecodeError):
+            await self.error("bad_frame", "frames must be JSON objects")
+            return
+        if not isinstance(content, dict):
+            await self.error("bad_frame", "frames must be JSON objects")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if "subscribe" in content:
+            await self.subscribe(content)
+        elif "resume_from" in content:
+            topic = content.get("topic") or self.last_topic
+            if topic not in self.topics:
+                await self.error("not_subscribed", "subscribe before resuming")
+                return
+            await self.resume(topic, content["resume_from"])
+        elif content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.error("unknown_command", "expected subscribe or resume_from")
+
+    async def subscribe(self, content: dict[str, Any]) -> None:
+        try:
+            topic = resolve_topic(self.role, self.department, content.get("subscribe"), content.get("department"))
+        except SubscriptionRefused as exc:
+            await self.error(exc.code, exc.message)
+            return
+        if "resume_from" in content and not _valid_seq(content["resume_from"]):
+            await self.error("bad_frame", "resume_from must be a non-negative integer")
+            return
+        if not await self._join(topic):
+            return
+        self.last_topic = topic
+        seq = await database_sync_to_async(events.current_seq)(topic)
+        await self.send_json({"type": "subscribed", "topic": topic, "seq": seq})
+        if "resume_from" in content:
+            await self.resume(topic, content["resume_from"])
+
+    async def resume(self, topic: str, resume_from: Any) -> None:
+        if not _valid_seq(resume_from):
+            await self.error("bad_frame", "resume_from must be a non-negative integer")
+            return
+        missed = await database_sync_to_async(events.replay)(topic, resume_from)
+        if missed is None:
+            await self.send_json({"type": "refetch", "topic": topic})
+            return
+        for event in missed:
+            await self.send_json(event)
+
+    async def _join(self, topic: str) -> bool:
+        try:
+            await self.channel_layer.group_add(events.group_name(topic), self.channel_name)
+        except Exception:  # noqa: BLE001 - Redis down: the page still works on reload
+            log.warning("group_add failed for %s", topic, exc_info=True)
+            await self.error("unavailable", "live updates are unavailable; reload to see changes")
+            return False
+        self.topics.add(topic)
+        return True
+
+    async def error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def cc_event(self, message: dict[str, Any]) -> None:
+        """A published event (events.EVENT_MESSAGE_TYPE) for one of our groups."""
+        await self.send_json(message["event"])

@@ -1,0 +1,58 @@
+"""Choices for the notifications app, importable from anywhere without cycles."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxChannel(models.TextChoices):
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
+    INAPP = "inapp", _("站内通知")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Template(models.TextChoices):
+    """Message templates; each has notifications/messages/<lang>/<code>.txt."""
+
+    # to the citizen
+    RECEIPT = "receipt", _("受理回执")
+    ANSWER = "answer", _("答复")
+    FEEDBACK_REQUEST = "feedback_request", _("回访评价邀请")
+    REJECTED = "rejected", _("不予受理告知")
+    MERGED = "merged", _("合并办理告知")
+    EXTENSION_CITIZEN = "extension_citizen", _("延期告知")
+    # to staff
+    CASE_ASSIGNED = "case_assigned", _("新转办工单")
+    CASE_REOPENED = "case_reopened", _("工单重办")
+    CASE_SENT_BACK = "case_sent_back", _("答复被退回")
+    CASE_RETURNED = "case_returned", _("工单被退回分拨")
+    CALLBACK_DUE = "callback_due", _("待电话回复")
+    EXTENSION_DECIDED = "extension_decided", _("延期审批结果")
+    SUPERVISION_ISSUED = "supervision_issued", _("督办通知")
+    TIMER_WARNING = "timer_warning", _("即将超期预警")
+    TIMER_BREACHED = "timer_breached", _("超期告警")
+
+
+# Staff events a user may switch off per channel on the preferences page.
+STAFF_TEMPLATES = (
+    Template.CASE_ASSIGNED, Template.CASE_REOPENED, Template.CASE_SENT_BACK, Template.CASE_RETURNED,
+    Template.CALLBACK_DUE, Template.EXTENSION_DECIDED, Template.SUPERVISION_ISSUED,
+    Template.TIMER_WARNING, Template.TIMER_BREACHED,
+)
+STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
+
+
+class Subscription(models.TextChoices):
+    """What a WebSocket client may ask for: one page's live feed."""
+
+    DESK = "desk", _("话务台")
+    QUEUE = "queue", _("分拨队列")
+    BOARD = "board", _("督办看板")
+    INBOX = "inbox", _("承办单位收件箱")

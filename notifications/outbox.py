@@ -1,0 +1,260 @@
+"""Outbox services: record messages inside the business transaction, render them, and record
+what happened when the worker tried to send them.
+
+Nothing here talks to the outside world; ``worker.py`` and ``transports.py`` do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
+
+from cases.enums import ReplyChannel, Role
+from cases.models import Case, Department, User
+
+from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, OutboxStatus, Template
+from .models import Notification, NotificationPreference, Outbox
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+DEFAULT_LANGUAGE = "zh-hans"
+SUPPORTED_LANGUAGES = ("zh-hans", "en")
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failed tries: 30 s, 1 min, 2 min … capped at 1 h."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+
+
+# --- enqueueing (inside the caller's transaction) -------------------------------------
+
+def enqueue(
+    *, channel: str, template: str, context: dict[str, Any], idempotency_key: str,
+    recipient: User | None = None, address: str = "", case: Case | None = None,
+    language: str = DEFAULT_LANGUAGE, delay: timedelta | None = None,
+) -> Outbox:
+    """Record one message to send after commit. Calling again with the same key returns the
+    existing row and changes nothing, so a retried action never sends twice."""
+    if channel not in OutboxChannel.values:
+        raise ValueError(f"unknown outbox channel {channel!r}")
+    if template not in Template.values:
+        raise ValueError(f"unknown message template {template!r}")
+    if channel == OutboxChannel.INAPP and recipient is None:
+        raise ValueError("in-app messages need a recipient user")
+    if language not in SUPPORTED_LANGUAGES:
+        language = DEFAULT_LANGUAGE
+    row, _created = Outbox.objects.get_or_create(
+        idempotency_key=idempotency_key[:200],
+        defaults={
+            "channel": channel, "template": template, "context": context, "recipient": recipient,
+            "address": address, "case": case, "language": language,
+            "next_attempt_at": timezone.now() + (delay or timedelta(0)),
+        },
+    )
+    return row
+
+
+def citizen_address(case: Case) -> tuple[str, str] | None:
+    """Where the citizen asked to be answered: (channel, address), or None if nowhere to write.
+    A call-back (phone) citizen still gets written messages by SMS when a phone is known."""
+    if case.reply_channel == ReplyChannel.EMAIL and case.citizen_email:
+        return OutboxChannel.EMAIL, case.citizen_email
+    if case.citizen_phone:
+        return OutboxChannel.SMS, case.citizen_phone
+    if case.citizen_email:
+        return OutboxChannel.EMAIL, case.citizen_email
+    return None
+
+
+def notify_citizen(*, case: Case, template: str, context: dict[str, Any], key: str,
+                   delay: timedelta | None = None) -> Outbox | None:
+    """Queue ``template`` to the citizen of ``case`` on their channel; None if they left no address."""
+    target = citizen_address(case)
+    if target is None:
+        return None
+    channel, address = target
+    return enqueue(channel=channel, template=template, context=context, address=address, case=case,
+                   idempotency_key=f"{key}:citizen:{channel}", delay=delay)
+
+
+def department_staff(department: Department, roles: Iterable[str] | None = None) -> QuerySet[User]:
+    """Who hears about a department's work: its clerks and head; for the dispatch centre, its
+    dispatchers and agents."""
+    if roles is None:
+        roles = (Role.DISPATCHER, Role.AGENT) if department.is_dispatch else (Role.CLERK, Role.HEAD)
+    return User.objects.filter(department=department, is_active=True, role__in=list(roles)).order_by("pk")
+
+
+def notify_users(users: Iterable[User], template: str, context: dict[str, Any], key: str, *,
+                 case: Case | None = None) -> list[Outbox]:
+    """In-app and (when the user has an address) e-mail to each user, as their preferences allow."""
+    users = list(users)
+    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
+    rows: list[Outbox] = []
+    for user in users:
+        pref = prefs.get(user.pk) or NotificationPreference(user=user)
+        for channel in (OutboxChannel.INAPP, OutboxChannel.EMAIL):
+            if not pref.allows(template, channel):
+                continue
+            if channel == OutboxChannel.EMAIL and not user.email:
+                continue
+            rows.append(enqueue(
+                channel=channel, template=template, context=context, recipient=user,
+                address=user.email if channel == OutboxChannel.EMAIL else "", case=case,
+                language=pref.language, idempotency_key=f"{key}:u{user.pk}:{channel}",
+            ))
+    return rows
+
+
+def notify_staff(department: Department | str, template: str, context: dict[str, Any], key: str, *,
+                 case: Case | None = None, roles: Iterable[str] | None = None) -> list[Outbox]:
+    """Queue ``template`` to every active staff member of ``department`` (see ``department_staff``).
+
+    For other apps (the SLA worker's warnings and breaches): call inside your transaction with a
+    key that is stable for the occurrence, e.g. ``f"timer:{timer.pk}:breached"``."""
+    dept = department if isinstance(department, Department) else Department.objects.filter(code=department).first()
+    if dept is None:
+        return []
+    return notify_users(department_staff(dept, roles), template, context, key, case=case)
+
+
+# --- rendering -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    sms: str
+
+
+def render_message(template: str, context: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> Rendered:
+    """Render ``notifications/messages/<language>/<template>.txt``. The file has three sections
+    introduced by the lines ``[subject]``, ``[body]`` and ``[sms]``; plain text, no escaping."""
+    if language not in SUPPORTED_LANGUAGES:
+        language = DEFAULT_LANGUAGE
+    ctx = {"site_url": settings.PUBLIC_BASE_URL, **context}
+    with translation.override(language):
+        text = get_template(f"notifications/messages/{language}/{template}.txt").template.render(
+            Context(ctx, autoescape=False)
+        )
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped in ("[subject]", "[body]", "[sms]"):
+            current = stripped[1:-1]
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    parts = {k: "\n".join(v).strip() for k, v in sections.items()}
+    body = parts.get("body", "")
+    return Rendered(subject=" ".join(parts.get("subject", "").split()), body=body, sms=parts.get("sms") or body)
+
+
+# --- recording outcomes (called by the worker, each in its own short transaction) ---------
+
+def outbox_mark_sent(row: Outbox, *, provider_id: str = "") -> None:
+    """The transport accepted the message. Caller holds the row lock."""
+    row.status = OutboxStatus.SENT
+    row.sent_at = timezone.now()
+    row.provider_id = provider_id[:64]
+    row.attempts += 1
+    row.last_error = ""
+    row.claimed_by = ""
+    row.claim_expires_at = None
+    row.save(update_fields=["status", "sent_at", "provider_id", "attempts", "last_error", "claimed_by",
+                            "claim_expires_at"])
+
+
+def outbox_record_failure(row_id: int, *, worker_id: str, error: str, permanent: bool) -> Outbox | None:
+    """A try failed: schedule the next one with backoff, or give up (permanent error or too many
+    tries). Only the worker holding the claim may record it, so a lapsed lease cannot clobber."""
+    with transaction.atomic():
+        row = (Outbox.objects.select_for_update()
+               .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id).first())
+        if row is None:
+            return None
+        row.attempts += 1
+        row.last_error = error[:2000]
+        row.claimed_by = ""
+        row.claim_expires_at = None
+        if permanent or row.attempts >= MAX_ATTEMPTS:
+            row.status = OutboxStatus.FAILED
+        else:
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = timezone.now() + backoff(row.attempts)
+        row.save(update_fields=["attempts", "last_error", "claimed_by", "claim_expires_at", "status",
+                                "next_attempt_at"])
+        log.warning("outbox %s %s (attempt %s): %s", row.pk, row.status, row.attempts, error)
+        return row
+
+
+def outbox_retry(rows: QuerySet[Outbox]) -> int:
+    """Send failed or cancelled messages again now (admin action). Returns how many were requeued."""
+    return rows.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.CANCELLED]).update(
+        status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0, last_error="",
+        claimed_by="", claim_expires_at=None,
+    )
+
+
+def outbox_cancel(rows: QuerySet[Outbox]) -> int:
+    """Stop messages that have not gone yet (admin action)."""
+    return rows.filter(status=OutboxStatus.PENDING).update(status=OutboxStatus.CANCELLED)
+
+
+# Twilio statuses after which the message will not arrive.
+TWILIO_FINAL_FAILURES = frozenset({"failed", "undelivered"})
+
+
+def outbox_mark_delivery(provider_id: str, status: str, error_code: str | int | None = None) -> bool:
+    """Record a delivery report (Twilio's MessageStatus callback, relayed by the telephony app).
+    Idempotent; returns False for an unknown provider id. A final failure marks the row failed
+    with the code, so it shows in the admin and on the case, where it can be retried."""
+    status = (status or "").strip().lower()[:20]
+    with transaction.atomic():
+        row = Outbox.objects.select_for_update().filter(provider_id=provider_id, channel=OutboxChannel.SMS).first()
+        if not provider_id or row is None:
+            return False
+        row.delivery_status = status
+        fields = ["delivery_status"]
+        if status in TWILIO_FINAL_FAILURES and row.status == OutboxStatus.SENT:
+            row.status = OutboxStatus.FAILED
+            row.last_error = f"twilio {status}" + (f" error {error_code}" if error_code else "")
+            fields += ["status", "last_error"]
+        row.save(update_fields=fields)
+    return True
+
+
+# --- in-app notifications ---------------------------------------------------------------
+
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one (or, with None, all) of the user's notifications read. Returns how many changed."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
+
+
+def preference_save(*, user: User, enabled: Iterable[str], language: str) -> NotificationPreference:
+    """Store which ``template:channel`` pairs the user wants; everything else is switched off."""
+    enabled = set(enabled)
+    all_pairs = [f"{t.value}:{c.value}" for t in STAFF_TEMPLATES for c in STAFF_CHANNELS]
+    pref, _created = NotificationPreference.objects.get_or_create(user=user)
+    pref.disabled = [p for p in all_pairs if p not in enabled]
+    pref.language = language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+    pref.save(update_fields=["disabled", "language"])
+    return pref
+
