@@ -162,6 +162,14 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "AC0000000000000000000
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "" if PRODUCTION else "demo-twilio-auth-token")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "+8610095100")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Telephony (95100 hotline): "twilio" places real outbound calls; "console" only logs them.
+TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND", SMS_BACKEND)
+TELEPHONY_GREETING = os.environ.get(
+    "TELEPHONY_GREETING", "您好，这里是95100政务服务热线。通话可能被录音。正在为您转接话务员，请稍候。"
+)
+TELEPHONY_OPEN_HOURS = tuple(os.environ.get("TELEPHONY_OPEN_HOURS", "08:00-20:00").split("-", 1))  # daily, local time
+TELEPHONY_QUEUE_NAME = os.environ.get("TELEPHONY_QUEUE_NAME", "hotline")
+TELEPHONY_SMS_DEFAULT_CATEGORY = os.environ.get("TELEPHONY_SMS_DEFAULT_CATEGORY", "CIV-COMM")
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("cases.api.urls")),
     path("api/v1/", include("sla.urls")),
     path("telephony/twilio/", include("telephony.urls")),
+    path("telephony/", include("telephony.urls_desk")),
     path("notifications/", include("notifications.urls")),
     path("", include("cases.portal.urls")),
 ]

@@ -1,0 +1,123 @@
+"""Reads the telephony edges share: pop-up payloads, spoken/SMS status lines, desk figures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from cases.enums import Rating, State
+from cases.models import Case
+from cases.selectors import caller_history
+
+from .enums import FINAL_CALL_STATUSES, CallPurpose
+from .models import Call
+
+ANSWER_TARGET_SECONDS = 15  # the hotline standard: answered within 15 seconds
+
+
+def call_ringing_data(call: Call) -> dict[str, Any]:
+    """The screen-pop: who is calling, their past cases and how many are still open."""
+    past, open_count = caller_history(call.caller_phone)
+    return {
+        "call_sid": call.call_sid,
+        "from": call.from_number,
+        "phone": call.caller_phone,
+        "started_at": call.started_at.isoformat(),
+        "open_count": open_count,
+        "cases": [
+            {
+                "tracking_no": c.tracking_no, "title": c.title, "state": c.state,
+                "state_label": str(State(c.state).label), "registered_at": c.registered_at.isoformat(),
+                "category": c.category.name_zh if c.category_id else "",
+            }
+            for c in past
+        ],
+    }
+
+
+def _fmt(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.month}月{local.day}日{local.hour}时{local.minute:02d}分"
+
+
+def next_deadline(case: Case) -> datetime | None:
+    """The earliest running deadline, if the SLA app keeps timers on the case."""
+    timers = getattr(case, "timers", None)
+    if timers is None:
+        return None
+    try:
+        due = [t.due_at for t in timers.all() if getattr(t, "status", "") in {"running", "breached"} and getattr(t, "due_at", None)]
+    except Exception:  # the SLA schema is not ours; a status line must not fail because of it
+        return None
+    return min(due) if due else None
+
+
+def case_status_sentence(case: Case) -> str:
+    """One sentence a caller hears or an SMS reader reads: state, and the deadline if one runs."""
+    text = f"工单{case.tracking_no}的办理状态为：{State(case.state).label}。"
+    if case.department_id and case.state in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}:
+        text += f"承办单位：{case.department.name_zh}。"
+    deadline = next_deadline(case) if case.is_open else None
+    if deadline:
+        text += f"办理期限：{_fmt(deadline)}。"
+    return text
+
+
+def desk_stats(day: date | None = None) -> dict[str, int]:
+    """Today's hotline figures for the agent desk."""
+    day = day or timezone.localdate()
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    hotline = Call.objects.filter(purpose=CallPurpose.HOTLINE)
+    today = hotline.filter(started_at__gte=start, started_at__lt=start + timedelta(days=1))
+    figures = today.aggregate(
+        received=Count("id"),
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+        answered_in_target=Count("id", filter=Q(answered_at__isnull=False,
+                                                queue_wait_seconds__lte=ANSWER_TARGET_SECONDS)),
+        abandoned=Count("id", filter=Q(abandoned=True)),
+    )
+    figures["waiting"] = hotline.filter(
+        answered_at__isnull=True, abandoned=False, started_at__gte=timezone.now() - timedelta(hours=2),
+    ).exclude(status__in=FINAL_CALL_STATUSES).count()
+    return figures
+
+
+def calls_per_day(start: date, end: date) -> list[dict[str, Any]]:
+    """Per local day (inclusive range): received, answered, answered within 15 s, abandoned."""
+    lo = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    hi = timezone.make_aware(datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    rows = (
+        Call.objects.filter(purpose=CallPurpose.HOTLINE, started_at__gte=lo, started_at__lt=hi)
+        .annotate(day=TruncDate("started_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(
+            received=Count("id"),
+            answered=Count("id", filter=Q(answered_at__isnull=False)),
+            answered_in_target=Count("id", filter=Q(answered_at__isnull=False,
+                                                    queue_wait_seconds__lte=ANSWER_TARGET_SECONDS)),
+            abandoned=Count("id", filter=Q(abandoned=True)),
+        )
+        .order_by("day")
+    )
+    return list(rows)
+
+
+def dissatisfied_cases() -> QuerySet[Case]:
+    """Closed cases the citizen rated dissatisfied and no supervisor has reopened yet
+    (reopen clears the rating, so they leave this list by themselves)."""
+    return (
+        Case.objects.select_related("department", "category")
+        .filter(state=State.CLOSED, rating=Rating.DISSATISFIED)
+        .order_by("-closed_at")
+    )
+
+
+def case_awaiting_rating(phone: str) -> Case | None:
+    """The caller's most recently answered case that still waits for a rating."""
+    if not phone:
+        return None
+    return Case.objects.filter(citizen_phone=phone, state=State.ANSWERED).order_by("-answered_at", "-pk").first()

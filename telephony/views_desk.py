@@ -1,0 +1,114 @@
+"""Staff-side telephony: answer a ringing call, link a call to a case, desk figures,
+dissatisfied ratings for supervisors, and the satisfaction call-back button."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import rules
+from cases.exceptions import CaseNotFound
+from cases.selectors import case_for_user
+
+from . import selectors, services
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
+
+
+def _staff_json(request: HttpRequest, allowed: bool) -> JsonResponse | None:
+    if not request.user.is_authenticated:
+        return _error(401, "not_authenticated", "请先登录。")
+    if not allowed:
+        return _error(403, "forbidden", "您无权执行此操作。")
+    return None
+
+
+def _body(request: HttpRequest) -> dict:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return request.POST.dict()
+
+
+@require_POST
+def call_answer(request: HttpRequest, call_sid: str) -> JsonResponse:
+    if denied := _staff_json(request, rules.is_intake(request.user)):
+        return denied
+    try:
+        call = services.call_answer(call_sid=call_sid, agent=request.user)
+    except services.CallNotFound as exc:
+        return _error(404, "not_found", exc.message)
+    except services.CallConflict as exc:
+        return _error(409, "conflict", exc.message)
+    return JsonResponse({"call_sid": call.call_sid, "agent": call.agent.username,
+                         "answered_at": call.answered_at.isoformat(), "queue_wait_seconds": call.queue_wait_seconds})
+
+
+@require_POST
+def call_link(request: HttpRequest, call_sid: str) -> JsonResponse:
+    if denied := _staff_json(request, rules.is_intake(request.user)):
+        return denied
+    tracking_no = str(_body(request).get("tracking_no", "")).strip()[:16]
+    if not tracking_no:
+        return _error(400, "invalid", "请填写流水号。", {"tracking_no": ["请填写流水号。"]})
+    try:
+        case = case_for_user(request.user, tracking_no)
+        call = services.link_call_case(call_sid=call_sid, case=case)
+    except (CaseNotFound, services.CallNotFound) as exc:
+        return _error(404, "not_found", str(exc))
+    return JsonResponse({"call_sid": call.call_sid, "cases": list(call.cases.values_list("tracking_no", flat=True))})
+
+
+@require_POST
+def survey_call(request: HttpRequest, tracking_no: str) -> JsonResponse:
+    if denied := _staff_json(request, rules.is_intake(request.user)):
+        return denied
+    try:
+        case = case_for_user(request.user, tracking_no)
+        services.survey_call_request(case=case, actor=request.user)
+    except CaseNotFound as exc:
+        return _error(404, "not_found", str(exc))
+    except services.CallConflict as exc:
+        return _error(409, "conflict", exc.message)
+    except services.CallError as exc:
+        return _error(400, "invalid", exc.message)
+    return JsonResponse({"tracking_no": case.tracking_no, "queued": True}, status=202)
+
+
+@require_GET
+@login_required
+def desk_stats(request: HttpRequest) -> HttpResponse:
+    """A fragment the desk page includes or polls: calls waiting, answered in 15 s, abandoned."""
+    return render(request, "telephony/_desk_stats.html", {"stats": selectors.desk_stats()})
+
+
+@require_GET
+@login_required
+def dissatisfied(request: HttpRequest) -> HttpResponse:
+    if not rules.is_supervisor(request.user):
+        return HttpResponse("您无权查看此页面。", status=403, content_type="text/plain; charset=utf-8")
+    return render(request, "telephony/dissatisfied.html", {"cases": selectors.dissatisfied_cases()[:200]})
+
+
+@require_GET
+@login_required
+def calls_report(request: HttpRequest) -> HttpResponse:
+    if not (rules.is_supervisor(request.user) or rules.is_dispatch(request.user)):
+        return HttpResponse("您无权查看此页面。", status=403, content_type="text/plain; charset=utf-8")
+    end = timezone.localdate()
+    rows = selectors.calls_per_day(end - timedelta(days=29), end)
+    return render(request, "telephony/calls_report.html", {"rows": rows})
