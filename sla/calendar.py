@@ -52,9 +52,10 @@ class Deadline:
 class TermError(ValueError):
     """A bad term or start; ``field`` names the offending argument (``working_days``, ``start``, …)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, fields: tuple[str, ...] = ()) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.fields = fields or (field,)  # every argument at fault (several terms given)
         self.message = message
 
 
@@ -146,9 +147,9 @@ def load_schedule(calendar: Calendar | str | Schedule) -> Schedule:
 
 def _aware(start: dt.datetime, name: str = "start") -> dt.datetime:
     if not isinstance(start, dt.datetime):
-        raise TermError(name, "must be a datetime")
+        raise TermError(name, _("必须是日期时间。"))
     if start.tzinfo is None or start.utcoffset() is None:
-        raise TermError(name, "must be timezone-aware")
+        raise TermError(name, _("必须带时区。"))
     return start
 
 
@@ -240,25 +241,26 @@ def validate_term(
         if value is not None
     }
     if not given:
-        raise TermError("term", "give one of working_days, working_hours, calendar_days")
+        raise TermError("term", _("请给出一个期限：working_days、working_hours 或 calendar_days。"))
     if len(given) > 1:
-        raise TermError(sorted(given)[0], f"give only one term, not {', '.join(sorted(given))}")
+        names = tuple(sorted(given))
+        raise TermError(names[0], _("只能给出一个期限，收到了：%(names)s。") % {"names": "、".join(names)}, fields=names)
     name, value = next(iter(given.items()))
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TermError(name, "must be a number")
+        raise TermError(name, _("必须是数字。"))
     if name == "working_hours":
         if not math.isfinite(value):
-            raise TermError(name, "must be a finite number")
+            raise TermError(name, _("必须是有限的数字。"))
         limit: int = MAX_TERM_HOURS
     else:
         if value != int(value):
-            raise TermError(name, "must be a whole number of days")
+            raise TermError(name, _("天数必须是整数。"))
         value = int(value)
         limit = MAX_TERM_DAYS
     if value < 0:
-        raise TermError(name, "must not be negative")
+        raise TermError(name, _("期限不能为负数。"))
     if value > limit:
-        raise TermError(name, f"must be at most {limit}")
+        raise TermError(name, _("期限过长（上限 %(limit)s）。") % {"limit": limit})
     return TermUnit(name), value
 
 

@@ -1,0 +1,186 @@
+"""Admin for calendars (weekly hours and holidays inline, "mark year complete") and policies.
+
+An administrator enters next year's State Council schedule here the day it is announced:
+open the calendar, add the holidays and make-up working days in the inline, type the year
+in "mark year complete", save. Edits that would leave a year without a working day are
+refused with a form error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .calendar import check_year_has_working_day
+from .models import Calendar, CalendarException, Policy, WorkingHours
+from .signals_calendar import calendar_changes_batched
+
+
+def _alive(formset: forms.BaseInlineFormSet) -> tuple[list[forms.Form], list[forms.Form]]:
+    """(kept forms with data, deleted forms) of a formset."""
+    kept, deleted = [], []
+    for form in formset.forms:
+        if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+            continue
+        (deleted if formset.can_delete and formset._should_delete_form(form) else kept).append(form)
+    return kept, deleted
+
+
+class WorkingHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept, _deleted = _alive(self)
+        weekly: dict[int, list[tuple[int, int]]] = {}
+        for form in kept:
+            row = WorkingHours(weekday=form.cleaned_data["weekday"], start=form.cleaned_data["start"],
+                               end=form.cleaned_data["end"])
+            for a, b in weekly.get(row.weekday, []):
+                c, d = row.minutes
+                if c < b and a < d:
+                    raise ValidationError(gettext("同一天的工作时间段不能重叠：%(row)s") % {"row": row})
+            weekly.setdefault(row.weekday, []).append(row.minutes)
+        proposal = {day: tuple(sorted(periods)) for day, periods in weekly.items()}
+        check_year_has_working_day(self.instance, weekly=proposal)
+
+
+class CalendarExceptionFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        kept, deleted = _alive(self)
+        touched = {f.instance.pk for f in kept + deleted if f.instance.pk}
+        years = {f.cleaned_data["date"].year for f in kept if f.cleaned_data.get("date")}
+        years |= {f.instance.date.year for f in deleted if f.instance.pk}
+        proposal = dict(
+            CalendarException.objects.filter(calendar=self.instance, date__year__in=years)
+            .exclude(pk__in=touched).values_list("date", "kind")
+        )
+        for form in kept:
+            proposal[form.cleaned_data["date"]] = form.cleaned_data["kind"]
+        for year in sorted(years):
+            check_year_has_working_day(
+                self.instance, year, exceptions={d: k for d, k in proposal.items() if d.year == year}
+            )
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    formset = WorkingHoursFormSet
+    extra = 0
+
+
+class CalendarExceptionInline(admin.TabularInline):
+    """This year and later only: past years stay in the exception list page, keeping this form small."""
+
+    model = CalendarException
+    formset = CalendarExceptionFormSet
+    extra = 3
+    verbose_name_plural = _("节假日/调休（本年及以后）")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        this_year = timezone.localdate().year
+        return super().get_queryset(request).filter(date__gte=dt.date(this_year, 1, 1))
+
+
+class CalendarForm(forms.ModelForm):
+    complete_years = forms.CharField(
+        label=_("已完整的年份"), required=False,
+        help_text=_("已录入全部节假日和调休安排的年份，用逗号分隔，例如 2026, 2027。"),
+    )
+    mark_year_complete = forms.IntegerField(
+        label=_("标记年份为已完整"), required=False, min_value=1900, max_value=2200,
+        help_text=_("录入某年全部安排后在此填写年份并保存。"),
+    )
+
+    class Meta:
+        model = Calendar
+        fields = ["code", "name", "timezone", "makeup_weekday", "yearly_schedule", "complete_years"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["complete_years"] = ", ".join(str(y) for y in self.instance.years_with_data)
+
+    def clean_complete_years(self) -> list[int]:
+        raw = self.cleaned_data.get("complete_years") or ""
+        years: set[int] = set()
+        for part in raw.replace("，", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or not 1900 <= int(part) <= 2200:
+                raise ValidationError(gettext("“%(part)s”不是有效年份。") % {"part": part[:20]})
+            years.add(int(part))
+        return sorted(years)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        years = set(data.get("complete_years") or [])
+        if data.get("mark_year_complete"):
+            years.add(data["mark_year_complete"])
+        data["complete_years"] = sorted(years)
+        self.instance.complete_years = data["complete_years"]
+        return data
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.instance.pk and not self.errors:
+            new_years = set(self.instance.complete_years) - set(
+                Calendar.objects.get(pk=self.instance.pk).years_with_data
+            )
+            for year in sorted(new_years):
+                try:
+                    check_year_has_working_day(self.instance, year)
+                except ValidationError as exc:
+                    self.add_error("complete_years", exc)
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    form = CalendarForm
+    list_display = ["code", "name", "timezone", "yearly_schedule", "years_display"]
+    inlines = [WorkingHoursInline, CalendarExceptionInline]
+    fields = ["code", "name", "timezone", "makeup_weekday", "yearly_schedule", "complete_years", "mark_year_complete"]
+
+    @admin.display(description=_("已完整的年份"))
+    def years_display(self, obj: Calendar) -> str:
+        years = obj.years_with_data
+        if not obj.yearly_schedule:
+            return gettext("不需要")
+        return f"{years[0]}–{years[-1]}" if len(years) > 2 else ", ".join(map(str, years))
+
+    def _changeform_view(self, *args: Any, **kwargs: Any) -> Any:
+        # Runs inside the admin's transaction: one calendar_changed for the calendar and all its inlines.
+        with calendar_changes_batched():
+            return super()._changeform_view(*args, **kwargs)
+
+
+@admin.register(CalendarException)
+class CalendarExceptionAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "name", "calendar"]
+    list_filter = ["calendar", "kind"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+    ordering = ["-date"]
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ["stage", "kind", "channel", "category", "priority", "value", "unit", "calendar", "active"]
+    list_filter = ["stage", "active", "unit", "calendar"]
+    autocomplete_fields: list[str] = []
+    list_select_related = ["category", "calendar"]
+
+
+# --- timers (slatimers) ---

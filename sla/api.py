@@ -1,0 +1,120 @@
+"""Deadline endpoints of the staff API (API.md "Deadlines"): the calendars, and the deadline
+of a term from a moment — the same ``compute_deadline`` the timers use."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.api.errors import error_response
+
+from .calendar import NoWorkingTime, TermError, UnknownCalendar, compute_deadline, load_schedule
+from .enums import TermUnit, Weekday
+from .models import Calendar
+
+MAX_PARAM_LENGTH = 64
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def calendar_summary(calendar: Calendar) -> dict:
+    weekly = load_schedule(calendar).weekly
+    return {
+        "code": calendar.code,
+        "name": calendar.name,
+        "timezone": calendar.timezone,
+        "years_with_data": calendar.years_with_data if calendar.yearly_schedule else None,
+        "yearly_schedule": calendar.yearly_schedule,
+        "working_hours": {
+            Weekday(day).name.lower()[:3]: [[_hhmm(a), _hhmm(b)] for a, b in weekly.get(day, ())] for day in Weekday
+        },
+    }
+
+
+class CalendarListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        rows = [calendar_summary(c) for c in Calendar.objects.order_by("code")]
+        return Response({"count": len(rows), "results": rows})
+
+
+def _bad(field: str, message: str) -> Response:
+    return error_response("invalid", message, 400, {field: [message]})
+
+
+def _parse_start(raw: str | None, tz: dt.tzinfo) -> dt.datetime | str:
+    """The start moment, or an error message. A naive value is local time on the calendar;
+    a '+' that the query string turned into a space is put back."""
+    if raw is None or raw == "":
+        return timezone.now().astimezone(tz)
+    if len(raw) > MAX_PARAM_LENGTH:
+        return _("时间格式无效，请使用 ISO 8601，例如 2026-11-21T09:30:00+08:00。")
+    text = raw.strip()
+    if " " in text and "T" in text:
+        text = text.replace(" ", "+")
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        value = None
+    if value is None:
+        return _("时间格式无效，请使用 ISO 8601，例如 2026-11-21T09:30:00+08:00。")
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=tz)
+    return value
+
+
+def _parse_number(name: str, raw: str) -> int | float | str:
+    """The term's value, or an error message."""
+    if len(raw) > MAX_PARAM_LENGTH:
+        return _("请输入数字。")
+    try:
+        number = float(raw) if name == TermUnit.WORKING_HOURS else int(raw)
+    except ValueError:
+        return _("天数必须是整数。") if name != TermUnit.WORKING_HOURS else _("请输入数字。")
+    return number
+
+
+class DeadlineView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request, code: str) -> Response:
+        calendar = Calendar.objects.filter(code=code).first()
+        if calendar is None:
+            return _bad("calendar", _("未知的工作日历：%(code)s") % {"code": code[:MAX_PARAM_LENGTH]})
+        start = _parse_start(request.query_params.get("start"), calendar.tz)
+        if isinstance(start, str):
+            return _bad("start", start)
+        terms: dict[str, int | float] = {}
+        for name in TermUnit.values:
+            raw = request.query_params.get(name)
+            if raw is None:
+                continue
+            value = _parse_number(name, raw.strip())
+            if isinstance(value, str):
+                return _bad(name, value)
+            terms[name] = value
+        try:
+            deadline = compute_deadline(calendar, start, **terms)
+            local_start = start.astimezone(calendar.tz)
+        except TermError as exc:
+            return error_response("invalid", exc.message, 400, {name: [exc.message] for name in exc.fields})
+        except (UnknownCalendar, NoWorkingTime) as exc:
+            return _bad("calendar", str(exc))
+        except (OverflowError, ValueError):  # a start near year 1 or 9999: dates run off the end
+            return _bad("start", _("日期超出可计算范围。"))
+        return Response({
+            "calendar": calendar.code,
+            "start": local_start.isoformat(),
+            "deadline": deadline.due_at.isoformat(),
+            "calendar_incomplete": deadline.incomplete,
+        })
