@@ -32,6 +32,12 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
         load_district()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # noqa: ANN001, ANN202
+    # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):  # noqa: ANN001, ANN201
     """The seeded organisation; reloads it for transactional tests, which flush tables."""
