@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served locally: no CDN at runtime
     "channels",
     "cases",
     "sla",
@@ -185,7 +186,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"public_track": "30/min", "public_submit": "10/hour"},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "casecenter staff API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "casecenter staff API", "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:

@@ -64,3 +64,6 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
         return False
+
+
+from . import admin_public  # noqa: E402, F401  (Open311 API keys)

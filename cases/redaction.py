@@ -189,5 +189,6 @@ def redact(text: str, *, names: Iterable[str] = ()) -> str:
 
 def leaks(text: str, *, secrets: Iterable[str]) -> list[str]:
     """Which of the given exact values (the citizen's phone, ID number, e-mail) still appear in ``text``."""
-    compact = re.sub(r"[\s\-]", "", text or "")
-    return [s for s in secrets if s and (s in text or s in compact)]
+    low = (text or "").lower()
+    compact = re.sub(r"[\s\-]", "", low)
+    return [s for s in secrets if s and (s.lower() in low or s.lower() in compact)]

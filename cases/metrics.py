@@ -1,0 +1,310 @@
+"""The one place for the DESIGN.md §7 definitions, used by the public statistics, the monthly
+report and the API alike.
+
+Every figure of a month refers to the cases *registered* in that month (a cohort), so
+the numbers of one report add up and do not move when a late reply arrives elsewhere:
+
+- closure rate 办结率 = closed ÷ (registered − rejected − merged)
+- on-time rate 按时办结率 = replied on time ÷ replied; a reply is late when the case's
+  reply timer (sla app, ``Case.timers`` stage ``reply``) breached or stopped after its
+  due time. Cases without a reply timer (no SLA data) count as on time.
+- satisfaction rate 满意率 = (satisfied + basically satisfied) ÷ rated
+- first-contact resolution 一次办结率 = resolved directly ÷ registered, hotline only
+- returned / reopened = sums of ``return_count`` / ``reopen_count``
+- average handling time = mean of (answered_at − registered_at) over answered cases
+
+A case counts for its current lead department; cases no department holds (not yet
+assigned, rejected, merged, resolved on first contact) count for the dispatch desk.
+Rates are fractions rounded to 4 places, ``None`` when the denominator is zero.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .enums import Channel, Rating, State
+from .exceptions import CaseValidationError
+from .models import Case, Category, Department
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+SATISFIED = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
+
+# API.md field order for the monthly report (CSV columns follow it).
+REPORT_FIELDS = (
+    "registered", "closed", "closure_rate", "replied", "replied_on_time", "on_time_rate", "rated", "satisfied",
+    "satisfaction_rate", "resolved_directly", "returned", "reopened", "avg_handling_hours",
+)
+
+
+# --- months ---------------------------------------------------------------------------
+
+def current_month() -> date:
+    return timezone.localdate().replace(day=1)
+
+
+def parse_month(value: str | None, *, field_name: str = "month") -> date:
+    """``2026-11`` → date(2026, 11, 1); empty → the current month; anything else → 400."""
+    value = (value or "").strip()
+    if not value:
+        return current_month()
+    m = _MONTH.match(value)
+    if not m or not (2000 <= int(m.group(1)) <= 2100):
+        msg = _("月份格式应为 YYYY-MM，例如 2026-11。")
+        raise CaseValidationError(msg, fields={field_name: [msg]})
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """Local (Asia/Shanghai) start of the month and of the next one."""
+    tz = timezone.get_current_timezone()
+    start = datetime(month.year, month.month, 1, tzinfo=tz)
+    nxt = add_months(month, 1)
+    return start, datetime(nxt.year, nxt.month, 1, tzinfo=tz)
+
+
+# --- figures --------------------------------------------------------------------------
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class Figures:
+    """Counts for one department (or all) in one month, and the rates derived from them."""
+
+    registered: int = 0
+    rejected: int = 0
+    merged: int = 0
+    closed: int = 0
+    replied: int = 0
+    replied_on_time: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    hotline: int = 0
+    resolved_directly: int = 0
+    returned: int = 0
+    reopened: int = 0
+    answered: int = 0
+    handling_seconds: float = 0.0
+    department: Department | None = None
+    month: date | None = None
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def closure_base(self) -> int:
+        return self.registered - self.rejected - self.merged
+
+    @property
+    def closure_rate(self) -> float | None:
+        return _rate(self.closed, self.closure_base)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.replied_on_time, self.replied)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _rate(self.satisfied, self.rated)
+
+    @property
+    def first_contact_rate(self) -> float | None:
+        return _rate(self.resolved_directly, self.hotline)
+
+    @property
+    def avg_handling_hours(self) -> float | None:
+        return round(self.handling_seconds / self.answered / 3600, 2) if self.answered else None
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            if f.name in {"department", "month"}:
+                continue
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, dict):
+                for key, value in theirs.items():
+                    mine[key] = mine.get(key, 0) + value
+            else:
+                setattr(self, f.name, mine + theirs)
+
+    def as_row(self) -> dict[str, Any]:
+        """The API.md monthly-report row."""
+        row: dict[str, Any] = {}
+        if self.department is not None:
+            row["department"] = self.department.code
+            row["department_name"] = self.department.name
+        for name in REPORT_FIELDS:
+            row[name] = getattr(self, name)
+        row.update({"hotline_registered": self.hotline, "first_contact_rate": self.first_contact_rate,
+                    "rejected": self.rejected, "merged": self.merged})
+        return row
+
+
+def late_reply_condition() -> Q | None:
+    """Q on Case: its reply was late per the SLA app's reply timer; None without the SLA app."""
+    try:
+        timer = apps.get_model("sla", "Timer")
+    except LookupError:
+        return None
+    late = timer.objects.filter(case=OuterRef("pk"), stage="reply").filter(
+        Q(breached_at__isnull=False) | Q(status="breached") | Q(stopped_at__gt=F("due_at"))
+    )
+    return Q(Exists(late))
+
+
+def _aggregates() -> dict[str, Any]:
+    replied = Q(replied_at__isnull=False)
+    late = late_reply_condition()
+    on_time = replied & ~late if late is not None else replied
+    answered = Q(answered_at__isnull=False)
+    handling = ExpressionWrapper(F("answered_at") - F("registered_at"), output_field=DurationField())
+    return {
+        "registered": Count("pk"),
+        "rejected": Count("pk", filter=Q(state=State.REJECTED)),
+        "merged": Count("pk", filter=Q(state=State.MERGED)),
+        "closed": Count("pk", filter=Q(state=State.CLOSED)),
+        "replied": Count("pk", filter=replied),
+        "replied_on_time": Count("pk", filter=on_time),
+        "rated": Count("pk", filter=~Q(rating="")),
+        "satisfied": Count("pk", filter=Q(rating__in=SATISFIED)),
+        "hotline": Count("pk", filter=Q(channel=Channel.HOTLINE)),
+        "resolved_directly": Count("pk", filter=Q(channel=Channel.HOTLINE, first_contact_resolution=True)),
+        "returned": Sum("return_count"),
+        "reopened": Sum("reopen_count"),
+        "answered": Count("pk", filter=answered),
+        "handling": Sum(handling, filter=answered),
+    }
+
+
+_COUNTS = (
+    "registered", "rejected", "merged", "closed", "replied", "replied_on_time", "rated", "satisfied", "hotline",
+    "resolved_directly", "returned", "reopened", "answered",
+)
+
+
+def _figures_from(row: dict[str, Any]) -> Figures:
+    handling = row.pop("handling", None)
+    seconds = handling.total_seconds() if isinstance(handling, timedelta) else float(handling or 0) / 1e6
+    counts = {k: int(row.get(k) or 0) for k in _COUNTS}
+    return Figures(**counts, handling_seconds=seconds)
+
+
+def _dispatch_department() -> Department | None:
+    return Department.objects.filter(is_dispatch=True).order_by("pk").first()
+
+
+def cohort(month: date, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    start, end = month_bounds(month)
+    return (qs if qs is not None else Case.objects.all()).filter(registered_at__gte=start, registered_at__lt=end)
+
+
+def department_figures(month: date, *, breakdowns: bool = False) -> list[Figures]:
+    """One ``Figures`` per department with cases registered in ``month`` (3 queries; 5 with breakdowns)."""
+    base = cohort(month).order_by()
+    rows = list(base.values("department_id").annotate(**_aggregates()))
+    dispatch = _dispatch_department()
+    dispatch_id = dispatch.pk if dispatch else None
+    by_dept: dict[int | None, Figures] = {}
+    for row in rows:
+        dept_id = row.pop("department_id") or dispatch_id
+        figures = _figures_from(row)
+        if dept_id in by_dept:
+            by_dept[dept_id].add(figures)
+        else:
+            by_dept[dept_id] = figures
+    if breakdowns:
+        for attr, column in (("by_channel", "channel"), ("by_kind", "kind")):
+            for row in base.values("department_id", column).annotate(n=Count("pk")):
+                target = by_dept.get(row["department_id"] or dispatch_id)
+                if target is not None:
+                    bucket = getattr(target, attr)
+                    bucket[row[column]] = bucket.get(row[column], 0) + row["n"]
+    departments = Department.objects.in_bulk([k for k in by_dept if k is not None])
+    result = []
+    for dept_id, figures in by_dept.items():
+        figures.department = departments.get(dept_id)
+        figures.month = month
+        result.append(figures)
+    result.sort(key=lambda f: (f.department is None, f.department.code if f.department else ""))
+    return result
+
+
+def total(rows: list[Figures], month: date | None = None) -> Figures:
+    out = Figures(month=month)
+    for row in rows:
+        out.add(row)
+    return out
+
+
+def monthly_series(first: date, last: date, *, department: Department | None = None) -> list[Figures]:
+    """One ``Figures`` per month from ``first`` to ``last`` (inclusive), all departments or one (1 query)."""
+    start, _ = month_bounds(first)
+    _, end = month_bounds(last)
+    qs = Case.objects.filter(registered_at__gte=start, registered_at__lt=end).order_by()
+    if department is not None:
+        if department.is_dispatch:
+            qs = qs.filter(Q(department=department) | Q(department__isnull=True))
+        else:
+            qs = qs.filter(department=department)
+    tz = timezone.get_current_timezone()
+    rows = qs.annotate(m=TruncMonth("registered_at", tzinfo=tz)).values("m").annotate(**_aggregates())
+    found: dict[date, Figures] = {}
+    for row in rows:
+        m = row.pop("m")
+        key = (timezone.localtime(m, tz) if isinstance(m, datetime) and timezone.is_aware(m) else m)
+        key = date(key.year, key.month, 1)
+        found[key] = _figures_from(row)
+    series = []
+    month = first
+    while month <= last:
+        figures = found.get(month, Figures())
+        figures.month = month
+        figures.department = department
+        series.append(figures)
+        month = add_months(month, 1)
+    return series
+
+
+def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
+    rows = list(cohort(month).order_by().values("category_id").annotate(n=Count("pk")).order_by("-n", "category_id")[:limit])
+    cats = Category.objects.select_related("parent").in_bulk([r["category_id"] for r in rows])
+    return [{"category": cats[r["category_id"]], "count": r["n"]} for r in rows if r["category_id"] in cats]
+
+
+def most_overdue(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The month's cases whose reply is (or was) most overdue, by how far past the due time."""
+    now = timezone.now()
+    try:
+        timer = apps.get_model("sla", "Timer")
+    except LookupError:
+        timer = None
+    if timer is None:
+        oldest = cohort(month).filter(state__in=[State.ASSIGNED, State.IN_PROGRESS]).select_related("department")
+        return [{"case": c, "due_at": None, "overdue_hours": None} for c in oldest.order_by("registered_at")[:limit]]
+    start, end = month_bounds(month)
+    timers = (
+        timer.objects.filter(stage="reply", case__registered_at__gte=start, case__registered_at__lt=end)
+        .filter(Q(stopped_at__isnull=True, due_at__lt=now) | Q(stopped_at__gt=F("due_at")))
+        .select_related("case", "case__department")
+    )
+    # Overdue = (stopped_at or now) − due_at; the running ones first sort by due_at.
+    items = []
+    for t in timers.order_by("due_at")[: limit * 5]:
+        late = (t.stopped_at or now) - t.due_at
+        items.append({"case": t.case, "due_at": t.due_at, "overdue_hours": round(late.total_seconds() / 3600, 1),
+                      "running": t.stopped_at is None})
+    items.sort(key=lambda i: -i["overdue_hours"])
+    return items[:limit]

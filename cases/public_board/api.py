@@ -1,0 +1,80 @@
+"""GET /api/v1/reports/monthly/?month=2026-11 — one row per department (API.md); ``?format=csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import metrics, rules
+
+from .staff_views import REPORT_ROLES
+
+
+class CSVRenderer(BaseRenderer):
+    """Renders the report's ``rows`` as CSV (selected by ``?format=csv``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
+        rows = data.get("rows") if isinstance(data, dict) else None
+        out = io.StringIO()
+        if rows is None:  # an error body: keep it readable
+            out.write(str(data))
+            return out.getvalue().encode()
+        columns = ["month", "department", "department_name", *metrics.REPORT_FIELDS]
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"month": data["month"], **{k: ("" if v is None else v) for k, v in row.items()}})
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+class MayReadReports(BasePermission):
+    message = "您的岗位不能查看报表。"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return rules.role_of(request.user) in REPORT_ROLES
+
+
+_ROW_FIELDS = {
+    "department": serializers.CharField(), "department_name": serializers.CharField(),
+    **{name: serializers.IntegerField() for name in ("registered", "closed", "replied", "replied_on_time", "rated",
+                                                       "satisfied", "resolved_directly", "returned", "reopened")},
+    **{name: serializers.FloatField(allow_null=True) for name in ("closure_rate", "on_time_rate", "satisfaction_rate",
+                                                                   "avg_handling_hours")},
+}
+
+
+class MonthlyReportView(APIView):
+    permission_classes = [IsAuthenticated, MayReadReports]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        summary="Monthly report per department",
+        parameters=[
+            OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM; default the current month"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+        ],
+        responses={200: inline_serializer("MonthlyReport", {
+            "month": serializers.CharField(), "rows": inline_serializer("MonthlyReportRow", _ROW_FIELDS, many=True),
+            "total": inline_serializer("MonthlyReportTotal", _ROW_FIELDS),
+        })},
+    )
+    def get(self, request: Request) -> Response:
+        month = metrics.parse_month(request.query_params.get("month"))
+        figures = metrics.department_figures(month)
+        return Response({
+            "month": f"{month:%Y-%m}", "rows": [f.as_row() for f in figures], "total": metrics.total(figures).as_row(),
+        })

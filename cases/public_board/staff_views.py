@@ -1,0 +1,158 @@
+"""Staff pages of the public face: the publication queue (dispatch) and the monthly report (leadership)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import metrics, publication, rules
+from cases.enums import Publication, Role
+from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.models import Case
+from cases.reports import monthly_report_data, report_csv_rows
+
+PAGE_SIZE = 25
+PUBLICATION_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR})
+REPORT_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR})
+
+
+def _context(request: HttpRequest, ctx: dict[str, Any]) -> dict[str, Any]:
+    user = request.user
+    nav = [("console:cases", _("工单查询"))]
+    if rules.role_of(user) in PUBLICATION_ROLES:
+        nav.append(("publication:queue", _("网上公开")))
+    if rules.role_of(user) in REPORT_ROLES:
+        nav.append(("reports:monthly", _("月度简报")))
+    ctx.setdefault("nav", nav)
+    ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
+    return ctx
+
+
+def staff_only(roles: frozenset[str]) -> Callable:
+    """Signed-in staff of the given roles; others get the sign-in page or a 403 page."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if rules.role_of(request.user) not in roles:
+                ctx = _context(request, {"title": _("无权访问"), "message": _("您的岗位不能使用此页面。")})
+                return render(request, "console/error.html", ctx, status=403)
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# --- publication ------------------------------------------------------------------------
+
+@staff_only(PUBLICATION_ROLES)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Pending items oldest-closed first; published and withdrawn ones on their own tabs."""
+    status = request.GET.get("status") or Publication.PENDING
+    if status not in {Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN}:
+        status = Publication.PENDING
+    qs = Case.objects.filter(publication=status).select_related("department", "category")
+    qs = qs.order_by("closed_at", "pk") if status == Publication.PENDING else qs.order_by("-published_at", "-pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = dict(
+        Case.objects.filter(publication__in=[Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN])
+        .order_by().values_list("publication").annotate(n=Count("pk"))
+    )
+    tabs = [(value, Publication(value).label, counts.get(value, 0))
+            for value in (Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN)]
+    return render(request, "public/publication_queue.html", _context(request, {
+        "page": page, "status": status, "tabs": tabs,
+    }))
+
+
+def _case(tracking_no: str) -> Case:
+    case = Case.objects.select_related("department", "category").filter(tracking_no=tracking_no[:20]).first()
+    if case is None or case.publication == Publication.PRIVATE:
+        raise Http404(_("没有找到待公开的工单。"))
+    return case
+
+
+@staff_only(PUBLICATION_ROLES)
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """The redacted draft beside the original; the dispatcher edits and publishes."""
+    case = _case(tracking_no)
+    prepared = publication.publication_prepare(case=case)
+    form = dict(prepared["draft"])
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "") for k in ("title", "content", "answer")}
+        try:
+            publication.publication_publish(
+                case=case, actor=request.user, title=form["title"], content=form["content"], answer=form["answer"],
+                client_ip=_client_ip(request),
+            )
+        except CaseValidationError as exc:
+            errors = {k.replace("public_", ""): v for k, v in exc.fields.items()} or {"__all__": [exc.message]}
+            status = 400
+        except CasePermissionDenied as exc:
+            messages.error(request, exc.message)
+            status = 403
+        except (CaseConflict, CaseNotFound) as exc:
+            messages.error(request, exc.message)
+            return redirect("publication:queue")
+        else:
+            messages.success(request, _("工单 %(no)s 已公开。") % {"no": case.tracking_no})
+            return redirect(f"{reverse('publication:queue')}?status={Publication.PENDING}")
+    return render(request, "public/publication_edit.html", _context(request, {
+        "case": case, "form": form, "errors": errors, "remaining": prepared["remaining"],
+    }), status=status)
+
+
+@staff_only(PUBLICATION_ROLES)
+@require_POST
+def withdraw(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    case = _case(tracking_no)
+    try:
+        publication.publication_withdraw(case=case, actor=request.user, reason=request.POST.get("reason", ""),
+                                         client_ip=_client_ip(request))
+    except (CaseValidationError, CaseConflict, CasePermissionDenied, CaseNotFound) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("工单 %(no)s 已撤回公开。") % {"no": case.tracking_no})
+    return redirect(f"{reverse('publication:queue')}?status={Publication.PUBLISHED}")
+
+
+# --- monthly report -----------------------------------------------------------------------
+
+@staff_only(REPORT_ROLES)
+def monthly_report(request: HttpRequest) -> HttpResponse:
+    """月度简报: page with charts; ``?format=csv`` for the spreadsheet; ``?print=1`` for A4."""
+    try:
+        month = metrics.parse_month(request.GET.get("month"))
+    except CaseValidationError as exc:
+        ctx = _context(request, {"title": _("月份无效"), "message": exc.message})
+        return render(request, "console/error.html", ctx, status=400)
+    data = monthly_report_data(month)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="monthly-report-{month:%Y-%m}.csv"'
+        response.write("\ufeff")  # Excel needs the BOM to read UTF-8 Chinese
+        writer = csv.writer(response)
+        for row in report_csv_rows(data):
+            writer.writerow(row)
+        return response
+    template = "public/report_print.html" if request.GET.get("print") else "public/report.html"
+    return render(request, template, _context(request, {"data": data, "month": month}))

@@ -1,0 +1,94 @@
+"""The public board of published Q&A and the public statistics. No login; nothing personal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from cases import metrics
+from cases.enums import Kind, Publication
+from cases.exceptions import CaseValidationError
+from cases.models import Case, Category, Department
+from cases.publication import normalise_query, search_published
+
+PAGE_SIZE = 20
+STATS_MONTHS = 12
+
+
+def published_cases() -> QuerySet[Case]:
+    return Case.objects.filter(publication=Publication.PUBLISHED).select_related(
+        "department", "category", "category__parent"
+    )
+
+
+def _month_or_none(value: str | None) -> tuple[Any, str]:
+    if not value:
+        return None, ""
+    try:
+        return metrics.parse_month(value), ""
+    except CaseValidationError as exc:
+        return None, exc.message
+
+
+def board(request: HttpRequest) -> HttpResponse:
+    """Published Q&A, newest first; filters department, category, kind, month; Chinese search."""
+    qs = published_cases()
+    params = {k: (request.GET.get(k) or "").strip()[:40] for k in ("department", "category", "kind", "month")}
+    q = normalise_query(request.GET.get("q"))
+    if params["department"]:
+        qs = qs.filter(department__code=params["department"])
+    if params["category"]:
+        qs = qs.filter(Q(category__code=params["category"]) | Q(category__parent__code=params["category"]))
+    if params["kind"] in Kind.values:
+        qs = qs.filter(kind=params["kind"])
+    month, month_error = _month_or_none(params["month"])
+    if month is not None:
+        start, end = metrics.month_bounds(month)
+        qs = qs.filter(registered_at__gte=start, registered_at__lt=end)
+    qs = search_published(qs, q).order_by("-published_at", "-pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "public/board.html", {
+        "page": page, "q": q, "params": params, "month_error": month_error, "querystring": query.urlencode(),
+        "departments": Department.objects.filter(active=True, is_dispatch=False, parent__isnull=False),
+        "categories": Category.objects.filter(active=True, parent__isnull=True),
+        "kinds": Kind.choices,
+    })
+
+
+def board_item(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    item = published_cases().filter(tracking_no=tracking_no[:20]).first()
+    if item is None:
+        raise Http404(_("没有找到这条公开信息。"))
+    return render(request, "public/item.html", {"item": item})
+
+
+def _bars(rows: list[metrics.Figures], attr: str) -> int:
+    return max([getattr(r, attr) for r in rows] + [1])
+
+
+def stats(request: HttpRequest) -> HttpResponse:
+    """Per department for a month, plus a twelve-month trend: received, closure, on time, satisfied."""
+    month, month_error = _month_or_none(request.GET.get("month"))
+    month = month or metrics.current_month()
+    department = None
+    code = (request.GET.get("department") or "").strip()[:32]
+    if code:
+        department = Department.objects.filter(code=code, active=True).first()
+    rows = [r for r in metrics.department_figures(month) if r.department is not None]
+    first = metrics.add_months(month, -(STATS_MONTHS - 1))
+    series = metrics.monthly_series(first, month, department=department)
+    return render(request, "public/stats.html", {
+        "month": month, "month_error": month_error, "rows": rows, "total": metrics.total(rows, month),
+        "series": series, "series_max": _bars(series, "registered"), "rows_max": _bars(rows, "registered"),
+        "department": department,
+        "departments": Department.objects.filter(active=True, parent__isnull=False),
+        "prev_month": metrics.add_months(month, -1), "next_month": metrics.add_months(month, 1),
+        "is_current": month >= metrics.current_month(),
+    })

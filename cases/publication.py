@@ -1,0 +1,159 @@
+"""Publication of closed cases on the public board: draft, publish, withdraw; and the board's search.
+
+A closed case whose citizen consented becomes ``pending`` (cases/services.py). A
+dispatcher opens it, gets a redacted draft of the question and the answer,
+edits it, and publishes. The public copy lives in ``public_title/public_content/
+public_answer``; the original text is never altered. Publishing writes the
+``PublicSearch`` row in the same transaction; withdrawing deletes it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import services
+from .enums import Publication, Transition
+from .exceptions import CaseValidationError
+from .models import Case, PublicSearch, User
+from .redaction import find_spans, leaks, redact
+from .validation import MAX_CONTENT, MAX_TITLE, clean_text
+
+MAX_QUERY = 100
+# Characters that make up search terms; everything else separates them.
+_TERM = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def publication_draft(case: Case) -> dict[str, str]:
+    """The public copy to start from: what the dispatcher saved, or a fresh redaction of the original."""
+    names = [case.citizen_name]
+    return {
+        "title": case.public_title or redact(case.title, names=names),
+        "content": case.public_content or redact(case.content, names=names),
+        "answer": case.public_answer or redact(case.answer, names=names),
+    }
+
+
+def publication_prepare(*, case: Case) -> dict[str, Any]:
+    """The draft plus what the redactor still sees in it (for the review page). Changes nothing."""
+    draft = publication_draft(case)
+    names = [case.citizen_name]
+    remaining = {key: [text[s.start:s.end] for s in find_spans(text, names=names)] for key, text in draft.items()}
+    return {"draft": draft, "remaining": {k: v for k, v in remaining.items() if v}}
+
+
+def _check_public_copy(case: Case, title: str, content: str, answer: str) -> tuple[str, str, str]:
+    title = clean_text(title, field="public_title", label=_("公开标题"), max_length=MAX_TITLE)
+    content = clean_text(content, field="public_content", label=_("公开诉求内容"), max_length=MAX_CONTENT)
+    answer = clean_text(answer, field="public_answer", label=_("公开答复内容"), max_length=MAX_CONTENT)
+    # A last guard for the human in the loop: the citizen's own contact data never goes out.
+    secrets = [case.citizen_phone, case.citizen_id_no, case.citizen_email]
+    if case.citizen_name and len(case.citizen_name) >= 2:
+        secrets.append(case.citizen_name)
+    errors: dict[str, list[str]] = {}
+    for field, text in (("public_title", title), ("public_content", content), ("public_answer", answer)):
+        if leaks(text, secrets=secrets):
+            errors[field] = [_("公开文本仍含有群众的姓名、电话、证件号或邮箱，请先遮盖。")]
+    if errors:
+        raise CaseValidationError(next(iter(errors.values()))[0], fields=errors)
+    return title, content, answer
+
+
+def publication_publish(
+    *, case: Case, actor: User, title: str, content: str, answer: str, client_ip: str | None = None,
+) -> Case:
+    """Publish (or republish after withdrawal, or correct) the public copy. Side effects: the case
+    appears on the public board and in its search index; a ``publish`` event on the timeline."""
+    if not case.publish_consent:
+        msg = _("群众未同意公开，不能公开此件。")
+        raise CaseValidationError(msg, fields={"publication": [msg]})
+    title, content, answer = _check_public_copy(case, title, content, answer)
+    with transaction.atomic():
+        locked = services.case_set_publication(
+            case=case, actor=actor, action=Transition.PUBLISH,
+            allowed_from={Publication.PENDING, Publication.WITHDRAWN, Publication.PUBLISHED},
+            fields={"publication": Publication.PUBLISHED, "public_title": title, "public_content": content,
+                    "public_answer": answer, "published_at": timezone.now()},
+            client_ip=client_ip,
+        )
+        index_case(locked)
+    return locked
+
+
+def publication_withdraw(*, case: Case, actor: User, reason: str, client_ip: str | None = None) -> Case:
+    """Take a published item off the board (it can be republished). Side effects: removed from the
+    search index; a ``withdraw`` event with the reason."""
+    reason = clean_text(reason, field="reason", label=_("撤回理由"), max_length=2000)
+    with transaction.atomic():
+        locked = services.case_set_publication(
+            case=case, actor=actor, action=Transition.WITHDRAW, allowed_from={Publication.PUBLISHED},
+            fields={"publication": Publication.WITHDRAWN}, note=reason, client_ip=client_ip,
+        )
+        PublicSearch.objects.filter(case=locked).delete()
+    return locked
+
+
+# --- search -------------------------------------------------------------------------
+
+def _document(case: Case) -> str:
+    return "\n".join([case.tracking_no, case.public_title, case.public_content, case.public_answer]).lower()
+
+
+def bigrams(text: str) -> list[str]:
+    """Distinct character bigrams of every term (runs of letters, digits, CJK) in ``text``."""
+    seen: dict[str, None] = {}
+    for term in _TERM.findall(text.lower()):
+        for i in range(len(term) - 1):
+            seen[term[i:i + 2]] = None
+    return list(seen)
+
+
+def index_case(case: Case) -> None:
+    """Write the case's search row (call inside the publishing transaction)."""
+    document = _document(case)
+    PublicSearch.objects.update_or_create(case=case, defaults={"document": document})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE cases_publicsearch SET vector = array_to_tsvector(%s::text[]) WHERE case_id = %s",
+                [bigrams(document) or [], case.pk],
+            )
+
+
+def normalise_query(q: str | None) -> str:
+    return (q or "").strip()[:MAX_QUERY]
+
+
+def search_published(qs: QuerySet[Case], q: str | None) -> QuerySet[Case]:
+    """Filter published cases by a Chinese (or any) query.
+
+    PostgreSQL: every term of two or more characters must contain all its bigrams
+    (GIN-indexed tsvector match); one-character terms fall back to a substring
+    match. SQLite: a substring match per term. Any input is safe: terms are
+    built from letters, digits and CJK only, and the query is truncated.
+    """
+    terms = _TERM.findall(normalise_query(q).lower())
+    if not terms:
+        return qs
+    matches = PublicSearch.objects.all()
+    if connection.vendor == "postgresql":
+        grams = [g for t in terms if len(t) >= 2 for g in bigrams(t)]
+        if grams:
+            tsquery = " & ".join(f"'{g}'" for g in dict.fromkeys(grams))
+            matches = matches.annotate(
+                hit=RawSQL("vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
+            ).filter(hit=True)
+        for term in (t for t in terms if len(t) == 1):
+            matches = matches.filter(document__contains=term)
+    else:
+        cond = Q()
+        for term in terms:
+            cond &= Q(document__contains=term)
+        matches = matches.filter(cond)
+    return qs.filter(pk__in=matches.values("case_id"))
