@@ -50,7 +50,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    code = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             429: "throttled", 415: "unsupported_media_type", 406: "not_acceptable"}.get(response.status_code, "error")
     detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
-    return error_response(code, str(detail), response.status_code)
+    shaped = error_response(code, str(detail), response.status_code)
+    # Keep what DRF put in the headers (WWW-Authenticate on 401, Retry-After on 429).
+    for header, value in response.headers.items():
+        if header.lower() in {"www-authenticate", "retry-after"}:
+            shaped[header] = value
+    return shaped

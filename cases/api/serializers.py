@@ -1,0 +1,323 @@
+"""Shapes of the staff and public APIs (API.md).
+
+Input serializers only coerce types and bound sizes; the services own the rules and
+their messages (a missing title, a bad phone number, an unknown department), so the
+console, the API and the webhooks all say the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+
+from cases import rules, selectors
+from cases.enums import Priority, State
+from cases.models import Case, Category, Department, User
+
+# Bound on any one text field before the services look at it (they enforce the real limits).
+MAX_FIELD = 20_000
+_datetime = serializers.DateTimeField()
+
+
+class TextField(serializers.CharField):
+    """A string that is safe to store: no NUL (DRF's default validator), no lone surrogates."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("max_length", MAX_FIELD)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> str:
+        # Clients often send null for "nothing"; treat it as blank rather than an error.
+        return super().run_validation("" if data is None else data)
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, (dict, list)):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise serializers.ValidationError("Invalid characters (unpaired surrogate).") from None
+        return value
+
+
+class VersionedInput(serializers.Serializer):
+    # The case version the client last saw; a stale one gets 409 instead of a silent overwrite.
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+# --- registration ------------------------------------------------------------------
+
+class CitizenInput(serializers.Serializer):
+    name = TextField()
+    phone = TextField()
+    email = TextField()
+    id_no = TextField()
+
+
+class CaseRegisterInput(serializers.Serializer):
+    channel = TextField()
+    kind = TextField()
+    category = TextField()
+    title = TextField()
+    content = TextField()
+    citizen = CitizenInput(required=False)
+    location = TextField()
+    publish_consent = serializers.BooleanField(required=False, default=True)
+    priority = TextField(default=Priority.NORMAL)
+    reply_channel = TextField()
+
+
+# --- transitions (bodies per API.md; names equal the service keyword arguments) ------
+
+class AssignInput(VersionedInput):
+    department = TextField()
+    assisting_departments = serializers.ListField(child=TextField(max_length=32), required=False, default=list,
+                                                  max_length=50)
+    instructions = TextField()
+
+
+class RejectInput(VersionedInput):
+    reason = TextField()
+    note = TextField()
+
+
+class MergeInput(VersionedInput):
+    duplicate_of = TextField()
+
+
+class AnswerInput(VersionedInput):
+    answer = TextField()
+
+
+class ReasonInput(VersionedInput):
+    reason = TextField()
+
+
+class ReplyInput(VersionedInput):
+    text = TextField()
+
+
+class NoteInput(VersionedInput):
+    note = TextField()
+
+
+class FeedbackInput(VersionedInput):
+    rating = TextField()
+    comment = TextField()
+
+
+class ReopenInput(VersionedInput):
+    department = TextField()
+    reason = TextField()
+
+
+TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
+    "resolve_directly": AnswerInput,
+    "reject": RejectInput,
+    "merge": MergeInput,
+    "assign": AssignInput,
+    "return": ReasonInput,
+    "sign_for": VersionedInput,
+    "reply": ReplyInput,
+    "send_back": NoteInput,
+    "approve": AnswerInput,
+    "feedback": FeedbackInput,
+    "reopen": ReopenInput,
+    "hold": ReasonInput,
+    "resume": VersionedInput,
+}
+
+
+# --- list filters ----------------------------------------------------------------------
+
+class CaseListFilter(serializers.Serializer):
+    state = serializers.ChoiceField(choices=State.choices, required=False)
+    department = TextField(max_length=32)
+    category = TextField(max_length=32)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = TextField(max_length=200)
+
+    def validate_department(self, value: str) -> str:
+        if value and not Department.objects.filter(code=value).exists():
+            raise serializers.ValidationError(f"Unknown department: {value}")
+        return value
+
+    def validate_category(self, value: str) -> str:
+        if value and not Category.objects.filter(code=value).exists():
+            raise serializers.ValidationError(f"Unknown category: {value}")
+        return value
+
+
+# --- output ----------------------------------------------------------------------------
+
+def iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return _datetime.to_representation(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    return value
+
+
+def _related_rows(case: Case, accessor: str) -> list[models.Model]:
+    """Rows of another app's model that points at the case (sla timers, extensions, ...).
+
+    The cases app may not import those apps, so it reads them through the reverse
+    relation when it exists and shows an empty list when it does not.
+    """
+    manager = getattr(case, accessor, None)
+    if manager is None or not hasattr(manager, "all"):
+        return []
+    return list(manager.all())
+
+
+def _generic_row(obj: models.Model) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": obj.pk}
+    for field in obj._meta.concrete_fields:
+        if field.is_relation and field.related_model is Case:
+            continue
+        row[field.name] = iso(getattr(obj, field.attname))
+    return row
+
+
+def timer_rows(case: Case) -> list[dict[str, Any]]:
+    return [
+        {
+            "stage": getattr(t, "stage", ""),
+            "started_at": iso(getattr(t, "started_at", None)),
+            "due_at": iso(getattr(t, "due_at", None)),
+            "warn_at": iso(getattr(t, "warn_at", None)),
+            "status": getattr(t, "status", ""),
+            "calendar_incomplete": bool(getattr(t, "calendar_incomplete", False)),
+        }
+        for t in _related_rows(case, "timers")
+    ]
+
+
+def reply_deadline(case: Case) -> str | None:
+    """The due time of the running reply timer, if the SLA app keeps one."""
+    for t in _related_rows(case, "timers"):
+        if getattr(t, "stage", "") == "reply" and getattr(t, "status", "") == "running":
+            return iso(getattr(t, "due_at", None))
+    return None
+
+
+class CaseListItem(serializers.Serializer):
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        return {
+            "tracking_no": case.tracking_no,
+            "state": case.state,
+            "state_label": str(State(case.state).label),
+            "channel": case.channel,
+            "kind": case.kind,
+            "category": case.category.code,
+            "category_name": case.category.name,
+            "department": case.department.code if case.department_id else None,
+            "department_name": case.department.name if case.department_id else None,
+            "title": case.title,
+            "priority": case.priority,
+            "on_hold": case.on_hold,
+            "registered_at": iso(case.registered_at),
+            "version": case.version,
+        }
+
+
+class CaseDetail(CaseListItem):
+    """The full case for staff; the citizen block is masked per the caller's role."""
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        user: User | None = self.context.get("user")
+        data = super().to_representation(case)
+        data.update({
+            "assisting_departments": [d.code for d in case.assisting_departments.all()],
+            "content": case.content,
+            "location": case.location,
+            "citizen": selectors.contact_for(user, case),
+            # Intake roles read the code to a caller who lost it; others never see it.
+            "access_code": case.access_code if rules.may_see_full_contact(user) else None,
+            "reply_channel": case.reply_channel,
+            "publish_consent": case.publish_consent,
+            "publication": case.publication,
+            "instructions": case.instructions,
+            "duplicate_of": case.duplicate_of.tracking_no if case.duplicate_of_id else None,
+            "reject_reason": case.reject_reason.code if case.reject_reason_id else None,
+            "reject_note": case.reject_note,
+            "reply_draft": case.reply_draft,
+            "reply_text": case.reply_text,
+            "answer": case.answer,
+            "rating": case.rating,
+            "feedback_comment": case.feedback_comment,
+            "hold_reason": case.hold_reason,
+            "return_count": case.return_count,
+            "reopen_count": case.reopen_count,
+            "return_due_at": iso(case.return_due_at),
+            "assigned_at": iso(case.assigned_at),
+            "replied_at": iso(case.replied_at),
+            "answered_at": iso(case.answered_at),
+            "closed_at": iso(case.closed_at),
+            "timers": timer_rows(case),
+            "extensions": [_generic_row(r) for r in _related_rows(case, "extensions")],
+            "supervision": [_generic_row(r) for r in _related_rows(case, "supervision_orders")],
+            "events": [
+                {
+                    "seq": ev.seq,
+                    "at": iso(ev.at),
+                    "actor": ev.actor_label,
+                    "role": ev.role,
+                    "transition": ev.transition,
+                    "from": ev.from_state,
+                    "to": ev.to_state,
+                    "note": ev.note,
+                    "public": ev.public,
+                }
+                for ev in case.events.order_by("seq")
+            ],
+        })
+        return data
+
+
+def public_case(case: Case) -> dict[str, Any]:
+    """What a citizen holding the access code sees: no personal data, no internal notes."""
+    answered = case.state in {State.ANSWERED, State.CLOSED}
+    return {
+        "tracking_no": case.tracking_no,
+        "state": case.state,
+        "state_label": str(State(case.state).label),
+        "registered_at": iso(case.registered_at),
+        "category": case.category.name,
+        "department": case.department.name if case.department_id else None,
+        "deadline": reply_deadline(case),
+        "answer": case.answer if answered else "",
+        "can_give_feedback": case.state == State.ANSWERED,
+        "rating": case.rating,
+        "timeline": [
+            {"seq": row["seq"], "at": iso(row["at"]), "transition": row["transition"], "label": str(row["label"]),
+             "to": row["to"], "note": row["note"]}
+            for row in selectors.public_timeline(case)
+        ],
+    }
+
+
+class PublicLookupInput(serializers.Serializer):
+    tracking_no = TextField(max_length=32)
+    access_code = TextField(max_length=32)
+
+
+class PublicFeedbackInput(PublicLookupInput):
+    rating = TextField(max_length=32)
+    comment = TextField()
+
+
+class TokenInput(serializers.Serializer):
+    username = TextField(max_length=150)
+    password = TextField(max_length=4096, trim_whitespace=False)

@@ -1,0 +1,226 @@
+"""The staff REST API and the citizens' tracking API (API.md). Thin edges: parse, check
+who is asking, call one service or selector, answer. Errors take the one shape of
+``cases.api.errors``; the services' exceptions map to 400/403/404/409 there."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import FieldError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import selectors, services
+from cases.exceptions import CaseNotFound
+from cases.models import Case, User
+
+from .errors import error_response
+from .parsers import StrictJSONParser
+from .permissions import IsStaffMember
+from .serializers import (
+    TRANSITION_INPUTS,
+    CaseDetail,
+    CaseListFilter,
+    CaseListItem,
+    CaseRegisterInput,
+    PublicFeedbackInput,
+    PublicLookupInput,
+    TokenInput,
+    public_case,
+)
+from .throttling import LookupFailureThrottle, PublicTrackThrottle
+
+MAX_TRACKING_NO = 32
+
+
+def client_ip(request: Request) -> str | None:
+    raw = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def case_detail_queryset() -> QuerySet[Case]:
+    return Case.objects.select_related(
+        "category", "category__parent", "department", "duplicate_of", "reject_reason"
+    ).prefetch_related("assisting_departments")
+
+
+def render_case(case: Case, user: User | None) -> dict[str, Any]:
+    # Re-read with the joins the detail needs; the caller has just been allowed to act on it.
+    fresh = case_detail_queryset().get(pk=case.pk)
+    return CaseDetail(fresh, context={"user": user}).data
+
+
+class JSONAPIView(APIView):
+    """JSON in, JSON out: no browsable HTML page that could show more than the data."""
+
+    parser_classes = [StrictJSONParser]
+    renderer_classes = [JSONRenderer]
+
+
+class StaffAPIView(JSONAPIView):
+    permission_classes = [IsStaffMember]
+
+
+class CasePagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # a bad page number is bad input, not a missing resource
+            raise ValidationError({"page": [str(exc.detail)]}) from None
+
+
+# --- auth ------------------------------------------------------------------------------
+
+class TokenView(JSONAPIView):
+    """POST {"username", "password"} → {"token"}."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        data = validated(TokenInput, request.data)
+        user = None
+        if data["username"] and data["password"]:
+            user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            msg = _("用户名或密码不正确。")
+            return error_response("invalid_credentials", msg, status.HTTP_400_BAD_REQUEST, {"non_field_errors": [msg]})
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+# --- cases -----------------------------------------------------------------------------
+
+def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
+    if filters.get("state"):
+        qs = qs.filter(state=filters["state"])
+    if filters.get("department"):
+        qs = qs.filter(department__code=filters["department"])
+    if filters.get("category"):
+        code = filters["category"]
+        qs = qs.filter(Q(category__code=code) | Q(category__parent__code=code))
+    overdue = filters.get("overdue")
+    if overdue is not None:
+        # Timers belong to the sla app; read them through the reverse relation when present.
+        try:
+            breached = Case.objects.filter(timers__status="breached").values("pk")
+        except FieldError:
+            raise ValidationError({"overdue": [_("超期筛选暂不可用。")]}) from None
+        qs = qs.filter(pk__in=breached) if overdue else qs.exclude(pk__in=breached)
+    if filters.get("q"):
+        qs = selectors.search_cases(qs, filters["q"])
+    return qs
+
+
+class CaseListCreateView(StaffAPIView):
+    """GET: the cases the caller may see, newest first, paginated. POST: register a case."""
+
+    def get(self, request: Request) -> Response:
+        filters = validated(CaseListFilter, request.query_params)
+        qs = filter_cases(selectors.cases_visible_to(request.user), filters).order_by("-registered_at", "-pk")
+        paginator = CasePagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(CaseListItem(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        data = validated(CaseRegisterInput, request.data)
+        citizen = data.pop("citizen", None) or {}
+        case = services.case_register(
+            actor=request.user, citizen=services.Citizen(**citizen), client_ip=client_ip(request),
+            **data,
+        )
+        return Response(render_case(case, request.user), status=status.HTTP_201_CREATED)
+
+
+def visible_case(user: User, tracking_no: str) -> Case:
+    if not tracking_no or len(tracking_no) > MAX_TRACKING_NO or not tracking_no.isalnum():
+        raise CaseNotFound(_("工单不存在。"))
+    return selectors.case_for_user(user, tracking_no)
+
+
+class CaseDetailView(StaffAPIView):
+    def get(self, request: Request, tracking_no: str) -> Response:
+        case = visible_case(request.user, tracking_no)
+        return Response(render_case(case, request.user))
+
+
+class CaseTransitionView(StaffAPIView):
+    """POST /cases/{tracking_no}/transitions/{name}/ — one service per name."""
+
+    def post(self, request: Request, tracking_no: str, name: str) -> Response:
+        service = services.TRANSITION_SERVICES.get(name)
+        input_class = TRANSITION_INPUTS.get(name)
+        if service is None or input_class is None:
+            return error_response("not_found", _("未知的操作：%(name)s") % {"name": name[:40]}, status.HTTP_404_NOT_FOUND)
+        case = visible_case(request.user, tracking_no)
+        data = validated(input_class, request.data)
+        version = data.pop("version", None)
+        updated = service(case=case, actor=request.user, client_ip=client_ip(request), expected_version=version, **data)
+        return Response(render_case(updated, request.user))
+
+
+# --- citizens ----------------------------------------------------------------------------
+
+class PublicAPIView(JSONAPIView):
+    """No account: the tracking number and access code are the credentials."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LookupFailureThrottle, PublicTrackThrottle]
+    throttle_scope = "public_track"
+
+    def lookup(self, request: Request, data: dict[str, Any]) -> Case:
+        missing = {f: [_("此项为必填项。")] for f in ("tracking_no", "access_code") if not data.get(f)}
+        if missing:
+            raise ValidationError(missing)
+        code = data["access_code"]
+        try:
+            if not code.isascii():  # cannot be a valid code; compare_digest refuses non-ASCII
+                raise CaseNotFound(_("流水号或查询码不正确。"))
+            case = selectors.case_for_citizen(data["tracking_no"], code)
+        except CaseNotFound:
+            LookupFailureThrottle.record_failure(request)
+            raise CaseNotFound(_("流水号或查询码不正确。")) from None
+        return case
+
+
+class PublicTrackView(PublicAPIView):
+    def get(self, request: Request) -> Response:
+        case = self.lookup(request, validated(PublicLookupInput, request.query_params))
+        return Response(public_case(case))
+
+
+class PublicFeedbackView(PublicAPIView):
+    def post(self, request: Request) -> Response:
+        data = validated(PublicFeedbackInput, request.data)
+        case = self.lookup(request, data)
+        services.case_feedback(case=case, actor=None, rating=data["rating"], comment=data["comment"],
+                               client_ip=client_ip(request))
+        fresh = Case.objects.select_related("category", "department").get(pk=case.pk)
+        return Response(public_case(fresh))
+
+
