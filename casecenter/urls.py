@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("console/sla/", include("sla.urls_pages")),
     path("console/publication/", include("cases.public_board.staff_urls")),
     path("console/reports/", include("cases.public_board.report_urls")),
     path("console/", include("cases.console.urls")),

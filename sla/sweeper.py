@@ -188,11 +188,14 @@ class Sweeper:
             self.acted[done] = self.acted.get(done, 0) + 1
         return bool(ids)
 
-    def run(self) -> None:
+    def run(self, *, until_idle: bool = False) -> None:
+        """Loop until ``stop()``; with ``until_idle``, also leave when a step finds no work."""
         log.info("sla worker %s started", self.worker_id)
         try:
             while not self.stopping.is_set():
                 if not self.step():
+                    if until_idle:
+                        break
                     self.stopping.wait(self.idle_sleep)
         finally:
             released = release(self.worker_id)

@@ -1,0 +1,140 @@
+"""Staff API of extensions, supervision orders and the overdue board (API.md "Cases", "Boards").
+
+Thin: parse, check who, call one service, answer. Service errors are the cases app's and
+become the one error shape through ``cases.api.errors.exception_handler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import rules, selectors
+from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
+
+from . import board, services
+from .models import Extension, SupervisionOrder, Timer
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _user(user: Any) -> str | None:
+    return user.username if user is not None else None
+
+
+def timer_data(t: Timer) -> dict[str, Any]:
+    return {
+        "stage": t.stage, "started_at": _iso(t.started_at), "due_at": _iso(t.due_at), "warn_at": _iso(t.warn_at),
+        "status": t.status, "calendar_incomplete": t.calendar_incomplete, "escalation_level": t.escalation_level,
+        "stopped_at": _iso(t.stopped_at),
+    }
+
+
+def extension_data(e: Extension) -> dict[str, Any]:
+    return {
+        "id": e.pk, "tracking_no": e.case.tracking_no, "department": e.department.code, "status": e.status,
+        "requested_by": _user(e.requested_by), "requested_at": _iso(e.requested_at),
+        "previous_due_at": _iso(e.previous_due_at), "until": _iso(e.until), "reason": e.reason,
+        "decided_by": _user(e.decided_by), "decided_at": _iso(e.decided_at), "decision_note": e.decision_note,
+    }
+
+
+def order_data(o: SupervisionOrder) -> dict[str, Any]:
+    return {
+        "id": o.pk, "tracking_no": o.case.tracking_no, "level": o.level, "level_label": o.get_level_display(),
+        "department": o.department.code if o.department_id else None, "issued_by": _user(o.issued_by),
+        "escalation": o.timer_id is not None, "issued_at": _iso(o.issued_at), "note": o.note,
+        "answered_by": _user(o.answered_by), "answered_at": _iso(o.answered_at), "answer": o.answer,
+    }
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise CaseValidationError(_("请求体须为 JSON 对象。"))
+    return request.data
+
+
+def _int_id(value: Any, label: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise CaseNotFound(_("%(label)s不存在。") % {"label": label}) from None
+
+
+class ExtensionRequestView(APIView):
+    """POST /api/v1/cases/{tracking_no}/extensions/ {"until", "reason"}"""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, tracking_no: str) -> Response:
+        case = selectors.case_for_user(request.user, tracking_no)
+        data = _body(request)
+        ext = services.extension_request(case=case, actor=request.user, until=data.get("until"),
+                                         reason=data.get("reason") or "")
+        return Response(extension_data(ext), status=201)
+
+
+class ExtensionDecisionView(APIView):
+    """POST /api/v1/extensions/{id}/decision/ {"grant": true|false, "note"}"""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, pk: str) -> Response:
+        data = _body(request)
+        ext = services.extension_decide(extension=_int_id(pk, _("延期申请")), actor=request.user,
+                                        grant=data.get("grant"), note=data.get("note") or "")
+        return Response(extension_data(ext))
+
+
+class SupervisionIssueView(APIView):
+    """POST /api/v1/cases/{tracking_no}/supervision/ {"level": 1|2|3, "note"}"""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, tracking_no: str) -> Response:
+        case = selectors.case_for_user(request.user, tracking_no)
+        data = _body(request)
+        order = services.supervision_issue(case=case, actor=request.user, level=data.get("level"),
+                                           note=data.get("note") or "")
+        return Response(order_data(order), status=201)
+
+
+class SupervisionAnswerView(APIView):
+    """POST /api/v1/supervision/{id}/answer/ {"text"}"""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, pk: str) -> Response:
+        data = _body(request)
+        order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user,
+                                            text=data.get("text") or "")
+        return Response(order_data(order))
+
+
+def board_data(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "generated_at": _iso(data["generated_at"]),
+        "totals": data["totals"],
+        "rows": data["rows"],
+        "oldest_breached": [{**r, "due_at": _iso(r["due_at"])} for r in data["oldest_breached"]],
+        "supervision_orders": [order_data(o) for o in data["supervision_orders"]],
+        "pending_extensions": [extension_data(e) for e in data["pending_extensions"]],
+    }
+
+
+class OverdueBoardView(APIView):
+    """GET /api/v1/boards/overdue/ — supervisors and administrators."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        if not rules.is_supervisor(request.user):
+            raise CasePermissionDenied(_("只有督办员和管理员可以查看超期看板。"))
+        return Response(board_data(board.overdue_board()))

@@ -1,0 +1,78 @@
+"""Console pages of the sla app: the supervisors' overdue board and its two forms.
+
+Thin like every edge: check who, call one service, answer (with a flash message and a
+redirect back to the board, so a reload never re-submits).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cases import rules
+from cases.enums import Role
+from cases.exceptions import CaseError
+
+from . import board, services
+
+
+def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
+    user = request.user
+    nav = [("console:cases", _("工单查询"))]
+    if rules.is_supervisor(user):
+        nav.append(("sla_pages:board", _("超期看板")))
+    ctx.setdefault("nav", nav)
+    ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
+    ctx.setdefault("ws_topic", "board" if rules.is_supervisor(user) else "")
+    return render(request, template, ctx, status=status)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return _render(request, "console/error.html", {"title": _("无权访问"), "message": message}, status=403)
+
+
+@login_required
+def board_page(request: HttpRequest) -> HttpResponse:
+    """Per department and stage: on time, amber, red, escalated; orders; extension requests."""
+    if not rules.is_supervisor(request.user):
+        return _forbidden(request, _("只有督办员和管理员可以查看超期看板。"))
+    return _render(request, "sla/board.html", {"board": board.overdue_board()})
+
+
+@login_required
+@require_POST
+def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = request.POST.get("decision")
+    if decision not in {"grant", "refuse"}:
+        messages.error(request, _("请选择批准或不批准。"))
+        return redirect("sla_pages:board")
+    try:
+        ext = services.extension_decide(extension=pk, actor=request.user, grant=decision == "grant",
+                                        note=request.POST.get("note", ""))
+    except CaseError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已处理工单 %(no)s 的延期申请：%(s)s。") % {
+            "no": ext.case.tracking_no, "s": ext.get_status_display()})
+    return redirect("sla_pages:board")
+
+
+@login_required
+@require_POST
+def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The department's answer to an order (the inbox links a form here); back to where it was sent."""
+    target = str(request.POST.get("next", ""))
+    target = target if target.startswith("/console/") else "console:home"  # only our own pages
+    try:
+        order = services.supervision_answer(order=pk, actor=request.user, text=request.POST.get("text", ""))
+    except CaseError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已回复工单 %(no)s 的督办单。") % {"no": order.case.tracking_no})
+    return redirect(target)
