@@ -20,9 +20,17 @@ from .outbox import notify_citizen, notify_staff
 STAFF_ACTION_TEMPLATES = {
     "extension_decided": Template.EXTENSION_DECIDED,
     "supervision_issued": Template.SUPERVISION_ISSUED,
+    "escalated": Template.SUPERVISION_ISSUED,
     "timer_warning": Template.TIMER_WARNING,
     "timer_breached": Template.TIMER_BREACHED,
 }
+# Actions of the case state machine (and holds) whose live events this module builds. Other
+# apps' actions (extensions, supervision orders, escalations) publish their own events.
+CASE_ACTIONS = frozenset({
+    Transition.REGISTER, Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE, Transition.ASSIGN,
+    Transition.RETURN, Transition.SIGN_FOR, Transition.REPLY, Transition.SEND_BACK, Transition.APPROVE,
+    Transition.FEEDBACK, Transition.AUTO_CLOSE, Transition.REOPEN, Transition.HOLD, Transition.RESUME,
+})
 # States the dispatcher queue lists: a change into or out of them changes the queue.
 QUEUE_STATES = frozenset({State.REGISTERED, State.REPLIED})
 
@@ -104,7 +112,8 @@ def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str,
         staff(_dispatch_department(), Template.CASE_RETURNED, roles=(Role.DISPATCHER,),
               from_department=payload.get("department", ""))
     elif action in STAFF_ACTION_TEMPLATES:
-        staff(case.department, STAFF_ACTION_TEMPLATES[action])
+        # An order may name its own department (escalations before assignment go to dispatch).
+        staff(payload.get("department") or case.department, STAFF_ACTION_TEMPLATES[action])
         if action == "extension_decided" and payload.get("granted"):
             citizen(Template.EXTENSION_CITIZEN)
 
@@ -119,8 +128,6 @@ def event_topics(case: Case, action: str, from_state: str, payload: dict[str, An
         return "case.assigned", ["queue", "board", *inboxes]
     if action == Transition.RETURN and payload.get("department"):
         inboxes.append(f"inbox.{payload['department']}")
-    if action == "supervision_issued":
-        return "supervision.issued", ["board", *inboxes]
     if from_state != case.state:
         queue = ["queue"] if {from_state, case.state} & QUEUE_STATES else []
         return "case.state_changed", [*queue, "board", *inboxes]
@@ -132,5 +139,7 @@ def on_case_changed(sender: Any, *, case: Case, event: CaseEvent, action: str, a
                     payload: dict[str, Any] | None = None, **kwargs: Any) -> None:
     payload = payload or {}
     queue_messages(case, event, action, payload)
+    if action not in CASE_ACTIONS:
+        return
     type_, topics = event_topics(case, action, event.from_state, payload)
     events.publish_many(topics, type_, events.case_payload(case, action=action, from_state=event.from_state))
