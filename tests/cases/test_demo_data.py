@@ -1,0 +1,90 @@
+"""manage.py demo_data: demo users that can sign in, cases in every state, idempotent, refused in production."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cases.enums import Channel, Kind, Rating, Role, State
+from cases.models import Case, CaseEvent, Category, User
+from cases.selectors import verify_chain
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_USERS = {
+    "agent": (Role.AGENT, "XFJ"), "dispatcher": (Role.DISPATCHER, "XFJ"), "clerk_cgj": (Role.CLERK, "CGJ"),
+    "head_cgj": (Role.HEAD, "CGJ"), "clerk_hbj": (Role.CLERK, "HBJ"), "supervisor": (Role.SUPERVISOR, "GOV"),
+    "admin": (Role.ADMIN, "GOV"),
+}
+
+
+def run() -> str:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo(org, settings) -> str:  # noqa: ANN001
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # PBKDF2 is slow by design
+    return run()
+
+
+def test_demo_users_have_their_roles_departments_can_sign_in_and_are_listed(demo, client):
+    users = {u.username: u for u in User.objects.select_related("department")}
+    assert {name: (u.role, u.department.code) for name, u in users.items()} == EXPECTED_USERS
+    assert all(u.first_name and u.last_name for u in users.values())
+    assert (users["admin"].is_superuser, users["admin"].is_staff) == (True, True)
+    assert not any(u.is_superuser for name, u in users.items() if name != "admin")
+    for name in EXPECTED_USERS:
+        assert client.login(username=name, password="demo12345"), name
+
+    lines = demo.splitlines()
+    assert lines[0] == "Created 7 demo users and 41 cases."
+    assert lines[1].split() == ["username", "password", "role", "department", "name"]
+    assert [line.split()[:2] for line in lines[3:]] == [[name, "demo12345"] for name in EXPECTED_USERS]
+    assert lines[3].split()[-2:] == ["XFJ", "李娜"]
+
+
+def test_demo_cases_cover_every_state_channel_kind_and_leaf_category(demo):
+    cases = Case.objects.all()
+    assert set(cases.values_list("state", flat=True)) == set(State.values)
+    assert set(cases.values_list("channel", flat=True)) == set(Channel.values)
+    assert set(cases.values_list("kind", flat=True)) == set(Kind.values)
+    leaves = set(Category.objects.filter(parent__isnull=False).values_list("code", flat=True))
+    assert set(cases.values_list("category__code", flat=True)) == leaves
+    closed_ratings = set(cases.filter(state=State.CLOSED).values_list("rating", flat=True))
+    assert closed_ratings == set(Rating.values)
+    assert cases.filter(reopen_count=1, state=State.ASSIGNED).count() == 1
+    assert cases.filter(on_hold=True, state=State.IN_PROGRESS).count() == 1
+    assert cases.filter(return_count=1, state=State.REGISTERED).count() == 1
+    merged = cases.get(state=State.MERGED)
+    assert merged.duplicate_of.state == State.IN_PROGRESS
+
+    # ... and they went through the services: every history is complete and its hash chain intact.
+    for case in Case.objects.all():
+        events = list(case.events.order_by("seq"))
+        assert events[0].transition == "register"
+        assert events[-1].to_state == case.state
+        assert verify_chain(case.pk)[0]
+    reopened = Case.objects.get(reopen_count=1)
+    assert [e.transition for e in reopened.events.order_by("seq")] == [
+        "register", "assign", "sign_for", "reply", "approve", "feedback", "reopen"]
+
+
+def test_running_it_again_creates_nothing_more(demo):
+    counts = (User.objects.count(), Case.objects.count(), CaseEvent.objects.count())
+    second = run()
+    assert second.startswith("Demo users already exist; nothing created")
+    assert "agent       demo12345" in second
+    assert (User.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == counts
+
+
+def test_it_is_refused_when_demo_data_is_not_allowed(org, settings):
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED is False"):
+        call_command("demo_data", stdout=StringIO())
+    assert User.objects.count() == 0
+    assert Case.objects.count() == 0
