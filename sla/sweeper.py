@@ -89,7 +89,8 @@ def _escalate(timer: Timer, case: Case, now: dt.datetime) -> None:
         record_supervision_issued(order=order, case=case, actor=None, escalation=True)
     timer.escalation_level = level
     after = NEXT_LEVEL_AFTER_WORKING_DAYS.get(level)
-    base = timer.breached_at or now
+    # Each step of the ladder counts from the previous one: breach, then +5, then +10 more.
+    base = (timer.next_escalation_at if level > 1 else timer.breached_at) or now
     timer.next_escalation_at = (
         max(compute_deadline(timer.calendar, base, working_days=after).due_at, now) if after else None
     )
