@@ -105,7 +105,7 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
                 client_ip=_client_ip(request),
             )
         except CaseValidationError as exc:
-            errors = {k.replace("public_", ""): v for k, v in exc.fields.items()} or {"__all__": [exc.message]}
+            errors = {k.replace("public_", ""): v for k, v in exc.fields.items()} or {"general": [exc.message]}
             status = 400
         except CasePermissionDenied as exc:
             messages.error(request, exc.message)
