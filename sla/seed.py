@@ -97,5 +97,10 @@ def seed_calendars_now(*, overwrite: bool = False) -> dict[str, int]:
     from .models import Calendar, CalendarException, WorkingHours
     from .signals_calendar import calendar_changes_batched
 
+    from .signals_calendar import announce
+
     with transaction.atomic(), calendar_changes_batched():
-        return seed_calendars(Calendar, WorkingHours, CalendarException, overwrite=overwrite)
+        result = seed_calendars(Calendar, WorkingHours, CalendarException, overwrite=overwrite)
+        if result["created"]:  # bulk_create sends no post_save: announce the new rows ourselves
+            announce(Calendar.objects.get(code="CN").pk)
+        return result
