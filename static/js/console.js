@@ -67,9 +67,25 @@
     if (phoneInput.value) { lookup(); }
   }
 
-  // --- keep a posted inline action open if it came back with errors ---
-  document.querySelectorAll("details .errorlist").forEach(function (node) {
-    var d = node.closest("details");
+  // --- queue: "fill in merge" next to a possible duplicate opens the merge form with its number ---
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("[data-fill-merge]") : null;
+    if (!btn) { return; }
+    var input = document.getElementById(btn.getAttribute("data-target"));
+    if (!input) { return; }
+    input.value = btn.getAttribute("data-fill-merge");
+    var d = input.closest("details");
     if (d) { d.open = true; }
+    input.focus();
   });
+
+  // --- keep a posted inline action open if it came back with errors ---
+  var openErrors = function () {
+    document.querySelectorAll("details .errorlist").forEach(function (node) {
+      var d = node.closest("details");
+      if (d) { d.open = true; }
+    });
+  };
+  openErrors();
+  document.addEventListener("live:updated", openErrors);
 })();
