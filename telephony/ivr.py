@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from cases.enums import Rating
+from cases.enums import Rating, State
 from cases.exceptions import CaseError
 from cases.models import Case
 from cases.services import case_feedback
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 TRACKING_NO = re.compile(r"^\d{13}$")
 GOODBYE = "感谢您的来电，再见。"
 TOO_MANY = "抱歉，未能识别您的按键。请在工作时间再拨95100，再见。"
+NOTHING_TO_RATE = "您的工单目前没有需要评价的答复，感谢您的支持，再见。"
 SURVEY_RATINGS = {"1": Rating.SATISFIED, "2": Rating.BASICALLY_SATISFIED, "3": Rating.DISSATISFIED}
 
 
@@ -38,6 +39,7 @@ def incoming(*, call_sid: str, from_number: str, to_number: str) -> str:
 
 def gather(*, call_sid: str, step: str, attempt: int, digits: str) -> str:
     if step == GatherStep.MENU:
+        services.call_mark_self_service(call_sid=call_sid)
         return _menu(attempt, digits)
     if step == GatherStep.TRACK:
         return _track(attempt, digits)
@@ -87,8 +89,9 @@ def _track(attempt: int, digits: str) -> str:
 
 def survey(*, call_sid: str, tracking_no: str, to_number: str) -> str:
     _call, case = services.survey_call_start(call_sid=call_sid, tracking_no=tracking_no, to_number=to_number)
-    if case is None or case.rating:
-        return twiml.say_and_hang_up("您的工单已完成评价，感谢您的支持，再见。")
+    if case is None or case.state != State.ANSWERED:
+        log.info("survey call %s: case %s is not awaiting a rating", call_sid, tracking_no)
+        return twiml.say_and_hang_up(NOTHING_TO_RATE)
     return twiml.survey_question(case.tracking_no, 1)
 
 
@@ -108,7 +111,7 @@ def _survey(call_sid: str, attempt: int, digits: str) -> str:
         case_feedback(case=case, actor=None, rating=rating, comment="电话回访按键评价")
     except CaseError as exc:  # rated meanwhile (SMS, web) or reopened: say so, change nothing
         log.info("survey rating on %s refused: %s", case.tracking_no, exc.message)
-        return twiml.say_and_hang_up("您的工单已完成评价，感谢您的支持，再见。")
+        return twiml.say_and_hang_up(NOTHING_TO_RATE)
     services.link_call_case(call_sid=call_sid, case=case)
     if rating == Rating.DISSATISFIED:
         return twiml.say_and_hang_up("感谢您的评价。我们会安排专人跟进您的诉求，再见。")

@@ -113,6 +113,12 @@ def call_ring(*, call_sid: str, from_number: str, to_number: str, purpose: str) 
     return call
 
 
+def call_mark_self_service(*, call_sid: str) -> None:
+    """The caller is in the out-of-hours menu: not a queue call, so never 'abandoned'."""
+    Call.objects.filter(call_sid=call_sid).exclude(purpose=CallPurpose.AFTER_HOURS).update(
+        purpose=CallPurpose.AFTER_HOURS)
+
+
 def call_answer(*, call_sid: str, agent: User) -> Call:
     """The agent takes the call. Side effects: ``call.answered`` to the desk; with the Twilio
     backend, after commit, the queued caller is bridged to the agent."""

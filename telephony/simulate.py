@@ -122,6 +122,8 @@ def hotline_call(tw: Twilio, caller: str, *, wait: int = 8, talk: int = 95, call
 def voice_message(tw: Twilio, caller: str, *, call_sid: str = "") -> list[Reply]:
     """Out of hours: choose 1, leave a message; the recording callback follows."""
     sid = call_sid or new_sid("CA")
+    # The recording callback carries no From: the call record made on ringing supplies it.
+    tw.post("voice/incoming/", call_params(sid, caller, CallStatus="ringing"))
     menu = tw.post("voice/gather/?step=menu&attempt=1", call_params(sid, caller, Digits="1"))
     recorded = tw.follow(menu, call_params(sid, caller, RecordingUrl="https://api.twilio.com/rec/RE1",
                                            RecordingDuration="21", Digits="#"))
@@ -132,15 +134,17 @@ def voice_message(tw: Twilio, caller: str, *, call_sid: str = "") -> list[Reply]
         "RecordingDuration": "21",
     })
     ended = tw.post("voice/status/", call_params(sid, caller, CallStatus="completed", CallDuration="40"))
-    return [menu, recorded, recording, ended]
+    return [menu, recorded, recording, ended]  # the ringing reply depends on the server's clock
 
 
 def status_check(tw: Twilio, caller: str, tracking_no: str, *, call_sid: str = "") -> list[Reply]:
     """Out of hours: choose 2 and key the tracking number."""
     sid = call_sid or new_sid("CA")
+    tw.post("voice/incoming/", call_params(sid, caller, CallStatus="ringing"))
     menu = tw.post("voice/gather/?step=menu&attempt=1", call_params(sid, caller, Digits="2"))
     answer = tw.follow(menu, call_params(sid, caller, Digits=tracking_no))
-    return [menu, answer]
+    ended = tw.post("voice/status/", call_params(sid, caller, CallStatus="completed", CallDuration="30"))
+    return [menu, answer, ended]
 
 
 def sms(tw: Twilio, sender: str, body: str, *, message_sid: str = "") -> Reply:
