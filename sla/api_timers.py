@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 from django.utils.translation import gettext as _
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,11 +19,8 @@ from cases import rules, selectors
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 
 from . import board, services
+from .events import iso
 from .models import Extension, SupervisionOrder, Timer
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _user(user: Any) -> str | None:
@@ -31,18 +29,18 @@ def _user(user: Any) -> str | None:
 
 def timer_data(t: Timer) -> dict[str, Any]:
     return {
-        "stage": t.stage, "started_at": _iso(t.started_at), "due_at": _iso(t.due_at), "warn_at": _iso(t.warn_at),
+        "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
         "status": t.status, "calendar_incomplete": t.calendar_incomplete, "escalation_level": t.escalation_level,
-        "stopped_at": _iso(t.stopped_at),
+        "stopped_at": iso(t.stopped_at),
     }
 
 
 def extension_data(e: Extension) -> dict[str, Any]:
     return {
         "id": e.pk, "tracking_no": e.case.tracking_no, "department": e.department.code, "status": e.status,
-        "requested_by": _user(e.requested_by), "requested_at": _iso(e.requested_at),
-        "previous_due_at": _iso(e.previous_due_at), "until": _iso(e.until), "reason": e.reason,
-        "decided_by": _user(e.decided_by), "decided_at": _iso(e.decided_at), "decision_note": e.decision_note,
+        "requested_by": _user(e.requested_by), "requested_at": iso(e.requested_at),
+        "previous_due_at": iso(e.previous_due_at), "until": iso(e.until), "reason": e.reason,
+        "decided_by": _user(e.decided_by), "decided_at": iso(e.decided_at), "decision_note": e.decision_note,
     }
 
 
@@ -50,8 +48,8 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
     return {
         "id": o.pk, "tracking_no": o.case.tracking_no, "level": o.level, "level_label": o.get_level_display(),
         "department": o.department.code if o.department_id else None, "issued_by": _user(o.issued_by),
-        "escalation": o.timer_id is not None, "issued_at": _iso(o.issued_at), "note": o.note,
-        "answered_by": _user(o.answered_by), "answered_at": _iso(o.answered_at), "answer": o.answer,
+        "escalation": o.timer_id is not None, "issued_at": iso(o.issued_at), "note": o.note,
+        "answered_by": _user(o.answered_by), "answered_at": iso(o.answered_at), "answer": o.answer,
     }
 
 
@@ -120,10 +118,10 @@ class SupervisionAnswerView(APIView):
 
 def board_data(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        "generated_at": _iso(data["generated_at"]),
+        "generated_at": iso(data["generated_at"]),
         "totals": data["totals"],
         "rows": data["rows"],
-        "oldest_breached": [{**r, "due_at": _iso(r["due_at"])} for r in data["oldest_breached"]],
+        "oldest_breached": [{**r, "due_at": iso(r["due_at"])} for r in data["oldest_breached"]],
         "supervision_orders": [order_data(o) for o in data["supervision_orders"]],
         "pending_extensions": [extension_data(e) for e in data["pending_extensions"]],
     }

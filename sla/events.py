@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from cases.models import Case, Department
 from notifications.events import publish
 
 from .models import Extension, SupervisionOrder, Timer
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+def iso(value: Any) -> str | None:
+    return timezone.localtime(value).isoformat() if value is not None else None  # +08:00, as API.md shows
 
 
 def _fan_out(type_: str, data: dict[str, Any], department: Department | None) -> None:
@@ -28,7 +30,7 @@ def timer_event(type_: str, timer: Timer, case: Case) -> None:
     dept = timer.department
     _fan_out(type_, {
         "tracking_no": case.tracking_no, "stage": timer.stage, "department": dept.code if dept else None,
-        "due_at": _iso(timer.due_at), "status": timer.status, "escalation_level": timer.escalation_level,
+        "due_at": iso(timer.due_at), "status": timer.status, "escalation_level": timer.escalation_level,
     }, dept)
 
 
@@ -37,8 +39,8 @@ def supervision_event(order: SupervisionOrder, case: Case) -> None:
     dept = order.department
     _fan_out("supervision.answered" if order.answered_at else "supervision.issued", {
         "id": order.pk, "tracking_no": case.tracking_no, "level": order.level,
-        "department": dept.code if dept else None, "issued_at": _iso(order.issued_at),
-        "answered_at": _iso(order.answered_at),
+        "department": dept.code if dept else None, "issued_at": iso(order.issued_at),
+        "answered_at": iso(order.answered_at),
     }, dept)
 
 
@@ -47,5 +49,5 @@ def extension_event(extension: Extension, case: Case) -> None:
     type_ = "extension.requested" if extension.status == "pending" else f"extension.{extension.status}"
     _fan_out(type_, {
         "id": extension.pk, "tracking_no": case.tracking_no, "department": extension.department.code,
-        "until": _iso(extension.until), "status": extension.status,
+        "until": iso(extension.until), "status": extension.status,
     }, extension.department)

@@ -55,9 +55,9 @@ def parse_until(value: object, *, field: str = "until") -> dt.datetime:
     text = str(value or "").strip()
     if not text:
         raise CaseValidationError(_("请填写延期至的日期。"), fields={field: [_("请填写延期至的日期。")]})
-    try:
-        moment = parse_datetime(text)
-        day = None if moment else parse_date(text)
+    try:  # a date first: parse_datetime would take "2026-12-20" as its midnight
+        day = parse_date(text)
+        moment = None if day else parse_datetime(text)
     except ValueError:
         moment = day = None
     if moment is None and day is None:

@@ -1,7 +1,6 @@
 """``{{ case|live_deadline }}``: the clock a case's list row should show, for sla/_deadline_badge.html.
 
-Reads ``case.timers.all()``, so a list that prefetches them (``sla.selectors``-style:
-``prefetch_related(Prefetch("timers", queryset=Timer.objects.filter(stopped_at__isnull=True)))``)
+Reads ``case.timers.all()``, so a list prepared with ``sla.selectors.prefetch_live_timers(qs)``
 pays one query for the whole page instead of one per row.
 """
 
@@ -17,25 +16,28 @@ from ..enums import Stage, TimerStatus
 
 register = template.Library()
 
-# Which clock matters most when several run at once.
-PRIORITY = {Stage.REPLY: 0, Stage.SIGN_FOR: 1, Stage.REVIEW: 2, Stage.TRIAGE: 3, Stage.FEEDBACK: 4}
+SHOWN_STAGES = frozenset({Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW, Stage.FEEDBACK})
+SEVERITY = {"breached": 0, "warning": 1, "running": 2, "paused": 3}
+
+
+def _colour(timer: Any, now: Any) -> str:
+    if timer.status == TimerStatus.BREACHED or (timer.status == TimerStatus.RUNNING and timer.due_at <= now):
+        return "breached"
+    if timer.status == TimerStatus.PAUSED:
+        return "paused"
+    if timer.warned_at is not None or timer.warn_at <= now:
+        return "warning"
+    return "running"
 
 
 @register.filter
 def live_deadline(case: Any) -> dict[str, Any] | None:
-    timers = [t for t in case.timers.all() if t.stopped_at is None and t.stage in PRIORITY]
+    """The worst of the case's live clocks (red before amber before green, then the soonest due)."""
+    now = timezone.now()
+    timers = [(_colour(t, now), t) for t in case.timers.all() if t.stopped_at is None and t.stage in SHOWN_STAGES]
     if not timers:
         return None
-    timer = min(timers, key=lambda t: (PRIORITY[t.stage], t.due_at))
-    now = timezone.now()
-    if timer.status == TimerStatus.BREACHED or (timer.status == TimerStatus.RUNNING and timer.due_at <= now):
-        css = "breached"
-    elif timer.status == TimerStatus.PAUSED:
-        css = "paused"
-    elif timer.warned_at is not None or timer.warn_at <= now:
-        css = "warning"
-    else:
-        css = "running"
+    css, timer = min(timers, key=lambda pair: (SEVERITY[pair[0]], pair[1].due_at))
     return {
         "timer": timer, "css": css, "stage_label": timer.get_stage_display(), "due_at": timer.due_at,
         "overdue": css == "breached", "delta": abs(timer.due_at - now),
