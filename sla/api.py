@@ -8,6 +8,9 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,9 +43,32 @@ def calendar_summary(calendar: Calendar) -> dict:
     }
 
 
+class CalendarOut(serializers.Serializer):  # documentation of the response shape only
+    code = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+    years_with_data = serializers.ListField(child=serializers.IntegerField(), allow_null=True,
+                                            help_text="Years with holiday data; null when the calendar needs none.")
+    yearly_schedule = serializers.BooleanField()
+    working_hours = serializers.DictField(help_text='{"mon": [["09:00", "12:00"], …], …, "sun": []}')
+
+
+class CalendarListOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = CalendarOut(many=True)
+
+
+class DeadlineOut(serializers.Serializer):
+    calendar = serializers.CharField()
+    start = serializers.DateTimeField()
+    deadline = serializers.DateTimeField()
+    calendar_incomplete = serializers.BooleanField()
+
+
 class CalendarListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=CalendarListOut, summary="The business calendars")
     def get(self, request: Request) -> Response:
         rows = [calendar_summary(c) for c in Calendar.objects.order_by("code")]
         return Response({"count": len(rows), "results": rows})
@@ -87,6 +113,17 @@ def _parse_number(name: str, raw: str) -> int | float | str:
 class DeadlineView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="The deadline of one term from a moment (DESIGN.md §4)",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATETIME,
+                             description="ISO 8601; without offset it is local time on the calendar; default now"),
+            OpenApiParameter("working_days", OpenApiTypes.INT, description="0–3650; 0 = end of the current working day"),
+            OpenApiParameter("working_hours", OpenApiTypes.NUMBER, description="0–10000"),
+            OpenApiParameter("calendar_days", OpenApiTypes.INT, description="0–3650"),
+        ],
+        responses=DeadlineOut,
+    )
     def get(self, request: Request, code: str) -> Response:
         calendar = Calendar.objects.filter(code=code).first()
         if calendar is None:

@@ -206,3 +206,59 @@ def test_the_calendar_admin_pages_render(admin_client):
     assert "2025-10-11" not in page  # past years stay on the exception list page
     assert admin_client.get("/admin/sla/calendarexception/?date__year=2025").status_code == 200
     assert admin_client.get("/admin/sla/policy/add/").status_code == 200
+
+
+# --- two administrators at once --------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_at_once_cannot_together_remove_the_last_working_days(org, monkeypatch):
+    """Each edit alone leaves a working Monday; both together would leave none. The calendar row
+    lock makes the second edit see the first and be refused."""
+    import threading
+
+    from django.db import connection
+
+    from sla import calendar_services
+
+    cal = Calendar.objects.create(code="MON2", name="Mondays", complete_years=[2030])
+    WorkingHours.objects.create(calendar=cal, weekday=0, start=NINE, end=FIVE)
+    day, rows = dt.date(2030, 1, 21), []
+    while day.year == 2030:  # working Mondays left: 7 and 14 Jan
+        rows.append(CalendarException(calendar=cal, date=day, kind="holiday"))
+        day += dt.timedelta(days=7)
+    CalendarException.objects.bulk_create(rows)
+
+    first_is_checking, second_done = threading.Event(), threading.Event()
+    real_check = calendar_services.check_year_has_working_day
+
+    def slow_first_check(calendar: Calendar, year: int | None = None, **proposal: object) -> None:
+        real_check(calendar, year, **proposal)
+        if threading.current_thread().name == "first":
+            first_is_checking.set()
+            second_done.wait(2)  # without the lock the second edit would finish meanwhile
+
+    monkeypatch.setattr(calendar_services, "check_year_has_working_day", slow_first_check)
+    outcome: dict[str, str] = {}
+
+    def edit(name: str, date: dt.date) -> None:
+        try:
+            calendar_set_exception(calendar=cal, date=date, kind="holiday")
+            outcome[name] = "saved"
+        except ValidationError:
+            outcome[name] = "refused"
+        finally:
+            if name == "second":
+                second_done.set()
+            connection.close()
+
+    first = threading.Thread(target=edit, args=("first", dt.date(2030, 1, 7)), name="first")
+    first.start()
+    first_is_checking.wait(10)
+    second = threading.Thread(target=edit, args=("second", dt.date(2030, 1, 14)), name="second")
+    second.start()
+    first.join()
+    second.join()
+    assert outcome == {"first": "saved", "second": "refused"}
+    assert CalendarException.objects.filter(calendar=cal, date__in=[dt.date(2030, 1, 7), dt.date(2030, 1, 14)]).count() == 1
