@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,27 +133,33 @@ def normalise_query(q: str | None) -> str:
 def search_published(qs: QuerySet[Case], q: str | None) -> QuerySet[Case]:
     """Filter published cases by a Chinese (or any) query.
 
-    PostgreSQL: every term of two or more characters must contain all its bigrams
-    (GIN-indexed tsvector match); one-character terms fall back to a substring
-    match. SQLite: a substring match per term. Any input is safe: terms are
-    built from letters, digits and CJK only, and the query is truncated.
+    Terms are runs of letters, digits and CJK (anything else separates them); all
+    terms must match. PostgreSQL: a term of two or more characters must have all
+    its bigrams in the GIN-indexed tsvector, then appear as a substring; a
+    one-character term is a substring match. SQLite: substring (LIKE) per term.
+    Eight or more digits search tracking numbers by prefix. Any input is safe:
+    the query is truncated and the tsquery holds only letters, digits and CJK.
     """
     terms = _TERM.findall(normalise_query(q).lower())
     if not terms:
         return qs
     matches = PublicSearch.objects.all()
+    words = []
+    for term in terms:
+        if term.isdigit() and len(term) >= 8:
+            # A tracking number (or its start): the unique index answers it directly.
+            matches = matches.filter(case__tracking_no__startswith=term)
+        else:
+            words.append(term)
     if connection.vendor == "postgresql":
-        grams = [g for t in terms if len(t) >= 2 for g in bigrams(t)]
+        grams = [g for t in words if len(t) >= 2 for g in bigrams(t)]
         if grams:
             tsquery = " & ".join(f"'{g}'" for g in dict.fromkeys(grams))
             matches = matches.annotate(
                 hit=RawSQL("vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
             ).filter(hit=True)
-        for term in (t for t in terms if len(t) == 1):
-            matches = matches.filter(document__contains=term)
-    else:
-        cond = Q()
-        for term in terms:
-            cond &= Q(document__contains=term)
-        matches = matches.filter(cond)
+    # The bigram match narrows the rows through the GIN index; the substring check keeps each
+    # term's characters in order (and is the whole search on SQLite and for one-character terms).
+    for term in words:
+        matches = matches.filter(document__contains=term)
     return qs.filter(pk__in=matches.values("case_id"))
