@@ -145,12 +145,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event)
 
     async def _join(self, topic: str) -> bool:
-        try:
-            await self.channel_layer.group_add(events.group_name(topic), self.channel_name)
-        except Exception:  # noqa: BLE001 - Redis down: the page still works on reload
-            log.warning("group_add failed for %s", topic, exc_info=True)
-            await self.error("unavailable", "live updates are unavailable; reload to see changes")
-            return False
+        # Two tries: after a Redis restart the first command on a pooled connection fails once.
+        for attempt in (1, 2):
+            try:
+                await self.channel_layer.group_add(events.group_name(topic), self.channel_name)
+                break
+            except Exception:  # noqa: BLE001 - Redis down: the page still works on reload
+                if attempt == 2:
+                    log.warning("group_add failed for %s", topic, exc_info=True)
+                    await self.error("unavailable", "live updates are unavailable; reload to see changes")
+                    return False
         self.topics.add(topic)
         return True
 
