@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from . import services
+from . import public_demo, services
 from .enums import Channel, Kind, Priority, Rating, ReplyChannel, Role, State
 from .models import Case, Category, Department, User
 from .seed import load_district
@@ -310,4 +310,5 @@ def create_demo_data(*, seed: int = 20261121) -> dict[str, int]:
             made.append(_walk(_register(spec, users, rng), spec, users, made))
         # Other apps' demo data (the Open311 API key, telephony calls) belongs here, after the
         # cases, each as one call into that app's own function.
+        public_demo.create_public_demo_data(users)  # Open311 demo key; closed cases published
     return {"users": len(users), "cases": len(made)}

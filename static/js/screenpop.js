@@ -1,0 +1,201 @@
+/* Screen-pop for the agent desk (telephony).
+ *
+ * On a "call.ringing" desk event it shows who is calling, their past cases and how many are
+ * still open, with an "answer" button (POST /telephony/desk/calls/<sid>/answer/). Answering
+ * fills the intake form (#intake-form: citizen_phone, hidden call_sid, channel=hotline); an
+ * idle form is filled as soon as the call rings. "call.answered" by someone else and
+ * "call.ended" close the pop-up. After a registration the desk comes back with
+ * ?done=<tracking_no>&call_sid=<sid>, and the case is linked to the call
+ * (POST /telephony/desk/calls/<sid>/link/) — the server also links it by itself, so a lost
+ * request costs nothing.
+ *
+ * Events come from live.js as window "cc:event" (detail = the frame) when it sets
+ * window.ccLiveEvents; otherwise this file opens its own /ws/ connection subscribed to "desk".
+ */
+(function () {
+  "use strict";
+  var en = (document.documentElement.lang || "").indexOf("en") === 0;
+  var t = function (zh, english) { return en ? english : zh; };
+  var pops = {};      // call_sid -> pop-up element
+  var mine = {};      // call_sids this agent answered
+  var seen = {};      // "type:call_sid" already handled (live.js and our socket may both deliver)
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;  // never inject HTML
+    return node;
+  }
+
+  function csrf() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, data: data }; });
+    });
+  }
+
+  function container() {
+    var box = document.getElementById("screenpop");
+    if (box) return box;
+    var style = el("style", {}, "#screenpop{position:fixed;right:1rem;bottom:1rem;z-index:1000;width:22rem;max-width:calc(100vw - 2rem)}"
+      + ".screenpop{background:#fff;border:2px solid #c0392b;border-radius:.5rem;padding:.75rem 1rem;margin-top:.5rem;box-shadow:0 4px 16px rgba(0,0,0,.2)}"
+      + ".screenpop h2{margin:0 0 .25rem;font-size:1.1rem}.screenpop ul{padding-left:1.1rem;margin:.25rem 0}"
+      + ".screenpop .sp-status{font-weight:bold}.screenpop button{margin-right:.5rem}");
+    document.head.appendChild(style);
+    box = el("div", { id: "screenpop", "aria-live": "assertive" });
+    document.body.appendChild(box);
+    return box;
+  }
+
+  function form() { return document.getElementById("intake-form"); }
+
+  function fillForm(data, force) {
+    var f = form();
+    if (!f) return;
+    var phone = f.querySelector("[name=citizen_phone]");
+    var sid = f.querySelector("[name=call_sid]");
+    var busy = (phone && phone.value) || (sid && sid.value);
+    if (busy && !force) return;  // the agent is typing another intake: do not overwrite it
+    if (phone) {
+      phone.value = data.phone || data.from || "";
+      phone.dispatchEvent(new Event("input", { bubbles: true }));
+      phone.dispatchEvent(new Event("change", { bubbles: true }));  // console.js shows the history
+    }
+    if (sid) sid.value = data.call_sid;
+    var channel = f.querySelector("[name=channel]");
+    if (channel && channel.querySelector("option[value=hotline]")) channel.value = "hotline";
+  }
+
+  function setStatus(pop, text) { pop.querySelector(".sp-status").textContent = text; }
+
+  function close(sid, delay) {
+    var pop = pops[sid];
+    if (!pop) return;
+    delete pops[sid];
+    setTimeout(function () { if (pop.parentNode) pop.parentNode.removeChild(pop); }, delay || 0);
+  }
+
+  function ringing(data) {
+    if (!data || !data.call_sid || pops[data.call_sid]) return;
+    var pop = el("section", { "class": "screenpop", role: "dialog", "data-call-sid": data.call_sid,
+                              "aria-label": t("来电", "Incoming call") });
+    pop.appendChild(el("h2", {}, t("来电 ", "Call from ") + (data.phone || data.from || t("未知号码", "unknown number"))));
+    pop.appendChild(el("p", { "class": "sp-status" }, t("振铃中", "Ringing")));
+    pop.appendChild(el("p", { "class": "sp-summary" }, t("以往工单 ", "Past cases: ") + (data.cases || []).length
+      + t(" 件，未办结 ", ", open: ") + (data.open_count || 0) + t(" 件", "")));
+    if (data.cases && data.cases.length) {
+      var list = el("ul", { "class": "sp-cases" });
+      data.cases.forEach(function (c) {
+        var li = el("li");
+        li.appendChild(el("a", { href: "/console/cases/" + encodeURIComponent(c.tracking_no) + "/", target: "_blank" },
+          c.tracking_no));
+        li.appendChild(document.createTextNode(" " + (c.state_label || c.state) + " · " + c.title));
+        list.appendChild(li);
+      });
+      pop.appendChild(list);
+    }
+    var answer = el("button", { type: "button", "class": "sp-answer" }, t("接听", "Answer"));
+    var dismiss = el("button", { type: "button", "class": "secondary sp-dismiss" }, t("关闭", "Dismiss"));
+    answer.addEventListener("click", function () {
+      answer.disabled = true;
+      post("/telephony/desk/calls/" + encodeURIComponent(data.call_sid) + "/answer/").then(function (res) {
+        if (res.ok) {
+          mine[data.call_sid] = true;
+          setStatus(pop, t("通话中：请登记诉求", "On the call: register the matter"));
+          fillForm(data, true);
+          answer.remove();
+        } else {
+          setStatus(pop, (res.data.error && res.data.error.message) || t("无法接听", "Could not answer"));
+          close(data.call_sid, 4000);
+        }
+      });
+    });
+    dismiss.addEventListener("click", function () { close(data.call_sid); });
+    var actions = el("p");
+    actions.appendChild(answer);
+    actions.appendChild(dismiss);
+    pop.appendChild(actions);
+    container().appendChild(pop);
+    pops[data.call_sid] = pop;
+    fillForm(data, false);
+  }
+
+  function answered(data) {
+    var pop = pops[data.call_sid];
+    if (!pop || mine[data.call_sid]) return;
+    setStatus(pop, t("已由 ", "Answered by ") + (data.agent_name || data.agent) + t(" 接听", ""));
+    pop.querySelector(".sp-answer") && pop.querySelector(".sp-answer").remove();
+    close(data.call_sid, 3000);
+  }
+
+  function ended(data) {
+    var pop = pops[data.call_sid];
+    if (!pop) return;
+    setStatus(pop, data.abandoned ? t("来电人已挂断", "The caller hung up") : t("通话已结束", "Call ended"));
+    var btn = pop.querySelector(".sp-answer");
+    if (btn) btn.remove();
+    if (!mine[data.call_sid]) close(data.call_sid, 3000);
+  }
+
+  function handle(frame) {
+    if (!frame || typeof frame.type !== "string" || frame.type.indexOf("call.") !== 0) return;
+    var data = frame.data || {};
+    var key = frame.type + ":" + data.call_sid;
+    if (seen[key]) return;
+    seen[key] = true;
+    if (frame.type === "call.ringing") ringing(data);
+    else if (frame.type === "call.answered") answered(data);
+    else if (frame.type === "call.ended") ended(data);
+  }
+
+  // For tests and for live.js if it prefers calling us; ``listening`` is true while our own
+  // socket is subscribed (or always, when live.js delivers the events).
+  var api = window.ccScreenpop = { handle: handle, listening: false };
+  window.addEventListener("cc:event", function (e) { handle(e.detail); });
+
+  function ownSocket() {
+    if (!("WebSocket" in window)) return;
+    var delay = 1000;
+    (function connect() {
+      var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/");
+      ws.onopen = function () { delay = 1000; ws.send(JSON.stringify({ subscribe: "desk" })); };
+      ws.onmessage = function (e) {
+        var frame;
+        try { frame = JSON.parse(e.data); } catch (err) { return; }
+        if (frame.type === "subscribed") api.listening = true;
+        handle(frame);
+      };
+      ws.onclose = function (e) {
+        api.listening = false;
+        if (e.code === 4401) return;
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    })();
+  }
+
+  function linkAfterRegistration() {
+    var q = new URLSearchParams(location.search);
+    var done = q.get("done"), sid = q.get("call_sid");
+    if (done && sid) post("/telephony/desk/calls/" + encodeURIComponent(sid) + "/link/", { tracking_no: done });
+  }
+
+  function start() {
+    linkAfterRegistration();
+    if (window.ccLiveEvents) api.listening = true;
+    else ownSocket();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

