@@ -323,7 +323,11 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     fresh = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
     messages.success(request, _("工单 %(no)s：已%(action)s，当前状态：%(state)s。")
                      % {"no": case.tracking_no, "action": spec.label, "state": State(fresh).label})
-    return redirect(_safe_next(request, reverse("console:case", args=[case.tracking_no])))
+    # After a return the department no longer sees the case: send them home, not to a 404.
+    still_visible = selectors.cases_visible_to(user).filter(pk=case.pk).exists()
+    default = reverse("console:case", args=[case.tracking_no]) if still_visible else reverse(
+        selectors.staff_role_home(user))
+    return redirect(_safe_next(request, default))
 
 
 @login_required
