@@ -39,7 +39,7 @@ def case_staff_url(case: Case) -> str:
     from django.conf import settings
 
     try:
-        path = reverse("console:case_detail", args=[case.tracking_no])
+        path = reverse("console:case", args=[case.tracking_no])
     except NoReverseMatch:
         path = f"/console/cases/{case.tracking_no}/"
     return settings.PUBLIC_BASE_URL + path

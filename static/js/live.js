@@ -18,8 +18,9 @@
   var refetching = false, again = false;
 
   function setLive(on) {
+    if (!on) holder.removeAttribute("data-ws-live");
     if (!indicator) return;
-    indicator.hidden = !on;
+    if (on) indicator.hidden = false;
     indicator.classList.toggle("on", on);
     indicator.classList.toggle("off", !on);
   }
@@ -72,6 +73,7 @@
       if (msg.type === "subscribed") {
         var had = msg.topic in lastSeq;
         topic = msg.topic;
+        holder.setAttribute("data-ws-live", topic);   // subscribed: events for this page flow now
         // First connection: the page we hold is as new as this seq. Reconnect: the server
         // replays from our last seq (or tells us to refetch).
         if (!had && typeof msg.seq === "number") lastSeq[topic] = msg.seq;
