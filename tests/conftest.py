@@ -60,3 +60,44 @@ def users(org):  # noqa: ANN001, ANN201
         "supervisor": UserFactory(username="supervisor", role=Role.SUPERVISOR, department_code="GOV"),
         "admin": UserFactory(username="admin", role=Role.ADMIN, department_code="GOV", is_staff=True, is_superuser=True),
     }
+
+
+@pytest.fixture(scope="session")
+def asgi_server():  # noqa: ANN201
+    """The project's ASGI app (HTTP with static files + /ws/) under daphne in a thread of the
+    test process, so it shares the test database and the channel layer. One per session for
+    every browser test: Twisted's reactor can be started only once per process."""
+    import socket
+    import threading
+    import time
+
+    from channels.routing import ProtocolTypeRouter
+    from daphne.endpoints import build_endpoint_description_strings
+    from daphne.server import Server
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+    from twisted.internet import reactor
+
+    from casecenter.asgi import application as project_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = ProtocolTypeRouter({
+        "http": ASGIStaticFilesHandler(get_asgi_application()),
+        "websocket": project_app.application_mapping["websocket"],
+    })
+    server = Server(application=app, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=port),
+                    signal_handlers=False, verbosity=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    reactor.callFromThread(reactor.stop)
+    thread.join(timeout=5)

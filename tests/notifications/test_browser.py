@@ -1,13 +1,11 @@
 """A supervisor's board updates without a reload when a case changes (real browser, real ASGI
-server with WebSocket, the change made through the staff API by another user)."""
+server with WebSocket (the session ``asgi_server`` fixture in tests/conftest.py), the change
+made through the staff API by another user)."""
 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -16,42 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def asgi_server() -> Iterator[str]:
-    """Daphne (HTTP + WebSocket + static files) in a thread of this process, so it shares the
-    test database and the in-memory channel layer. Twisted's reactor runs once per process."""
-    from channels.routing import ProtocolTypeRouter
-    from daphne.endpoints import build_endpoint_description_strings
-    from daphne.server import Server
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
-    from twisted.internet import reactor
-
-    from casecenter.asgi import application
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = ProtocolTypeRouter({
-        "http": ASGIStaticFilesHandler(get_asgi_application()),
-        "websocket": application.application_mapping["websocket"],
-    })
-    server = Server(application=app, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=port),
-                    signal_handlers=False, verbosity=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):  # wait until it accepts connections
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                break
-        except OSError:
-            threading.Event().wait(0.05)
-    yield base
-    reactor.callFromThread(reactor.stop)
-    thread.join(timeout=10)
 
 
 def api(base: str, path: str, body: dict, token: str | None = None) -> dict:
