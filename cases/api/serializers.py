@@ -182,9 +182,15 @@ def _related_rows(case: Case, accessor: str) -> list[models.Model]:
 
 
 def _generic_row(obj: models.Model) -> dict[str, Any]:
+    """Every stored field; departments by code and people by name, as elsewhere in the API."""
     row: dict[str, Any] = {"id": obj.pk}
     for field in obj._meta.concrete_fields:
         if field.is_relation and field.related_model is Case:
+            continue
+        if field.is_relation and field.related_model in (Department, User):
+            related = getattr(obj, field.name)
+            row[field.name] = None if related is None else (
+                related.code if isinstance(related, Department) else related.display_name)
             continue
         row[field.name] = iso(getattr(obj, field.attname))
     return row
@@ -193,6 +199,7 @@ def _generic_row(obj: models.Model) -> dict[str, Any]:
 def timer_rows(case: Case) -> list[dict[str, Any]]:
     return [
         {
+            "id": t.pk,
             "stage": getattr(t, "stage", ""),
             "started_at": iso(getattr(t, "started_at", None)),
             "due_at": iso(getattr(t, "due_at", None)),

@@ -21,11 +21,12 @@ class LookupFailureThrottle(SimpleRateThrottle):
     """Refuses a client IP once it has made too many failed tracking lookups."""
 
     scope = "public_lookup_failures"
+    default_rate = DEFAULT_FAILURE_RATE
     cache = default_cache
 
     def get_rate(self) -> str:
         # Read the settings on each use (not at import) so deployments and tests can tune it.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or DEFAULT_FAILURE_RATE
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
 
     def get_cache_key(self, request: Request, view: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -50,6 +51,13 @@ class LookupFailureThrottle(SimpleRateThrottle):
     def reset(cls, request: Request) -> None:
         throttle = cls()
         throttle.cache.delete(throttle.get_cache_key(request, None))
+
+
+class LoginFailureThrottle(LookupFailureThrottle):
+    """The same for staff passwords at the token endpoint; roomier, since an office shares one IP."""
+
+    scope = "auth_failures"
+    default_rate = "30/hour"
 
 
 class PublicTrackThrottle(ScopedRateThrottle):

@@ -39,7 +39,7 @@ from .serializers import (
     TokenInput,
     public_case,
 )
-from .throttling import LookupFailureThrottle, PublicTrackThrottle
+from .throttling import LoginFailureThrottle, LookupFailureThrottle, PublicTrackThrottle
 
 MAX_TRACKING_NO = 32
 
@@ -64,10 +64,13 @@ def case_detail_queryset() -> QuerySet[Case]:
     ).prefetch_related("assisting_departments")
 
 
-def render_case(case: Case, user: User | None) -> dict[str, Any]:
+def render_case(case: Case, user: User | None, *, registrant: bool = False) -> dict[str, Any]:
     # Re-read with the joins the detail needs; the caller has just been allowed to act on it.
     fresh = case_detail_queryset().get(pk=case.pk)
-    return CaseDetail(fresh, context={"user": user}).data
+    data = CaseDetail(fresh, context={"user": user}).data
+    if registrant:  # whoever registers it hands tracking_no + access_code to the citizen
+        data["access_code"] = fresh.access_code
+    return data
 
 
 class JSONAPIView(APIView):
@@ -100,6 +103,7 @@ class TokenView(JSONAPIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginFailureThrottle]
 
     def post(self, request: Request) -> Response:
         data = validated(TokenInput, request.data)
@@ -107,6 +111,7 @@ class TokenView(JSONAPIView):
         if data["username"] and data["password"]:
             user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
+            LoginFailureThrottle.record_failure(request)
             msg = _("用户名或密码不正确。")
             return error_response("invalid_credentials", msg, status.HTTP_400_BAD_REQUEST, {"non_field_errors": [msg]})
         token, _created = Token.objects.get_or_create(user=user)
@@ -153,7 +158,7 @@ class CaseListCreateView(StaffAPIView):
             actor=request.user, citizen=services.Citizen(**citizen), client_ip=client_ip(request),
             **data,
         )
-        return Response(render_case(case, request.user), status=status.HTTP_201_CREATED)
+        return Response(render_case(case, request.user, registrant=True), status=status.HTTP_201_CREATED)
 
 
 def visible_case(user: User, tracking_no: str) -> Case:

@@ -282,3 +282,14 @@ def test_public_track_before_an_answer_shows_no_answer_and_no_internal_text(user
     assert body["can_give_feedback"] is False
     assert "已安排执法队员" not in json.dumps(body, ensure_ascii=False)
     assert "请核实处理" not in json.dumps(body, ensure_ascii=False)
+
+
+def test_repeated_failed_sign_ins_are_rate_limited(users):
+    client = public_client()
+    for _ in range(30):
+        response = client.post("/api/v1/auth/token/", {"username": "agent", "password": "guess"}, format="json")
+        assert response.status_code == 400
+    blocked = client.post("/api/v1/auth/token/", {"username": "agent", "password": "demo12345"}, format="json")
+    assert_error(blocked, 429, "throttled")
+    assert public_client().post("/api/v1/auth/token/", {"username": "agent", "password": "demo12345"},
+                                format="json").status_code == 200
