@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +91,38 @@ def timeline(case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _clock_class(timer: Any) -> str:
+    status = getattr(timer, "status", "")
+    if status == "breached":
+        return "breached"
+    if status in {"running", "paused"} and getattr(timer, "warned_at", None):
+        return "warning"
+    return status or "running"
+
+
+def with_open_timers(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Prefetch each case's unfinished SLA timers into ``case.open_timers`` (one query per list).
+
+    Only if the sla app has given Case a ``timers`` relation: cases must not import sla.
+    """
+    descriptor = getattr(Case, "timers", None)
+    if descriptor is None:
+        return qs
+    model = descriptor.rel.related_model
+    return qs.prefetch_related(Prefetch(
+        "timers", queryset=model.objects.exclude(status="met").order_by("due_at"), to_attr="open_timers"))
+
+
+def clocks(case: Case) -> list[dict[str, Any]]:
+    """The prefetched open timers of a listed case, ready for the template."""
+    rows = []
+    for t in getattr(case, "open_timers", []):
+        stage_display = getattr(t, "get_stage_display", None)
+        rows.append({"stage": stage_display() if callable(stage_display) else getattr(t, "stage", ""),
+                     "due_at": getattr(t, "due_at", None), "css": _clock_class(t)})
+    return rows
+
+
 def timers_of(case: Case) -> list[dict[str, Any]] | None:
     """SLA timers if the sla app has attached them to the case (``case.timers``); None otherwise.
 
@@ -111,5 +143,6 @@ def timers_of(case: Case) -> list[dict[str, Any]] | None:
             "due_at": getattr(t, "due_at", None),
             "status": getattr(t, "status", ""),
             "status_label": status_display() if callable(status_display) else getattr(t, "status", ""),
+            "css": _clock_class(t),
         })
     return rows

@@ -67,7 +67,8 @@ def _visible_case(user: User, tracking_no: str) -> Case:
     """The case if this user may see it; 404 otherwise (never reveal that it exists)."""
     case = (
         selectors.cases_visible_to(user)
-        .select_related("category__default_department", "department", "duplicate_of", "reject_reason")
+        .select_related("category__default_department", "department", "duplicate_of", "reject_reason",
+                        "registered_by")
         .filter(tracking_no=tracking_no).first()
     )
     if case is None:
@@ -91,6 +92,7 @@ def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: Choi
             for name in available_actions(case, user) if name in wanted
         ]
         case.next_url = next_url
+        case.clocks = queries.clocks(case)
 
 
 # --- entry ---------------------------------------------------------------------------
@@ -202,8 +204,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         return _forbidden(request, _("只有分拨员可以查看分拨队列。"))
     lists = selectors.dispatcher_queue(user)
     related = ("category__default_department",)
-    triage = list(lists["triage"].select_related(*related))
-    review = list(lists["review"].select_related(*related))
+    triage = list(queries.with_open_timers(lists["triage"].select_related(*related)))
+    review = list(queries.with_open_timers(lists["review"].select_related(*related)))
     choices = ChoiceCache()
     here = request.get_full_path()
     _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly"}, choices, here)
@@ -221,7 +223,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     if rules.role_of(user) not in rules.DEPARTMENT_ROLES or not user.department_id:
         return _forbidden(request, _("只有承办单位工作人员有待办箱。"))
-    lists = {name: list(qs) for name, qs in selectors.department_inbox(user).items()}
+    lists = {name: list(queries.with_open_timers(qs)) for name, qs in selectors.department_inbox(user).items()}
     choices = ChoiceCache()
     here = request.get_full_path()
     wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume"}

@@ -82,6 +82,21 @@ def test_case_page_shows_sla_timers_when_the_sla_app_provides_them(client, users
     assert 'id="timers"' in response.content.decode()
 
 
+def test_queue_and_inbox_show_each_cases_running_clock(client, users):
+    registered = CaseFactory(actor=users["agent"])
+    assigned = make_case_in_state(State.ASSIGNED, users)
+    from django.utils import timezone
+
+    for case, user, url, stage in [(registered, "dispatcher", "console:queue", "triage"),
+                                   (assigned, "clerk_cgj", "console:inbox", "sign_for")]:
+        timer = case.timers.get(stage=stage)
+        client.logout()
+        login(client, users[user])
+        html = client.get(reverse(url)).content.decode()
+        due = timezone.localtime(timer.due_at).strftime("%m-%d %H:%M")
+        assert f'<div class="clock sla-running">{timer.get_stage_display()} {due}</div>' in html
+
+
 # --- contact masking and reveal --------------------------------------------------------------
 
 def test_clerk_sees_masked_contact_and_agent_sees_it_in_full(client, users):
@@ -187,10 +202,11 @@ def many_cases(users):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize(("name", "url", "params", "max_queries", "expected"), [
-    # session, user, triage, review, departments, reject reasons, duplicate scan, header department
-    ("dispatcher", "console:queue", {}, 8, {"triage": 8, "review": 4}),
-    # session, user, four lists, header department
-    ("clerk_cgj", "console:inbox", {}, 7, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+    # session, user, triage + its timers, review + its timers, departments, reject reasons,
+    # duplicate scan, header department
+    ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
+    # session, user, four lists + their timers, header department
+    ("clerk_cgj", "console:inbox", {}, 11, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
     # session, user, filter choices (2), count, page, header department
     ("dispatcher", "console:cases", {"q": "占道"}, 7, {None: 21}),
     ("clerk_cgj", "console:cases", {"q": "占道"}, 7, {None: 13}),
