@@ -30,7 +30,7 @@ from cases.models import Case
 from cases.services import case_auto_close
 
 from . import events, timers
-from .calendar import compute_deadline
+from .calendar import Schedule, compute_deadline, load_schedule
 from .enums import Stage, SupervisionLevel, TimerStatus
 from .models import SupervisionOrder, Timer
 from .services import record_supervision_issued
@@ -49,8 +49,8 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def claim(worker_id: str, *, now: dt.datetime, limit: int = BATCH) -> list[int]:
-    """Lease up to ``limit`` due timers to ``worker_id``; returns their ids (oldest due first)."""
+def claim(worker_id: str, *, now: dt.datetime, limit: int = BATCH) -> list[tuple[int, int]]:
+    """Lease up to ``limit`` due timers to ``worker_id``; returns (timer id, case id) pairs, oldest due first."""
     with transaction.atomic():
         qs = (
             Timer.objects.filter(next_action_at__lte=now)
@@ -59,10 +59,10 @@ def claim(worker_id: str, *, now: dt.datetime, limit: int = BATCH) -> list[int]:
         )
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
-        ids = list(qs.values_list("id", flat=True)[:limit])
-        if ids:
-            Timer.objects.filter(id__in=ids).update(claimed_by=worker_id, claim_expires_at=now + LEASE)
-    return ids
+        pairs = list(qs.values_list("id", "case_id")[:limit])
+        if pairs:
+            Timer.objects.filter(id__in=[t for t, _ in pairs]).update(claimed_by=worker_id, claim_expires_at=now + LEASE)
+    return pairs
 
 
 def release(worker_id: str) -> int:
@@ -70,7 +70,16 @@ def release(worker_id: str) -> int:
     return Timer.objects.filter(claimed_by=worker_id).update(claimed_by="", claim_expires_at=None)
 
 
-def _escalate(timer: Timer, case: Case, now: dt.datetime) -> None:
+class Schedules(dict):
+    """Calendars loaded once per batch (hours and holidays), not once per timer."""
+
+    def of(self, timer: Timer) -> Schedule:
+        if timer.calendar_id not in self:
+            self[timer.calendar_id] = load_schedule(timer.calendar)
+        return self[timer.calendar_id]
+
+
+def _escalate(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) -> None:
     """Issue the next level's supervision order; schedule the one after."""
     level = min(timer.escalation_level + 1, TOP_LEVEL)
     if level <= timer.escalation_level:
@@ -92,7 +101,7 @@ def _escalate(timer: Timer, case: Case, now: dt.datetime) -> None:
     # Each step of the ladder counts from the previous one: breach, then +5, then +10 more.
     base = (timer.next_escalation_at if level > 1 else timer.breached_at) or now
     timer.next_escalation_at = (
-        max(compute_deadline(timer.calendar, base, working_days=after).due_at, now) if after else None
+        max(compute_deadline(schedules.of(timer), base, working_days=after).due_at, now) if after else None
     )
 
 
@@ -103,11 +112,11 @@ def _escalation_note(timer: Timer, level: int) -> str:
     )
 
 
-def _act_on(timer: Timer, case: Case, now: dt.datetime) -> str:
+def _act_on(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) -> str:
     """Do whatever is due on one locked timer; returns what was done (for logs and tests)."""
     if timer.status == TimerStatus.BREACHED:
         if timer.next_escalation_at is not None and timer.next_escalation_at <= now:
-            _escalate(timer, case, now)
+            _escalate(timer, case, now, schedules)
             return "escalated"
         return "nothing"
     if timer.status != TimerStatus.RUNNING:
@@ -131,7 +140,7 @@ def _act_on(timer: Timer, case: Case, now: dt.datetime) -> str:
         timer.breached_at = timer.due_at
         if timer.warned_at is None:
             timer.warned_at = now
-        _escalate(timer, case, now)
+        _escalate(timer, case, now, schedules)
         events.timer_event("timer.breached", timer, case)
         return "breached"
     if timer.warned_at is None and timer.warn_at <= now:
@@ -141,11 +150,13 @@ def _act_on(timer: Timer, case: Case, now: dt.datetime) -> str:
     return "nothing"
 
 
-def act(timer_id: int, worker_id: str, *, now: dt.datetime) -> str:
+def act(timer_id: int, worker_id: str, *, now: dt.datetime, case_id: int | None = None,
+        schedules: Schedules | None = None) -> str:
     """Act on one claimed timer in its own transaction; 'lost' if the lease went to another worker."""
-    case_id = Timer.objects.filter(pk=timer_id).values_list("case_id", flat=True).first()
     if case_id is None:
-        return "gone"
+        case_id = Timer.objects.filter(pk=timer_id).values_list("case_id", flat=True).first()
+        if case_id is None:
+            return "gone"
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=case_id).first()
         timer = (
@@ -156,7 +167,7 @@ def act(timer_id: int, worker_id: str, *, now: dt.datetime) -> str:
             return "lost"
         done = "nothing"
         if timer.next_action_at is not None and timer.next_action_at <= now:
-            done = _act_on(timer, case, now)
+            done = _act_on(timer, case, now, schedules if schedules is not None else Schedules())
         if done == "auto_closed":
             timer.refresh_from_db()  # the case service's receiver changed it
         timer.claimed_by, timer.claim_expires_at = "", None
@@ -177,17 +188,18 @@ class Sweeper:
 
     def step(self, now: dt.datetime | None = None) -> bool:
         """Claim and act on one batch; True if there was work. Stops between items when asked."""
-        ids = claim(self.worker_id, now=now or timezone.now(), limit=self.batch)
-        for timer_id in ids:
+        pairs = claim(self.worker_id, now=now or timezone.now(), limit=self.batch)
+        schedules = Schedules()
+        for timer_id, case_id in pairs:
             if self.stopping.is_set():
                 break
             try:
-                done = act(timer_id, self.worker_id, now=now or timezone.now())
+                done = act(timer_id, self.worker_id, now=now or timezone.now(), case_id=case_id, schedules=schedules)
             except Exception:  # one bad timer must not stop the others; its lease expires, it is retried
                 log.exception("sla worker %s: timer %s failed", self.worker_id, timer_id)
                 done = "failed"
             self.acted[done] = self.acted.get(done, 0) + 1
-        return bool(ids)
+        return bool(pairs)
 
     def run(self, *, until_idle: bool = False) -> None:
         """Loop until ``stop()``; with ``until_idle``, also leave when a step finds no work."""

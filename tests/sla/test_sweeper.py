@@ -159,8 +159,8 @@ def test_stop_finishes_the_current_timer_and_gives_back_the_rest(users, clock, m
     worker = sweeper.Sweeper()
     real_act = sweeper.act
 
-    def act_then_sigterm(timer_id: int, worker_id: str, *, now: dt.datetime) -> str:
-        done = real_act(timer_id, worker_id, now=now)
+    def act_then_sigterm(timer_id: int, worker_id: str, **kwargs: object) -> str:
+        done = real_act(timer_id, worker_id, **kwargs)
         worker.stop()
         return done
 
