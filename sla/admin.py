@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .calendar import check_year_has_working_day
+from .calendar_services import calendar_import_schedule, check_schedule, parse_schedule
 from .models import Calendar, CalendarException, Policy, WorkingHours
 from .signals_calendar import calendar_changes_batched
 
@@ -39,8 +40,14 @@ class WorkingHoursFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        kept, _deleted = _alive(self)
+        kept, deleted = _alive(self)
+        # Rows not in this formset stay as they are; the formset's own rows are as proposed.
+        touched = {f.instance.pk for f in kept + deleted if f.instance.pk}
+        untouched = WorkingHours.objects.filter(calendar=self.instance).exclude(pk__in=touched) \
+            if self.instance.pk else WorkingHours.objects.none()
         weekly: dict[int, list[tuple[int, int]]] = {}
+        for row in untouched:
+            weekly.setdefault(row.weekday, []).append(row.minutes)
         for form in kept:
             row = WorkingHours(weekday=form.cleaned_data["weekday"], start=form.cleaned_data["start"],
                                end=form.cleaned_data["end"])
@@ -102,6 +109,11 @@ class CalendarForm(forms.ModelForm):
         label=_("标记年份为已完整"), required=False, min_value=1900, max_value=2200,
         help_text=_("录入某年全部安排后在此填写年份并保存。"),
     )
+    schedule = forms.CharField(
+        label=_("批量录入节假日/调休"), required=False, widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text=_("每行一条：日期或日期范围、类型（放假/班）、名称。例如："
+                    "“2027-02-15~2027-02-21 放假 春节”、“2027-02-07 班 春节调休”。同一天已有的记录会被替换。"),
+    )
 
     class Meta:
         model = Calendar
@@ -124,6 +136,12 @@ class CalendarForm(forms.ModelForm):
             years.add(int(part))
         return sorted(years)
 
+    def clean_schedule(self) -> dict[dt.date, tuple[str, str]]:
+        entries = parse_schedule(self.cleaned_data.get("schedule") or "")
+        if entries and not self.instance.pk:
+            raise ValidationError(gettext("请先保存日历和工作时间，再批量录入节假日。"))
+        return entries
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         years = set(data.get("complete_years") or [])
@@ -144,6 +162,11 @@ class CalendarForm(forms.ModelForm):
                     check_year_has_working_day(self.instance, year)
                 except ValidationError as exc:
                     self.add_error("complete_years", exc)
+        if self.instance.pk and self.cleaned_data.get("schedule"):
+            try:
+                check_schedule(self.instance, self.cleaned_data["schedule"])
+            except ValidationError as exc:
+                self.add_error("schedule", exc)
 
 
 @admin.register(Calendar)
@@ -151,7 +174,8 @@ class CalendarAdmin(admin.ModelAdmin):
     form = CalendarForm
     list_display = ["code", "name", "timezone", "yearly_schedule", "years_display"]
     inlines = [WorkingHoursInline, CalendarExceptionInline]
-    fields = ["code", "name", "timezone", "makeup_weekday", "yearly_schedule", "complete_years", "mark_year_complete"]
+    fields = ["code", "name", "timezone", "makeup_weekday", "yearly_schedule", "complete_years",
+              "mark_year_complete", "schedule"]
 
     @admin.display(description=_("已完整的年份"))
     def years_display(self, obj: Calendar) -> str:
@@ -159,6 +183,13 @@ class CalendarAdmin(admin.ModelAdmin):
         if not obj.yearly_schedule:
             return gettext("不需要")
         return f"{years[0]}–{years[-1]}" if len(years) > 2 else ", ".join(map(str, years))
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        entries = form.cleaned_data.get("schedule")
+        if entries:
+            count = calendar_import_schedule(calendar=form.instance, entries=entries)
+            self.message_user(request, gettext("已录入 %(n)s 天的节假日/调休安排。") % {"n": count})
 
     def _changeform_view(self, *args: Any, **kwargs: Any) -> Any:
         # Runs inside the admin's transaction: one calendar_changed for the calendar and all its inlines.

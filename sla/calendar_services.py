@@ -94,3 +94,76 @@ def calendar_mark_year(*, calendar: Calendar, year: int, complete: bool = True) 
         calendar.complete_years = sorted(years)
         calendar.save(update_fields=["complete_years"])
         return calendar
+
+
+# --- pasting a year's schedule -------------------------------------------------------------------
+
+KIND_WORDS = {
+    "holiday": ExceptionKind.HOLIDAY, "节假日": ExceptionKind.HOLIDAY, "假": ExceptionKind.HOLIDAY,
+    "休": ExceptionKind.HOLIDAY, "放假": ExceptionKind.HOLIDAY,
+    "workday": ExceptionKind.WORKDAY, "调休": ExceptionKind.WORKDAY, "班": ExceptionKind.WORKDAY,
+    "上班": ExceptionKind.WORKDAY, "调休工作日": ExceptionKind.WORKDAY,
+}
+MAX_SCHEDULE_LINES = 400
+MAX_RANGE_DAYS = 31
+
+
+def parse_schedule(text: str) -> dict[dt.date, tuple[str, str]]:
+    """Parse lines like ``2027-02-15~2027-02-21 放假 春节`` or ``2027-02-07 班 春节调休``
+    (a date or a range, a kind word, an optional name; ``#`` starts a comment) into
+    {date: (kind, name)}. Errors name the line."""
+    entries: dict[dt.date, tuple[str, str]] = {}
+    lines = text.splitlines()
+    if len(lines) > MAX_SCHEDULE_LINES:
+        raise ValidationError(_("一次最多录入 %(n)s 行。") % {"n": MAX_SCHEDULE_LINES})
+    for number, line in enumerate(lines, start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 2:
+            raise ValidationError(_("第 %(n)s 行：需要“日期 类型 [名称]”。") % {"n": number})
+        span, word = parts[0], parts[1]
+        name = parts[2].strip()[:100] if len(parts) > 2 else ""
+        kind = KIND_WORDS.get(word.lower())
+        if kind is None:
+            raise ValidationError(_("第 %(n)s 行：类型应为“放假”或“班”（holiday / workday）。") % {"n": number})
+        first_raw, _sep, last_raw = span.replace("～", "~").partition("~")
+        try:
+            first = dt.date.fromisoformat(first_raw)
+            last = dt.date.fromisoformat(last_raw) if last_raw else first
+        except ValueError:
+            raise ValidationError(_("第 %(n)s 行：日期应为 YYYY-MM-DD。") % {"n": number}) from None
+        if last < first or (last - first).days >= MAX_RANGE_DAYS:
+            raise ValidationError(_("第 %(n)s 行：日期范围无效（最多 %(max)s 天）。") % {"n": number, "max": MAX_RANGE_DAYS})
+        day = first
+        while day <= last:
+            entries[day] = (kind, name)
+            day += dt.timedelta(days=1)
+    return entries
+
+
+def check_schedule(calendar: Calendar, entries: dict[dt.date, tuple[str, str]]) -> None:
+    """Refuse entries that would leave one of their years without a working day."""
+    for year in sorted({day.year for day in entries}):
+        proposed = _year_exceptions(calendar, year) if calendar.pk else {}
+        proposed.update({day: kind for day, (kind, _name) in entries.items() if day.year == year})
+        check_year_has_working_day(calendar, year, exceptions=proposed)
+
+
+def calendar_import_schedule(
+    *, calendar: Calendar, entries: dict[dt.date, tuple[str, str]], complete: bool = False
+) -> int:
+    """Write pasted entries (replacing any row on the same date), optionally marking their years
+    complete; one ``calendar_changed`` for the lot. Returns how many dates were written."""
+    with transaction.atomic(), calendar_changes_batched():
+        calendar = _locked(calendar)
+        check_schedule(calendar, entries)
+        for day, (kind, name) in sorted(entries.items()):
+            CalendarException.objects.update_or_create(
+                calendar=calendar, date=day, defaults={"kind": kind, "name": name},
+            )
+        if complete and entries:
+            calendar.complete_years = sorted(set(calendar.years_with_data) | {day.year for day in entries})
+            calendar.save(update_fields=["complete_years"])
+        return len(entries)

@@ -182,6 +182,7 @@ def test_the_admin_refuses_a_holiday_that_leaves_a_year_without_working_day(admi
     response = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", data)
     assert response.status_code == 200
     assert "2030 年将没有任何工作日" in response.content.decode()
+    assert "每周至少要有一段工作时间" not in response.content.decode()  # the untouched hours still count
     assert not mondays.exceptions.filter(date=dt.date(2030, 1, 7)).exists()
 
 
@@ -262,3 +263,62 @@ def test_two_edits_at_once_cannot_together_remove_the_last_working_days(org, mon
     second.join()
     assert outcome == {"first": "saved", "second": "refused"}
     assert CalendarException.objects.filter(calendar=cal, date__in=[dt.date(2030, 1, 7), dt.date(2030, 1, 14)]).count() == 1
+
+
+# --- pasting next year's schedule ------------------------------------------------------------------
+
+
+def test_a_pasted_schedule_is_parsed_with_ranges_kinds_names_and_comments():
+    from sla.calendar_services import parse_schedule
+
+    entries = parse_schedule("# 2027 (example)\n2027-01-01 放假 元旦\n\n2027-02-10~2027-02-12 holiday 春节\n"
+                             "2027-02-07 班 春节调休  # Sunday\n")
+    assert entries == {
+        dt.date(2027, 1, 1): ("holiday", "元旦"),
+        dt.date(2027, 2, 10): ("holiday", "春节"), dt.date(2027, 2, 11): ("holiday", "春节"),
+        dt.date(2027, 2, 12): ("holiday", "春节"),
+        dt.date(2027, 2, 7): ("workday", "春节调休"),
+    }
+
+
+@pytest.mark.parametrize("text", ["2027-13-01 放假", "2027-01-01", "2027-01-01 maybe", "2027-02-10~2027-01-01 放假",
+                                  "2027-01-01~2027-12-31 放假"])
+def test_a_bad_pasted_line_is_refused_naming_the_line(text):
+    from sla.calendar_services import parse_schedule
+
+    with pytest.raises(ValidationError, match="第 2 行"):
+        parse_schedule("2027-05-01 放假 劳动节\n" + text)
+
+
+def test_an_admin_pastes_next_years_schedule_and_marks_it_complete(admin_client, changes):
+    from sla.calendar import Deadline, compute_deadline
+
+    cn = Calendar.objects.get(code="CN")
+    start = dt.datetime(2026, 12, 31, 10, tzinfo=cn.tz)
+    assert compute_deadline(cn, start, working_days=1) == Deadline(dt.datetime(2027, 1, 1, 17, 30, tzinfo=cn.tz), True)
+    data = {
+        "code": "CN", "name": cn.name, "timezone": "Asia/Shanghai", "makeup_weekday": "0", "yearly_schedule": "on",
+        "complete_years": ", ".join(map(str, cn.years_with_data)), "mark_year_complete": "2027",
+        "schedule": "2027-01-01 放假 元旦\n2027-02-06~2027-02-12 放假 春节\n2027-02-14 班 春节调休",
+        **_management("hours", 0), **_management("exceptions", 0),
+    }
+    response = admin_client.post(f"/admin/sla/calendar/{cn.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    cn.refresh_from_db()
+    assert cn.years_with_data[-1] == 2027
+    assert cn.exceptions.filter(date__year=2027).count() == 9
+    assert changes == ["CN"]  # the calendar and its nine new rows: one announcement
+    assert compute_deadline(cn, start, working_days=1) == Deadline(dt.datetime(2027, 1, 4, 17, 30, tzinfo=cn.tz), False)
+
+
+def test_a_pasted_schedule_that_leaves_a_year_without_working_day_is_a_form_error(admin_client, mondays):
+    data = {
+        "code": "MON", "name": "Mondays", "timezone": "Asia/Shanghai", "makeup_weekday": "0",
+        "yearly_schedule": "on", "complete_years": "2030", "schedule": "2030-01-07 放假",
+        **_management("hours", 0), **_management("exceptions", 0),
+    }
+    response = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", data)
+    assert response.status_code == 200
+    assert "2030 年将没有任何工作日" in response.content.decode()
+    assert "每周至少要有一段工作时间" not in response.content.decode()  # the untouched hours still count
+    assert not mondays.exceptions.filter(date=dt.date(2030, 1, 7)).exists()
