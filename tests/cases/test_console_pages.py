@@ -262,3 +262,11 @@ def test_case_list_masks_the_phone_for_department_staff_and_not_for_agents(clien
     client.logout()
     login(client, users["agent"])
     assert phone in client.get(reverse("console:cases")).content.decode()
+
+
+def test_console_speaks_english_when_asked(client, users):
+    CaseFactory(actor=users["agent"])
+    login(client, users["dispatcher"])
+    html = client.get(reverse("console:queue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Dispatch queue" in html and "Replies to review" in html and "Sign out" in html
+    assert "分拨队列" not in html
