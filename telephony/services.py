@@ -65,6 +65,7 @@ def run_once(kind: str, key: str, handler: Callable[[], str]) -> str:
         stored = WebhookReceipt.objects.filter(kind=kind, key=key).values_list("response", flat=True).first()
         if stored is None:
             raise
+        log.info("twilio %s %s delivered twice at once: the first delivery's answer stands", kind, key)
         return stored
     return response
 
