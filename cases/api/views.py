@@ -11,6 +11,8 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import FieldError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, ValidationError
@@ -28,6 +30,7 @@ from cases.models import Case, User
 from .errors import error_response
 from .parsers import StrictJSONParser
 from .permissions import IsStaffMember
+from .schema import ERRORS, PUBLIC_ERRORS, CaseDetailOut, CasePageOut, ErrorOut, PublicCaseOut, TokenOut
 from .serializers import (
     TRANSITION_INPUTS,
     CaseDetail,
@@ -105,6 +108,8 @@ class TokenView(JSONAPIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginFailureThrottle]
 
+    @extend_schema(request=TokenInput, responses={200: TokenOut, 400: ErrorOut, 429: ErrorOut},
+                   summary="Exchange username and password for an API token")
     def post(self, request: Request) -> Response:
         data = validated(TokenInput, request.data)
         user = None
@@ -144,6 +149,10 @@ def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
 class CaseListCreateView(StaffAPIView):
     """GET: the cases the caller may see, newest first, paginated. POST: register a case."""
 
+    @extend_schema(parameters=[CaseListFilter, OpenApiParameter("page", OpenApiTypes.INT),
+                               OpenApiParameter("page_size", OpenApiTypes.INT)],
+                   responses={200: CasePageOut, **ERRORS}, summary="Cases the caller may see, newest first",
+                   operation_id="cases_list")
     def get(self, request: Request) -> Response:
         filters = validated(CaseListFilter, request.query_params)
         qs = filter_cases(selectors.cases_visible_to(request.user), filters).order_by("-registered_at", "-pk")
@@ -151,6 +160,7 @@ class CaseListCreateView(StaffAPIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(CaseListItem(page, many=True).data)
 
+    @extend_schema(request=CaseRegisterInput, responses={201: CaseDetailOut, **ERRORS}, summary="Register a case")
     def post(self, request: Request) -> Response:
         data = validated(CaseRegisterInput, request.data)
         citizen = data.pop("citizen", None) or {}
@@ -168,6 +178,7 @@ def visible_case(user: User, tracking_no: str) -> Case:
 
 
 class CaseDetailView(StaffAPIView):
+    @extend_schema(responses={200: CaseDetailOut, **ERRORS}, summary="One case, citizen masked per role")
     def get(self, request: Request, tracking_no: str) -> Response:
         case = visible_case(request.user, tracking_no)
         return Response(render_case(case, request.user))
@@ -176,6 +187,8 @@ class CaseDetailView(StaffAPIView):
 class CaseTransitionView(StaffAPIView):
     """POST /cases/{tracking_no}/transitions/{name}/ — one service per name."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseDetailOut, **ERRORS},
+                   summary="Run a transition (body per API.md; optional \"version\")")
     def post(self, request: Request, tracking_no: str, name: str) -> Response:
         service = services.TRANSITION_SERVICES.get(name)
         input_class = TRANSITION_INPUTS.get(name)
@@ -214,12 +227,16 @@ class PublicAPIView(JSONAPIView):
 
 
 class PublicTrackView(PublicAPIView):
+    @extend_schema(parameters=[PublicLookupInput], responses={200: PublicCaseOut, **PUBLIC_ERRORS},
+                   summary="A citizen tracks their case (no account)", auth=[])
     def get(self, request: Request) -> Response:
         case = self.lookup(request, validated(PublicLookupInput, request.query_params))
         return Response(public_case(case))
 
 
 class PublicFeedbackView(PublicAPIView):
+    @extend_schema(request=PublicFeedbackInput, responses={200: PublicCaseOut, **PUBLIC_ERRORS},
+                   summary="A citizen rates the answer (closes the case)", auth=[])
     def post(self, request: Request) -> Response:
         data = validated(PublicFeedbackInput, request.data)
         case = self.lookup(request, data)

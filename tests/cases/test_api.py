@@ -316,3 +316,19 @@ def test_a_clerk_registering_a_letter_gets_the_access_code_to_send_the_citizen(u
     assert body["citizen"]["phone"] == "138****5678"
     # afterwards the case is the dispatcher's to triage, and not visible to the clerk
     assert_error(client.get(f"/api/v1/cases/{body['tracking_no']}/"), 404, "not_found")
+
+
+def test_the_openapi_schema_documents_the_case_and_public_endpoints(client, org):
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(schema)
+    paths = schema["paths"]
+    for path in ("/api/v1/auth/token/", "/api/v1/cases/", "/api/v1/cases/{tracking_no}/",
+                 "/api/v1/cases/{tracking_no}/transitions/{name}/", "/api/v1/public/track/",
+                 "/api/v1/public/feedback/"):
+        assert path in paths
+    list_params = {p["name"] for p in paths["/api/v1/cases/"]["get"]["parameters"]}
+    assert {"state", "department", "category", "overdue", "q", "page"} <= list_params
+    assert set(paths["/api/v1/cases/{tracking_no}/"]["get"]["responses"]) >= {"200", "401", "403", "404"}
