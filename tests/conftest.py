@@ -33,6 +33,18 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(autouse=True)
+def _default_language():  # noqa: ANN202
+    # translation.activate() sticks to the thread: a test that switches to English must not
+    # change the language the next test's messages are in.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # noqa: ANN001, ANN202
     # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
