@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases import rules
 from cases.enums import Channel, Kind, State
@@ -126,13 +127,13 @@ def call_answer(*, call_sid: str, agent: User) -> Call:
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
         if call is None:
-            raise CallNotFound("通话不存在。")
+            raise CallNotFound(_("通话不存在。"))
         if call.agent_id == agent.pk:
             return call  # pressed twice
         if call.agent_id is not None:
-            raise CallConflict(f"该来电已由 {call.agent.display_name} 接听。")
+            raise CallConflict(_("该来电已由 %(agent)s 接听。") % {"agent": call.agent.display_name})
         if call.is_over or call.abandoned:
-            raise CallConflict("来电已挂断。")
+            raise CallConflict(_("来电已挂断。"))
         now = timezone.now()
         call.agent = agent
         call.answered_at = now
@@ -223,7 +224,7 @@ def link_call_case(*, call_sid: str, case: Case) -> Call:
     """Record that this call produced this case. Idempotent."""
     call = Call.objects.filter(call_sid=call_sid).first()
     if call is None:
-        raise CallNotFound("通话不存在。")
+        raise CallNotFound(_("通话不存在。"))
     call.cases.add(case)
     return call
 
@@ -290,11 +291,11 @@ def survey_call_request(*, case: Case, actor: User | None) -> None:
     """Ask the citizen to rate the answer by phone. The call is placed after commit (Twilio
     backend) or logged (console backend); the answers come back through voice/survey/."""
     if actor is not None and not rules.may_feedback(case, actor):
-        raise CallError("您无权发起回访。")
+        raise CallError(_("您无权发起回访。"))
     if case.state != State.ANSWERED:
-        raise CallConflict(f"工单状态为“{State(case.state).label}”，不需要回访评价。")
+        raise CallConflict(_("工单状态为“%(state)s”，不需要回访评价。") % {"state": State(case.state).label})
     if not case.citizen_phone:
-        raise CallError("工单没有联系电话，无法电话回访。")
+        raise CallError(_("工单没有联系电话，无法电话回访。"))
     to = "+86" + case.citizen_phone.removeprefix("0")  # E.164: a landline drops its trunk 0
     url = twiml.absolute("voice_survey", case=case.tracking_no)
     transaction.on_commit(lambda: _place_survey_call_rollback_unsafe(to, url, case.tracking_no))

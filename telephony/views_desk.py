@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules
@@ -28,9 +29,9 @@ def _error(status: int, code: str, message: str, fields: dict | None = None) -> 
 
 def _staff_json(request: HttpRequest, allowed: bool) -> JsonResponse | None:
     if not request.user.is_authenticated:
-        return _error(401, "not_authenticated", "请先登录。")
+        return _error(401, "not_authenticated", _("请先登录。"))
     if not allowed:
-        return _error(403, "forbidden", "您无权执行此操作。")
+        return _error(403, "forbidden", _("您无权执行此操作。"))
     return None
 
 
@@ -64,7 +65,7 @@ def call_link(request: HttpRequest, call_sid: str) -> JsonResponse:
         return denied
     tracking_no = str(_body(request).get("tracking_no", "")).strip()[:16]
     if not tracking_no:
-        return _error(400, "invalid", "请填写流水号。", {"tracking_no": ["请填写流水号。"]})
+        return _error(400, "invalid", _("请填写流水号。"), {"tracking_no": [_("请填写流水号。")]})
     try:
         case = case_for_user(request.user, tracking_no)
         call = services.link_call_case(call_sid=call_sid, case=case)
@@ -100,7 +101,7 @@ def desk_stats(request: HttpRequest) -> HttpResponse:
 @login_required
 def dissatisfied(request: HttpRequest) -> HttpResponse:
     if not rules.is_supervisor(request.user):
-        return HttpResponse("您无权查看此页面。", status=403, content_type="text/plain; charset=utf-8")
+        return HttpResponse(_("您无权查看此页面。"), status=403, content_type="text/plain; charset=utf-8")
     return render(request, "telephony/dissatisfied.html", {"cases": selectors.dissatisfied_cases()[:200]})
 
 
@@ -108,7 +109,7 @@ def dissatisfied(request: HttpRequest) -> HttpResponse:
 @login_required
 def calls_report(request: HttpRequest) -> HttpResponse:
     if not (rules.is_supervisor(request.user) or rules.is_dispatch(request.user)):
-        return HttpResponse("您无权查看此页面。", status=403, content_type="text/plain; charset=utf-8")
+        return HttpResponse(_("您无权查看此页面。"), status=403, content_type="text/plain; charset=utf-8")
     end = timezone.localdate()
     rows = selectors.calls_per_day(end - timedelta(days=29), end)
     return render(request, "telephony/calls_report.html", {"rows": rows})
