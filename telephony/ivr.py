@@ -37,12 +37,12 @@ def incoming(*, call_sid: str, from_number: str, to_number: str) -> str:
     return twiml.after_hours_menu(1)
 
 
-def gather(*, call_sid: str, step: str, attempt: int, digits: str) -> str:
+def gather(*, call_sid: str, step: str, attempt: int, digits: str, from_number: str = "") -> str:
     if step == GatherStep.MENU:
         services.call_mark_self_service(call_sid=call_sid)
         return _menu(attempt, digits)
     if step == GatherStep.TRACK:
-        return _track(attempt, digits)
+        return _track(attempt, digits, services.caller_phone_of(from_number))
     if step == GatherStep.RECORDED:
         return twiml.say_and_hang_up("您的留言已收到，我们将在上班后尽快处理。感谢您的来电，再见。")
     if step == GatherStep.SURVEY:
@@ -67,13 +67,18 @@ def _menu(attempt: int, digits: str) -> str:
     return twiml.after_hours_menu(nxt, apology=apology)
 
 
-def _track(attempt: int, digits: str) -> str:
+def _track(attempt: int, digits: str, caller_phone: str) -> str:
+    """Read a case's status to the number it was registered from. Tracking numbers are
+    sequential, so anyone else hears exactly what an unknown number gets (the access code,
+    which has letters, cannot be keyed; SMS 查询 accepts it)."""
     digits = digits.strip().rstrip("#")
     case = Case.objects.select_related("department").filter(tracking_no=digits).first() \
         if TRACKING_NO.match(digits) else None
+    if case is not None and (not caller_phone or case.citizen_phone != caller_phone):
+        case = None
     if case is not None:
-        return twiml.say_and_hang_up(case_status_sentence(case).replace(case.tracking_no, twiml.spell(case.tracking_no)),
-                                     GOODBYE)
+        sentence = case_status_sentence(case).replace(case.tracking_no, twiml.spell(case.tracking_no))
+        return twiml.say_and_hang_up(sentence, GOODBYE)
     log.info("status check: no case for keyed digits %r", digits[:40])
     nxt = _retry(attempt)
     if nxt is None:

@@ -50,7 +50,8 @@ def next_deadline(case: Case) -> datetime | None:
     if timers is None:
         return None
     try:
-        due = [t.due_at for t in timers.all() if getattr(t, "status", "") in {"running", "breached"} and getattr(t, "due_at", None)]
+        due = [t.due_at for t in timers.all()
+               if getattr(t, "status", "") in {"running", "breached"} and getattr(t, "due_at", None)]
     except Exception:  # the SLA schema is not ours; a status line must not fail because of it
         return None
     return min(due) if due else None

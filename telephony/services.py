@@ -169,7 +169,9 @@ def _end(call: Call, *, duration: int | None, at: datetime) -> None:
     call.ended_at = call.ended_at or at
     if duration is not None:
         call.duration = duration
-    if call.purpose == CallPurpose.HOTLINE and call.answered_at is None:
+    if call.purpose != CallPurpose.HOTLINE:
+        return  # self-service and call-backs are not the desk's business
+    if call.answered_at is None:
         call.abandoned = True
     publish(DESK, "call.ended", {"call_sid": call.call_sid, "abandoned": call.abandoned,
                                  "duration": call.duration})
@@ -179,11 +181,13 @@ def call_status(*, call_sid: str, status: str, duration: int | None, from_number
                 to_number: str = "", direction: str = "") -> Call:
     """A status callback. Out of order or repeated callbacks never move a call backwards.
     Side effect: ``call.ended`` to the desk when a hotline call ends."""
+    outbound = direction.startswith("outbound")  # our only outbound calls are satisfaction call-backs
     with transaction.atomic():
         call, _created = _locked_call(
-            call_sid, from_number=from_number, to_number=to_number, caller_phone=caller_phone_of(from_number),
-            direction=Direction.OUTBOUND if direction.startswith("outbound") else Direction.INBOUND,
-            status=CallStatus.QUEUED,
+            call_sid, from_number=from_number, to_number=to_number,
+            caller_phone=caller_phone_of(to_number if outbound else from_number),
+            direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+            purpose=CallPurpose.SURVEY if outbound else CallPurpose.HOTLINE, status=CallStatus.QUEUED,
         )
         was_over = call.is_over
         if not _advance(call, status):

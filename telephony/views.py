@@ -84,7 +84,7 @@ def voice_gather(request: HttpRequest) -> HttpResponse:
     sid = request.POST["CallSid"]
     digits = request.POST.get("Digits", "")[:64]
     return _once(Webhook.VOICE_GATHER, f"{sid}:{step}:{attempt}", lambda: ivr.gather(
-        call_sid=sid, step=step, attempt=attempt, digits=digits))
+        call_sid=sid, step=step, attempt=attempt, digits=digits, from_number=request.POST.get("From", "")[:40]))
 
 
 @twilio_webhook

@@ -117,3 +117,17 @@ def test_the_desk_button_requests_a_survey_call_only_for_answered_cases(client, 
     assert missing.status_code == 404
     client.force_login(users["clerk_cgj"])
     assert client.post(f"/telephony/desk/cases/{answered.tracking_no}/survey-call/").status_code == 403
+
+
+def test_call_back_status_callbacks_before_the_answer_are_not_hotline_calls(tw, answered, desk_events):
+    sid = "CA" + "e" * 32
+    params = {"CallSid": sid, "From": "+8610095100", "To": CALLER, "Direction": "outbound-api"}
+
+    tw.post("voice/status/", {**params, "CallStatus": "ringing"})
+    tw.post("voice/status/", {**params, "CallStatus": "no-answer"})
+
+    call = Call.objects.get()
+    assert (call.purpose, call.direction, call.status) == (CallPurpose.SURVEY, Direction.OUTBOUND, "no-answer")
+    assert call.caller_phone == CALLER_PHONE
+    assert call.abandoned is False
+    assert desk_events == []  # the agents' desk hears nothing of call-backs

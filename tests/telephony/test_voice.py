@@ -273,7 +273,7 @@ def test_key_2_asks_for_the_tracking_number_ending_with_hash(tw, org, after_hour
 
 
 def test_keying_a_tracking_number_reads_back_its_state_and_department(tw, users, after_hours):
-    case = make_case_in_state(State.IN_PROGRESS, users)
+    case = make_case_in_state(State.IN_PROGRESS, users, citizen=case_services.Citizen(phone=CALLER_PHONE))
 
     reply = tw.post("voice/gather/?step=track&attempt=1", call_params(SID, CALLER, Digits=case.tracking_no))
 
@@ -281,6 +281,17 @@ def test_keying_a_tracking_number_reads_back_its_state_and_department(tw, users,
     spoken = reply.xml[0].text
     assert spoken.startswith(f"工单{' '.join(case.tracking_no)}的办理状态为：办理中。承办单位：")
     assert reply.xml[0].get("language") == "cmn-CN"
+
+
+def test_someone_elses_tracking_number_sounds_exactly_like_an_unknown_one(tw, users, after_hours):
+    theirs = make_case_in_state(State.IN_PROGRESS, users, citizen=case_services.Citizen(phone="13900139000"))
+
+    reply = tw.post("voice/gather/?step=track&attempt=1", call_params(SID, CALLER, Digits=theirs.tracking_no))
+    unknown = tw.post("voice/gather/?step=track&attempt=1", call_params("CA2", CALLER, Digits="2099010100001"))
+
+    assert reply.verbs() == ["Say", "Gather"]
+    assert reply.xml[0].text == unknown.xml[0].text == "抱歉，没有找到这个流水号，请核对后重新输入。"
+    assert "办理中" not in reply.body
 
 
 def test_the_status_sentence_reads_the_earliest_running_deadline():
