@@ -23,7 +23,7 @@ class Template(models.TextChoices):
 
     # to the citizen
     RECEIPT = "receipt", _("受理回执")
-    ANSWER = "answer", _("答复")
+    ANSWER = "answer", _("答复群众")
     FEEDBACK_REQUEST = "feedback_request", _("回访评价邀请")
     REJECTED = "rejected", _("不予受理告知")
     MERGED = "merged", _("合并办理告知")
