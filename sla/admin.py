@@ -215,3 +215,45 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 # --- timers (slatimers) ---
+
+from .models import Extension, SupervisionOrder, Timer  # noqa: E402  (kept below the marker)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Timers, extensions and orders change only through their services (and the audit chain)."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Timer)
+class TimerAdmin(_ReadOnly):
+    # calendar_incomplete is the flag DESIGN.md §4 asks to show administrators.
+    list_display = ["case", "stage", "status", "department", "due_at", "calendar", "calendar_incomplete",
+                    "escalation_level", "stopped_at"]
+    list_filter = ["calendar_incomplete", "status", "stage", "calendar", "department"]
+    search_fields = ["case__tracking_no"]
+    list_select_related = ["case", "department", "calendar"]
+    date_hierarchy = "due_at"
+
+
+@admin.register(Extension)
+class ExtensionAdmin(_ReadOnly):
+    list_display = ["case", "department", "status", "previous_due_at", "until", "requested_at", "decided_at"]
+    list_filter = ["status", "department"]
+    search_fields = ["case__tracking_no"]
+    list_select_related = ["case", "department"]
+
+
+@admin.register(SupervisionOrder)
+class SupervisionOrderAdmin(_ReadOnly):
+    list_display = ["case", "level", "department", "issued_at", "issued_by", "answered_at"]
+    list_filter = ["level", "department"]
+    search_fields = ["case__tracking_no"]
+    list_select_related = ["case", "department", "issued_by"]

@@ -217,3 +217,14 @@ def test_a_term_running_into_a_year_without_calendar_data_is_flagged(users, cloc
     assert reply.due_at.year == 2027
     assert reply.calendar_incomplete is True
     assert only(case, Stage.SIGN_FOR).calendar_incomplete is False
+
+
+def test_administrators_find_timers_counted_on_an_incomplete_calendar(users, clock, client):
+    clock.set(at(2026, 12, 28, 10, 0))
+    flagged = make_case_in_state(State.ASSIGNED, users)
+    fine = CaseFactory(actor=users["agent"])
+    client.force_login(users["admin"])
+    html = client.get("/admin/sla/timer/?calendar_incomplete__exact=1").content.decode()
+    assert flagged.tracking_no in html
+    assert fine.tracking_no not in html
+    assert client.get(f"/admin/sla/timer/{only(flagged, Stage.REPLY).pk}/delete/").status_code == 403
