@@ -18,7 +18,7 @@ from sla.enums import Stage, TermUnit, TimerStatus
 from sla.models import Calendar, SupervisionOrder, Timer
 from tests.sla.clock import at
 
-N_TIMERS = 3000
+N_TIMERS = 2000
 N_WORKERS = 4
 NOW = at(2026, 11, 23, 12, 0)
 DUE = at(2026, 11, 23, 11, 0)
