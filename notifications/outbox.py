@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template import Context
 from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from cases.enums import ReplyChannel, Role
@@ -129,6 +130,48 @@ def notify_staff(department: Department | str, template: str, context: dict[str,
     if dept is None:
         return []
     return notify_users(department_staff(dept, roles), template, context, key, case=case)
+
+
+def case_staff_url(case: Case) -> str:
+    try:
+        path = reverse("console:case", args=[case.tracking_no])
+    except NoReverseMatch:
+        path = f"/console/cases/{case.tracking_no}/"
+    return settings.PUBLIC_BASE_URL + path
+
+
+def case_context(case: Case) -> dict[str, Any]:
+    """What every case message may use. Plain values: stored as JSON, rendered later."""
+    dept = case.department
+    return {
+        "tracking_no": case.tracking_no,
+        "access_code": case.access_code,
+        "title": case.title,
+        "department": dept.name_zh if dept else "",
+        "department_en": (dept.name_en or dept.name_zh) if dept else "",
+        "answer": case.answer,
+        "priority": case.priority,
+        "track_url": f"{settings.PUBLIC_BASE_URL}/track/?tracking_no={case.tracking_no}",
+        "case_url": case_staff_url(case),
+    }
+
+
+def notify_deadline(*, case: Case, template: str, key: str, stage: str = "", stage_label: str = "",
+                    due_at: datetime | None = None, department: Department | str | None = None) -> list[Outbox]:
+    """A timer warning or breach to the staff of the responsible department (the case's, unless
+    given). For the SLA sweeper, inside its transaction, e.g.
+    ``notify_deadline(case=case, template=Template.TIMER_BREACHED, key=f"timer:{timer.pk}:breached",
+    stage=timer.stage, stage_label=timer.get_stage_display(), due_at=timer.due_at)``."""
+    target = department or case.department or dispatch_department()
+    if target is None:
+        return []
+    ctx = {**case_context(case), "stage": stage, "stage_label": str(stage_label),
+           "due_at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else ""}
+    return notify_staff(target, template, ctx, key, case=case)
+
+
+def dispatch_department() -> Department | None:
+    return Department.objects.filter(is_dispatch=True, active=True).order_by("pk").first()
 
 
 # --- rendering -------------------------------------------------------------------------

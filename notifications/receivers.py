@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.dispatch import receiver
-from django.urls import NoReverseMatch, reverse
 
 from cases.domain import case_changed
 from cases.enums import ReplyChannel, Role, State, Transition
@@ -14,7 +13,7 @@ from cases.models import Case, CaseEvent, Department
 
 from . import events
 from .enums import Template
-from .outbox import notify_citizen, notify_staff
+from .outbox import dispatch_department, case_context, notify_citizen, notify_staff
 
 # Actions other apps add (the SLA app's extensions and supervision orders); handled by name.
 STAFF_ACTION_TEMPLATES = {
@@ -35,42 +34,17 @@ CASE_ACTIONS = frozenset({
 QUEUE_STATES = frozenset({State.REGISTERED, State.REPLIED})
 
 
-def case_staff_url(case: Case) -> str:
-    from django.conf import settings
-
-    try:
-        path = reverse("console:case", args=[case.tracking_no])
-    except NoReverseMatch:
-        path = f"/console/cases/{case.tracking_no}/"
-    return settings.PUBLIC_BASE_URL + path
-
-
 def message_context(case: Case, event: CaseEvent, payload: dict[str, Any]) -> dict[str, Any]:
     """Plain values only (stored as JSON and rendered later, in the recipient's language)."""
-    from django.conf import settings
-
-    dept = case.department
     return {
-        "tracking_no": case.tracking_no,
-        "access_code": case.access_code,
-        "title": case.title,
-        "department": dept.name_zh if dept else "",
-        "department_en": (dept.name_en or dept.name_zh) if dept else "",
-        "answer": case.answer,
+        **case_context(case),
         "note": event.note,
-        "priority": case.priority,
-        "track_url": f"{settings.PUBLIC_BASE_URL}/track/?tracking_no={case.tracking_no}",
-        "case_url": case_staff_url(case),
         "payload": {k: v for k, v in payload.items() if isinstance(v, str | int | float | bool | None)},
     }
 
 
 def _key(case: Case, event: CaseEvent, template: str) -> str:
     return f"case:{case.pk}:ev{event.seq}:{template}"
-
-
-def _dispatch_department() -> Department | None:
-    return Department.objects.filter(is_dispatch=True, active=True).order_by("pk").first()
 
 
 def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str, Any]) -> None:
@@ -88,7 +62,7 @@ def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str,
         citizen(Template.RECEIPT)
     elif action in (Transition.RESOLVE_DIRECTLY, Transition.APPROVE):
         if case.reply_channel == ReplyChannel.PHONE:
-            staff(_dispatch_department(), Template.CALLBACK_DUE, roles=(Role.AGENT,))
+            staff(dispatch_department(), Template.CALLBACK_DUE, roles=(Role.AGENT,))
         else:
             citizen(Template.ANSWER)
             citizen(Template.FEEDBACK_REQUEST)
@@ -109,7 +83,7 @@ def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str,
     elif action == Transition.SEND_BACK:
         staff(case.department, Template.CASE_SENT_BACK)
     elif action == Transition.RETURN:
-        staff(_dispatch_department(), Template.CASE_RETURNED, roles=(Role.DISPATCHER,),
+        staff(dispatch_department(), Template.CASE_RETURNED, roles=(Role.DISPATCHER,),
               from_department=payload.get("department", ""))
     elif action in STAFF_ACTION_TEMPLATES:
         # An order may name its own department (escalations before assignment go to dispatch).

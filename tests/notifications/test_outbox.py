@@ -310,3 +310,25 @@ def test_the_case_outbox_include_lists_the_cases_messages_with_masked_phone(user
     html = render_to_string("notifications/_case_outbox.html", {"case": case})
     assert "受理回执" in html and "待发送" in html
     assert case.citizen_phone not in html and f"{case.citizen_phone[:3]}****{case.citizen_phone[-4:]}" in html
+
+
+def test_a_deadline_breach_reaches_the_case_departments_staff_once_per_key(users):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from notifications.outbox import notify_deadline
+
+    case = make_case_in_state(State.ASSIGNED, users)
+    due = datetime(2026, 11, 23, 17, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for _ in range(2):
+        got = notify_deadline(case=case, template=Template.TIMER_BREACHED, key="timer:1:breached",
+                              stage="reply", stage_label="答复", due_at=due)
+    assert sorted(r.recipient.username for r in got) == ["clerk_cgj", "head_cgj"]
+    assert rows(case, Template.TIMER_BREACHED).count() == 2
+    msg = render_message(got[0].template, got[0].context, "zh-hans")
+    assert msg.subject == f"已超期：{case.tracking_no} {case.title}"
+    assert "的答复已超期（期限 2026-11-23 17:30）" in msg.body
+    # before assignment the dispatch centre hears about a late triage
+    fresh = CaseFactory(actor=users["agent"])
+    got = notify_deadline(case=fresh, template=Template.TIMER_WARNING, key="timer:2:warning", stage="triage")
+    assert sorted(r.recipient.username for r in got) == ["agent", "dispatcher"]
