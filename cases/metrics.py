@@ -26,8 +26,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -196,8 +196,7 @@ _COUNTS = (
 
 
 def _figures_from(row: dict[str, Any]) -> Figures:
-    handling = row.pop("handling", None)
-    seconds = handling.total_seconds() if isinstance(handling, timedelta) else float(handling or 0) / 1e6
+    seconds = _seconds(row.pop("handling", None))
     counts = {k: int(row.get(k) or 0) for k in _COUNTS}
     return Figures(**counts, handling_seconds=seconds)
 
@@ -295,16 +294,18 @@ def most_overdue(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
         oldest = cohort(month).filter(state__in=[State.ASSIGNED, State.IN_PROGRESS]).select_related("department")
         return [{"case": c, "due_at": None, "overdue_hours": None} for c in oldest.order_by("registered_at")[:limit]]
     start, end = month_bounds(month)
+    lateness = ExpressionWrapper(Coalesce("stopped_at", Value(now)) - F("due_at"), output_field=DurationField())
     timers = (
         timer.objects.filter(stage="reply", case__registered_at__gte=start, case__registered_at__lt=end)
         .filter(Q(stopped_at__isnull=True, due_at__lt=now) | Q(stopped_at__gt=F("due_at")))
-        .select_related("case", "case__department")
+        .annotate(lateness=lateness).order_by("-lateness", "pk").select_related("case", "case__department")
     )
-    # Overdue = (stopped_at or now) − due_at; the running ones first sort by due_at.
-    items = []
-    for t in timers.order_by("due_at")[: limit * 5]:
-        late = (t.stopped_at or now) - t.due_at
-        items.append({"case": t.case, "due_at": t.due_at, "overdue_hours": round(late.total_seconds() / 3600, 1),
-                      "running": t.stopped_at is None})
-    items.sort(key=lambda i: -i["overdue_hours"])
-    return items[:limit]
+    return [{"case": t.case, "due_at": t.due_at, "running": t.stopped_at is None,
+             "overdue_hours": round(_seconds(t.lateness) / 3600, 1)} for t in timers[:limit]]
+
+
+def _seconds(value: timedelta | int | float | None) -> float:
+    """A duration from the database: a timedelta (PostgreSQL) or microseconds (SQLite)."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value or 0) / 1e6

@@ -102,6 +102,16 @@ def test_breakdowns_count_channels_and_kinds_per_department(october, django_asse
     assert rows["CGJ"].by_kind == {"complaint": 3}
 
 
+def test_most_overdue_lists_the_late_reply_by_how_late_it_was(october) -> None:
+    overdue = metrics.most_overdue(OCT)
+    assert [(o["case"].pk, o["overdue_hours"], o["running"]) for o in overdue] == [(october["b"].pk, 1.0, False)]
+
+
+def test_top_categories_counts_the_cohort(october) -> None:
+    top = metrics.top_categories(OCT)
+    assert (top[0]["category"].code, top[0]["count"]) == ("CITY-VEND", 10)
+
+
 def test_monthly_series_gives_every_month_even_empty_ones(october, django_assert_num_queries) -> None:
     with django_assert_num_queries(1):
         series = metrics.monthly_series(date(2026, 9, 1), date(2026, 11, 1))
