@@ -11,9 +11,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cases.console.nav import console_nav, role_label
+
 from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, Template
 from .models import Notification, NotificationPreference
 from .outbox import SUPPORTED_LANGUAGES, notification_mark_read, preference_save
+
+
+def _render(request: HttpRequest, template: str, ctx: dict) -> HttpResponse:
+    """Inside the staff console's shell (its menu needs these two)."""
+    ctx.setdefault("nav", console_nav(request.user))
+    ctx.setdefault("role_label", role_label(request.user))
+    return render(request, template, ctx)
 
 
 @login_required
@@ -24,7 +33,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(read_at__isnull=True)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
-    return render(request, "notifications/list.html",
+    return _render(request, "notifications/list.html",
                   {"page": page, "unread": unread, "unread_only": unread_only})
 
 
@@ -63,7 +72,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
          "cells": [{"value": f"{t.value}:{c.value}", "on": pref.allows(t, c)} for c in STAFF_CHANNELS]}
         for t in STAFF_TEMPLATES
     ]
-    return render(request, "notifications/preferences.html", {
+    return _render(request, "notifications/preferences.html", {
         "rows": rows, "channels": [OutboxChannel(c).label for c in STAFF_CHANNELS],
         "language": pref.language, "languages": [(code, code) for code in SUPPORTED_LANGUAGES],
         "has_email": bool(request.user.email),
