@@ -1,6 +1,7 @@
-"""A pinned clock for the timer tests: ``clock`` fixture patches ``django.utils.timezone.now``.
+"""Fixtures of the sla timer tests. ``clock`` pins ``django.utils.timezone.now``; ``published``
+records the real-time events.
 
-Use: ``from tests.sla.clock import clock, at  # noqa: F401`` then ``clock.set(at(2026, 11, 23, 9, 30))``
+Use: ``from tests.sla.fixtures import at, clock, published  # noqa: F401`` then ``clock.set(at(2026, 11, 23, 9, 30))``
 and ``clock.advance(hours=2)``. The services, receivers and the sweeper all read the time
 through ``timezone.now()``, so every timer effect happens at a known moment.
 """
@@ -44,3 +45,11 @@ def clock() -> Iterator[Clock]:
     c = Clock(at(2026, 11, 23, 9, 30))
     with mock.patch("django.utils.timezone.now", c):
         yield c
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict]]:
+    """The real-time events the sla app sends, as (topic, type, data), recorded instead of sent."""
+    sent: list[tuple[str, str, dict]] = []
+    monkeypatch.setattr("sla.events.publish", lambda topic, type_, data: sent.append((topic, type_, data)))
+    return sent

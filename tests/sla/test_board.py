@@ -15,7 +15,7 @@ from sla.models import Extension, Timer
 from sla.services import extension_request
 from tests.cases.api_helpers import assert_error, staff_client
 from tests.factories import CaseFactory, make_case_in_state
-from tests.sla.clock import at, clock  # noqa: F401
+from tests.sla.fixtures import at, clock  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -12,16 +12,9 @@ from sla.enums import ExtensionStatus, Stage, TimerStatus
 from sla.models import Extension, SupervisionOrder, Timer
 from tests.cases.api_helpers import assert_error, staff_client
 from tests.factories import CaseFactory, make_case_in_state
-from tests.sla.clock import at, clock  # noqa: F401
+from tests.sla.fixtures import at, clock, published  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def published(monkeypatch):  # noqa: ANN001, ANN201
-    sent: list[tuple[str, str, dict]] = []
-    monkeypatch.setattr("sla.events.publish", lambda topic, type_, data: sent.append((topic, type_, data)))
-    return sent
 
 
 def ask(user, case, **body):  # noqa: ANN001, ANN003, ANN201

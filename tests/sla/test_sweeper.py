@@ -18,16 +18,9 @@ from sla import sweeper
 from sla.enums import Stage, SupervisionLevel, TimerStatus
 from sla.models import SupervisionOrder, Timer
 from tests.factories import CaseFactory, make_case_in_state
-from tests.sla.clock import at, clock  # noqa: F401
+from tests.sla.fixtures import at, clock, published  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def published(monkeypatch):  # noqa: ANN001, ANN201
-    sent: list[tuple[str, str, dict]] = []
-    monkeypatch.setattr("sla.events.publish", lambda topic, type_, data: sent.append((topic, type_, data)))
-    return sent
 
 
 def run_until_idle(now: dt.datetime) -> sweeper.Sweeper:

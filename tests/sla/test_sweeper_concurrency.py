@@ -16,7 +16,7 @@ from cases.models import Case, CaseEvent, Category, Department
 from sla import sweeper
 from sla.enums import Stage, TermUnit, TimerStatus
 from sla.models import Calendar, SupervisionOrder, Timer
-from tests.sla.clock import at
+from tests.sla.fixtures import at
 
 N_TIMERS = 2000
 N_WORKERS = 4

@@ -12,7 +12,7 @@ from cases.enums import Channel, Priority, State
 from sla.enums import ExceptionKind, Stage, TimerStatus
 from sla.models import Calendar, CalendarException, Timer
 from tests.factories import CaseFactory, make_case_in_state
-from tests.sla.clock import at, clock  # noqa: F401
+from tests.sla.fixtures import at, clock  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
