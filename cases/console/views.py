@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules, selectors, services
-from cases.enums import Role, State
+from cases.enums import State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
@@ -29,6 +29,7 @@ from cases.validation import normalize_phone
 from . import forms as f
 from . import queries
 from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
+from .nav import console_nav, role_label
 
 PAGE_SIZE = 25
 
@@ -39,22 +40,10 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _nav(user: User) -> list[tuple[str, str]]:
-    items: list[tuple[str, str]] = []
-    if rules.is_dispatch(user):
-        items.append(("console:queue", _("分拨队列")))
-    if rules.role_of(user) in rules.DEPARTMENT_ROLES:
-        items.append(("console:inbox", _("本单位待办")))
-    if rules.may_register(user):
-        items.append(("console:desk", _("来电来信登记")))
-    items.append(("console:cases", _("工单查询")))
-    return items
-
-
 def _render(request: HttpRequest, template: str, ctx: dict[str, Any], *, topic: str = "", status: int = 200) -> HttpResponse:
     user = request.user
-    ctx.setdefault("nav", _nav(user))
-    ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
+    ctx.setdefault("nav", console_nav(user))
+    ctx.setdefault("role_label", role_label(user))
     ctx.setdefault("ws_topic", topic)
     return render(request, template, ctx, status=status)
 
@@ -260,8 +249,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         case.contact = selectors.contact_for(user, case)
     params = request.GET.copy()
     params.pop("page", None)
-    return _render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()},
-                   topic="board" if rules.is_supervisor(user) else "")
+    return _render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()})
 
 
 # --- case page -------------------------------------------------------------------------

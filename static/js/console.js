@@ -44,8 +44,10 @@
     };
 
     var lookup = function () {
-      var phone = phoneInput.value.replace(/[\s\-()（）]/g, "");
-      if (phone === lastPhone || phone.replace(/^\+86/, "").length < 7) { return; }
+      var phone = phoneInput.value.replace(/[\s\-()（）]/g, "").replace(/^(\+86|0086)/, "");
+      // Only look up a number that looks complete (mobile 11 digits, landline with area code),
+      // so the panel does not flash "invalid number" while the agent is still typing.
+      if (phone === lastPhone || !/^(1\d{10}|0\d{9,11})$/.test(phone)) { return; }
       lastPhone = phone;
       fetch(panel.getAttribute("data-url") + "?phone=" + encodeURIComponent(phone),
             { credentials: "same-origin", headers: { "Accept": "application/json" } })

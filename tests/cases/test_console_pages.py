@@ -79,6 +79,19 @@ def test_shell_shows_who_is_signed_in_nav_and_live_indicator(client, users):
     assert 'href="/console/inbox/"' in html and 'href="/console/queue/"' not in html
 
 
+def test_nav_links_each_role_to_its_pages_including_other_apps_console_pages(client, users):
+    login(client, users["supervisor"])
+    nav = re.search(r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:cases")).content.decode(),
+                    re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)"', nav) == [
+        "/console/cases/", "/console/sla/board/", "/console/publication/", "/console/reports/", "/notifications/"]
+    client.logout()
+    login(client, users["agent"])
+    nav = re.search(r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:desk")).content.decode(),
+                    re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)"', nav) == ["/console/desk/", "/console/cases/", "/notifications/"]
+
+
 @pytest.mark.parametrize(("name", "url", "status"), [
     ("agent", "console:queue", 403), ("clerk_cgj", "console:queue", 403), ("supervisor", "console:desk", 403),
     ("agent", "console:inbox", 403), ("dispatcher", "console:inbox", 403),
