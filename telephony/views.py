@@ -8,6 +8,7 @@ missing a parameter we need gets 400 and is logged; nothing is written.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -25,11 +26,17 @@ def _xml(body: str, status: int = 200) -> HttpResponse:
     return HttpResponse(body, content_type=XML, status=status)
 
 
+# Twilio Sids are two letters and 32 hex digits; allow some slack, refuse garbage before it
+# reaches a 64-character column.
+SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{10,62}$")
+
+
 def _missing(request: HttpRequest, *names: str) -> HttpResponse | None:
     absent = [n for n in names if not request.POST.get(n, "").strip()]
+    absent += [n for n in names if n.endswith("Sid") and n not in absent and not SID.match(request.POST[n])]
     if not absent:
         return None
-    log.warning("twilio webhook %s without %s", request.path, ", ".join(absent))
+    log.warning("twilio webhook %s without a valid %s", request.path, ", ".join(absent))
     return _xml(twiml.say_and_hang_up("抱歉，系统暂时无法处理您的请求，请稍后再拨。")
                 if "/voice/" in request.path else twiml.empty(), status=400)
 
@@ -114,7 +121,7 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
 
     def handle() -> str:
         services.recording_received(
-            call_sid=p["CallSid"], recording_sid=p["RecordingSid"][:64], url=p["RecordingUrl"][:500],
+            call_sid=p["CallSid"], recording_sid=p["RecordingSid"], url=p["RecordingUrl"][:500],
             duration=_int(p.get("RecordingDuration")), status=p.get("RecordingStatus", "completed"),
             from_number=p.get("From", "")[:40],
         )
@@ -139,7 +146,7 @@ def sms_incoming(request: HttpRequest) -> HttpResponse:
     if bad := _missing(request, "MessageSid", "From"):
         return bad
     p = request.POST
-    sid = p["MessageSid"][:64]
+    sid = p["MessageSid"]
     return _once(Webhook.SMS_INCOMING, sid, lambda: twiml.sms(sms.sms_incoming(
         message_sid=sid, from_number=p["From"], to_number=p.get("To", ""), body=p.get("Body", ""))))
 
@@ -149,7 +156,7 @@ def sms_status(request: HttpRequest) -> HttpResponse:
     if bad := _missing(request, "MessageSid", "MessageStatus"):
         return bad
     p = request.POST
-    sid, status = p["MessageSid"][:64], p["MessageStatus"].strip()[:20]
+    sid, status = p["MessageSid"], p["MessageStatus"].strip()[:20]
 
     def handle() -> str:
         sms.sms_status(message_sid=sid, status=status, error_code=p.get("ErrorCode", "")[:16])

@@ -103,3 +103,26 @@ def test_no_auth_token_configured_refuses_everything(client, org, settings, tw):
 
 def test_webhooks_answer_only_post(client, org):
     assert client.get("/telephony/twilio/voice/incoming/").status_code == 405
+
+
+@pytest.mark.parametrize("path,params", [
+    ("voice/incoming/", {**CALL, "CallSid": "CA" + "x" * 5000}),
+    ("voice/status/", {**CALL, "CallSid": "CA'; DROP TABLE telephony_call;--", "CallStatus": "completed"}),
+    ("sms/incoming/", {**SMS, "MessageSid": "短信" * 20}),
+    ("voice/recording/", {**CALL, "RecordingSid": "RE" + "1" * 200, "RecordingUrl": "https://x/RE1"}),
+])
+def test_a_garbled_sid_is_a_400_and_writes_nothing(tw, org, path, params):
+    reply = tw.post(path, params)
+
+    assert reply.status == 400
+    assert _nothing_written()
+
+
+def test_absurd_numbers_in_optional_parameters_are_ignored_not_fatal(tw, org, in_hours):
+    tw.post("voice/incoming/", CALL)
+
+    reply = tw.post("voice/status/", {**CALL, "CallStatus": "completed", "CallDuration": "9" * 40})
+
+    assert reply.status == 200
+    call = Call.objects.get()
+    assert call.status == "completed" and call.duration is None
