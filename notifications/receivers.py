@@ -68,7 +68,8 @@ def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str,
             citizen(Template.FEEDBACK_REQUEST)
     elif action == Transition.REJECT:
         reason = case.reject_reason
-        ctx.update(reason=reason.name_zh if reason else "", reason_en=(reason.name_en or reason.name_zh) if reason else "")
+        ctx.update(reason=reason.name_zh if reason else "", reason_en=(reason.name_en or reason.name_zh) if reason else "",
+                   reject_note=case.reject_note)
         citizen(Template.REJECTED)
     elif action == Transition.MERGE:
         ctx["duplicate_of"] = case.duplicate_of.tracking_no if case.duplicate_of_id else ""

@@ -332,3 +332,17 @@ def test_a_deadline_breach_reaches_the_case_departments_staff_once_per_key(users
     fresh = CaseFactory(actor=users["agent"])
     got = notify_deadline(case=fresh, template=Template.TIMER_WARNING, key="timer:2:warning", stage="triage")
     assert sorted(r.recipient.username for r in got) == ["agent", "dispatcher"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("template", Template.values)
+def test_every_message_template_renders_a_subject_body_and_sms_in_both_languages(template, language):
+    ctx = {"tracking_no": "2026112100042", "access_code": "ABC234", "title": "路灯不亮", "department": "区城管局",
+           "department_en": "City Management", "answer": "已修复。", "note": "请核实", "reason": "不属于受理范围",
+           "reason_en": "Not our remit", "duplicate_of": "2026112100007", "payload": {"granted": True, "level": 2,
+           "until": "2026-12-01"}, "track_url": "http://x/track/", "case_url": "http://x/c/", "due_at": "2026-11-23 17:30"}
+    msg = render_message(template, ctx, language)
+    assert msg.subject and msg.body and msg.sms
+    assert "2026112100042" in msg.subject + msg.body
+    assert "{" not in msg.subject + msg.body + msg.sms
+    assert len(msg.sms) <= 300
