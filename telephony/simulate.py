@@ -6,6 +6,7 @@ tests (Django's test client or a live server): give ``Twilio`` a ``send`` callab
 
 from __future__ import annotations
 
+import http.cookiejar
 import secrets
 import urllib.error
 import urllib.parse
@@ -69,6 +70,36 @@ def client_sender(client: object) -> Send:
     return send
 
 
+def desk_answerer(server: str, username: str, password: str, log: Callable[[str], None]) -> Callable[[str], None]:
+    """Sign in to the staff console like a browser and press "answer" on the desk."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = server.rstrip("/")
+
+    def csrf() -> str:
+        return next((c.value for c in jar if c.name == "csrftoken"), "")
+
+    opener.open(base + "/console/login/", timeout=10).read()
+    login = urllib.parse.urlencode({"username": username, "password": password,
+                                    "csrfmiddlewaretoken": csrf()}).encode()
+    opener.open(urllib.request.Request(base + "/console/login/", data=login,
+                                       headers={"Referer": base + "/console/login/"}), timeout=10).read()
+    if not any(c.name == "sessionid" for c in jar):
+        raise OSError(f"could not sign in to {base} as {username}")
+
+    def answer(call_sid: str) -> None:
+        req = urllib.request.Request(f"{base}/telephony/desk/calls/{call_sid}/answer/", data=b"{}", method="POST",
+                                     headers={"X-CSRFToken": csrf(), "Content-Type": "application/json",
+                                              "Referer": base + "/console/desk/"})
+        try:
+            with opener.open(req, timeout=10) as resp:
+                log(f"desk: {username} answered {call_sid} → {resp.status}")
+        except urllib.error.HTTPError as exc:
+            log(f"desk: {username} could not answer {call_sid} → {exc.code} {exc.read().decode()[:120]}")
+
+    return answer
+
+
 def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
 
@@ -108,11 +139,14 @@ def call_params(call_sid: str, caller: str, **extra: str) -> dict[str, str]:
             "Direction": "inbound", **extra}
 
 
-def hotline_call(tw: Twilio, caller: str, *, wait: int = 8, talk: int = 95, call_sid: str = "") -> list[Reply]:
-    """Ring, wait in the queue, be bridged to an agent, talk, hang up."""
+def hotline_call(tw: Twilio, caller: str, *, wait: int = 8, talk: int = 95, call_sid: str = "",
+                 answer: Callable[[str], None] | None = None) -> list[Reply]:
+    """Ring, wait in the queue, (an agent presses "answer" on the desk,) be bridged, talk, hang up."""
     sid = call_sid or new_sid("CA")
     replies = [tw.post("voice/incoming/", call_params(sid, caller, CallStatus="ringing"))]
     replies.append(tw.post("voice/wait/", call_params(sid, caller, QueuePosition="1", QueueTime="3")))
+    if answer is not None:
+        answer(sid)
     replies.append(tw.post("voice/queue/", call_params(sid, caller, QueueResult="bridged", QueueTime=str(wait))))
     replies.append(tw.post("voice/status/", call_params(sid, caller, CallStatus="completed",
                                                        CallDuration=str(wait + talk))))

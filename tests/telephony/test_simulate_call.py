@@ -76,6 +76,18 @@ def test_manage_py_simulate_call_plays_everything_over_http_against_a_live_serve
 
 
 @pytest.mark.django_db(transaction=True)
+def test_simulate_call_can_press_answer_on_the_desk_as_a_signed_in_agent(live_server, users, in_hours):
+    out = io.StringIO()
+
+    call_command("simulate_call", server=live_server.url, public_base_url=PUBLIC, token=TOKEN, caller=CALLER,
+                 only=["call"], agent="agent", password="demo12345", stdout=out)
+
+    call = Call.objects.get()
+    assert "desk: agent answered" in out.getvalue()
+    assert call.agent == users["agent"] and call.status == CallStatus.COMPLETED
+
+
+@pytest.mark.django_db(transaction=True)
 def test_simulate_call_against_a_server_with_another_token_is_refused(live_server, org):
     out = io.StringIO()
 

@@ -3,6 +3,7 @@
     manage.py simulate_call                         # all scenarios against http://127.0.0.1:8000
     manage.py simulate_call --server http://10.0.0.5:8000 --caller +8613800138000
     manage.py simulate_call --only call sms
+    manage.py simulate_call --only call --agent agent     # also press "answer" on agent's desk
 
 The server must share TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL with this command (the
 signature is computed on PUBLIC_BASE_URL + path, as Twilio would).
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--caller", default="+8613800138000")
         parser.add_argument("--tracking-no", default="", help="case for the status check and the survey")
         parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+        parser.add_argument("--agent", default="", help="sign in as this agent and press answer on the desk")
+        parser.add_argument("--password", default="demo12345", help="the agent's password")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["token"]:
@@ -43,7 +46,9 @@ class Command(BaseCommand):
             for name in opts["only"]:
                 self.stdout.write(self.style.MIGRATE_HEADING(name))
                 if name == "call":
-                    simulate.hotline_call(tw, caller)
+                    answer = simulate.desk_answerer(opts["server"], opts["agent"], opts["password"], tw.log) \
+                        if opts["agent"] else None
+                    simulate.hotline_call(tw, caller, answer=answer)
                 elif name == "voicemail":
                     simulate.voice_message(tw, caller)
                 elif name == "sms":
