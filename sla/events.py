@@ -10,7 +10,9 @@ from typing import Any
 from django.utils import timezone
 
 from cases.models import Case, Department
+from notifications.enums import Template
 from notifications.events import publish
+from notifications.outbox import notify_deadline
 
 from .models import Extension, SupervisionOrder, Timer
 
@@ -26,8 +28,13 @@ def _fan_out(type_: str, data: dict[str, Any], department: Department | None) ->
 
 
 def timer_event(type_: str, timer: Timer, case: Case) -> None:
-    """``timer.warning`` / ``timer.breached``."""
+    """``timer.warning`` / ``timer.breached``: live to the board and the inbox, and a message to the
+    responsible department's staff (an outbox row in this transaction, keyed so it is written once
+    per deadline: a granted extension gives a new deadline and so a new warning)."""
     dept = timer.department
+    template = Template.TIMER_WARNING if type_ == "timer.warning" else Template.TIMER_BREACHED
+    notify_deadline(case=case, template=template, key=f"timer:{timer.pk}:{type_}:{timer.due_at.timestamp():.0f}",
+                    stage=timer.stage, stage_label=timer.get_stage_display(), due_at=timer.due_at, department=dept)
     _fan_out(type_, {
         "tracking_no": case.tracking_no, "stage": timer.stage, "department": dept.code if dept else None,
         "due_at": iso(timer.due_at), "status": timer.status, "escalation_level": timer.escalation_level,

@@ -195,3 +195,16 @@ def test_the_command_once_drains_the_queue_and_exits(users, clock):
     call_command("run_sla_worker", "--once", "--batch", "2", stdout=out)
     assert "'breached': 3" in out.getvalue()
     assert not Timer.objects.filter(next_action_at__lte=clock.now).exists()
+
+
+def test_warning_and_breach_each_leave_one_message_for_the_departments_staff(users, clock):
+    from notifications.models import Outbox
+
+    case = make_case_in_state(State.ASSIGNED, users)
+    before = Outbox.objects.count()
+    run_until_idle(at(2026, 11, 24, 15, 0))  # sign-for warns at 14:54
+    run_until_idle(at(2026, 11, 24, 15, 1))
+    warned = Outbox.objects.filter(case=case, template="timer_warning")
+    assert warned.count() == Outbox.objects.count() - before > 0
+    run_until_idle(at(2026, 11, 24, 17, 31))
+    assert Outbox.objects.filter(case=case, template="timer_breached").count() == warned.count()
