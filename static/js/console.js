@@ -76,10 +76,33 @@
     var input = document.getElementById(btn.getAttribute("data-target"));
     if (!input) { return; }
     input.value = btn.getAttribute("data-fill-merge");
+    input.dispatchEvent(new Event("input", { bubbles: true }));  // counts as unsaved input
     var d = input.closest("details");
     if (d) { d.open = true; }
     input.focus();
   });
+
+  // --- live lists: never wipe what someone is typing ---
+  // live.js replaces the element with id "live-region" when an event arrives. While a form in
+  // the list holds unsaved input, the region is renamed so that refresh skips it; it is
+  // renamed back (and catches up on the next event) once nothing is left unsaved.
+  var region = document.getElementById("live-region");
+  if (region) {
+    var dirty = function () {
+      return Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), function (f) {
+        if (f.type === "hidden" || f.type === "submit") { return false; }
+        if (f.tagName === "SELECT") {
+          return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+        }
+        if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
+        return f.value !== f.defaultValue;
+      });
+    };
+    var sync = function () { region.id = dirty() ? "live-region-paused" : "live-region"; };
+    region.addEventListener("input", sync);
+    region.addEventListener("change", sync);
+    region.addEventListener("focusout", function () { setTimeout(sync, 0); });
+  }
 
   // --- keep a posted inline action open if it came back with errors ---
   var openErrors = function () {
