@@ -4,6 +4,7 @@ for entering next year's schedule, and the calendar_changed signal that makes ti
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -322,3 +323,23 @@ def test_a_pasted_schedule_that_leaves_a_year_without_working_day_is_a_form_erro
     assert "2030 年将没有任何工作日" in response.content.decode()
     assert "每周至少要有一段工作时间" not in response.content.decode()  # the untouched hours still count
     assert not mondays.exceptions.filter(date=dt.date(2030, 1, 7)).exists()
+
+
+def test_the_command_loads_a_schedule_file_and_refuses_a_bad_one(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "2027.txt"
+    good.write_text("2027-01-01 放假 元旦\n2027-02-06~2027-02-12 放假 春节\n2027-02-14 班 春节调休\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("seed_calendars", schedule=good, complete=True, stdout=out)
+    assert out.getvalue().strip() == "CN: 9 dates written for 2027 (marked complete)."
+    cn = Calendar.objects.get(code="CN")
+    assert 2027 in cn.years_with_data
+    assert cn.exceptions.get(date=dt.date(2027, 2, 14)).kind == "workday"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("2027-05-01 放假\n2027-05-0x 放假\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="第 2 行"):
+        call_command("seed_calendars", schedule=bad)
+    assert not cn.exceptions.filter(date=dt.date(2027, 5, 1)).exists()
+    with pytest.raises(CommandError, match="unknown calendar"):
+        call_command("seed_calendars", schedule=good, calendar="XX")
