@@ -164,7 +164,9 @@ def timer_reopen_reply(*, case: Case, now: dt.datetime) -> Timer | None:
         return timer
     timer.stopped_at = None
     timer.status = TimerStatus.BREACHED if timer.breached_at is not None else TimerStatus.RUNNING
-    _save(timer, "stopped_at", "status")
+    if timer.status == TimerStatus.BREACHED and timer.escalation_level == 0:
+        timer.next_escalation_at = now  # it was late when replied, before the sweeper noticed: escalate now
+    _save(timer, "stopped_at", "status", "next_escalation_at")
     if case.on_hold and timer.status == TimerStatus.RUNNING:
         timer_pause(timer=timer, now=now)
     return timer

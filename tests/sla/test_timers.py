@@ -228,3 +228,19 @@ def test_administrators_find_timers_counted_on_an_incomplete_calendar(users, clo
     assert flagged.tracking_no in html
     assert fine.tracking_no not in html
     assert client.get(f"/admin/sla/timer/{only(flagged, Stage.REPLY).pk}/delete/").status_code == 403
+
+
+def test_a_late_reply_sent_back_resumes_breached_and_escalates_at_once(users, clock):
+    from sla import sweeper
+    from sla.models import SupervisionOrder
+
+    case = make_case_in_state(State.IN_PROGRESS, users)
+    clock.set(at(2026, 12, 11, 9, 0))  # a day late; the sweeper never ran
+    services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    assert only(case, Stage.REPLY).status == TimerStatus.BREACHED
+    clock.set(at(2026, 12, 11, 10, 0))
+    services.case_send_back(case=case, actor=users["dispatcher"], note="请补充处理结果。")
+    reply = live(case)[Stage.REPLY]
+    assert (reply.status, reply.next_action_at) == (TimerStatus.BREACHED, at(2026, 12, 11, 10, 0))
+    sweeper.Sweeper().step()
+    assert SupervisionOrder.objects.get(timer=reply).level == 1
