@@ -69,11 +69,13 @@ class SubmissionForm(forms.Form):
         error_messages={"invalid": gettext_lazy("电子邮箱格式不正确。")},
     )
     kind = forms.ChoiceField(
-        label=gettext_lazy("诉求类型"), choices=Kind.choices, error_messages=_required(gettext_lazy("诉求类型")),
+        label=gettext_lazy("诉求类型"), choices=[("", gettext_lazy("请选择诉求类型")), *Kind.choices],
+        error_messages={"required": gettext_lazy("请选择诉求类型。"),
+                        "invalid_choice": gettext_lazy("请从列表中选择诉求类型。")},
     )
     category = forms.ChoiceField(
         label=gettext_lazy("业务分类"), choices=(), error_messages={
-            **_required(gettext_lazy("业务分类")),
+            "required": gettext_lazy("请选择业务分类。"),
             "invalid_choice": gettext_lazy("请从列表中选择业务分类。"),
         },
     )
@@ -97,7 +99,8 @@ class SubmissionForm(forms.Form):
     reply_channel = forms.ChoiceField(
         label=gettext_lazy("答复方式"), initial=ReplyChannel.SMS, widget=forms.RadioSelect,
         choices=[(ReplyChannel.SMS, gettext_lazy("短信")), (ReplyChannel.EMAIL, gettext_lazy("电子邮件"))],
-        error_messages=_required(gettext_lazy("答复方式")),
+        error_messages={"required": gettext_lazy("请选择答复方式。"),
+                        "invalid_choice": gettext_lazy("请选择短信或电子邮件答复。")},
     )
     # Rendered by hand in the template with a fresh challenge each time (see views).
     captcha_token = forms.CharField(required=False, widget=forms.HiddenInput)
