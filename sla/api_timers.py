@@ -10,12 +10,16 @@ from typing import Any
 
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import rules, selectors
+from cases.api.schema import ERRORS, ErrorOut
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 
 from . import board, services
@@ -53,6 +57,18 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
     }
 
 
+# For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
+_OUT = {200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS}
+_EXTENSION_IN = inline_serializer("ExtensionRequestInput", {
+    "until": serializers.CharField(help_text="2026-12-31 (end of that day) or an ISO datetime"),
+    "reason": serializers.CharField()})
+_DECISION_IN = inline_serializer("ExtensionDecisionInput", {
+    "grant": serializers.BooleanField(), "note": serializers.CharField(required=False)})
+_ORDER_IN = inline_serializer("SupervisionIssueInput", {
+    "level": serializers.ChoiceField(choices=[1, 2, 3]), "note": serializers.CharField()})
+_ANSWER_IN = inline_serializer("SupervisionAnswerInput", {"text": serializers.CharField()})
+
+
 def _body(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
         raise CaseValidationError(_("请求体须为 JSON 对象。"))
@@ -71,6 +87,7 @@ class ExtensionRequestView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=_EXTENSION_IN, responses=_OUT, summary="A department asks for a later reply deadline")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
@@ -84,6 +101,7 @@ class ExtensionDecisionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=_DECISION_IN, responses=_OUT, summary="A supervisor grants or refuses an extension")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
         ext = services.extension_decide(extension=_int_id(pk, _("延期申请")), actor=request.user,
@@ -96,6 +114,7 @@ class SupervisionIssueView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=_ORDER_IN, responses=_OUT, summary="A supervisor issues a supervision order")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
@@ -109,6 +128,7 @@ class SupervisionAnswerView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=_ANSWER_IN, responses=_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
         order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user,
@@ -132,6 +152,8 @@ class OverdueBoardView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 401: ErrorOut, 403: ErrorOut},
+                   summary="Overdue board: counts per department and stage, oldest breached cases")
     def get(self, request: Request) -> Response:
         if not rules.is_supervisor(request.user):
             raise CasePermissionDenied(_("只有督办员和管理员可以查看超期看板。"))

@@ -15,7 +15,7 @@
   var lastSeq = {};          // topic -> last seq applied
   var topic = null;          // the topic our subscription resolved to
   var delay = 1000;          // reconnect backoff, ms
-  var refetching = false, again = false;
+  var refetching = false, again = false, opened = false;
 
   function setLive(on) {
     if (!on) holder.removeAttribute("data-ws-live");
@@ -44,16 +44,12 @@
   }
 
   function onEvent(msg) {
-    var t = msg.topic, seq = msg.seq;
-    if (typeof seq === "number" && t in lastSeq) {
-      if (seq <= lastSeq[t]) return;                 // replayed twice: already applied
-      var gap = seq !== lastSeq[t] + 1;
-      lastSeq[t] = seq;
-      if (gap || t === topic || refetchOnUser) refetch();
-      return;
+    var t = msg.topic || "", seq = msg.seq;
+    if (typeof seq === "number") {
+      if (t in lastSeq && seq <= lastSeq[t]) return;   // replayed twice: already applied
+      lastSeq[t] = seq;                                // (a gap needs nothing more: we refetch anyway)
     }
-    if (typeof seq === "number") lastSeq[t] = seq;
-    if (t === topic || (refetchOnUser && t && t.indexOf("user.") === 0)) refetch();
+    if (t === topic || (refetchOnUser && t.indexOf("user.") === 0)) refetch();
   }
 
   function connect() {
@@ -61,6 +57,8 @@
     ws.onopen = function () {
       delay = 1000;
       setLive(true);
+      if (opened && refetchOnUser) refetch();          // personal events are not replayed
+      opened = true;
       if (!page) return;
       var frame = { subscribe: page };
       if (department) frame.department = department;
