@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import services
 from cases.enums import Channel, ReplyChannel, State
@@ -18,6 +18,13 @@ from cases.models import ACCESS_CODE_ALPHABET, Case, DailySequence
 from tests.factories import CaseFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _chinese():  # noqa: ANN202
+    # The messages are asserted in the source language; an earlier request may have left English active.
+    with translation.override("zh-hans"):
+        yield
 
 
 def register(actor=None, **overrides):  # noqa: ANN001, ANN003, ANN201
