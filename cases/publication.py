@@ -160,6 +160,9 @@ def search_published(qs: QuerySet[Case], q: str | None) -> QuerySet[Case]:
             ).filter(hit=True)
     # The bigram match narrows the rows through the GIN index; the substring check keeps each
     # term's characters in order (and is the whole search on SQLite and for one-character terms).
+    # A two-character term on PostgreSQL is its own bigram: the vector match is already exact.
+    exact = connection.vendor == "postgresql"
     for term in words:
-        matches = matches.filter(document__contains=term)
+        if not (exact and len(term) == 2):
+            matches = matches.filter(document__contains=term)
     return qs.filter(pk__in=matches.values("case_id"))

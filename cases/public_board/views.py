@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,6 +19,15 @@ from cases.publication import normalise_query, search_published
 
 PAGE_SIZE = 20
 STATS_MONTHS = 12
+# Counting every match of a common word over a million published items costs more than the
+# page itself; beyond this many the board says "1000+" and asks for a narrower search.
+COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
 
 def published_cases() -> QuerySet[Case]:
@@ -51,11 +61,12 @@ def board(request: HttpRequest) -> HttpResponse:
         start, end = metrics.month_bounds(month)
         qs = qs.filter(registered_at__gte=start, registered_at__lt=end)
     qs = search_published(qs, q).order_by("-published_at", "-pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "public/board.html", {
         "page": page, "q": q, "params": params, "month_error": month_error, "querystring": query.urlencode(),
+        "capped": page.paginator.count > COUNT_CAP, "count_cap": COUNT_CAP,
         "departments": Department.objects.filter(active=True, is_dispatch=False, parent__isnull=False),
         "categories": Category.objects.filter(active=True, parent__isnull=True),
         "kinds": Kind.choices,

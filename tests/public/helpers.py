@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cases import publication
@@ -45,4 +45,4 @@ def shift_registered(case: Case, when: datetime) -> Case:
     return pin(case, **fields)
 
 
-__all__ = ["SHANGHAI", "at", "closed_case", "pin", "published_case", "shift_registered", "timedelta"]
+__all__ = ["SHANGHAI", "at", "closed_case", "pin", "published_case", "shift_registered"]

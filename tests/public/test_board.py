@@ -85,6 +85,17 @@ def test_board_paginates_and_odd_page_numbers_do_not_error(board, client, monkey
     assert client.get(reverse("board:list"), {"page": "999"}).status_code == 200
 
 
+def test_board_count_is_capped_for_very_common_words(board, client, monkeypatch) -> None:
+    from cases.public_board import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    response = client.get(reverse("board:list"))
+    assert response.context["capped"] is True and "超过 3 条" in response.content.decode()
+    assert response.context["page"].paginator.num_pages == 2  # 4 counted (cap + 1) → 2 pages of 2
+    assert client.get(reverse("board:list"), {"q": "路灯"}).context["capped"] is False
+
+
 def test_board_query_count_does_not_grow_with_items(board, users, client, django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(6):
         client.get(reverse("board:list"), {"q": "路灯"})
