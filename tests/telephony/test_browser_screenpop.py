@@ -85,9 +85,7 @@ def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake
             page.fill("input[name=password]", "demo12345")
             page.click("button[type=submit]")
             page.wait_for_url("**/console/desk/**")
-            if page.locator("script[src*='screenpop.js']").count() == 0:
-                # The desk template does not load the pop-up yet (console's page_scripts block).
-                page.add_script_tag(url="/static/js/screenpop.js")
+            expect(page.locator("script[src*='screenpop.js']")).to_have_count(1)  # the desk loads the pop-up
             page.wait_for_function("window.ccScreenpop && window.ccScreenpop.listening === true", timeout=10000)
 
             reply = tw.post("voice/incoming/", simulate.call_params(sid, CALLER, CallStatus="ringing"))
