@@ -67,8 +67,20 @@ def test_intake_of_a_paper_letter_by_a_clerk_without_phone_uses_email_reply(clie
     case = Case.objects.get()
     assert (case.channel, case.citizen_email, case.reply_channel, case.publish_consent) == (
         Channel.LETTER, "li@example.com", ReplyChannel.EMAIL, False)
+    # The clerk who registered it gets the numbers, though the unassigned case is not theirs to open.
+    html = client.get(response["Location"]).content.decode()
+    assert f'<strong class="tracking-no">{case.tracking_no}</strong>' in html
+    assert f'<strong class="access-code">{case.access_code}</strong>' in html
+    assert f'href="/console/cases/{case.tracking_no}/"' not in html
     # Clerks do not get the phone-history panel: it would show other departments' cases.
-    assert 'id="caller-history"' not in client.get(reverse("console:desk")).content.decode()
+    assert 'id="caller-history"' not in html
+
+
+def test_desk_does_not_show_the_numbers_of_a_case_someone_else_registered(client, users):
+    case = CaseFactory(actor=users["agent"])
+    login(client, users["dispatcher"])
+    html = client.get(reverse("console:desk"), {"done": case.tracking_no}).content.decode()
+    assert case.access_code not in html
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [
