@@ -95,6 +95,9 @@ def responsible_department(case: Case, stage: str) -> Department | None:
 def _save(timer: Timer, *fields: str) -> None:
     timer.next_action_at = next_action_at(timer)
     timer.save(update_fields=[*fields, "next_action_at"])
+    if timer.stage == Stage.RETURN_WINDOW and timer.stopped_at is None and "due_at" in fields:
+        # The case's return permission reads this copy of the window (resume, calendar change).
+        Case.objects.filter(pk=timer.case_id).update(return_due_at=timer.due_at)
 
 
 # --- start / stop ------------------------------------------------------------------

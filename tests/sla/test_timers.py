@@ -244,3 +244,13 @@ def test_a_late_reply_sent_back_resumes_breached_and_escalates_at_once(users, cl
     assert (reply.status, reply.next_action_at) == (TimerStatus.BREACHED, at(2026, 12, 11, 10, 0))
     sweeper.Sweeper().step()
     assert SupervisionOrder.objects.get(timer=reply).level == 1
+
+
+def test_a_hold_moves_the_case_return_deadline_with_its_window(users, clock):
+    case = assigned_at_ten(users, clock)
+    clock.set(at(2026, 11, 24, 10, 0))
+    services.case_hold(case=case, actor=users["clerk_cgj"], reason="请群众补充地址。")
+    clock.set(at(2026, 11, 30, 10, 0))  # 4 working days later
+    services.case_resume(case=case, actor=users["clerk_cgj"])
+    case.refresh_from_db()
+    assert only(case, Stage.RETURN_WINDOW).due_at == case.return_due_at == at(2026, 12, 4, 17, 30)
