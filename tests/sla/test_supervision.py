@@ -111,3 +111,15 @@ def test_the_dispatch_desk_answers_its_own_triage_escalation(users, clock):
     order = SupervisionOrder.objects.get(case=case)
     assert order.department.code == "XFJ"
     assert answer(users["dispatcher"], order.pk, text="已分拨。").status_code == 200
+
+
+def test_the_department_answers_from_a_console_form_and_returns_to_its_page(users, clock, client):
+    case = make_case_in_state(State.IN_PROGRESS, users)
+    order_id = issue(users["supervisor"], case, level=1, note="请加快。").json()["id"]
+    client.force_login(users["clerk_cgj"])
+    r = client.post(f"/console/sla/supervision/{order_id}/answer/", {"text": "已办结。", "next": "/console/inbox/"})
+    assert (r.status_code, r["Location"]) == (302, "/console/inbox/")
+    assert SupervisionOrder.objects.get(pk=order_id).answer == "已办结。"
+    r = client.post(f"/console/sla/supervision/{order_id}/answer/", {"text": "再答", "next": "https://evil.example/"})
+    assert r["Location"] == "/console/"  # only our own pages; the second answer was refused
+    assert SupervisionOrder.objects.get(pk=order_id).answer == "已办结。"
