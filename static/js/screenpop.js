@@ -9,6 +9,8 @@
  * (POST /telephony/desk/calls/<sid>/link/) — the server also links it by itself, so a lost
  * request costs nothing.
  *
+ * A <div data-telephony-stats></div> on the page gets the desk figures, kept fresh.
+ *
  * Events come from live.js as window "cc:event" (detail = the frame) when it sets
  * window.ccLiveEvents; otherwise this file opens its own /ws/ connection subscribed to "desk".
  */
@@ -147,8 +149,25 @@
     if (!mine[data.call_sid]) close(data.call_sid, 3000);
   }
 
+  // Desk figures (waiting, answered within 15 s, abandoned): the page holds
+  // <div data-telephony-stats></div>; we fill it from /telephony/desk/stats/ and refresh it
+  // when a call rings, is answered or ends.
+  var statsTimer = null;
+  function refreshStats() {
+    var holder = document.querySelector("[data-telephony-stats]");
+    if (!holder) return;
+    clearTimeout(statsTimer);
+    statsTimer = setTimeout(function () {
+      fetch("/telephony/desk/stats/", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) { holder.innerHTML = html; })  // our own server-rendered fragment
+        .catch(function () { /* keep the last figures */ });
+    }, 300);
+  }
+
   function handle(frame) {
     if (!frame || typeof frame.type !== "string" || frame.type.indexOf("call.") !== 0) return;
+    refreshStats();
     var data = frame.data || {};
     var key = frame.type + ":" + data.call_sid;
     if (seen[key]) return;
@@ -192,6 +211,7 @@
 
   function start() {
     linkAfterRegistration();
+    refreshStats();
     if (window.ccLiveEvents) api.listening = true;
     else ownSocket();
   }

@@ -87,6 +87,9 @@ def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake
             page.wait_for_url("**/console/desk/**")
             expect(page.locator("script[src*='screenpop.js']")).to_have_count(1)  # the desk loads the pop-up
             page.wait_for_function("window.ccScreenpop && window.ccScreenpop.listening === true", timeout=10000)
+            # The holder a desk page adds for the call figures (see screenpop.js).
+            page.evaluate("document.body.appendChild(Object.assign(document.createElement('div'),"
+                          " {id: 'stats-holder'})).setAttribute('data-telephony-stats', '')")
 
             reply = tw.post("voice/incoming/", simulate.call_params(sid, CALLER, CallStatus="ringing"))
             assert reply.status == 200 and reply.verbs() == ["Say", "Enqueue"]
@@ -100,8 +103,11 @@ def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake
             expect(page.locator("#intake-form [name=citizen_phone]")).to_have_value(CALLER_PHONE)
             expect(page.locator("#intake-form [name=call_sid]")).to_have_value(sid)
 
+            expect(page.locator("#stats-holder [data-stat=waiting]")).to_have_text("1")
+
             pop.locator(".sp-answer").click()
             expect(pop.locator(".sp-status")).to_have_text("通话中：请登记诉求")
+            expect(page.locator("#stats-holder [data-stat=waiting]")).to_have_text("0")
         finally:
             browser.close()
 
