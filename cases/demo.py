@@ -310,5 +310,5 @@ def create_demo_data(*, seed: int = 20261121) -> dict[str, int]:
             made.append(_walk(_register(spec, users, rng), spec, users, made))
         # Other apps' demo data (the Open311 API key, telephony calls) belongs here, after the
         # cases, each as one call into that app's own function.
-        public_demo.create_public_demo_data(users)  # Open311 demo key; closed cases published
-    return {"users": len(users), "cases": len(made)}
+        public = public_demo.create_public_demo_data(users)  # Open311 demo key; closed cases published
+    return {"users": len(users), "cases": len(made), "published": public["published"]}

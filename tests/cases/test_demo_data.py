@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from cases.enums import Channel, Kind, Rating, Role, State
+from cases.enums import Channel, Kind, Publication, Rating, Role, State
 from cases.models import Case, CaseEvent, Category, User
 from cases.selectors import verify_chain
 
@@ -32,7 +32,7 @@ def demo(org, settings) -> str:  # noqa: ANN001
     return run()
 
 
-def test_demo_users_have_their_roles_departments_can_sign_in_and_are_listed(demo, client):
+def test_demo_users_can_sign_in_are_listed_and_a_second_run_adds_nothing(demo, client):
     users = {u.username: u for u in User.objects.select_related("department")}
     assert {name: (u.role, u.department.code) for name, u in users.items()} == EXPECTED_USERS
     assert all(u.first_name and u.last_name for u in users.values())
@@ -42,10 +42,17 @@ def test_demo_users_have_their_roles_departments_can_sign_in_and_are_listed(demo
         assert client.login(username=name, password="demo12345"), name
 
     lines = demo.splitlines()
-    assert lines[0] == "Created 7 demo users and 41 cases."
+    assert lines[0] == "Created 7 demo users and 41 cases (10 published on the public board)."
     assert lines[1].split() == ["username", "password", "role", "department", "name"]
     assert [line.split()[:2] for line in lines[3:]] == [[name, "demo12345"] for name in EXPECTED_USERS]
     assert lines[3].split()[-2:] == ["XFJ", "李娜"]
+
+    # Running it again creates nothing more (it only prints the logins).
+    counts = (User.objects.count(), Case.objects.count(), CaseEvent.objects.count())
+    second = run()
+    assert second.startswith("Demo users already exist; nothing created")
+    assert "agent       demo12345" in second
+    assert (User.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == counts
 
 
 def test_demo_cases_cover_every_state_channel_kind_and_leaf_category(demo):
@@ -60,6 +67,9 @@ def test_demo_cases_cover_every_state_channel_kind_and_leaf_category(demo):
     assert cases.filter(reopen_count=1, state=State.ASSIGNED).count() == 1
     assert cases.filter(on_hold=True, state=State.IN_PROGRESS).count() == 1
     assert cases.filter(return_count=1, state=State.REGISTERED).count() == 1
+    # Closed cases with consent are on the public board (cases/public_demo.py publishes them).
+    assert cases.filter(publication=Publication.PUBLISHED).count() == 10
+    assert cases.filter(publication=Publication.PENDING).count() == 0
     merged = cases.get(state=State.MERGED)
     assert merged.duplicate_of.state == State.IN_PROGRESS
 
@@ -72,14 +82,6 @@ def test_demo_cases_cover_every_state_channel_kind_and_leaf_category(demo):
     reopened = Case.objects.get(reopen_count=1)
     assert [e.transition for e in reopened.events.order_by("seq")] == [
         "register", "assign", "sign_for", "reply", "approve", "feedback", "reopen"]
-
-
-def test_running_it_again_creates_nothing_more(demo):
-    counts = (User.objects.count(), Case.objects.count(), CaseEvent.objects.count())
-    second = run()
-    assert second.startswith("Demo users already exist; nothing created")
-    assert "agent       demo12345" in second
-    assert (User.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == counts
 
 
 def test_it_is_refused_when_demo_data_is_not_allowed(org, settings):

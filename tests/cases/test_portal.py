@@ -51,10 +51,10 @@ def post_form(client, data: dict, url: str = "/write/", ip: str = "10.0.0.1"):  
 
 # --- home -------------------------------------------------------------------------------
 
-def test_home_page_explains_the_hotline_and_links_to_the_three_entries(client):
+def test_home_page_explains_the_hotline_and_links_to_every_public_entry(client):
     html = client.get("/").content.decode()
     assert "12345" in html
-    for name in ("portal:write", "portal:mailbox", "portal:track"):
+    for name in ("portal:write", "portal:mailbox", "portal:track", "board:list", "stats:index"):
         assert f'href="{reverse(name)}"' in html
 
 

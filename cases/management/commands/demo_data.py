@@ -24,7 +24,9 @@ class Command(BaseCommand):
         if counts.get("skipped"):
             self.stdout.write("Demo users already exist; nothing created (delete the database to start over).")
         else:
-            self.stdout.write(self.style.SUCCESS(f"Created {counts['users']} demo users and {counts['cases']} cases."))
+            self.stdout.write(self.style.SUCCESS(
+                f"Created {counts['users']} demo users and {counts['cases']} cases "
+                f"({counts['published']} published on the public board)."))
         self._print_logins()
 
     def _print_logins(self) -> None:
