@@ -43,7 +43,8 @@ def case_for_citizen(tracking_no: str, access_code: str) -> Case:
         .filter(tracking_no=(tracking_no or "").strip())
         .first()
     )
-    if case is None or not secrets.compare_digest(case.access_code, (access_code or "").strip().upper()):
+    given = (access_code or "").strip().upper().encode()  # bytes: compare_digest refuses non-ASCII str
+    if case is None or not secrets.compare_digest(case.access_code.encode(), given):
         raise CaseNotFound("流水号或查询码不正确。")
     return case
 

@@ -145,3 +145,13 @@ def test_reveal_and_notes_join_the_chain(two_cases, users):
     assert rows == [("note", False), ("reveal", False)]
     out, _err = verify()
     assert "All 2 case histories verify." in out
+
+
+def test_a_non_ascii_access_code_is_just_a_wrong_code(users):
+    from cases.exceptions import CaseNotFound
+    from cases.selectors import case_for_citizen
+
+    case = make_case_in_state("registered", users)
+    with pytest.raises(CaseNotFound):
+        case_for_citizen(case.tracking_no, "查询码错误")
+    assert case_for_citizen(case.tracking_no, case.access_code.lower()).pk == case.pk
