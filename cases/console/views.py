@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules, selectors, services
-from cases.enums import State
+from cases.enums import State, Transition
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
@@ -40,7 +40,8 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _render(request: HttpRequest, template: str, ctx: dict[str, Any], *, topic: str = "", status: int = 200) -> HttpResponse:
+def _render(request: HttpRequest, template: str, ctx: dict[str, Any], *, topic: str = "",
+            status: int = 200) -> HttpResponse:
     user = request.user
     ctx.setdefault("nav", console_nav(user))
     ctx.setdefault("role_label", role_label(user))
@@ -311,10 +312,9 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
         return _forbidden(request, exc.message)
     except CaseNotFound as exc:
         raise Http404(exc.message) from None
-    spec = ACTIONS[action]
     fresh = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
     messages.success(request, _("工单 %(no)s：已%(action)s，当前状态：%(state)s。")
-                     % {"no": case.tracking_no, "action": spec.label, "state": State(fresh).label})
+                     % {"no": case.tracking_no, "action": Transition(action).label, "state": State(fresh).label})
     # After a return the department no longer sees the case: send them home, not to a 404.
     still_visible = selectors.cases_visible_to(user).filter(pk=case.pk).exists()
     default = reverse("console:case", args=[case.tracking_no]) if still_visible else reverse(

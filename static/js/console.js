@@ -22,9 +22,10 @@
 
     var render = function (data) {
       body.textContent = "";
-      var summary = el("p", { "class": "history-summary" },
-        data.phone + t("：以往工单 ", ": past cases ") + data.cases.length +
-        t(" 件，其中未办结 ", ", still open ") + data.open_count + t(" 件", ""));
+      // Same wording as the server-rendered panel (templates/console/_caller_history.html).
+      var summary = el("p", { "class": "history-summary" }, en
+        ? data.phone + ": " + data.cases.length + " past cases, " + data.open_count + " still open"
+        : data.phone + "：以往工单 " + data.cases.length + " 件，其中未办结 " + data.open_count + " 件");
       body.appendChild(summary);
       if (!data.cases.length) {
         body.appendChild(el("p", { "class": "muted" }, t("首次来电，没有以往工单。", "First call: no past cases.")));

@@ -282,4 +282,6 @@ def test_console_speaks_english_when_asked(client, users):
     login(client, users["dispatcher"])
     html = client.get(reverse("console:queue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Dispatch queue" in html and "Replies to review" in html and "Sign out" in html
+    # Buttons are verbs, though the same Chinese words label past events on the timeline.
+    assert "<summary>Assign</summary>" in html and ">Assign</button>" in html
     assert "分拨队列" not in html
