@@ -53,10 +53,15 @@ def _fast_password_hashing(settings):  # noqa: ANN001, ANN202
 @pytest.fixture
 def org(db):  # noqa: ANN001, ANN201
     """The seeded organisation; reloads it for transactional tests, which flush tables."""
-    load_district()
+    from cases.models import Department
+    from sla.models import Calendar
     from sla.seed import seed_calendars_now
 
-    seed_calendars_now()  # the CN and 24x7 calendars (migration-seeded; gone after a flush)
+    # Cheap when the session's seed is still there; a transactional test's flush empties it.
+    if not Department.objects.exists():
+        load_district()
+    if not Calendar.objects.exists():
+        seed_calendars_now()  # the CN and 24x7 calendars (migration-seeded; gone after a flush)
 
 
 @pytest.fixture
