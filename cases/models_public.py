@@ -48,6 +48,15 @@ class PublicSearch(models.Model):
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="public_search")
     document = models.TextField()
     vector = SearchVectorField(null=True)
+    # Copies of what the board filters and sorts by, so a search never has to join every
+    # matching case before it can sort and cut the page (written with the row on publish).
+    published_at = models.DateTimeField(null=True)
+    registered_at = models.DateTimeField(null=True)
+    department_id_copy = models.BigIntegerField(null=True)
+    category_id_copy = models.BigIntegerField(null=True)
+    category_parent_id_copy = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=16, blank=True)
 
     class Meta:
         app_label = "cases"
+        indexes = [models.Index(fields=["-published_at", "-case"], name="publicsearch_newest")]

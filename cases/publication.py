@@ -117,7 +117,12 @@ def bigrams(text: str) -> list[str]:
 def index_case(case: Case) -> None:
     """Write the case's search row (call inside the publishing transaction)."""
     document = _document(case)
-    PublicSearch.objects.update_or_create(case=case, defaults={"document": document})
+    category_parent = Case.objects.filter(pk=case.pk).values_list("category__parent_id", flat=True).first()
+    PublicSearch.objects.update_or_create(case=case, defaults={
+        "document": document, "published_at": case.published_at, "registered_at": case.registered_at,
+        "department_id_copy": case.department_id, "category_id_copy": case.category_id,
+        "category_parent_id_copy": category_parent, "kind": case.kind,
+    })
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -131,7 +136,14 @@ def normalise_query(q: str | None) -> str:
 
 
 def search_published(qs: QuerySet[Case], q: str | None) -> QuerySet[Case]:
-    """Filter published cases by a Chinese (or any) query.
+    """Cases of ``qs`` whose public text matches ``q`` (see ``search_rows``)."""
+    if not _TERM.findall(normalise_query(q).lower()):
+        return qs
+    return qs.filter(pk__in=search_rows(PublicSearch.objects.all(), q).values("case_id"))
+
+
+def search_rows(rows: QuerySet[PublicSearch], q: str | None) -> QuerySet[PublicSearch]:
+    """Filter search rows (one per published case) by a Chinese (or any) query.
 
     Terms are runs of letters, digits and CJK (anything else separates them); all
     terms must match. PostgreSQL: a term of two or more characters must have all
@@ -141,28 +153,25 @@ def search_published(qs: QuerySet[Case], q: str | None) -> QuerySet[Case]:
     the query is truncated and the tsquery holds only letters, digits and CJK.
     """
     terms = _TERM.findall(normalise_query(q).lower())
-    if not terms:
-        return qs
-    matches = PublicSearch.objects.all()
     words = []
     for term in terms:
         if term.isdigit() and len(term) >= 8:
             # A tracking number (or its start): the unique index answers it directly.
-            matches = matches.filter(case__tracking_no__startswith=term)
+            rows = rows.filter(case__tracking_no__startswith=term)
         else:
             words.append(term)
-    if connection.vendor == "postgresql":
+    exact = connection.vendor == "postgresql"
+    if exact:
         grams = [g for t in words if len(t) >= 2 for g in bigrams(t)]
         if grams:
             tsquery = " & ".join(f"'{g}'" for g in dict.fromkeys(grams))
-            matches = matches.annotate(
+            rows = rows.annotate(
                 hit=RawSQL("vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
             ).filter(hit=True)
     # The bigram match narrows the rows through the GIN index; the substring check keeps each
     # term's characters in order (and is the whole search on SQLite and for one-character terms).
     # A two-character term on PostgreSQL is its own bigram: the vector match is already exact.
-    exact = connection.vendor == "postgresql"
     for term in words:
         if not (exact and len(term) == 2):
-            matches = matches.filter(document__contains=term)
-    return qs.filter(pk__in=matches.values("case_id"))
+            rows = rows.filter(document__contains=term)
+    return rows
