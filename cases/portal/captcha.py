@@ -62,6 +62,9 @@ def verify(token: str, answer: str) -> None:
     # cache.add is atomic: of two submissions racing with one token, only one gets through.
     if not cache.add(_USED_PREFIX + nonce, 1, timeout=MAX_AGE_SECONDS + 60):
         raise CaptchaError(_("验证码已使用过，请回答新的验证题。"))
-    given = (answer or "").strip()
-    if not given.lstrip("-").isdigit() or not constant_time_compare(_digest(nonce, str(int(given))), data.get("h", "")):
+    try:
+        given = int((answer or "").strip())
+    except ValueError:  # "abc", "²" and the like: a wrong answer, not a crash
+        given = None
+    if given is None or not constant_time_compare(_digest(nonce, str(given)), str(data.get("h", ""))):
         raise CaptchaError(_("验证题答案不正确，请回答新的验证题。"))

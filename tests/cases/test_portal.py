@@ -125,6 +125,7 @@ BAD_INPUTS = {
     "email reply without email": (lambda: {"email": "", "reply_channel": "email"}, "选择邮件答复时请填写电子邮箱。"),
     "wrong captcha": (lambda: {"captcha_answer": "99"}, "验证题答案不正确，请回答新的验证题。"),
     "no captcha answer": (lambda: {"captcha_answer": ""}, "请回答验证题。"),
+    "captcha answer in superscript": (lambda: {"captcha_answer": "²"}, "验证题答案不正确，请回答新的验证题。"),
     "forged captcha": (lambda: {"captcha_token": "forged:token"}, "验证码无效，请回答新的验证题。"),
     "expired captcha": (_expired_captcha, "验证码已过期（有效期10分钟），请回答新的验证题。"),
     "oversized file": (lambda: {"attachments": [_big_file()]}, "文件“big.png”超过5MB，请压缩后再上传。"),
