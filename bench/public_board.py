@@ -86,16 +86,19 @@ def _fill(n: int) -> None:
                 CROSS JOIN (SELECT %(phrases)s::text[] AS phrases) p
                 CROSS JOIN LATERAL (SELECT p.phrases[1 + g %% %(np)s] || '，' || p.phrases[1 + (g / 3) %% %(np)s]
                                     || '，' || p.phrases[1 + (g / 13) %% %(np)s] || '。' AS body) t
-                CROSS JOIN LATERAL (SELECT timestamptz '2025-12-01 00:00+08' + (g %% 365) * interval '1 day'
-                                    + (g %% 600) * interval '1 minute' AS at) r
+                CROSS JOIN LATERAL (SELECT timestamptz '2025-12-01 00:00+08'
+                                    + (g::float8 / %(n)s) * interval '365 days' AS at) r
                 """,
-                {"lo": offset + 1, "hi": offset + size, "nc": len(cats), "np": len(PHRASES), "phrases": PHRASES},
+                {"lo": offset + 1, "hi": offset + size, "nc": len(cats), "np": len(PHRASES), "phrases": PHRASES, "n": n},
             )
             print(f"  inserted {offset + size} cases ({time.perf_counter() - started:.0f}s)", flush=True)
         cur.execute(
             """
-            INSERT INTO cases_publicsearch (case_id, document, vector)
-            SELECT id, d.doc, array_to_tsvector(ARRAY(
+            INSERT INTO cases_publicsearch (case_id, published_at, registered_at, department_id_copy,
+              category_id_copy, category_parent_id_copy, kind, document, vector)
+            SELECT cases_case.id, published_at, registered_at, department_id, category_id,
+              (SELECT parent_id FROM cases_category WHERE cases_category.id = category_id), kind,
+              d.doc, array_to_tsvector(ARRAY(
                 SELECT DISTINCT substr(d.doc, i, 2) FROM generate_series(1, length(d.doc) - 1) AS i
                 WHERE substr(d.doc, i, 2) ~ '^[0-9a-z\u3400-\u9fff]{2}$'))
             FROM cases_case
@@ -125,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--db", default="cc_public_bench")
+    parser.add_argument("--db", default="cc_public_bench2")
     args = parser.parse_args()
     url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     os.environ["DATABASE_URL"] = url
