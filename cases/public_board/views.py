@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +23,7 @@ STATS_MONTHS = 12
 # Counting every match of a common word over a million published items costs more than the
 # page itself; beyond this many the board says "1000+" and asks for a narrower search.
 COUNT_CAP = 1000
+STATS_CACHE_SECONDS = 300
 
 
 class CappedPaginator(Paginator):
@@ -101,9 +103,16 @@ def stats(request: HttpRequest) -> HttpResponse:
     code = (request.GET.get("department") or "").strip()[:32]
     if code:
         department = Department.objects.filter(code=code, active=True).first()
-    rows = [r for r in metrics.department_figures(month) if r.department is not None]
     first = metrics.add_months(month, -(STATS_MONTHS - 1))
-    series = metrics.monthly_series(first, month, department=department)
+    # Anyone may load this page and a year of aggregates is heavy: cache for a few minutes.
+    rows = cache.get_or_set(
+        f"public-stats:rows:{month:%Y-%m}",
+        lambda: [r for r in metrics.department_figures(month) if r.department is not None], STATS_CACHE_SECONDS,
+    )
+    series = cache.get_or_set(
+        f"public-stats:series:{month:%Y-%m}:{department.code if department else '*'}",
+        lambda: metrics.monthly_series(first, month, department=department), STATS_CACHE_SECONDS,
+    )
     return render(request, "public/stats.html", {
         "month": month, "month_error": month_error, "rows": rows, "total": metrics.total(rows, month),
         "series": series, "series_max": _bars(series, "registered"), "rows_max": _bars(rows, "registered"),

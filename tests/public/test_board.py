@@ -144,6 +144,14 @@ def test_stats_page_shows_each_department_with_its_rates(board, users, client, d
     assert "100.0%" in page and "示范区城市管理和综合执法局" in page
 
 
+def test_stats_are_cached_for_a_few_minutes(board, users, client, django_assert_max_num_queries) -> None:
+    client.get(reverse("stats:index"), {"month": "2026-11"})
+    published_case(users, title="新的一件", content="新的")
+    with django_assert_max_num_queries(1):  # only the department list for the picker
+        response = client.get(reverse("stats:index"), {"month": "2026-11"})
+    assert {r.department.code: r.registered for r in response.context["rows"]}["CGJ"] == 5
+
+
 def test_stats_page_with_a_department_trend_and_bad_input(board, client) -> None:
     assert client.get(reverse("stats:index"), {"department": "CGJ"}).status_code == 200
     response = client.get(reverse("stats:index"), {"month": "nonsense", "department": "'%"})
