@@ -201,10 +201,6 @@ class NoteForm(ActionForm):
     note = _text(_("内部备注"), rows=2, required=True)
 
 
-class RevealForm(ActionForm):
-    pass
-
-
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("流水号、电话或关键词")}))

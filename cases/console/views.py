@@ -271,7 +271,6 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "case": case,
         "contact": shown_contact,
         "revealed": contact is not None,
-        "reveal_form": f.RevealForm(initial={"version": case.version}),
         "sees_access_code": rules.may_see_full_contact(user),
         "events": queries.timeline(case),
         "attachments": list(case.attachments.all()),

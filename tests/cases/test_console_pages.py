@@ -203,17 +203,20 @@ def test_inbox_offers_a_draft_not_a_reply_to_a_clerk_whose_head_must_approve(cli
 
 # --- case list ---------------------------------------------------------------------------------
 
-def test_case_list_is_newest_first_and_only_what_the_user_may_see(client, users):
+@pytest.mark.parametrize(("name", "sees"), [
+    ("agent", "all"), ("dispatcher", "all"), ("supervisor", "all"), ("admin", "all"),
+    ("clerk_cgj", "cgj"), ("head_cgj", "cgj"), ("clerk_hbj", "hbj"),
+])
+def test_case_list_is_newest_first_and_only_what_the_user_may_see(client, users, name, sees):
     cgj_old = make_case_in_state(State.ASSIGNED, users)
     hbj = make_case_in_state(State.ASSIGNED, users, department="HBJ")
     cgj_new = make_case_in_state(State.IN_PROGRESS, users)
     unassigned = CaseFactory(actor=users["agent"])
-    login(client, users["dispatcher"])
-    response = client.get(reverse("console:cases"))
-    assert listed_rows(response) == [unassigned.tracking_no, cgj_new.tracking_no, hbj.tracking_no, cgj_old.tracking_no]
-    client.logout()
-    login(client, users["clerk_cgj"])
-    assert listed_rows(client.get(reverse("console:cases"))) == [cgj_new.tracking_no, cgj_old.tracking_no]
+    expected = {
+        "all": [unassigned, cgj_new, hbj, cgj_old], "cgj": [cgj_new, cgj_old], "hbj": [hbj],
+    }[sees]
+    login(client, users[name])
+    assert listed_rows(client.get(reverse("console:cases"))) == [c.tracking_no for c in expected]
 
 
 def listed_rows(response) -> list[str]:  # noqa: ANN001
