@@ -279,6 +279,8 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "action_forms": action_forms,
         "note_form": note_form,
         "note_spec": ACTIONS["note"],
+        # A form posted from the queue or inbox that comes back here with an error keeps its way back.
+        "next_url": _safe_next(request, "") if request.method == "POST" else "",
     }
     return _render(request, "console/case.html", ctx, status=status)
 

@@ -185,6 +185,16 @@ def test_bad_input_shows_the_specific_error_and_changes_nothing(client, users, s
     assert snapshot(case) == before
 
 
+def test_a_list_form_that_fails_shows_the_error_on_the_case_page_and_keeps_the_way_back(client, users):
+    case = CaseFactory(actor=users["agent"])
+    login(client, users["dispatcher"])
+    response = act(client, case, "reject", {"reason": "", "next": "/console/queue/"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "请从列表中选择不予受理理由。" in html
+    assert '<input type="hidden" name="next" value="/console/queue/">' in html
+
+
 def test_a_form_without_version_is_refused_with_a_message(client, users):
     case = CaseFactory(actor=users["agent"])
     before = snapshot(case)
