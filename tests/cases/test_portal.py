@@ -204,6 +204,14 @@ def test_receipt_url_cannot_be_guessed_from_the_case_id(client):
     assert case.access_code not in client.get("/track/").content.decode()
 
 
+def test_receipt_link_expires_after_an_hour(client):
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 3601):
+        location = post_form(client, form_data())["Location"]
+    response = client.get(location)
+    assert response.status_code == 302 and response["Location"] == "/track/"
+    assert "回执链接已失效。请使用流水号和查询码查询办理进度。" in client.get("/track/").content.decode()
+
+
 # --- tracking ---------------------------------------------------------------------------
 
 def track(client, tracking_no: str, access_code: str, ip: str = "10.0.0.9"):  # noqa: ANN001, ANN201
@@ -241,6 +249,15 @@ def test_repeated_failures_from_one_address_are_refused_even_with_the_right_code
     assert refused.status_code == 429
     assert "查询失败次数过多，请10分钟后再试。如忘记查询码，请拨打12345热线。" in refused.content.decode()
     assert track(client, case.tracking_no, case.access_code, ip="10.0.0.10").status_code == 302
+
+
+def test_case_link_expires_after_half_an_hour(client):
+    case = CaseFactory()
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 1801):
+        location = track(client, case.tracking_no, case.access_code)["Location"]
+    response = client.get(location, follow=True)
+    assert response.redirect_chain == [("/track/", 302)]
+    assert "查询已超时，请重新输入流水号和查询码。" in response.content.decode()
 
 
 def test_tampered_case_link_sends_the_citizen_back_to_the_lookup(client):
