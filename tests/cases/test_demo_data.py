@@ -27,8 +27,7 @@ def run() -> str:
 
 
 @pytest.fixture
-def demo(org, settings) -> str:  # noqa: ANN001
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # PBKDF2 is slow by design
+def demo(org) -> str:  # noqa: ANN001
     return run()
 
 
