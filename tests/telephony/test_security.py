@@ -25,11 +25,11 @@ def _nothing_written() -> bool:
     ("/telephony/twilio/voice/incoming/", CALL),
     ("/telephony/twilio/voice/status/", {**CALL, "CallStatus": "completed"}),
     ("/telephony/twilio/voice/gather/?step=menu&attempt=1", {**CALL, "Digits": "1"}),
-    ("/telephony/twilio/voice/recording/", {**CALL, "RecordingSid": "RE1", "RecordingUrl": "https://x/RE1"}),
+    ("/telephony/twilio/voice/recording/", {**CALL, "RecordingSid": "RE" + "1" * 32, "RecordingUrl": "https://x/RE1"}),
     ("/telephony/twilio/voice/queue/", {**CALL, "QueueResult": "hangup"}),
     ("/telephony/twilio/voice/survey/?case=2026112100001", CALL),
     ("/telephony/twilio/sms/incoming/", SMS),
-    ("/telephony/twilio/sms/status/", {"MessageSid": "SM1", "MessageStatus": "delivered"}),
+    ("/telephony/twilio/sms/status/", {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}),
 ])
 def test_every_webhook_refuses_a_missing_signature_and_writes_nothing(client, org, path, params):
     response = client.post(path, params)

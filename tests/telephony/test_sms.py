@@ -85,7 +85,7 @@ def test_an_sms_from_an_unusable_number_is_refused(tw, org):
 
 
 def test_an_sms_without_from_is_a_400_and_writes_nothing(tw, org):
-    reply = tw.post("sms/incoming/", {"MessageSid": "SM1", "Body": MATTER})
+    reply = tw.post("sms/incoming/", {"MessageSid": "SM" + "1" * 32, "Body": MATTER})
 
     assert reply.status == 400
     assert not SmsMessage.objects.exists() and not Case.objects.exists()

@@ -257,7 +257,7 @@ def test_a_voice_message_from_an_unusable_number_keeps_the_recording_but_makes_n
 
 
 def test_a_recording_callback_without_url_is_a_400_and_writes_nothing(tw, org):
-    reply = tw.post("voice/recording/", {"CallSid": SID, "RecordingSid": "RE1"})
+    reply = tw.post("voice/recording/", {"CallSid": SID, "RecordingSid": "RE" + "1" * 32})
 
     assert reply.status == 400
     assert not Call.objects.exists() and not Case.objects.exists()
@@ -287,7 +287,7 @@ def test_someone_elses_tracking_number_sounds_exactly_like_an_unknown_one(tw, us
     theirs = make_case_in_state(State.IN_PROGRESS, users, citizen=case_services.Citizen(phone="13900139000"))
 
     reply = tw.post("voice/gather/?step=track&attempt=1", call_params(SID, CALLER, Digits=theirs.tracking_no))
-    unknown = tw.post("voice/gather/?step=track&attempt=1", call_params("CA2", CALLER, Digits="2099010100001"))
+    unknown = tw.post("voice/gather/?step=track&attempt=1", call_params("CA" + "2" * 32, CALLER, Digits="2099010100001"))
 
     assert reply.verbs() == ["Say", "Gather"]
     assert reply.xml[0].text == unknown.xml[0].text == "抱歉，没有找到这个流水号，请核对后重新输入。"
