@@ -112,7 +112,12 @@ def _fill(n: int) -> None:
     print(f"filled {n} cases in {time.perf_counter() - started:.0f}s")
 
 
+ONLY = ""
+
+
 def _time(label: str, fn, runs: int) -> None:  # noqa: ANN001
+    if ONLY and not label.startswith(ONLY):
+        return
     fn()  # warm-up
     samples = []
     for _ in range(runs):
@@ -128,8 +133,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--only", default="", help="run only the scenarios whose label starts with this")
     parser.add_argument("--db", default="cc_public_bench2")
     args = parser.parse_args()
+    global ONLY  # noqa: PLW0603  (a script's option, read by _time)
+    ONLY = args.only
     url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casecenter.settings")
@@ -171,8 +179,12 @@ def main() -> None:
     _time("board: q=没有的词 (no hit)", get(client, "/board/", q="没有的词"), args.runs)
     _time("board: month=2026-03 kind=complaint page 50", get(client, "/board/", month="2026-03", kind="complaint",
                                                              page="50"), args.runs)
-    _time("stats: /stats/?month=2026-10", get(client, "/stats/", month="2026-10"), args.runs)
-    _time("report: metrics only (2026-10)", lambda: monthly_report_data(metrics.parse_month("2026-10")), args.runs)
+    october = metrics.parse_month("2026-10")
+    _time("stats: uncached figures (month + 12-month trend)",
+          lambda: (metrics.department_figures(october),
+                   metrics.monthly_series(metrics.add_months(october, -11), october)), args.runs)
+    _time("stats: /stats/?month=2026-10 (cached 5 min)", get(client, "/stats/", month="2026-10"), args.runs)
+    _time("report: figures only (2026-10)", lambda: monthly_report_data(october), args.runs)
     _time("report: /console/reports/?month=2026-10", get(staff, "/console/reports/", month="2026-10"), args.runs)
     _time("report: API JSON", get(staff, "/api/v1/reports/monthly/", month="2026-10"), args.runs)
 

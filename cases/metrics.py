@@ -210,27 +210,25 @@ def cohort(month: date, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
     return (qs if qs is not None else Case.objects.all()).filter(registered_at__gte=start, registered_at__lt=end)
 
 
-def department_figures(month: date, *, breakdowns: bool = False) -> list[Figures]:
-    """One ``Figures`` per department with cases registered in ``month`` (3 queries; 5 with breakdowns)."""
+def department_figures(month: date) -> list[Figures]:
+    """One ``Figures`` per department with cases registered in ``month``, with the counts by
+    channel and kind. One pass over the month (grouped by department, channel and kind; the
+    figures are sums), plus the department names: 3 queries."""
     base = cohort(month).order_by()
-    rows = list(base.values("department_id").annotate(**_aggregates()))
+    rows = list(base.values("department_id", "channel", "kind").annotate(**_aggregates()))
     dispatch = _dispatch_department()
     dispatch_id = dispatch.pk if dispatch else None
     by_dept: dict[int | None, Figures] = {}
     for row in rows:
         dept_id = row.pop("department_id") or dispatch_id
+        channel, kind = row.pop("channel"), row.pop("kind")
         figures = _figures_from(row)
+        figures.by_channel = {channel: figures.registered}
+        figures.by_kind = {kind: figures.registered}
         if dept_id in by_dept:
             by_dept[dept_id].add(figures)
         else:
             by_dept[dept_id] = figures
-    if breakdowns:
-        for attr, column in (("by_channel", "channel"), ("by_kind", "kind")):
-            for row in base.values("department_id", column).annotate(n=Count("pk")):
-                target = by_dept.get(row["department_id"] or dispatch_id)
-                if target is not None:
-                    bucket = getattr(target, attr)
-                    bucket[row[column]] = bucket.get(row[column], 0) + row["n"]
     departments = Department.objects.in_bulk([k for k in by_dept if k is not None])
     result = []
     for dept_id, figures in by_dept.items():

@@ -28,7 +28,7 @@ class MonthlyReport:
 
 
 def monthly_report_data(month: date) -> MonthlyReport:
-    rows = metrics.department_figures(month, breakdowns=True)
+    rows = metrics.department_figures(month)
     return MonthlyReport(
         month=month, rows=rows, total=metrics.total(rows, month),
         top_categories=metrics.top_categories(month), most_overdue=metrics.most_overdue(month),

@@ -96,8 +96,8 @@ def test_total_adds_the_departments_up(october) -> None:
 
 
 def test_breakdowns_count_channels_and_kinds_per_department(october, django_assert_max_num_queries) -> None:
-    with django_assert_max_num_queries(5):
-        rows = _by_code(metrics.department_figures(OCT, breakdowns=True))
+    with django_assert_max_num_queries(3):
+        rows = _by_code(metrics.department_figures(OCT))
     assert rows["XFJ"].by_channel == {"web": 3, "hotline": 2}
     assert rows["CGJ"].by_kind == {"complaint": 3}
 
