@@ -153,21 +153,22 @@
   // <div data-telephony-stats></div>; we fill it from /telephony/desk/stats/ and refresh it
   // when a call rings, is answered or ends.
   var statsTimer = null;
-  function refreshStats() {
+  function refreshStats(attempt) {
     var holder = document.querySelector("[data-telephony-stats]");
     if (!holder) return;
+    attempt = attempt || 0;
     clearTimeout(statsTimer);
     statsTimer = setTimeout(function () {
       fetch("/telephony/desk/stats/", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) { holder.innerHTML = html; })  // our own server-rendered fragment
-        .catch(function () { /* keep the last figures */ });
-    }, 300);
+        .catch(function () { if (attempt < 3) refreshStats(attempt + 1); });  // else keep the last figures
+    }, attempt ? 1000 * attempt : 300);
   }
 
   function handle(frame) {
     if (!frame || typeof frame.type !== "string" || frame.type.indexOf("call.") !== 0) return;
-    refreshStats();
+    refreshStats(0);
     var data = frame.data || {};
     var key = frame.type + ":" + data.call_sid;
     if (seen[key]) return;
@@ -211,7 +212,7 @@
 
   function start() {
     linkAfterRegistration();
-    refreshStats();
+    refreshStats(0);
     if (window.ccLiveEvents) api.listening = true;
     else ownSocket();
   }

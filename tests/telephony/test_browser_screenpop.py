@@ -1,21 +1,12 @@
 """In a real browser: a ringing call pops up on the agent desk, and answering fills the intake.
 
-Runs the ASGI app (HTTP + /ws/) under daphne in a thread, posts the signed incoming-call
+Uses the session ``asgi_server`` (daphne in a thread, tests/conftest.py), posts the signed incoming-call
 webhook over HTTP as Twilio would, and watches the desk page in Debian's chromium.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-from channels.routing import ProtocolTypeRouter
-from daphne.endpoints import build_endpoint_description_strings
-from daphne.server import Server
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 
 from cases.enums import Channel
 from cases.services import Citizen, case_register
@@ -26,41 +17,6 @@ from .conftest import CALLER, CALLER_PHONE, TOKEN
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def asgi_server():  # noqa: ANN201
-    """daphne serving HTTP (with static files) and the /ws/ consumers, in a background thread.
-    Session-scoped: Twisted's reactor cannot be started twice in one process."""
-    from casecenter.asgi import application as project_app
-
-    port = _free_port()
-    app = ProtocolTypeRouter({
-        "http": ASGIStaticFilesHandler(get_asgi_application()),
-        "websocket": project_app.application_mapping["websocket"],
-    })
-    server = Server(application=app, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=port),
-                    signal_handlers=False, verbosity=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    from twisted.internet import reactor
-
-    reactor.callFromThread(reactor.stop)
-    thread.join(timeout=5)
 
 
 @pytest.mark.browser
