@@ -8,7 +8,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from cases.domain import case_changed
-from cases.enums import ReplyChannel, Role, State, Transition
+from cases.enums import Channel, ReplyChannel, Role, State, Transition
 from cases.models import Case, CaseEvent, Department
 
 from . import events
@@ -59,7 +59,10 @@ def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str,
             notify_staff(department, template, {**ctx, **extra}, _key(case, event, template), case=case, roles=roles)
 
     if action == Transition.REGISTER:
-        citizen(Template.RECEIPT)
+        # An SMS intake is answered in the webhook's own reply (tracking_no + access code);
+        # a second receipt SMS would only confuse.
+        if case.channel != Channel.SMS:
+            citizen(Template.RECEIPT)
     elif action in (Transition.RESOLVE_DIRECTLY, Transition.APPROVE):
         if case.reply_channel == ReplyChannel.PHONE:
             staff(dispatch_department(), Template.CALLBACK_DUE, roles=(Role.AGENT,))

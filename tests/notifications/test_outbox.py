@@ -47,6 +47,11 @@ def test_registering_a_case_queues_an_sms_receipt_with_tracking_number_and_acces
     assert text.startswith("【12345】您的诉求已受理")
 
 
+def test_an_sms_intake_gets_no_second_receipt_because_the_webhook_reply_carries_it(users):
+    case = CaseFactory(actor=None, channel="sms")
+    assert not rows(case, Template.RECEIPT).exists()
+
+
 def test_a_citizen_who_chose_email_gets_the_receipt_by_email(users):
     case = CaseFactory(actor=users["agent"], reply_channel=ReplyChannel.EMAIL)
     [receipt] = rows(case)
