@@ -245,8 +245,34 @@ HAND_WRITTEN: list[dict] = [
 ]
 
 
+# Written after the redactor was tuned on the rest, without changing it for these: an honest check.
+HELD_OUT: list[dict] = [
+    {"text": "联系我：一三八零零一三八零零零，白天上班不方便接听。",
+     "names": ["卢军"], "pii": [{"text": "一三八零零一三八零零零", "kind": "phone"}]},
+    {"text": "座机(0755)26668888，找前台转物业经理。",
+     "names": ["严华"], "pii": [{"text": "(0755)26668888", "kind": "phone"}]},
+    {"text": "本人身份证号码：51010719850101001x，社保卡一直无法激活。",
+     "names": ["江涛"], "pii": [{"text": "51010719850101001x", "kind": "id_no"}]},
+    {"text": "王芳反映：邻居王芳芳家的空调外机滴水到我家阳台。",
+     "names": ["王芳"], "pii": [{"text": "王芳反映", "kind": "name", "secret": "王芳"}]},
+    {"text": "粤b12345这辆车每天占用消防通道。",
+     "names": ["梁宇"], "pii": [{"text": "粤b12345", "kind": "plate"}]},
+    {"text": "回复请发 LIANG.YU@EXAMPLE.COM 。",
+     "names": ["梁宇"], "pii": [{"text": "LIANG.YU@EXAMPLE.COM", "kind": "email"}]},
+    {"text": "根据2026年度第3批补贴名单和第12345号文件，按95100后按1再按2可以查询。",
+     "names": ["宋佳"], "pii": []},
+    {"text": "我住学府路18号附近，门口的树被砍了。",
+     "names": ["唐亮"], "pii": [{"text": "18号", "kind": "address"}]},
+    {"text": "唐师傅说他的手机138 0013 8000打不通，请改打他爱人电话13900139000。",
+     "names": ["唐亮"], "pii": [{"text": "唐师傅", "kind": "name", "secret": "唐"},
+                              {"text": "138 0013 8000", "kind": "phone"}, {"text": "13900139000", "kind": "phone"}]},
+    {"text": "建议：将光明巷改为单行道，早高峰7:30-8:30车流量约每小时800辆。",
+     "names": ["彭越"], "pii": []},
+]
+
+
 def main() -> None:
-    items = HAND_WRITTEN + templated(80)
+    items = HAND_WRITTEN + templated(80) + HELD_OUT
     out = Path(__file__).with_name("redaction_corpus.json")
     out.write_text(json.dumps(items, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{len(items)} messages -> {out}")
