@@ -12,12 +12,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import rules
 from cases.enums import Role
 from cases.exceptions import CaseError
+from cases.selectors import cases_visible_to
 
 from . import board, services
 
@@ -31,6 +33,12 @@ def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: in
     ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
     ctx.setdefault("ws_topic", "board" if rules.is_supervisor(user) else "")
     return render(request, template, ctx, status=status)
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where a posted form came from (only our own console pages), else ``default``."""
+    target = str(request.POST.get("next", ""))
+    return target if target.startswith("/console/") else default
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -48,10 +56,11 @@ def board_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    back = _back(request, reverse("sla_pages:board"))  # the board, or the case page it was decided on
     decision = request.POST.get("decision")
     if decision not in {"grant", "refuse"}:
         messages.error(request, _("请选择批准或不批准。"))
-        return redirect("sla_pages:board")
+        return redirect(back)
     try:
         ext = services.extension_decide(extension=pk, actor=request.user, grant=decision == "grant",
                                         note=request.POST.get("note", ""))
@@ -60,15 +69,14 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已处理工单 %(no)s 的延期申请：%(s)s。") % {
             "no": ext.case.tracking_no, "s": ext.get_status_display()})
-    return redirect("sla_pages:board")
+    return redirect(back)
 
 
 @login_required
 @require_POST
 def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """The department's answer to an order (the inbox links a form here); back to where it was sent."""
-    target = str(request.POST.get("next", ""))
-    target = target if target.startswith("/console/") else "console:home"  # only our own pages
+    target = _back(request, reverse("console:home"))
     try:
         order = services.supervision_answer(order=pk, actor=request.user, text=request.POST.get("text", ""))
     except CaseError as exc:
@@ -76,3 +84,22 @@ def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已回复工单 %(no)s 的督办单。") % {"no": order.case.tracking_no})
     return redirect(target)
+
+
+@login_required
+@require_POST
+def extension_request(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """The case's department asks for a later reply deadline (the form is on the console case page)."""
+    case = cases_visible_to(request.user).filter(tracking_no=tracking_no).first()
+    if case is None:
+        return _render(request, "console/error.html", {"title": _("工单不存在"), "message": _("工单不存在。")},
+                       status=404)
+    back = _back(request, reverse("console:case", args=[case.tracking_no]))
+    try:
+        services.extension_request(case=case, actor=request.user, until=request.POST.get("until", ""),
+                                   reason=request.POST.get("reason", ""))
+    except CaseError as exc:  # the services' messages name the field that was wrong
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已提交工单 %(no)s 的延期申请，等待督办员审批。") % {"no": case.tracking_no})
+    return redirect(back)

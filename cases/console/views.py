@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -215,7 +216,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     if rules.role_of(user) not in rules.DEPARTMENT_ROLES or not user.department_id:
         return _forbidden(request, _("只有承办单位工作人员有待办箱。"))
-    lists = {name: list(queries.with_open_timers(qs)) for name, qs in selectors.department_inbox(user).items()}
+    lists = {name: queries.list_with_timers(qs) for name, qs in selectors.department_inbox(user).items()}
     choices = ChoiceCache()
     here = request.get_full_path()
     wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume"}
@@ -227,8 +228,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         ("replied", _("已答复待审核"), lists["replied"]),
         ("assisting", _("协办"), lists["assisting"]),
     ]
-    return _render(request, "console/inbox.html", {"sections": sections, "department": user.department},
-                   topic="inbox")
+    return _render(request, "console/inbox.html", {
+        "sections": sections, "department": user.department, "here": here,
+        # None when the sla app is not installed: the template then leaves the deadline parts out.
+        "deadline_work": queries.department_deadline_work(user.department),
+    }, topic="inbox")
 
 
 # --- case list -------------------------------------------------------------------------
@@ -276,6 +280,12 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "attachments": list(case.attachments.all()),
         "assisting": list(case.assisting_departments.all()),
         "timers": queries.timers_of(case),
+        # Extensions and supervision orders are read in the template through the reverse relations the
+        # sla app adds to Case; these flags only say which of its forms this user gets.
+        "sla_installed": apps.is_installed("sla"),
+        "handles_case": rules.is_case_department(user, case),
+        "is_supervisor": rules.is_supervisor(user),
+        "notifications_installed": apps.is_installed("notifications"),  # its include reads case.outbox_messages
         "action_forms": action_forms,
         "note_form": note_form,
         "note_spec": ACTIONS["note"],

@@ -205,8 +205,8 @@ def many_cases(users):  # noqa: ANN001, ANN201
     # session, user, triage + its timers, review + its timers, departments, reject reasons,
     # duplicate scan, header department
     ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
-    # session, user, four lists + their timers, header department
-    ("clerk_cgj", "console:inbox", {}, 11, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+    # session, user, four lists + their timers, header department, supervision orders, extension requests
+    ("clerk_cgj", "console:inbox", {}, 13, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
     # session, user, filter choices (2), count, page, header department
     ("dispatcher", "console:cases", {"q": "占道"}, 7, {None: 21}),
     ("clerk_cgj", "console:cases", {"q": "占道"}, 7, {None: 13}),
