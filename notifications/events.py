@@ -13,14 +13,16 @@ tells clients to refetch.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 from collections import defaultdict, deque
 from typing import Any
 
+import redis
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
@@ -164,6 +166,47 @@ def replay(topic: str, resume_from: int) -> list[dict[str, Any]] | None:
 
 # --- publishing ------------------------------------------------------------------------
 
+SEND_TIMEOUT_SECONDS = 5.0
+_sender_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _sender() -> asyncio.AbstractEventLoop:
+    """One long-lived event loop per process for sending from synchronous code.
+
+    ``async_to_sync`` outside an event loop builds a new loop per call, and channels-redis keeps
+    its connection pool per loop: every event paid for a fresh Redis connection (a sweeper
+    breaching thousands of timers spent most of its time there). One loop keeps one pool."""
+    global _sender_loop
+    with _log_lock:
+        if _sender_loop is None or _sender_loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="cc-event-sender", daemon=True).start()
+            _sender_loop = loop
+        return _sender_loop
+
+
+def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
+    try:
+        asyncio.get_running_loop()
+        in_loop = True
+    except RuntimeError:
+        in_loop = False
+    if in_loop or isinstance(layer, InMemoryChannelLayer):
+        # The in-memory layer's queues belong to the loop its consumers run on; asgiref finds it.
+        async_to_sync(layer.group_send)(group, message)
+        return
+    for attempt in (1, 2):
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender())
+        try:
+            future.result(timeout=SEND_TIMEOUT_SECONDS)
+            return
+        except (ConnectionError, OSError, redis.exceptions.ConnectionError):
+            # After Redis restarts, the pooled connection is stale: the first command on it fails
+            # and the pool drops it; one retry goes out on a fresh connection.
+            if attempt == 2:
+                raise
+
+
 def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """Number, buffer and fan out one event now, whatever the transaction state. Never raises."""
     try:
@@ -175,7 +218,7 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
     if layer is None:
         return event
     try:
-        async_to_sync(layer.group_send)(group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
+        _group_send(layer, group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
     except Exception:  # Redis down: pages still work on reload; never fail the request.
         log.warning("real-time event %s to %s dropped", type_, topic, exc_info=True)
     return event
