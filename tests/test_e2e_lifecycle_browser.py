@@ -27,6 +27,16 @@ TIMEOUT_MS = 15_000
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def private_cache(settings, tmp_path):  # noqa: ANN001, ANN201
+    # The portal's per-address submission limit lives in the cache: a shared Redis must neither
+    # carry earlier runs' hits into this test nor be cleared by it. The server thread reads the
+    # same settings, so this holds for the pages the browser loads too.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "e2e-lifecycle"}}
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
 def solve_captcha(question: str) -> int:
     """The portal asks 'a + b = ?' or 'a − b = ?' (a real minus sign)."""
     match = re.fullmatch(r"\s*(\d+)\s*([+−-])\s*(\d+)\s*=\s*\?\s*", question)
