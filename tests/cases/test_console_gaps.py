@@ -202,3 +202,17 @@ def test_the_notifications_list_loads_live_js_once(client, users):
 def test_the_console_code_does_not_import_the_sla_app():
     source = "\n".join(p.read_text() for p in pathlib.Path("cases/console").glob("*.py"))
     assert not re.search(r"^\s*(from|import)\s+sla\b", source, re.M)
+
+
+def test_the_deadline_sections_speak_english_when_asked(client, users, clock, published):
+    case = make_case_in_state(State.IN_PROGRESS, users)
+    sla.supervision_issue(case=case, actor=users["supervisor"], level=2, note="请加快办理")
+    sla.extension_request(case=case, actor=users["clerk_cgj"], until=later_than_reply_deadline(case), reason="需协调")
+    login(client, users["clerk_cgj"])
+    html = client.get(reverse("console:case", args=[case.tracking_no]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    shown = section(html, "deadline-work")
+    for text in ["Supervision and extensions", "Answer the order", "deadline "]:
+        assert text in shown
+    assert "督办与延期" not in shown and "回复督办" not in shown
+    inbox = client.get(reverse("console:inbox"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Supervision orders to answer" in section(inbox, "supervision-orders")
