@@ -114,6 +114,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite just uses the key columns.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 AUTH_USER_MODEL = "cases.User"
 
 # --- Channels / Redis ------------------------------------------------------
