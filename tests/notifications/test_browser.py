@@ -57,3 +57,60 @@ def test_the_supervisor_board_updates_without_reload_when_a_case_is_assigned(use
             assert page.evaluate("window.__notReloaded") is True
         finally:
             browser.close()
+
+
+@pytest.mark.redis  # the sweeper runs in another thread than the server: the fan-out crosses them through Redis
+def test_the_board_turns_a_case_red_the_moment_its_timer_breaches(users, asgi_server):
+    import datetime as dt
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+    from playwright.sync_api import expect, sync_playwright
+
+    from cases.enums import State
+    from sla.models import Timer
+    from sla.sweeper import Sweeper
+    from tests.factories import make_case_in_state
+
+    case = make_case_in_state(State.ASSIGNED, users)
+    # The sign-for clock ran out a minute ago and the sweeper has not seen it yet.
+    due = timezone.now() - dt.timedelta(minutes=1)
+    Timer.objects.filter(case=case, stage="sign_for").update(
+        due_at=due, warn_at=due - dt.timedelta(hours=1), next_action_at=due - dt.timedelta(hours=1))
+    client = Client()
+    assert client.login(username="supervisor", password="demo12345")
+    session = client.cookies["sessionid"].value
+    acted: dict[str, int] = {}
+
+    def sweep() -> None:
+        try:
+            worker = Sweeper()
+            worker.step()
+            acted.update(worker.acted)
+        finally:
+            connection.close()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN")
+            context.add_cookies([{"name": "sessionid", "value": session, "url": asgi_server}])
+            page = context.new_page()
+            page.goto(asgi_server + "/console/sla/board/")
+            expect(page.locator("body")).to_have_attribute("data-ws-live", "board", timeout=10_000)
+            breached_list = page.locator("#oldest-breached")
+            expect(breached_list).not_to_contain_text(case.tracking_no)
+            page.evaluate("window.__notReloaded = true")
+
+            worker = threading.Thread(target=sweep)  # the SLA worker, as its own process would
+            worker.start()
+            worker.join(timeout=30)
+
+            row = breached_list.locator("tr.row-breached", has_text=case.tracking_no)
+            expect(row).to_be_visible(timeout=10_000)
+            expect(row.locator("td.sla-breached")).to_be_visible()
+            assert page.evaluate("window.__notReloaded") is True
+        finally:
+            browser.close()
+    assert acted.get("breached") == 1
