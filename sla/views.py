@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import rules
-from cases.enums import Role
+from cases.console.nav import console_nav, role_label
 from cases.exceptions import CaseError
 from cases.selectors import cases_visible_to
 
@@ -26,11 +26,8 @@ from . import board, services
 
 def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
     user = request.user
-    nav = [("console:cases", _("工单查询"))]
-    if rules.is_supervisor(user):
-        nav.append(("sla_pages:board", _("超期看板")))
-    ctx.setdefault("nav", nav)
-    ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
+    ctx.setdefault("nav", console_nav(user))  # the console's one menu, the same on every staff page
+    ctx.setdefault("role_label", role_label(user))
     ctx.setdefault("ws_topic", "board" if rules.is_supervisor(user) else "")
     return render(request, template, ctx, status=status)
 

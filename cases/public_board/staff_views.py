@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import metrics, publication, rules
 from cases.enums import Publication, Role
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.console.nav import console_nav, role_label
 from cases.models import Case
 from cases.reports import monthly_report_data, report_csv_rows
 
@@ -29,14 +30,8 @@ REPORT_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR})
 
 
 def _context(request: HttpRequest, ctx: dict[str, Any]) -> dict[str, Any]:
-    user = request.user
-    nav = [("console:cases", _("工单查询"))]
-    if rules.role_of(user) in PUBLICATION_ROLES:
-        nav.append(("publication:queue", _("网上公开")))
-    if rules.role_of(user) in REPORT_ROLES:
-        nav.append(("reports:monthly", _("月度简报")))
-    ctx.setdefault("nav", nav)
-    ctx.setdefault("role_label", Role(user.role).label if user.role in Role.values else user.role)
+    ctx.setdefault("nav", console_nav(request.user))  # the console's one menu
+    ctx.setdefault("role_label", role_label(request.user))
     return ctx
 
 
