@@ -137,7 +137,8 @@ def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
     if overdue is not None:
         # Timers belong to the sla app; read them through the reverse relation when present.
         try:
-            breached = Case.objects.filter(timers__status="breached").values("pk")
+            # Overdue now: a breached clock still running (a late reply already given is history).
+            breached = Case.objects.filter(timers__status="breached", timers__stopped_at__isnull=True).values("pk")
         except FieldError:
             raise ValidationError({"overdue": [_("超期筛选暂不可用。")]}) from None
         qs = qs.filter(pk__in=breached) if overdue else qs.exclude(pk__in=breached)

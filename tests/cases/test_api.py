@@ -193,13 +193,16 @@ def test_overdue_lists_only_cases_with_a_breached_timer(users):
 
     late = make_case_in_state(State.ASSIGNED, users)
     on_time = make_case_in_state(State.ASSIGNED, users)
+    answered_late = make_case_in_state(State.REPLIED, users)  # its breached reply clock has stopped
     assert Timer.objects.filter(case=late).exists()
     Timer.objects.filter(case=late, stage="reply").update(status="breached")
+    Timer.objects.filter(case=answered_late, stage="reply").update(status="breached")
+    assert not Timer.objects.filter(case=answered_late, stage="reply", stopped_at__isnull=True).exists()
     client = staff_client(users["dispatcher"])
     overdue = client.get("/api/v1/cases/", {"overdue": "true"}).json()
     assert [row["tracking_no"] for row in overdue["results"]] == [late.tracking_no]
     not_overdue = client.get("/api/v1/cases/", {"overdue": "false"}).json()
-    assert [row["tracking_no"] for row in not_overdue["results"]] == [on_time.tracking_no]
+    assert [row["tracking_no"] for row in not_overdue["results"]] == [answered_late.tracking_no, on_time.tracking_no]
 
 
 def test_detail_shows_the_sla_timers_and_the_public_page_the_reply_deadline(users):
