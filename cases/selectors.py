@@ -16,6 +16,8 @@ from .validation import mask_id_number, mask_phone
 PUBLIC_NOTE_ACTIONS = frozenset({
     Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE, Transition.APPROVE, Transition.HOLD,
     Transition.AUTO_CLOSE,
+    # Only a granted extension is public; its note is the new deadline the citizen is told.
+    Transition.EXTENSION_DECIDED,
 })
 
 

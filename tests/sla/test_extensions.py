@@ -69,6 +69,9 @@ def test_a_grant_moves_the_reply_deadline_and_tells_the_citizen(users, case, pub
     assert (ev.transition, ev.public) == (Transition.EXTENSION_DECIDED, True)
     assert ev.note == "办理期限延长至 2026-12-20 17:30。"
     assert ("inbox.CGJ", "extension.granted") in {(t, ty) for t, ty, _ in published}
+    from cases.selectors import public_timeline
+
+    assert public_timeline(case)[-1]["note"] == "办理期限延长至 2026-12-20 17:30。"  # what the tracking page shows
 
 
 def test_a_grant_clears_a_breach_and_a_second_breach_climbs_to_the_next_level(users, case, clock):
@@ -101,6 +104,9 @@ def test_a_refusal_needs_a_reason_and_leaves_the_deadline_alone(users, case):
     assert reply_timer(case).due_at == at(2026, 12, 10, 17, 30)
     ev = last_event(case)
     assert (ev.transition, ev.public, ev.data["granted"]) == (Transition.EXTENSION_DECIDED, False, False)
+    from cases.selectors import public_timeline
+
+    assert "理由不充分" not in str(public_timeline(case))  # a refusal's reason stays internal
     assert_error(decide(users["supervisor"], ext.pk, grant=True), 409, "conflict")
 
 
