@@ -1,13 +1,15 @@
 """Domain events the cases app announces; other apps react to them.
 
 ``case_changed`` is sent *inside* the transaction of the action, after the
-``CaseEvent`` is written. Receivers that keep state in the database (SLA timers,
-notification outbox rows) write in the same transaction, so they commit or roll
-back with the action. Anything that leaves the process (WebSocket events, e-mail,
-SMS) must be deferred with ``transaction.on_commit`` by the receiver.
+``CaseEvent`` is written, once per event (``cases.services.case_action``).
+Receivers that keep state in the database (SLA timers, notification outbox rows)
+write in the same transaction, so they commit or roll back with the action.
+Anything that leaves the process (WebSocket events, e-mail, SMS) must be deferred
+with ``transaction.on_commit`` by the receiver.
 
-Keyword arguments: ``case``, ``event`` (the CaseEvent), ``action`` (a Transition
-value), ``actor`` (User or None), ``payload`` (dict of action-specific values).
+Keyword arguments: ``case``, ``event`` (the CaseEvent), ``action`` (its audit name:
+a cases ``Transition`` value or another app's dotted name, see ``cases.audit``),
+``actor`` (User or None), ``payload`` (dict of action-specific values).
 """
 
 from django.dispatch import Signal

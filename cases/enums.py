@@ -78,12 +78,20 @@ class Transition(models.TextChoices):
     DRAFT_REPLY = "draft_reply", _("保存答复草稿")
     PUBLISH = "publish", _("公开")
     WITHDRAW = "withdraw", _("撤回公开")
-    # Deadlines (sla app): extensions, supervision orders and escalations on the same chain.
-    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
-    EXTENSION_DECIDED = "extension_decided", _("延期审批")
-    SUPERVISION_ISSUED = "supervision_issued", _("督办")
-    SUPERVISION_ANSWERED = "supervision_answered", _("督办回复")
-    ESCALATED = "escalated", _("超期升级")
+    # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
+    # escalations) are dotted names those apps register in cases.audit, not values here.
+
+
+# Who sees what of the cases app's own events on the citizen's tracking page (registered in
+# cases.audit by CasesConfig.ready()).
+PUBLIC_WITH_NOTE = frozenset({
+    Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE, Transition.APPROVE, Transition.HOLD,
+    Transition.AUTO_CLOSE,
+})
+PUBLIC_WITHOUT_NOTE = frozenset({
+    Transition.REGISTER, Transition.ASSIGN, Transition.SIGN_FOR, Transition.REPLY, Transition.FEEDBACK,
+    Transition.REOPEN, Transition.RESUME,
+})
 
 
 class Rating(models.TextChoices):

@@ -74,13 +74,14 @@ def publication_publish(
         msg = _("群众未同意公开，不能公开此件。")
         raise CaseValidationError(msg, fields={"publication": [msg]})
     title, content, answer = _check_public_copy(case, title, content, answer)
+    now = timezone.now()
     with transaction.atomic():
         locked = services.case_set_publication(
             case=case, actor=actor, action=Transition.PUBLISH,
             allowed_from={Publication.PENDING, Publication.WITHDRAWN, Publication.PUBLISHED},
             fields={"publication": Publication.PUBLISHED, "public_title": title, "public_content": content,
-                    "public_answer": answer, "published_at": timezone.now()},
-            client_ip=client_ip,
+                    "public_answer": answer, "published_at": now},
+            client_ip=client_ip, now=now,
         )
         index_case(locked)
     return locked

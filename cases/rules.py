@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .enums import Role
+from .enums import Role, State
 
 if TYPE_CHECKING:
     from .models import Case, User
@@ -56,7 +56,10 @@ def can_see_case(user: User | None, case: Case) -> bool:
     return False
 
 
-# --- transition permissions (django-fsm ``permission=`` callables: (instance, user)) ---
+# --- action permissions: (case, user) -> bool ------------------------------------------------
+# The state machine declares them (django-fsm ``permission=``) and the services check them
+# again under the row lock, before the state: an actor who may not act is refused (403) even
+# when the case is also in the wrong state (409). See cases.services.case_action.
 
 def may_register(user: User | None) -> bool:
     # Citizens (user None) register through the public channels; staff through intake.
@@ -73,6 +76,11 @@ def may_triage(case: Case, user: User | None) -> bool:
 
 def may_handle(case: Case, user: User | None) -> bool:
     return is_case_department(user, case)
+
+
+def may_return(case: Case, user: User | None) -> bool:
+    # The department only while its return window is open; after it, a supervisor.
+    return is_supervisor(user) or (may_handle(case, user) and case.return_window_open())
 
 
 def may_reply(case: Case, user: User | None) -> bool:
@@ -98,6 +106,19 @@ def may_reopen(case: Case, user: User | None) -> bool:
 
 def may_hold(case: Case, user: User | None) -> bool:
     return is_dispatch(user) or is_case_department(user, case)
+
+
+def may_draft_reply(case: Case, user: User | None) -> bool:
+    # A clerk of a department whose head submits replies prepares one while the case is in hand.
+    return is_case_department(user, case) and case.state == State.IN_PROGRESS
+
+
+def may_publish(case: Case, user: User | None) -> bool:
+    return is_dispatch(user)
+
+
+def may_withdraw(case: Case, user: User | None) -> bool:
+    return is_dispatch(user) or is_supervisor(user)
 
 
 def may_see_full_contact(user: User | None) -> bool:

@@ -6,19 +6,11 @@ import secrets
 
 from django.db.models import Q, QuerySet
 
-from . import rules
-from .enums import Role, State, Transition
+from . import audit, rules
+from .enums import Role, State
 from .exceptions import CaseNotFound
 from .models import Case, CaseEvent, User
 from .validation import mask_id_number, mask_phone
-
-# Events whose note the citizen may read on the tracking page.
-PUBLIC_NOTE_ACTIONS = frozenset({
-    Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE, Transition.APPROVE, Transition.HOLD,
-    Transition.AUTO_CLOSE,
-    # Only a granted extension is public; its note is the new deadline the citizen is told.
-    Transition.EXTENSION_DECIDED,
-})
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -92,7 +84,8 @@ def public_timeline(case: Case) -> list[dict]:
             "transition": ev.transition,
             "label": ev.transition_label,
             "to": ev.to_state,
-            "note": ev.note if ev.transition in PUBLIC_NOTE_ACTIONS else "",
+            # Whose note the citizen may read is part of each action's registration (cases.audit).
+            "note": ev.note if audit.note_is_public(ev.transition) else "",
         })
     return rows
 
@@ -129,7 +122,8 @@ def staff_role_home(user: User) -> str:
 
 
 def verify_chain(case_id: int) -> tuple[bool, CaseEvent | None, str]:
-    """Walk a case's events in order; return (ok, first broken event, why)."""
+    """Walk a case's events in order; return (ok, first broken event, why). An action no app
+    registers (legacy names included, see cases.audit) is a break too: nobody can say what it means."""
     prev_hash = ""
     expected_seq = 1
     for ev in CaseEvent.objects.filter(case_id=case_id).order_by("seq").iterator():
@@ -139,6 +133,8 @@ def verify_chain(case_id: int) -> tuple[bool, CaseEvent | None, str]:
             return False, ev, "prev_hash does not match the previous event"
         if ev.compute_hash() != ev.hash:
             return False, ev, "content does not match its hash"
+        if not audit.is_registered(ev.transition):
+            return False, ev, f"unregistered action {ev.transition!r}"
         prev_hash = ev.hash
         expected_seq += 1
     return True, None, ""

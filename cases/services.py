@@ -1,16 +1,22 @@
-"""Every write to a case is one of these functions.
+"""Every write to a case is one of these functions, and each goes through ``case_action``.
 
-Each action service: locks the case row (``select_for_update``), checks the
-actor may see the case and may take the action from the current state, runs the
-django-fsm transition, saves, appends the hash-chained ``CaseEvent``, and
-announces ``cases.domain.case_changed`` inside the transaction so that timers and
-outbox rows commit with it. Nothing leaves the process before commit.
+``case_action`` is the one sequence every action follows: lock the case row
+(``select_for_update``); 404 if the actor may not see it; 409 if the caller's
+``expected_version`` is stale; 403 if the actor may not take the action (the permission
+functions in ``cases.rules``), then 409 if the state does not allow it (django-fsm's
+``can_proceed``); the body changes the case; on leaving, the changed columns are saved with
+``update_fields`` and the version bumped, one hash-chained ``CaseEvent`` is appended, and
+``cases.domain.case_changed`` is sent inside the transaction so that timers and outbox rows
+commit with it. Nothing leaves the process before commit. One ``now`` per action: the
+event's time, the transition's timestamps and the receivers' clocks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -19,21 +25,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from . import rules
+from . import audit, rules
 from .domain import case_changed
-from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, Role, State, Transition
+from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from .models import (
     Attachment, AttachmentKind, Case, CaseEvent, Category, DailySequence, Department, RejectReason, User,
 )
 from .validation import MAX_CONTENT, MAX_TITLE, clean_text, normalize_id_number, normalize_phone
 
-# Actions whose event the citizen sees on the tracking page.
-PUBLIC_ACTIONS = frozenset({
-    Transition.REGISTER, Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE,
-    Transition.ASSIGN, Transition.SIGN_FOR, Transition.REPLY, Transition.APPROVE,
-    Transition.FEEDBACK, Transition.AUTO_CLOSE, Transition.REOPEN, Transition.HOLD, Transition.RESUME,
-})
+Permission = Callable[[Case, User | None], bool]
 
 
 @dataclass(frozen=True)
@@ -44,41 +45,28 @@ class Citizen:
     id_no: str = ""
 
 
-# --- helpers ------------------------------------------------------------------------
+# --- the primitive --------------------------------------------------------------------
 
-def _actor_label(actor: User | None, fallback: str) -> tuple[str, str]:
-    if actor is None:
-        return fallback, fallback
-    return actor.display_name, actor.role
+@dataclass
+class CaseAction:
+    """What the body of ``with case_action(...) as act:`` works on. The body changes ``case``
+    (the locked row) and may set the event's ``note``, ``data`` and ``public``; ``event`` is the
+    appended ``CaseEvent`` once the block has left."""
 
-
-def _append_event(
-    case: Case, *, actor: User | None, action: str, from_state: str, note: str = "",
-    data: dict[str, Any] | None = None, client_ip: str | None = None, as_label: str = "citizen",
-    public: bool | None = None,
-) -> CaseEvent:
-    """Append one event to the case's chain. The caller holds the case row lock."""
-    last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
-    label, role = _actor_label(actor, as_label)
-    event = CaseEvent(
-        case=case, seq=(last["seq"] + 1) if last else 1, at=timezone.now(), actor=actor,
-        actor_label=label, role=role, transition=action, from_state=from_state, to_state=case.state,
-        note=note, data=data or {}, public=action in PUBLIC_ACTIONS if public is None else public,
-        client_ip=client_ip or None,
-        prev_hash=last["hash"] if last else "",
-    )
-    event.hash = event.compute_hash()
-    event.save()
-    return event
+    case: Case
+    actor: User | None
+    action: str
+    now: dt.datetime
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    public: bool | None = None
+    event: CaseEvent | None = None
 
 
 def _lock(case: Case | int, actor: User | None, *, expected_version: int | None) -> Case:
     pk = case.pk if isinstance(case, Case) else case
-    try:
-        locked = Case.objects.select_for_update(of=("self",)).select_related("department").get(pk=pk)
-    except Case.DoesNotExist:
-        raise CaseNotFound(_("工单不存在。")) from None
-    if actor is not None and not rules.can_see_case(actor, locked):
+    locked = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=pk).first()
+    if locked is None or (actor is not None and not rules.can_see_case(actor, locked)):
         raise CaseNotFound(_("工单不存在。"))
     if expected_version is not None and expected_version != locked.version:
         raise CaseConflict(
@@ -89,43 +77,85 @@ def _lock(case: Case | int, actor: User | None, *, expected_version: int | None)
     return locked
 
 
-def _permission(bound_method: Any) -> Any:
-    meta = bound_method._django_fsm
-    return next(iter(meta.transitions.values())).permission
+# Columns the primitive always writes itself (version, updated_at) or never compares (the key).
+_NOT_COMPARED = frozenset({"id", "version", "updated_at"})
 
 
-def _perform(
-    case: Case | int, *, actor: User | None, action: str, method: str, kwargs: dict[str, Any] | None = None,
-    note: str = "", data: dict[str, Any] | None = None, client_ip: str | None = None,
-    expected_version: int | None = None, as_label: str = "citizen", before_save: Any = None,
-) -> Case:
+def _columns(case: Case) -> dict[str, Any]:
+    return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if f.attname not in _NOT_COMPARED}
+
+
+@contextmanager
+def case_action(
+    case: Case | int, *, actor: User | None, action: str, may: Permission | None = None,
+    transition: Callable[..., Any] | None = None, expected_version: int | None = None, denied: str | None = None,
+    note: str = "", data: dict[str, Any] | None = None, public: bool | None = None, client_ip: str | None = None,
+    as_label: str = "citizen", now: dt.datetime | None = None,
+) -> Iterator[CaseAction]:
+    """Run one action on one case, in one transaction (a savepoint inside the caller's).
+
+    - ``action``: the audit name (``cases.audit``; an unregistered one fails on the way out).
+    - ``may``: a permission from ``cases.rules`` (or the owning app's rules); refused → 403
+      with ``denied`` (default "您无权执行此操作。").
+    - ``transition``: the FSM method the body will run (``Case.assign``); a state it cannot
+      run from → 409. Checked after ``may``: an actor who may not act gets 403 whatever the state.
+    - ``expected_version``: the version the caller's form was built on; stale → 409, checked
+      right after visibility.
+    - ``actor`` None means the citizen (or, with ``as_label="system"``, a worker).
+
+    The body raises ``CaseError`` subclasses for its own checks: then nothing is written. On a
+    normal exit the columns the body changed (compared with the row as locked) are saved with
+    ``update_fields`` (plus ``version`` +1 and ``updated_at``), so a column someone else changed
+    in the meantime (the SLA app sets ``return_due_at`` with a queryset update) is never
+    overwritten; an action that changed no column (a note, a reveal, an SLA order) leaves the
+    row and its version alone. Then exactly one event is appended and ``case_changed`` sent once.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _lock(case, actor, expected_version=expected_version)
-        bound = getattr(locked, method)
-        allowed_for_actor = bool(_permission(bound)(locked, actor))
-        if not can_proceed(bound):
-            if not allowed_for_actor:
-                raise CasePermissionDenied(_("您无权执行此操作。"))
+        if may is not None and not may(locked, actor):
+            raise CasePermissionDenied(denied or _("您无权执行此操作。"))
+        if transition is not None and not can_proceed(getattr(locked, transition.__name__)):
             raise CaseConflict(
                 _("当前状态为“%(state)s”，不能执行“%(action)s”。")
-                % {"state": State(locked.state).label, "action": Transition(action).label},
+                % {"state": State(locked.state).label, "action": audit.action_label(action)},
                 state=locked.state,
             )
-        if not allowed_for_actor:
-            raise CasePermissionDenied(_("您无权执行此操作。"))
-        from_state = locked.state
-        bound(**(kwargs or {}))
-        if before_save is not None:
-            before_save(locked)
-        locked.version = F("version") + 1
-        locked.save()
-        locked.refresh_from_db(fields=["version"])
-        event = _append_event(
-            locked, actor=actor, action=action, from_state=from_state, note=note, data=data,
-            client_ip=client_ip, as_label=as_label,
-        )
-        case_changed.send(sender=Case, case=locked, event=event, action=action, actor=actor, payload=data or {})
-    return locked
+        act = CaseAction(case=locked, actor=actor, action=action, now=now, note=note, data=dict(data or {}),
+                         public=public)
+        from_state, before = locked.state, _columns(locked)
+        yield act
+        if transition is not None and locked.state == from_state:
+            raise RuntimeError(f"case_action({action!r}): the body did not run {transition.__name__}()")
+        changed = [name for name, value in _columns(locked).items() if before[name] != value]
+        if changed:
+            locked.version = F("version") + 1
+            locked.save(update_fields=[*changed, "version", "updated_at"])
+            locked.refresh_from_db(fields=["version"])
+        act.event = _record(locked, actor=actor, action=action, from_state=from_state, now=now, note=act.note,
+                            data=act.data, public=act.public, client_ip=client_ip, as_label=as_label)
+
+
+def _record(
+    case: Case, *, actor: User | None, action: str, from_state: str, now: dt.datetime, note: str,
+    data: dict[str, Any], public: bool | None, client_ip: str | None, as_label: str,
+) -> CaseEvent:
+    """Append the action's one event to the case's chain and announce it. The caller holds the
+    case row lock (or has just created the row) inside the action's transaction."""
+    info = audit.action_for_new_event(action)
+    last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
+    label, role = (actor.display_name, actor.role) if actor is not None else (as_label, as_label)
+    event = CaseEvent(
+        case=case, seq=(last["seq"] + 1) if last else 1, at=now, actor=actor,
+        actor_label=label, role=role, transition=action, from_state=from_state, to_state=case.state,
+        note=note, data=data, public=info.public if public is None else public,
+        client_ip=client_ip or None,
+        prev_hash=last["hash"] if last else "",
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    case_changed.send(sender=Case, case=case, event=event, action=action, actor=actor, payload=data)
+    return event
 
 
 def _department(code_or_obj: Department | str | None, *, field: str) -> Department:
@@ -140,7 +170,7 @@ def _department(code_or_obj: Department | str | None, *, field: str) -> Departme
 
 # --- registration -------------------------------------------------------------------
 
-def next_tracking_no(now: Any = None) -> str:
+def next_tracking_no(now: dt.datetime | None = None) -> str:
     """Date + per-day sequence, e.g. 2026112100042. Call inside a transaction."""
     day = timezone.localdate(now or timezone.now())
     DailySequence.objects.get_or_create(day=day)
@@ -152,10 +182,12 @@ def next_tracking_no(now: Any = None) -> str:
 def case_register(
     *, actor: User | None, channel: str, kind: str, category: Category | str, title: str, content: str,
     citizen: Citizen, location: str = "", publish_consent: bool = True, priority: str = Priority.NORMAL,
-    reply_channel: str = "", client_ip: str | None = None, as_label: str = "citizen",
+    reply_channel: str = "", client_ip: str | None = None, as_label: str = "citizen", now: dt.datetime | None = None,
 ) -> Case:
     """Record a new case. Side effects: tracking_no + access_code issued; the SLA app starts
-    the triage timer and the notifications app queues the receipt (both via ``case_changed``)."""
+    the triage timer and the notifications app queues the receipt (both via ``case_changed``).
+    The only action with no row to lock yet: it creates the row, then records like ``case_action``."""
+    now = now or timezone.now()
     if not rules.may_register(actor):
         raise CasePermissionDenied(_("您无权登记工单。"))
     errors: dict[str, list[str]] = {}
@@ -200,16 +232,14 @@ def case_register(
 
     with transaction.atomic():
         case = Case(
-            tracking_no=next_tracking_no(), channel=channel, kind=kind, category=cat, priority=priority,
+            tracking_no=next_tracking_no(now), channel=channel, kind=kind, category=cat, priority=priority,
             title=title, content=content, location=location, citizen_name=name, citizen_phone=phone,
             citizen_email=email, citizen_id_no=id_no, reply_channel=reply_channel,
-            publish_consent=bool(publish_consent), registered_by=actor,
+            publish_consent=bool(publish_consent), registered_by=actor, registered_at=now,
         )
         case.save()
-        event = _append_event(case, actor=actor, action=Transition.REGISTER, from_state="", client_ip=client_ip,
-                              data={"channel": channel}, as_label=as_label)
-        case_changed.send(sender=Case, case=case, event=event, action=Transition.REGISTER, actor=actor,
-                          payload={"channel": channel})
+        _record(case, actor=actor, action=Transition.REGISTER, from_state="", now=now, note="",
+                data={"channel": channel}, public=None, client_ip=client_ip, as_label=as_label)
     return case
 
 
@@ -230,27 +260,43 @@ def case_add_attachments(
 
 
 # --- triage -------------------------------------------------------------------------
+# The state-changing services take, besides their own fields: ``expected_version`` (the version
+# the caller's form showed; stale → CaseConflict), ``client_ip`` (audited) and ``now``.
 
-def case_resolve_directly(*, case: Case, actor: User, answer: str, **opts: Any) -> Case:
+def case_resolve_directly(
+    *, case: Case | int, actor: User, answer: str, expected_version: int | None = None,
+    client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """Answer on first contact. Side effects: triage timer met; answer relayed; feedback timer."""
     answer = clean_text(answer, field="answer", label=_("答复内容"), max_length=MAX_CONTENT)
-    return _perform(case, actor=actor, action=Transition.RESOLVE_DIRECTLY, method="resolve_directly",
-                    kwargs={"answer": answer}, note=answer, **opts)
+    with case_action(case, actor=actor, action=Transition.RESOLVE_DIRECTLY, may=rules.may_resolve_directly,
+                     transition=Case.resolve_directly, expected_version=expected_version, note=answer,
+                     client_ip=client_ip, now=now) as act:
+        act.case.resolve_directly(answer=answer, now=act.now)
+    return act.case
 
 
-def case_reject(*, case: Case, actor: User, reason: str, note: str = "", **opts: Any) -> Case:
+def case_reject(
+    *, case: Case | int, actor: User, reason: str, note: str = "", expected_version: int | None = None,
+    client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """Refuse the case with a reason from the fixed list. Side effects: citizen told; timers stop."""
     reason_obj = RejectReason.objects.filter(code=reason or "").first()
     if reason_obj is None:
         msg = _("请从列表中选择不予受理理由。")
         raise CaseValidationError(msg, fields={"reason": [msg]})
     note = clean_text(note, field="note", label=_("说明"), max_length=2000, required=False)
-    return _perform(case, actor=actor, action=Transition.REJECT, method="reject",
-                    kwargs={"reason": reason_obj, "note": note}, note=f"{reason_obj.name_zh}。{note}".rstrip("。"),
-                    data={"reason": reason_obj.code}, **opts)
+    with case_action(case, actor=actor, action=Transition.REJECT, may=rules.may_triage, transition=Case.reject,
+                     expected_version=expected_version, note=f"{reason_obj.name_zh}。{note}".rstrip("。"),
+                     data={"reason": reason_obj.code}, client_ip=client_ip, now=now) as act:
+        act.case.reject(reason=reason_obj, note=note, now=act.now)
+    return act.case
 
 
-def case_merge(*, case: Case, actor: User, duplicate_of: str, **opts: Any) -> Case:
+def case_merge(
+    *, case: Case | int, actor: User, duplicate_of: str, expected_version: int | None = None,
+    client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """Close the case as a duplicate of another. Side effects: citizen told the other tracking_no."""
     target = Case.objects.filter(tracking_no=(duplicate_of or "").strip()).first()
     if target is None:
@@ -262,14 +308,17 @@ def case_merge(*, case: Case, actor: User, duplicate_of: str, **opts: Any) -> Ca
     if target.state in {State.MERGED, State.REJECTED}:
         msg = _("目标工单 %(no)s 已是“%(s)s”，请合并到仍在办理的工单。") % {"no": target.tracking_no, "s": State(target.state).label}
         raise CaseValidationError(msg, fields={"duplicate_of": [msg]})
-    return _perform(case, actor=actor, action=Transition.MERGE, method="merge", kwargs={"duplicate_of": target},
-                    note=_("与工单 %(no)s 合并办理") % {"no": target.tracking_no},
-                    data={"duplicate_of": target.tracking_no}, **opts)
+    with case_action(case, actor=actor, action=Transition.MERGE, may=rules.may_triage, transition=Case.merge,
+                     expected_version=expected_version, note=_("与工单 %(no)s 合并办理") % {"no": target.tracking_no},
+                     data={"duplicate_of": target.tracking_no}, client_ip=client_ip, now=now) as act:
+        act.case.merge(duplicate_of=target, now=act.now)
+    return act.case
 
 
 def case_assign(
-    *, case: Case, actor: User, department: Department | str, assisting_departments: Iterable[str | Department] = (),
-    instructions: str = "", **opts: Any,
+    *, case: Case | int, actor: User, department: Department | str, assisting_departments: Iterable[str | Department] = (),
+    instructions: str = "", expected_version: int | None = None, client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Forward to a department. Side effects: sign-for, return-window and reply timers start;
     the department is notified."""
@@ -280,64 +329,85 @@ def case_assign(
     assisting = [_department(d, field="assisting_departments") for d in assisting_departments or ()]
     assisting = [d for d in dict.fromkeys(assisting) if d.pk != dept.pk]
     instructions = clean_text(instructions, field="instructions", label=_("转办意见"), max_length=2000, required=False)
-
-    def set_assisting(locked: Case) -> None:
-        locked.assisting_departments.set(assisting)
-
-    return _perform(case, actor=actor, action=Transition.ASSIGN, method="assign",
-                    kwargs={"department": dept, "instructions": instructions}, note=instructions,
-                    data={"department": dept.code, "assisting": [d.code for d in assisting]},
-                    before_save=set_assisting, **opts)
+    with case_action(case, actor=actor, action=Transition.ASSIGN, may=rules.may_triage, transition=Case.assign,
+                     expected_version=expected_version, note=instructions,
+                     data={"department": dept.code, "assisting": [d.code for d in assisting]},
+                     client_ip=client_ip, now=now) as act:
+        act.case.assign(department=dept, instructions=instructions, now=act.now)
+        act.case.assisting_departments.set(assisting)
+    return act.case
 
 
 # --- department ---------------------------------------------------------------------
 
-def case_return(*, case: Case, actor: User, reason: str, **opts: Any) -> Case:
+def case_return(
+    *, case: Case | int, actor: User, reason: str, expected_version: int | None = None,
+    client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """Hand the case back as not ours. Side effects: timers stop; triage timer restarts."""
     reason = clean_text(reason, field="reason", label=_("退单理由"), max_length=2000)
-    dept_code = case.department.code if isinstance(case, Case) and case.department_id else ""
+    with case_action(case, actor=actor, action=Transition.RETURN, may=rules.may_return, transition=Case.return_,
+                     expected_version=expected_version, note=reason, client_ip=client_ip, now=now) as act:
+        # The department that hands it back, for its inbox's live update.
+        act.data = {"department": act.case.department.code if act.case.department_id else ""}
+        act.case.return_(now=act.now)
+        act.case.assisting_departments.clear()
+    return act.case
 
-    def clear_assisting(locked: Case) -> None:
-        locked.assisting_departments.clear()
 
-    return _perform(case, actor=actor, action=Transition.RETURN, method="return_", note=reason,
-                    data={"department": dept_code}, before_save=clear_assisting, **opts)
-
-
-def case_sign_for(*, case: Case, actor: User, **opts: Any) -> Case:
+def case_sign_for(
+    *, case: Case | int, actor: User, expected_version: int | None = None, client_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Acknowledge the case. Side effects: sign-for timer met."""
-    return _perform(case, actor=actor, action=Transition.SIGN_FOR, method="sign_for", **opts)
+    with case_action(case, actor=actor, action=Transition.SIGN_FOR, may=rules.may_handle, transition=Case.sign_for,
+                     expected_version=expected_version, client_ip=client_ip, now=now) as act:
+        act.case.sign_for(now=act.now)
+    return act.case
 
 
-def case_reply(*, case: Case, actor: User, text: str, **opts: Any) -> Case:
+def case_reply(
+    *, case: Case | int, actor: User, text: str, expected_version: int | None = None, client_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Submit the department's answer for review. Side effects: reply timer met; review timer starts."""
     text = clean_text(text, field="text", label=_("答复内容"), max_length=MAX_CONTENT)
-    return _perform(case, actor=actor, action=Transition.REPLY, method="reply", kwargs={"text": text}, note=text, **opts)
+    with case_action(case, actor=actor, action=Transition.REPLY, may=rules.may_reply, transition=Case.reply,
+                     expected_version=expected_version, note=text, client_ip=client_ip, now=now) as act:
+        act.case.reply(text=text, now=act.now)
+    return act.case
 
 
-def case_save_reply_draft(*, case: Case, actor: User, text: str, client_ip: str | None = None) -> Case:
-    """A clerk's draft for a department whose head submits replies. No state change."""
+def case_save_reply_draft(
+    *, case: Case | int, actor: User, text: str, client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
+    """A clerk's draft for a department whose head submits replies. No state change; the version
+    moves, so a head's reply form built on the previous draft is refused as stale."""
     text = clean_text(text, field="text", label=_("答复草稿"), max_length=MAX_CONTENT)
-    with transaction.atomic():
-        locked = _lock(case, actor, expected_version=None)
-        if not (rules.is_case_department(actor, locked) and locked.state == State.IN_PROGRESS):
-            raise CasePermissionDenied(_("您无权为此工单保存答复草稿。"))
-        locked.reply_draft = text
-        locked.save(update_fields=["reply_draft", "updated_at"])
-        _append_event(locked, actor=actor, action=Transition.DRAFT_REPLY, from_state=locked.state, note=text,
-                      client_ip=client_ip)
-    return locked
+    with case_action(case, actor=actor, action=Transition.DRAFT_REPLY, may=rules.may_draft_reply,
+                     denied=_("您无权为此工单保存答复草稿。"), note=text, client_ip=client_ip, now=now) as act:
+        act.case.reply_draft = text
+    return act.case
 
 
 # --- review -------------------------------------------------------------------------
 
-def case_send_back(*, case: Case, actor: User, note: str, **opts: Any) -> Case:
+def case_send_back(
+    *, case: Case | int, actor: User, note: str, expected_version: int | None = None, client_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Reject a weak reply. Side effects: review timer met; the reply timer resumes."""
     note = clean_text(note, field="note", label=_("退回意见"), max_length=2000)
-    return _perform(case, actor=actor, action=Transition.SEND_BACK, method="send_back", note=note, **opts)
+    with case_action(case, actor=actor, action=Transition.SEND_BACK, may=rules.may_triage, transition=Case.send_back,
+                     expected_version=expected_version, note=note, client_ip=client_ip, now=now) as act:
+        act.case.send_back(now=act.now)
+    return act.case
 
 
-def case_approve(*, case: Case, actor: User, answer: str = "", **opts: Any) -> Case:
+def case_approve(
+    *, case: Case | int, actor: User, answer: str = "", expected_version: int | None = None,
+    client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """Accept the reply and relay the answer (defaults to the department's reply) to the citizen.
     Side effects: review timer met; answer sent on the citizen's channel; feedback timer starts."""
     answer = clean_text(answer, field="answer", label=_("答复内容"), max_length=MAX_CONTENT, required=False)
@@ -345,8 +415,10 @@ def case_approve(*, case: Case, actor: User, answer: str = "", **opts: Any) -> C
     answer = answer or Case.objects.filter(pk=pk).values_list("reply_text", flat=True).first() or ""
     if not answer:
         raise CaseValidationError(_("请填写答复内容。"), fields={"answer": [_("请填写答复内容。")]})
-    return _perform(case, actor=actor, action=Transition.APPROVE, method="approve", kwargs={"answer": answer},
-                    note=answer, **opts)
+    with case_action(case, actor=actor, action=Transition.APPROVE, may=rules.may_triage, transition=Case.approve,
+                     expected_version=expected_version, note=answer, client_ip=client_ip, now=now) as act:
+        act.case.approve(answer=answer, now=act.now)
+    return act.case
 
 
 # --- citizen and closure ------------------------------------------------------------
@@ -356,24 +428,36 @@ def _publication_after_close(locked: Case) -> None:
         locked.publication = Publication.PENDING
 
 
-def case_feedback(*, case: Case, actor: User | None, rating: str, comment: str = "", **opts: Any) -> Case:
+def case_feedback(
+    *, case: Case | int, actor: User | None, rating: str, comment: str = "", expected_version: int | None = None,
+    client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """The citizen's rating closes the case. ``actor`` None means the citizen (proved by access code)."""
     if rating not in Rating.values:
         msg = _("评价须为：满意、基本满意或不满意。")
         raise CaseValidationError(msg, fields={"rating": [msg]})
     comment = clean_text(comment, field="comment", label=_("评价意见"), max_length=2000, required=False)
-    return _perform(case, actor=actor, action=Transition.FEEDBACK, method="feedback",
-                    kwargs={"rating": rating, "comment": comment}, note=comment, data={"rating": rating},
-                    before_save=_publication_after_close, **opts)
+    with case_action(case, actor=actor, action=Transition.FEEDBACK, may=rules.may_feedback, transition=Case.feedback,
+                     expected_version=expected_version, note=comment, data={"rating": rating},
+                     client_ip=client_ip, now=now) as act:
+        act.case.feedback(rating=rating, comment=comment, now=act.now)
+        _publication_after_close(act.case)
+    return act.case
 
 
-def case_auto_close(*, case: Case | int) -> Case:
+def case_auto_close(*, case: Case | int, now: dt.datetime | None = None) -> Case:
     """Close an answered case whose feedback window ran out (the SLA worker)."""
-    return _perform(case, actor=None, action=Transition.AUTO_CLOSE, method="auto_close",
-                    note=_("回访期满未评价，自动办结。"), as_label="system", before_save=_publication_after_close)
+    with case_action(case, actor=None, action=Transition.AUTO_CLOSE, may=rules.may_auto_close,
+                     transition=Case.auto_close, note=_("回访期满未评价，自动办结。"), as_label="system", now=now) as act:
+        act.case.auto_close(now=act.now)
+        _publication_after_close(act.case)
+    return act.case
 
 
-def case_reopen(*, case: Case, actor: User, department: Department | str | None = None, reason: str, **opts: Any) -> Case:
+def case_reopen(
+    *, case: Case | int, actor: User, department: Department | str | None = None, reason: str,
+    expected_version: int | None = None, client_ip: str | None = None, now: dt.datetime | None = None,
+) -> Case:
     """Send an answered or closed case back for handling. Side effects: fresh timers."""
     reason = clean_text(reason, field="reason", label=_("重办理由"), max_length=2000)
     pk = case.pk if isinstance(case, Case) else case
@@ -384,13 +468,13 @@ def case_reopen(*, case: Case, actor: User, department: Department | str | None 
         if dept is None:
             msg = _("请选择承办单位。")
             raise CaseValidationError(msg, fields={"department": [msg]})
-
-    def clear_publication(locked: Case) -> None:
-        if locked.publication == Publication.PENDING:
-            locked.publication = Publication.PRIVATE
-
-    return _perform(case, actor=actor, action=Transition.REOPEN, method="reopen", kwargs={"department": dept},
-                    note=reason, data={"department": dept.code}, before_save=clear_publication, **opts)
+    with case_action(case, actor=actor, action=Transition.REOPEN, may=rules.may_reopen, transition=Case.reopen,
+                     expected_version=expected_version, note=reason, data={"department": dept.code},
+                     client_ip=client_ip, now=now) as act:
+        act.case.reopen(department=dept, now=act.now)
+        if act.case.publication == Publication.PENDING:
+            act.case.publication = Publication.PRIVATE
+    return act.case
 
 
 # --- orthogonal actions -------------------------------------------------------------
@@ -399,11 +483,11 @@ HOLDABLE = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS})
 
 
 def _toggle_hold(case: Case | int, *, actor: User, hold: bool, reason: str, client_ip: str | None,
-                 expected_version: int | None) -> Case:
-    with transaction.atomic():
-        locked = _lock(case, actor, expected_version=expected_version)
-        if not rules.may_hold(locked, actor):
-            raise CasePermissionDenied(_("您无权挂起或恢复此工单。"))
+                 expected_version: int | None, now: dt.datetime | None) -> Case:
+    with case_action(case, actor=actor, action=Transition.HOLD if hold else Transition.RESUME, may=rules.may_hold,
+                     denied=_("您无权挂起或恢复此工单。"), expected_version=expected_version, note=reason,
+                     client_ip=client_ip, now=now) as act:
+        locked = act.case
         if locked.state not in HOLDABLE:
             raise CaseConflict(_("当前状态为“%(state)s”，不能挂起或恢复。") % {"state": State(locked.state).label},
                                state=locked.state)
@@ -412,92 +496,72 @@ def _toggle_hold(case: Case | int, *, actor: User, hold: bool, reason: str, clie
             raise CaseConflict(msg, state=locked.state)
         locked.on_hold = hold
         locked.hold_reason = reason if hold else ""
-        locked.version = F("version") + 1
-        locked.save(update_fields=["on_hold", "hold_reason", "version", "updated_at"])
-        locked.refresh_from_db(fields=["version"])
-        action = Transition.HOLD if hold else Transition.RESUME
-        event = _append_event(locked, actor=actor, action=action, from_state=locked.state, note=reason,
-                              client_ip=client_ip)
-        case_changed.send(sender=Case, case=locked, event=event, action=action, actor=actor, payload={})
-    return locked
+    return act.case
 
 
-def case_hold(*, case: Case, actor: User, reason: str, client_ip: str | None = None,
-              expected_version: int | None = None) -> Case:
+def case_hold(*, case: Case | int, actor: User, reason: str, client_ip: str | None = None,
+              expected_version: int | None = None, now: dt.datetime | None = None) -> Case:
     """Wait for the citizen to supply information. Side effects: the running timers pause."""
     reason = clean_text(reason, field="reason", label=_("挂起原因"), max_length=2000)
-    return _toggle_hold(case, actor=actor, hold=True, reason=reason, client_ip=client_ip, expected_version=expected_version)
+    return _toggle_hold(case, actor=actor, hold=True, reason=reason, client_ip=client_ip,
+                        expected_version=expected_version, now=now)
 
 
-def case_resume(*, case: Case, actor: User, client_ip: str | None = None, expected_version: int | None = None) -> Case:
+def case_resume(*, case: Case | int, actor: User, client_ip: str | None = None, expected_version: int | None = None,
+                now: dt.datetime | None = None) -> Case:
     """End a hold. Side effects: paused timers resume with the time they had left."""
-    return _toggle_hold(case, actor=actor, hold=False, reason="", client_ip=client_ip, expected_version=expected_version)
+    return _toggle_hold(case, actor=actor, hold=False, reason="", client_ip=client_ip,
+                        expected_version=expected_version, now=now)
 
 
-def case_reveal_contact(*, case: Case, actor: User, client_ip: str | None = None) -> dict[str, str]:
-    """Show the citizen's full phone and ID number to a role that sees them masked; audited."""
-    with transaction.atomic():
-        # Anyone who may see the case may reveal; the point is that it is on the record.
-        locked = _lock(case, actor, expected_version=None)
-        _append_event(locked, actor=actor, action=Transition.REVEAL, from_state=locked.state, client_ip=client_ip,
-                      note=_("查看了完整联系方式"))
-    return {"phone": locked.citizen_phone, "id_no": locked.citizen_id_no}
+def case_reveal_contact(*, case: Case | int, actor: User, client_ip: str | None = None,
+                        now: dt.datetime | None = None) -> dict[str, str]:
+    """Show the citizen's full phone and ID number to a role that sees them masked; audited.
+    Anyone who may see the case may reveal: the point is that it is on the record."""
+    with case_action(case, actor=actor, action=Transition.REVEAL, note=_("查看了完整联系方式"), client_ip=client_ip,
+                     now=now) as act:
+        pass
+    return {"phone": act.case.citizen_phone, "id_no": act.case.citizen_id_no}
 
 
-def case_add_note(*, case: Case, actor: User, note: str, client_ip: str | None = None) -> CaseEvent:
+def case_add_note(*, case: Case | int, actor: User, note: str, client_ip: str | None = None,
+                  now: dt.datetime | None = None) -> CaseEvent:
     """An internal note on the timeline (not shown to the citizen)."""
     note = clean_text(note, field="note", label=_("备注"), max_length=2000)
-    with transaction.atomic():
-        locked = _lock(case, actor, expected_version=None)
-        return _append_event(locked, actor=actor, action=Transition.NOTE, from_state=locked.state, note=note,
-                             client_ip=client_ip)
-
-
-def case_record(
-    *, case: Case, actor: User | None, action: str, note: str = "", data: dict[str, Any] | None = None,
-    public: bool = False, client_ip: str | None = None,
-) -> CaseEvent:
-    """Put an orthogonal action of another app (an extension, a supervision order, an escalation:
-    a ``Transition`` value, never a state change) on the case's timeline and audit chain, and
-    announce it with ``case_changed``. The caller holds the case row lock in its transaction;
-    ``actor`` None means the system (e.g. the SLA worker)."""
-    event = _append_event(case, actor=actor, action=action, from_state=case.state, note=note, data=data,
-                          client_ip=client_ip, as_label="system", public=public)
-    case_changed.send(sender=Case, case=case, event=event, action=action, actor=actor, payload=data or {})
-    return event
+    with case_action(case, actor=actor, action=Transition.NOTE, note=note, client_ip=client_ip, now=now) as act:
+        pass
+    assert act.event is not None
+    return act.event
 
 
 # --- publication (the redacted public copy; see cases/publication.py) ----------------------
 
+PUBLICATION_FIELDS = frozenset({"publication", "public_title", "public_content", "public_answer", "published_at"})
+
+
 def case_set_publication(
     *, case: Case | int, actor: User, action: str, allowed_from: Iterable[str], fields: dict[str, Any],
-    note: str = "", client_ip: str | None = None,
+    note: str = "", client_ip: str | None = None, now: dt.datetime | None = None,
 ) -> Case:
-    """Publish or withdraw the public copy: locks the case, checks the actor is dispatch staff and the
-    publication status allows it, sets ``fields`` (only publication/public_* fields), writes the event.
-    The original question and answer are never touched. Validation and redaction live in
-    cases/publication.py, which calls this."""
-    assert set(fields) <= {"publication", "public_title", "public_content", "public_answer", "published_at"}
-    with transaction.atomic():
-        locked = _lock(case, actor, expected_version=None)
-        if not (rules.is_dispatch(actor) or (action == Transition.WITHDRAW and rules.is_supervisor(actor))):
-            raise CasePermissionDenied(_("您无权管理网上公开。"))
+    """Publish or withdraw the public copy: locks the case, checks the actor is dispatch staff (or,
+    to withdraw, a supervisor) and the publication status allows it, sets ``fields`` (only
+    publication/public_* fields), writes the event. The original question and answer are never
+    touched. Validation and redaction live in cases/publication.py, which calls this."""
+    assert set(fields) <= PUBLICATION_FIELDS
+    may = rules.may_withdraw if action == Transition.WITHDRAW else rules.may_publish
+    with case_action(case, actor=actor, action=action, may=may, denied=_("您无权管理网上公开。"), note=note,
+                     client_ip=client_ip, now=now) as act:
+        locked = act.case
         if locked.publication not in set(allowed_from):
             raise CaseConflict(
                 _("公开状态为“%(p)s”，不能执行“%(action)s”。")
-                % {"p": Publication(locked.publication).label, "action": Transition(action).label},
+                % {"p": Publication(locked.publication).label, "action": audit.action_label(action)},
                 state=locked.state,
             )
         for name, value in fields.items():
             setattr(locked, name, value)
-        locked.version = F("version") + 1
-        locked.save(update_fields=[*fields, "version", "updated_at"])
-        locked.refresh_from_db(fields=["version"])
-        event = _append_event(locked, actor=actor, action=action, from_state=locked.state, note=note,
-                              client_ip=client_ip, data={"publication": locked.publication})
-        case_changed.send(sender=Case, case=locked, event=event, action=action, actor=actor,
-                          payload={"publication": locked.publication})
-    return locked
+        act.data = {"publication": locked.publication}
+    return act.case
 
 
 # Name → service, for edges that dispatch on a transition name (API, console forms).

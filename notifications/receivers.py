@@ -17,9 +17,10 @@ from .outbox import dispatch_department, case_context, notify_citizen, notify_st
 
 # Actions other apps add (the SLA app's extensions and supervision orders); handled by name.
 STAFF_ACTION_TEMPLATES = {
-    "extension_decided": Template.EXTENSION_DECIDED,
-    "supervision_issued": Template.SUPERVISION_ISSUED,
-    "escalated": Template.SUPERVISION_ISSUED,
+    "sla.extension.granted": Template.EXTENSION_DECIDED,
+    "sla.extension.refused": Template.EXTENSION_DECIDED,
+    "sla.supervision.issued": Template.SUPERVISION_ISSUED,
+    "sla.timer.escalated": Template.SUPERVISION_ISSUED,
     "timer_warning": Template.TIMER_WARNING,
     "timer_breached": Template.TIMER_BREACHED,
 }
@@ -92,7 +93,7 @@ def queue_messages(case: Case, event: CaseEvent, action: str, payload: dict[str,
     elif action in STAFF_ACTION_TEMPLATES:
         # An order may name its own department (escalations before assignment go to dispatch).
         staff(payload.get("department") or case.department, STAFF_ACTION_TEMPLATES[action])
-        if action == "extension_decided" and payload.get("granted"):
+        if action == "sla.extension.granted":
             citizen(Template.EXTENSION_CITIZEN)
 
 

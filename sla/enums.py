@@ -56,3 +56,33 @@ class SupervisionLevel(models.IntegerChoices):
     REMINDER = 1, _("催办")
     ORDER = 2, _("督办")
     REPORT = 3, _("通报")
+
+
+# --- the sla app's audit actions (cases.audit; registered by SlaConfig.ready()) ---
+
+
+class AuditAction(models.TextChoices):
+    """What the sla app puts on a case's timeline and audit chain (``CaseEvent.transition``)."""
+
+    EXTENSION_REQUESTED = "sla.extension.requested", _("申请延期")
+    EXTENSION_GRANTED = "sla.extension.granted", _("批准延期")
+    EXTENSION_REFUSED = "sla.extension.refused", _("不批准延期")
+    SUPERVISION_ISSUED = "sla.supervision.issued", _("督办")
+    SUPERVISION_ANSWERED = "sla.supervision.answered", _("督办回复")
+    TIMER_ESCALATED = "sla.timer.escalated", _("超期升级")
+
+
+# The citizen sees a granted extension on the tracking page, with its note: the new deadline.
+PUBLIC_AUDIT_ACTIONS = frozenset({AuditAction.EXTENSION_GRANTED})
+
+# Names the sla app wrote before audit actions were dotted. Stored events keep them (their hash
+# covers the name), so they stay registered for display and verify_audit; new events never use them.
+LEGACY_AUDIT_ACTIONS = {
+    "extension_requested": _("申请延期"),
+    "extension_decided": _("延期审批"),  # granted or refused: see the event's data["granted"]
+    "supervision_issued": _("督办"),
+    "supervision_answered": _("督办回复"),
+    "escalated": _("超期升级"),
+}
+# A granted ``extension_decided`` was public and its note (the new deadline) shown.
+LEGACY_PUBLIC_NOTE_ACTIONS = frozenset({"extension_decided"})

@@ -1,8 +1,10 @@
-"""Writes of the sla app beside the timers: extensions and supervision orders.
+"""Writes of the sla app beside the timers: extensions, supervision orders and escalations.
 
-Each service locks the case row (the order every case service uses: case, then timers),
-checks who is acting, changes its rows, puts an entry on the case's timeline and audit
-chain (``cases.services.case_record``) and announces a real-time event after commit.
+Each service runs inside ``cases.services.case_action``: the case row is locked first (the order
+every case service uses: case, then timers), the actor's visibility and permission checked
+(``sla.rules``), then this app's rows change, and on leaving one entry is appended to the case's
+timeline and audit chain under this app's dotted action names (``sla.enums.AuditAction``) and
+``case_changed`` is announced. Real-time events go out after commit.
 Errors are the cases app's (``CaseValidationError`` 400, ``CasePermissionDenied`` 403,
 ``CaseNotFound`` 404, ``CaseConflict`` 409) so every edge maps them the same way.
 
@@ -15,23 +17,28 @@ Extension caps (how far a deadline may move, counted from the reply timer's orig
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from cases import rules
-from cases.enums import LETTER_CHANNELS, OPEN_STATES, Role, State, Transition
+from cases.enums import LETTER_CHANNELS, OPEN_STATES, Role, State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
-from cases.services import case_record
+from cases.services import case_action
 from cases.validation import clean_text
 
 from . import events, timers
+from . import rules as sla_rules
 from .calendar import compute_deadline
-from .enums import ExtensionStatus, Stage, SupervisionLevel, TimerStatus
+from .enums import AuditAction, ExtensionStatus, Stage, SupervisionLevel, TimerStatus
 from .models import Extension, SupervisionOrder, Timer
+
+log = logging.getLogger(__name__)
 
 LETTER_CAP_CALENDAR_DAYS = 30
 OTHER_CAP_WORKING_DAYS = 15
@@ -40,14 +47,6 @@ EXTENDABLE_STATES = frozenset({State.ASSIGNED, State.IN_PROGRESS})
 
 def _fmt(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _lock_case(case: Case | int, actor: User | None) -> Case:
-    pk = case.pk if isinstance(case, Case) else case
-    locked = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=pk).first()
-    if locked is None or (actor is not None and not rules.can_see_case(actor, locked)):
-        raise CaseNotFound(_("工单不存在。"))
-    return locked
 
 
 def parse_until(value: object, *, field: str = "until") -> dt.datetime:
@@ -86,17 +85,18 @@ def _reply_timer(case: Case) -> Timer | None:
 
 # --- extensions -------------------------------------------------------------------------
 
-def extension_request(*, case: Case | int, actor: User, until: object, reason: str) -> Extension:
+def extension_request(
+    *, case: Case | int, actor: User, until: object, reason: str, now: dt.datetime | None = None,
+) -> Extension:
     """The case's department asks for a later reply deadline. Refused after the deadline, beyond the
     cap, by anyone but the lead department, or while another request is pending.
-    Side effects: an internal timeline entry; ``extension.requested`` to the board."""
+    Side effects: an internal timeline entry (``sla.extension.requested``); ``extension.requested``
+    to the board."""
     reason = clean_text(reason, field="reason", label=_("延期理由"), max_length=2000)
     until_at = parse_until(until)
-    now = timezone.now()
-    with transaction.atomic():
-        locked = _lock_case(case, actor)
-        if not rules.is_case_department(actor, locked):
-            raise CasePermissionDenied(_("只有本工单的承办单位可以申请延期。"))
+    with case_action(case, actor=actor, action=AuditAction.EXTENSION_REQUESTED, may=sla_rules.may_request_extension,
+                     denied=_("只有本工单的承办单位可以申请延期。"), note=reason, now=now) as act:
+        locked = act.case
         if locked.state not in EXTENDABLE_STATES:
             raise CaseConflict(_("当前状态为“%(state)s”，不能申请延期。") % {"state": State(locked.state).label},
                                state=locked.state)
@@ -105,7 +105,7 @@ def extension_request(*, case: Case | int, actor: User, until: object, reason: s
             raise CaseConflict(_("此工单没有正在计时的答复期限。"), state=locked.state)
         if timer.status == TimerStatus.PAUSED:
             raise CaseConflict(_("工单挂起中，计时已暂停，恢复后再申请延期。"), state=locked.state)
-        if timer.status == TimerStatus.BREACHED or timer.due_at <= now:
+        if timer.status == TimerStatus.BREACHED or timer.due_at <= act.now:
             raise CaseConflict(_("答复期限 %(due)s 已过，不能再申请延期。") % {"due": _fmt(timer.due_at)},
                                state=locked.state)
         if Extension.objects.filter(timer=timer, status=ExtensionStatus.PENDING).exists():
@@ -118,18 +118,20 @@ def extension_request(*, case: Case | int, actor: User, until: object, reason: s
             msg = _("延期超过上限：最晚可延至 %(cap)s。") % {"cap": _fmt(cap)}
             raise CaseValidationError(msg, fields={"until": [msg]})
         ext = Extension.objects.create(
-            case=locked, timer=timer, department=locked.department, requested_by=actor, requested_at=now,
+            case=locked, timer=timer, department=locked.department, requested_by=actor, requested_at=act.now,
             previous_due_at=timer.due_at, until=until_at, reason=reason,
         )
-        case_record(case=locked, actor=actor, action=Transition.EXTENSION_REQUESTED, note=reason,
-                    data={"extension": ext.pk, "until": until_at.isoformat()}, public=False)
+        act.data = {"extension": ext.pk, "until": until_at.isoformat()}
         events.extension_event(ext, locked)
     return ext
 
 
-def extension_decide(*, extension: Extension | int, actor: User, grant: bool, note: str = "") -> Extension:
+def extension_decide(
+    *, extension: Extension | int, actor: User, grant: bool, note: str = "", now: dt.datetime | None = None,
+) -> Extension:
     """A supervisor grants or refuses a pending request. A grant moves the reply timer's deadline
-    (clearing a breach) and the citizen is told the new date (a public timeline entry).
+    (clearing a breach) and the citizen is told the new date (a public ``sla.extension.granted``
+    entry); a refusal is internal (``sla.extension.refused``).
     Side effects: timeline entry; ``extension.granted``/``extension.refused`` to board and inbox."""
     if not isinstance(grant, bool):
         raise CaseValidationError(_("请选择批准或不批准。"), fields={"grant": [_("请选择批准或不批准。")]})
@@ -138,11 +140,10 @@ def extension_decide(*, extension: Extension | int, actor: User, grant: bool, no
     case_id = Extension.objects.filter(pk=ext_id).values_list("case_id", flat=True).first()
     if case_id is None:
         raise CaseNotFound(_("延期申请不存在。"))
-    now = timezone.now()
-    with transaction.atomic():
-        locked = _lock_case(case_id, actor)
-        if not rules.is_supervisor(actor):
-            raise CasePermissionDenied(_("只有督办员可以审批延期申请。"))
+    action = AuditAction.EXTENSION_GRANTED if grant else AuditAction.EXTENSION_REFUSED
+    with case_action(case_id, actor=actor, action=action, may=sla_rules.may_decide_extension,
+                     denied=_("只有督办员可以审批延期申请。"), now=now) as act:
+        locked = act.case
         ext = Extension.objects.select_for_update(of=("self",)).select_related("timer__calendar", "department") \
             .get(pk=ext_id)
         if ext.status != ExtensionStatus.PENDING:
@@ -152,75 +153,99 @@ def extension_decide(*, extension: Extension | int, actor: User, grant: bool, no
         if grant:
             if timer.stopped_at is not None:
                 raise CaseConflict(_("答复已提交，无需延期。"), state=locked.state)
-            if ext.until <= now:
+            if ext.until <= act.now:
                 raise CaseConflict(_("申请延期至的时间 %(u)s 已过，请退回后由承办单位重新申请。") % {"u": _fmt(ext.until)},
                                    state=locked.state)
-            timers.timer_extend(timer=timer, until=ext.until, now=now)
+            timers.timer_extend(timer=timer, until=ext.until, now=act.now)
         ext.status = ExtensionStatus.GRANTED if grant else ExtensionStatus.REFUSED
-        ext.decided_by, ext.decided_at, ext.decision_note = actor, now, note
+        ext.decided_by, ext.decided_at, ext.decision_note = actor, act.now, note
         ext.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        public_note = (_("办理期限延长至 %(u)s。") % {"u": _fmt(ext.until)}) if grant else note
-        case_record(case=locked, actor=actor, action=Transition.EXTENSION_DECIDED, note=public_note,
-                    data={"extension": ext.pk, "granted": grant, "until": ext.until.isoformat(), "note": note},
-                    public=grant)
+        # The public note of a grant is the new deadline; a refusal's reason stays internal.
+        act.note = (_("办理期限延长至 %(u)s。") % {"u": _fmt(ext.until)}) if grant else note
+        act.data = {"extension": ext.pk, "granted": grant, "until": ext.until.isoformat(), "note": note}
         events.extension_event(ext, locked)
     return ext
 
 
 # --- supervision orders -----------------------------------------------------------------
 
-def record_supervision_issued(*, order: SupervisionOrder, case: Case, actor: User | None, escalation: bool) -> None:
-    """Timeline entry and real-time event for a new order (the caller holds the case lock)."""
-    action = Transition.ESCALATED if escalation else Transition.SUPERVISION_ISSUED
-    case_record(case=case, actor=actor, action=action, note=order.note, public=False, data={
+def _order_data(order: SupervisionOrder) -> dict[str, Any]:
+    return {
         "order": order.pk, "level": order.level, "department": order.department.code if order.department else None,
         "stage": order.timer.stage if order.timer_id else None,
-    })
-    events.supervision_event(order, case)
+    }
 
 
-def supervision_issue(*, case: Case | int, actor: User, level: object, note: str) -> SupervisionOrder:
+def supervision_issue(
+    *, case: Case | int, actor: User, level: object, note: str, now: dt.datetime | None = None,
+) -> SupervisionOrder:
     """A supervisor's order about an open case to its department (or the dispatch desk before assignment).
-    Side effects: internal timeline entry; ``supervision.issued`` to the board and the department's inbox."""
+    Side effects: internal timeline entry (``sla.supervision.issued``); ``supervision.issued`` to the
+    board and the department's inbox."""
     if isinstance(level, bool) or level not in SupervisionLevel.values:
         msg = _("督办级别须为 1（催办）、2（督办）或 3（通报）。")
         raise CaseValidationError(msg, fields={"level": [msg]})
     note = clean_text(note, field="note", label=_("督办意见"), max_length=2000)
-    with transaction.atomic():
-        locked = _lock_case(case, actor)
-        if not rules.is_supervisor(actor):
-            raise CasePermissionDenied(_("只有督办员可以下达督办单。"))
+    with case_action(case, actor=actor, action=AuditAction.SUPERVISION_ISSUED, may=sla_rules.may_issue_supervision,
+                     denied=_("只有督办员可以下达督办单。"), note=note, now=now) as act:
+        locked = act.case
         if locked.state not in OPEN_STATES:
             raise CaseConflict(_("当前状态为“%(state)s”，无需督办。") % {"state": State(locked.state).label},
                                state=locked.state)
         stage = Stage.TRIAGE if locked.state == State.REGISTERED else Stage.REPLY
         order = SupervisionOrder.objects.create(
             case=locked, department=timers.responsible_department(locked, stage), level=int(level),
-            issued_by=actor, issued_at=timezone.now(), note=note,
+            issued_by=actor, issued_at=act.now, note=note,
         )
-        record_supervision_issued(order=order, case=locked, actor=actor, escalation=False)
+        act.data = _order_data(order)
+        events.supervision_event(order, locked)
     return order
 
 
-def supervision_answer(*, order: SupervisionOrder | int, actor: User, text: str) -> SupervisionOrder:
-    """The department answers an order (once). Side effects: internal timeline entry; board event."""
+def supervision_escalate(
+    *, case: Case | int, timer: Timer, level: int, note: str, now: dt.datetime,
+) -> SupervisionOrder | None:
+    """The SLA worker's order for a breached timer (the caller holds the case and timer locks).
+    Side effects: internal timeline entry (``sla.timer.escalated``, by the system); board and inbox
+    event. None, and nothing written, when this level was already issued for this timer: the unique
+    (timer, level) constraint refuses a double escalation, and the action's savepoint keeps the
+    caller's transaction usable."""
+    try:
+        with case_action(case, actor=None, action=AuditAction.TIMER_ESCALATED, as_label="system", note=note,
+                         now=now) as act:
+            order = SupervisionOrder.objects.create(
+                case=act.case, timer=timer, department=timer.department, level=level, issued_by=None,
+                issued_at=act.now, note=note,
+            )
+            act.data = _order_data(order)
+            events.supervision_event(order, act.case)
+    except IntegrityError:
+        log.warning("escalation of timer %s to level %s already issued; skipped", timer.pk, level)
+        return None
+    return order
+
+
+def supervision_answer(
+    *, order: SupervisionOrder | int, actor: User, text: str, now: dt.datetime | None = None,
+) -> SupervisionOrder:
+    """The department answers an order (once). Side effects: internal timeline entry
+    (``sla.supervision.answered``); board event."""
     text = clean_text(text, field="text", label=_("回复内容"), max_length=4000)
     order_id = order.pk if isinstance(order, SupervisionOrder) else order
     case_id = SupervisionOrder.objects.filter(pk=order_id).values_list("case_id", flat=True).first()
     if case_id is None:
         raise CaseNotFound(_("督办单不存在。"))
-    with transaction.atomic():
-        locked = _lock_case(case_id, actor)
+    with case_action(case_id, actor=actor, action=AuditAction.SUPERVISION_ANSWERED, note=text, now=now) as act:
         locked_order = SupervisionOrder.objects.select_for_update(of=("self",)).select_related("department") \
             .get(pk=order_id)
+        # Who may answer depends on the order, which is only read under the case lock.
         if locked_order.department_id is None or actor.department_id != locked_order.department_id \
                 or rules.role_of(actor) not in rules.DEPARTMENT_ROLES | {Role.DISPATCHER}:
             raise CasePermissionDenied(_("只有被督办单位可以回复督办单。"))
         if locked_order.answered_at is not None:
-            raise CaseConflict(_("该督办单已回复。"), state=locked.state)
-        locked_order.answer, locked_order.answered_by, locked_order.answered_at = text, actor, timezone.now()
+            raise CaseConflict(_("该督办单已回复。"), state=act.case.state)
+        locked_order.answer, locked_order.answered_by, locked_order.answered_at = text, actor, act.now
         locked_order.save(update_fields=["answer", "answered_by", "answered_at"])
-        case_record(case=locked, actor=actor, action=Transition.SUPERVISION_ANSWERED, note=text, public=False,
-                    data={"order": locked_order.pk, "level": locked_order.level})
-        events.supervision_event(locked_order, locked)
+        act.data = {"order": locked_order.pk, "level": locked_order.level}
+        events.supervision_event(locked_order, act.case)
     return locked_order

@@ -7,7 +7,7 @@ SQLite serialises writers anyway) and stamps a lease on them. Act: each timer in
 short transaction, locking the case row then the timer row (the order the case services
 use, so no deadlock), re-checking that the lease is still ours and the action still due.
 The unique (timer, level) constraint on supervision orders makes a double escalation
-impossible even if that reasoning were wrong; a dead worker's lease expires and another
+impossible even if that reasoning were wrong (``services.supervision_escalate``); a dead worker's lease expires and another
 worker takes its timers over.
 """
 
@@ -21,7 +21,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,8 +32,8 @@ from cases.services import case_auto_close
 from . import events, timers
 from .calendar import Schedule, compute_deadline, load_schedule
 from .enums import Stage, SupervisionLevel, TimerStatus
-from .models import SupervisionOrder, Timer
-from .services import record_supervision_issued
+from .models import Timer
+from .services import supervision_escalate
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +85,7 @@ def _escalate(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) 
     if level <= timer.escalation_level:
         timer.next_escalation_at = None
         return
-    try:
-        with transaction.atomic():  # savepoint: a duplicate must not poison the step's transaction
-            order = SupervisionOrder.objects.create(
-                case=case, timer=timer, department=timer.department, level=level, issued_by=None, issued_at=now,
-                note=_escalation_note(timer, level),
-            )
-    except IntegrityError:
-        log.warning("escalation of timer %s to level %s already issued; skipped", timer.pk, level)
-        order = None
-    if order is not None:
-        record_supervision_issued(order=order, case=case, actor=None, escalation=True)
+    supervision_escalate(case=case, timer=timer, level=level, note=_escalation_note(timer, level), now=now)
     timer.escalation_level = level
     after = NEXT_LEVEL_AFTER_WORKING_DAYS.get(level)
     # Each step of the ladder counts from the previous one: breach, then +5, then +10 more.
@@ -130,7 +120,7 @@ def _act_on(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) ->
         if timer.due_at > now:
             return "nothing"
         try:
-            case_auto_close(case=case)  # its receiver stops this timer
+            case_auto_close(case=case, now=now)  # its receiver stops this timer
         except CaseError as exc:
             log.info("auto-close of case %s not possible (%s); stopping its feedback timer", case.pk, exc.message)
             timers.timer_stop(timer=timer, now=now)

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules, selectors, services
-from cases.enums import State, Transition
+from cases.audit import action_label
+from cases.enums import State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
@@ -325,7 +326,7 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
         raise Http404(exc.message) from None
     fresh = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
     messages.success(request, _("工单 %(no)s：已%(action)s，当前状态：%(state)s。")
-                     % {"no": case.tracking_no, "action": Transition(action).label, "state": State(fresh).label})
+                     % {"no": case.tracking_no, "action": action_label(action), "state": State(fresh).label})
     # After a return the department no longer sees the case: send them home, not to a 404.
     still_visible = selectors.cases_visible_to(user).filter(pk=case.pk).exists()
     default = reverse("console:case", args=[case.tracking_no]) if still_visible else reverse(

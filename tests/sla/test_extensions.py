@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from cases import services
-from cases.enums import Channel, State, Transition
+from cases.enums import Channel, State
 from cases.models import CaseEvent
 from sla import sweeper
-from sla.enums import ExtensionStatus, Stage, TimerStatus
+from sla.enums import AuditAction, ExtensionStatus, Stage, TimerStatus
 from sla.models import Extension, SupervisionOrder, Timer
 from tests.cases.api_helpers import assert_error, staff_client
 from tests.factories import CaseFactory, make_case_in_state
@@ -51,7 +51,7 @@ def test_the_department_asks_for_more_time_and_the_request_waits_for_a_superviso
     assert (body["department"], body["requested_by"]) == ("CGJ", "clerk_cgj")
     assert reply_timer(case).due_at == at(2026, 12, 10, 17, 30)  # nothing moves before a decision
     ev = last_event(case)
-    assert (ev.transition, ev.public, ev.note) == (Transition.EXTENSION_REQUESTED, False, "需协调住建局联合执法。")
+    assert (ev.transition, ev.public, ev.note) == (AuditAction.EXTENSION_REQUESTED, False, "需协调住建局联合执法。")
     assert ("board", "extension.requested") in {(t, ty) for t, ty, _ in published}
 
 
@@ -66,7 +66,7 @@ def test_a_grant_moves_the_reply_deadline_and_tells_the_citizen(users, case, pub
     assert at(2026, 12, 10, 17, 30) < timer.warn_at < timer.due_at
     assert timer.next_action_at == timer.warn_at
     ev = last_event(case)
-    assert (ev.transition, ev.public) == (Transition.EXTENSION_DECIDED, True)
+    assert (ev.transition, ev.public) == (AuditAction.EXTENSION_GRANTED, True)
     assert ev.note == "办理期限延长至 2026-12-20 17:30。"
     assert ("inbox.CGJ", "extension.granted") in {(t, ty) for t, ty, _ in published}
     from cases.selectors import public_timeline
@@ -103,7 +103,7 @@ def test_a_refusal_needs_a_reason_and_leaves_the_deadline_alone(users, case):
     assert r.json()["status"] == "refused"
     assert reply_timer(case).due_at == at(2026, 12, 10, 17, 30)
     ev = last_event(case)
-    assert (ev.transition, ev.public, ev.data["granted"]) == (Transition.EXTENSION_DECIDED, False, False)
+    assert (ev.transition, ev.public, ev.data["granted"]) == (AuditAction.EXTENSION_REFUSED, False, False)
     from cases.selectors import public_timeline
 
     assert "理由不充分" not in str(public_timeline(case))  # a refusal's reason stays internal

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cases import services
-from cases.enums import State, Transition
+from cases.enums import State
 from cases.models import CaseEvent
+from sla.enums import AuditAction
 from sla import sweeper
 from sla.models import SupervisionOrder
 from tests.cases.api_helpers import assert_error, staff_client
@@ -37,7 +38,7 @@ def test_a_supervisor_orders_the_department_and_it_shows_on_the_timeline_and_boa
         2, "督办", "CGJ", "supervisor", False)
     assert body["answered_at"] is None
     ev = last_event(case)
-    assert (ev.transition, ev.public, ev.note) == (Transition.SUPERVISION_ISSUED, False, "群众多次来电，请三日内办结。")
+    assert (ev.transition, ev.public, ev.note) == (AuditAction.SUPERVISION_ISSUED, False, "群众多次来电，请三日内办结。")
     assert {("board", "supervision.issued"), ("inbox.CGJ", "supervision.issued")} <= {(t, ty) for t, ty, _ in published}
 
 
@@ -78,7 +79,7 @@ def test_the_department_answers_once(users, clock, published):
     assert (r.json()["answered_by"], r.json()["answer"]) == ("clerk_cgj", "已于今日现场处理完毕，正在起草答复。")
     assert r.json()["answered_at"] == "2026-11-23T09:30:00+08:00"
     ev = last_event(case)
-    assert (ev.transition, ev.public) == (Transition.SUPERVISION_ANSWERED, False)
+    assert (ev.transition, ev.public) == (AuditAction.SUPERVISION_ANSWERED, False)
     assert ("board", "supervision.answered") in {(t, ty) for t, ty, _ in published}
     assert_error(answer(users["clerk_cgj"], order_id, text="再答一次"), 409, "conflict")
 

@@ -15,7 +15,7 @@ from cases import services
 from cases.enums import State, Transition
 from cases.models import CaseEvent
 from sla import sweeper
-from sla.enums import Stage, SupervisionLevel, TimerStatus
+from sla.enums import AuditAction, Stage, SupervisionLevel, TimerStatus
 from sla.models import SupervisionOrder, Timer
 from tests.factories import CaseFactory, make_case_in_state
 from tests.sla.fixtures import at, clock, published  # noqa: F401
@@ -61,7 +61,7 @@ def test_a_breach_issues_one_level_1_order_to_the_department_and_a_timeline_entr
     order = SupervisionOrder.objects.get(timer=reply)
     assert (order.level, order.department.code, order.issued_by) == (SupervisionLevel.REMINDER, "CGJ", None)
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
-    assert (event.transition, event.public, event.actor_label) == (Transition.ESCALATED, False, "system")
+    assert (event.transition, event.public, event.actor_label) == (AuditAction.TIMER_ESCALATED, False, "system")
     assert event.data["level"] == 1 and event.data["stage"] == Stage.REPLY
     types = {(t, ty) for t, ty, _ in published}
     assert {("board", "timer.breached"), ("inbox.CGJ", "timer.breached"),

@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from cases.enums import State, Transition
+from cases.enums import State
 from cases.models import Case, CaseEvent, Category, Department
 from sla import sweeper
-from sla.enums import Stage, TermUnit, TimerStatus
+from sla.enums import AuditAction, Stage, TermUnit, TimerStatus
 from sla.models import Calendar, SupervisionOrder, Timer
 from tests.sla.fixtures import at
 
@@ -75,6 +75,6 @@ def test_four_sweepers_act_on_every_due_timer_exactly_once(org):
     assert not Timer.objects.exclude(claimed_by="").exists()
     per_timer = Counter(SupervisionOrder.objects.filter(level=1).values_list("timer_id", flat=True))
     assert len(per_timer) == N_TIMERS and set(per_timer.values()) == {1}
-    per_case = Counter(CaseEvent.objects.filter(transition=Transition.ESCALATED).values_list("case_id", flat=True))
+    per_case = Counter(CaseEvent.objects.filter(transition=AuditAction.TIMER_ESCALATED).values_list("case_id", flat=True))
     assert len(per_case) == N_TIMERS and set(per_case.values()) == {1}
     assert sweeper.Sweeper().step(now=NOW) is False
