@@ -94,7 +94,7 @@ def case_action(
 ) -> Iterator[CaseAction]:
     """Run one action on one case, in one transaction (a savepoint inside the caller's).
 
-    - ``action``: the audit name (``cases.audit``; an unregistered one fails on the way out).
+    - ``action``: the audit name, registered in ``cases.audit`` (else ``UnknownAction`` at once).
     - ``may``: a permission from ``cases.rules`` (or the owning app's rules); refused → 403
       with ``denied`` (default "您无权执行此操作。").
     - ``transition``: the FSM method the body will run (``Case.assign``); a state it cannot
@@ -106,10 +106,11 @@ def case_action(
     The body raises ``CaseError`` subclasses for its own checks: then nothing is written. On a
     normal exit the columns the body changed (compared with the row as locked) are saved with
     ``update_fields`` (plus ``version`` +1 and ``updated_at``), so a column someone else changed
-    in the meantime (the SLA app sets ``return_due_at`` with a queryset update) is never
+    in the meantime (a receiver's queryset update, e.g. the SLA app's ``return_due_at``) is never
     overwritten; an action that changed no column (a note, a reveal, an SLA order) leaves the
     row and its version alone. Then exactly one event is appended and ``case_changed`` sent once.
     """
+    audit.action_for_new_event(action)
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock(case, actor, expected_version=expected_version)
