@@ -122,8 +122,9 @@ def staff_role_home(user: User) -> str:
 
 
 def verify_chain(case_id: int) -> tuple[bool, CaseEvent | None, str]:
-    """Walk a case's events in order; return (ok, first broken event, why). An action no app
-    registers (legacy names included, see cases.audit) is a break too: nobody can say what it means."""
+    """Walk a case's events in order; return (ok, first broken event, why). An action that no app
+    has registered in cases.audit (old names stay registered as legacy) is a break too: nobody
+    could say what the event means."""
     prev_hash = ""
     expected_seq = 1
     for ev in CaseEvent.objects.filter(case_id=case_id).order_by("seq").iterator():

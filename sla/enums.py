@@ -84,5 +84,3 @@ LEGACY_AUDIT_ACTIONS = {
     "supervision_answered": _("督办回复"),
     "escalated": _("超期升级"),
 }
-# A granted ``extension_decided`` was public and its note (the new deadline) shown.
-LEGACY_PUBLIC_NOTE_ACTIONS = frozenset({"extension_decided"})

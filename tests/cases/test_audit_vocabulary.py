@@ -68,18 +68,22 @@ def verify() -> str:
 def test_an_event_with_an_action_nobody_registered_is_refused_and_nothing_is_written(users):
     case = make_case_in_state(State.IN_PROGRESS, users)
     before = (case.version, case.events.count())
-    with pytest.raises(audit.UnknownAction, match=r"'tests\.nobody\.did_this' is not registered.*register_actions"):
-        with services.case_action(case, actor=users["dispatcher"], action="tests.nobody.did_this") as act:
-            act.case.hold_reason = "这一行也不会写入"
+    with (
+        pytest.raises(audit.UnknownAction, match=r"'tests\.nobody\.did_this' is not registered.*register_actions"),
+        services.case_action(case, actor=users["dispatcher"], action="tests.nobody.did_this") as act,
+    ):
+        act.case.hold_reason = "这一行也不会写入"
     case.refresh_from_db()
     assert (case.version, case.events.count(), case.hold_reason) == (*before, "")
 
 
 def test_an_old_sla_name_is_refused_for_a_new_event(users):
     case = make_case_in_state(State.IN_PROGRESS, users)
-    with pytest.raises(audit.UnknownAction, match="legacy"):
-        with services.case_action(case, actor=users["supervisor"], action="extension_decided"):
-            pass
+    with (
+        pytest.raises(audit.UnknownAction, match="legacy"),
+        services.case_action(case, actor=users["supervisor"], action="extension_decided"),
+    ):
+        pass
     assert case.events.count() == 3
 
 

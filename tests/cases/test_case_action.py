@@ -268,10 +268,12 @@ def test_a_column_changed_inside_the_action_by_someone_else_is_not_overwritten(u
 def test_a_body_that_skips_its_declared_transition_is_a_bug_and_writes_nothing(users, announced):
     case = make_case_in_state(State.REGISTERED, users)
     before, announced[:] = footprint(case), []
-    with pytest.raises(RuntimeError, match="did not run assign"):
-        with services.case_action(case, actor=users["dispatcher"], action=Transition.ASSIGN, may=rules.may_triage,
-                                  transition=Case.assign) as act:
-            act.case.instructions = "忘了转办"
+    with (
+        pytest.raises(RuntimeError, match="did not run assign"),
+        services.case_action(case, actor=users["dispatcher"], action=Transition.ASSIGN, may=rules.may_triage,
+                             transition=Case.assign) as act,
+    ):
+        act.case.instructions = "忘了转办"
     assert footprint(case) == before
     assert announced == []
 
