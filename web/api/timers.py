@@ -23,12 +23,8 @@ from web.api.schema import ERRORS, ErrorOut
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 
 from sla import board, services
-from sla.events import iso
-from sla.models import Extension, SupervisionOrder, Timer
-
-
-def _user(user: Any) -> str | None:
-    return user.username if user is not None else None
+from sla.models import Timer
+from sla.serializers import extension_data, iso, order_data
 
 
 def timer_data(t: Timer) -> dict[str, Any]:
@@ -36,24 +32,6 @@ def timer_data(t: Timer) -> dict[str, Any]:
         "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
         "status": t.status, "calendar_incomplete": t.calendar_incomplete, "escalation_level": t.escalation_level,
         "stopped_at": iso(t.stopped_at),
-    }
-
-
-def extension_data(e: Extension) -> dict[str, Any]:
-    return {
-        "id": e.pk, "tracking_no": e.case.tracking_no, "department": e.department.code, "status": e.status,
-        "requested_by": _user(e.requested_by), "requested_at": iso(e.requested_at),
-        "previous_due_at": iso(e.previous_due_at), "until": iso(e.until), "reason": e.reason,
-        "decided_by": _user(e.decided_by), "decided_at": iso(e.decided_at), "decision_note": e.decision_note,
-    }
-
-
-def order_data(o: SupervisionOrder) -> dict[str, Any]:
-    return {
-        "id": o.pk, "tracking_no": o.case.tracking_no, "level": o.level, "level_label": o.get_level_display(),
-        "department": o.department.code if o.department_id else None, "issued_by": _user(o.issued_by),
-        "escalation": o.timer_id is not None, "issued_at": iso(o.issued_at), "note": o.note,
-        "answered_by": _user(o.answered_by), "answered_at": iso(o.answered_at), "answer": o.answer,
     }
 
 
