@@ -30,6 +30,7 @@ SH = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 11, 23, 9, 30, tzinfo=SH)
 PAGE_CEILING = 16
 API_CEILING = 10
+INBOX_CEILING = 14
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +108,20 @@ def test_the_case_detail_api_reads_the_same_number_of_queries_for_one_or_five_or
     api = staff_client(users["clerk_cgj"])
     with time_machine.travel(START + dt.timedelta(days=1), tick=False), django_assert_max_num_queries(API_CEILING):
         api.get(f"/api/v1/cases/{five.tracking_no}/")
+
+
+def test_the_inbox_reads_the_same_number_of_queries_for_one_or_five_orders_and_extensions(client, users):
+    client.force_login(users["clerk_cgj"])
+
+    def inbox() -> tuple[int, str]:
+        with time_machine.travel(START + dt.timedelta(days=1), tick=False):
+            n, response = count_queries(lambda: client.get(reverse("console:inbox")))
+        return n, response.content.decode()
+
+    busy_case(users, 1)
+    n_one, _html = inbox()
+    busy_case(users, 5)
+    n_six, html = inbox()
+    assert html.count('class="supervision-answer"') == 4  # 1 + 5 orders, the first of each case answered
+    assert html.count('<tr id="extension-') == 6
+    assert n_one == n_six <= INBOX_CEILING  # a second case in the lists, but no query per order or request
