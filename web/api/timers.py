@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -19,12 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import rules, selectors
-from web.api.schema import ERRORS, ErrorOut
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
-
 from sla import board, services
 from sla.models import Timer
 from sla.serializers import extension_data, iso, order_data
+from web.api.schema import ERRORS, ErrorOut
 
 
 def timer_data(t: Timer) -> dict[str, Any]:

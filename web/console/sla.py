@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import rules
-from web.console.nav import console_nav, role_label
 from cases.exceptions import CaseError, CaseNotFound, CasePermissionDenied
 from cases.selectors import cases_visible_to
-
 from sla import board, services
+from web.console.nav import console_nav, role_label
 
 
 def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
