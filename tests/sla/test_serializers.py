@@ -81,3 +81,15 @@ def test_an_escalation_order_names_its_timer_and_no_issuer(users, clock, publish
         order.timer_id, True, None, None, 1)
     assert detail(users["clerk_cgj"], case)["supervision"] == [data]
 
+
+
+def test_the_openapi_schema_documents_the_same_fields_as_the_serializers(org):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from web.api.schema import ExtensionOut, SupervisionOrderOut
+
+    assert tuple(ExtensionOut().fields) == EXTENSION_FIELDS
+    assert tuple(SupervisionOrderOut().fields) == ORDER_FIELDS
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    answer = paths["/api/v1/supervision/{id}/answer/"]["post"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/SupervisionOrderOut")

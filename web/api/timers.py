@@ -22,7 +22,7 @@ from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationE
 from sla import board, services
 from sla.models import Timer
 from sla.serializers import extension_data, iso, order_data
-from web.api.schema import ERRORS, ErrorOut
+from web.api.schema import ERRORS, ErrorOut, ExtensionOut, SupervisionOrderOut
 
 
 def timer_data(t: Timer) -> dict[str, Any]:
@@ -34,7 +34,8 @@ def timer_data(t: Timer) -> dict[str, Any]:
 
 
 # For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
-_OUT = {200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS}
+_EXTENSION_OUT = {200: ExtensionOut, 201: ExtensionOut, **ERRORS}
+_ORDER_OUT = {200: SupervisionOrderOut, 201: SupervisionOrderOut, **ERRORS}
 _EXTENSION_IN = inline_serializer("ExtensionRequestInput", {
     "until": serializers.CharField(help_text="2026-12-31 (end of that day) or an ISO datetime"),
     "reason": serializers.CharField()})
@@ -63,7 +64,8 @@ class ExtensionRequestView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_EXTENSION_IN, responses=_OUT, summary="A department asks for a later reply deadline")
+    @extend_schema(request=_EXTENSION_IN, responses=_EXTENSION_OUT,
+                   summary="A department asks for a later reply deadline")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
@@ -77,7 +79,8 @@ class ExtensionDecisionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_DECISION_IN, responses=_OUT, summary="A supervisor grants or refuses an extension")
+    @extend_schema(request=_DECISION_IN, responses=_EXTENSION_OUT,
+                   summary="A supervisor grants or refuses an extension")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
         ext = services.extension_decide(extension=_int_id(pk, _("延期申请")), actor=request.user,
@@ -90,7 +93,7 @@ class SupervisionIssueView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_ORDER_IN, responses=_OUT, summary="A supervisor issues a supervision order")
+    @extend_schema(request=_ORDER_IN, responses=_ORDER_OUT, summary="A supervisor issues a supervision order")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
@@ -104,7 +107,7 @@ class SupervisionAnswerView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_ANSWER_IN, responses=_OUT, summary="The department answers a supervision order")
+    @extend_schema(request=_ANSWER_IN, responses=_ORDER_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
         order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user,
