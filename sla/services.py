@@ -1,10 +1,11 @@
 """Writes of the sla app beside the timers: extensions, supervision orders and escalations.
 
 Each service runs inside ``cases.services.case_action``: the case row is locked first (the order
-every case service uses: case, then timers), the actor's visibility and permission checked
-(``sla.rules``), then this app's rows change, and on leaving one entry is appended to the case's
-timeline and audit chain under this app's dotted action names (``sla.enums.AuditAction``) and
-``case_changed`` is announced. Real-time events go out after commit.
+every case service uses: case, then timers) and the actor's visibility checked; the body checks who
+may act (403) before the state of things (409) with ``sla.rules``, the same predicates the pages
+use, then changes this app's rows; on leaving, one entry is appended to the case's timeline and
+audit chain under this app's dotted action names (``sla.enums.AuditAction``) and ``case_changed``
+is announced. Real-time events go out after commit.
 Errors are the cases app's (``CaseValidationError`` 400, ``CasePermissionDenied`` 403,
 ``CaseNotFound`` 404, ``CaseConflict`` 409) so every edge maps them the same way.
 
@@ -26,7 +27,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from cases import rules
-from cases.enums import LETTER_CHANNELS, OPEN_STATES, Role, State
+from cases.enums import LETTER_CHANNELS, OPEN_STATES, State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.services import case_action
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 LETTER_CAP_CALENDAR_DAYS = 30
 OTHER_CAP_WORKING_DAYS = 15
-EXTENDABLE_STATES = frozenset({State.ASSIGNED, State.IN_PROGRESS})
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -94,10 +94,11 @@ def extension_request(
     to the board."""
     reason = clean_text(reason, field="reason", label=_("延期理由"), max_length=2000)
     until_at = parse_until(until)
-    with case_action(case, actor=actor, action=AuditAction.EXTENSION_REQUESTED, may=sla_rules.may_request_extension,
-                     denied=_("只有本工单的承办单位可以申请延期。"), note=reason, now=now) as act:
+    with case_action(case, actor=actor, action=AuditAction.EXTENSION_REQUESTED, note=reason, now=now) as act:
         locked = act.case
-        if locked.state not in EXTENDABLE_STATES:
+        if not sla_rules.may_request_extension(actor, locked):
+            if not rules.is_case_department(actor, locked):
+                raise CasePermissionDenied(_("只有本工单的承办单位可以申请延期。"))
             raise CaseConflict(_("当前状态为“%(state)s”，不能申请延期。") % {"state": State(locked.state).label},
                                state=locked.state)
         timer = _reply_timer(locked)
@@ -141,12 +142,13 @@ def extension_decide(
     if case_id is None:
         raise CaseNotFound(_("延期申请不存在。"))
     action = AuditAction.EXTENSION_GRANTED if grant else AuditAction.EXTENSION_REFUSED
-    with case_action(case_id, actor=actor, action=action, may=sla_rules.may_decide_extension,
-                     denied=_("只有督办员可以审批延期申请。"), now=now) as act:
+    with case_action(case_id, actor=actor, action=action, now=now) as act:
         locked = act.case
+        if not sla_rules.is_extension_decider(actor):
+            raise CasePermissionDenied(_("只有督办员可以审批延期申请。"))
         ext = Extension.objects.select_for_update(of=("self",)).select_related("timer__calendar", "department") \
             .get(pk=ext_id)
-        if ext.status != ExtensionStatus.PENDING:
+        if not sla_rules.may_decide_extension(actor, ext):
             raise CaseConflict(_("该延期申请已处理（%(s)s）。") % {"s": ExtensionStatus(ext.status).label},
                                state=locked.state)
         timer = Timer.objects.select_for_update(of=("self",)).select_related("calendar").get(pk=ext.timer_id)
@@ -186,9 +188,10 @@ def supervision_issue(
         msg = _("督办级别须为 1（催办）、2（督办）或 3（通报）。")
         raise CaseValidationError(msg, fields={"level": [msg]})
     note = clean_text(note, field="note", label=_("督办意见"), max_length=2000)
-    with case_action(case, actor=actor, action=AuditAction.SUPERVISION_ISSUED, may=sla_rules.may_issue_supervision,
-                     denied=_("只有督办员可以下达督办单。"), note=note, now=now) as act:
+    with case_action(case, actor=actor, action=AuditAction.SUPERVISION_ISSUED, note=note, now=now) as act:
         locked = act.case
+        if not rules.is_supervisor(actor):
+            raise CasePermissionDenied(_("只有督办员可以下达督办单。"))
         if locked.state not in OPEN_STATES:
             raise CaseConflict(_("当前状态为“%(state)s”，无需督办。") % {"state": State(locked.state).label},
                                state=locked.state)
@@ -239,10 +242,9 @@ def supervision_answer(
         locked_order = SupervisionOrder.objects.select_for_update(of=("self",)).select_related("department") \
             .get(pk=order_id)
         # Who may answer depends on the order, which is only read under the case lock.
-        if locked_order.department_id is None or actor.department_id != locked_order.department_id \
-                or rules.role_of(actor) not in rules.DEPARTMENT_ROLES | {Role.DISPATCHER}:
-            raise CasePermissionDenied(_("只有被督办单位可以回复督办单。"))
-        if locked_order.answered_at is not None:
+        if not sla_rules.may_answer_order(actor, locked_order):
+            if not sla_rules.is_order_addressee(actor, locked_order):
+                raise CasePermissionDenied(_("只有被督办单位可以回复督办单。"))
             raise CaseConflict(_("该督办单已回复。"), state=act.case.state)
         locked_order.answer, locked_order.answered_by, locked_order.answered_at = text, actor, act.now
         locked_order.save(update_fields=["answer", "answered_by", "answered_at"])
