@@ -18,11 +18,28 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    """The boolean environment variable ``name``; ``default`` when it is unset or empty.
+
+    Accepted, in any case and with surrounding spaces ignored: ``1``, ``true``, ``yes``, ``on``
+    for true; ``0``, ``false``, ``no``, ``off`` for false. Anything else (``DEBUG=maybe``) stops
+    the process with ImproperlyConfigured naming the variable: a typo must not silently turn a
+    setting off (or, for DEBUG, on)."""
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"Environment variable {name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off."
+    )
 
 
 ENVIRONMENT = os.environ.get("CASECENTER_ENV", "development")
