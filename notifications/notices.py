@@ -148,8 +148,18 @@ QUEUE_STATES = frozenset({State.REGISTERED, State.REPLIED})
 Topics = Callable[[Occasion], list[str]]
 
 
-def fixed(*topics: str) -> Topics:
-    return lambda occ: list(topics)
+def the_desk(occ: Occasion) -> list[str]:
+    """The agents' desk (a new case may be the caller on the line)."""
+    return ["desk"]
+
+
+def the_queue(occ: Occasion) -> list[str]:
+    return ["queue"]
+
+
+def the_board(occ: Occasion) -> list[str]:
+    """The supervisors' board."""
+    return ["board"]
 
 
 def the_queue_if_it_changed(occ: Occasion) -> list[str]:
@@ -201,7 +211,7 @@ class Notice:
 
 # Any other state change (and hold/resume): the board, the handling department, and the queue when
 # it is affected.
-CHANGED = Live(state_changed_or_updated, (the_queue_if_it_changed, fixed("board"), the_department_inbox))
+CHANGED = Live(state_changed_or_updated, (the_queue_if_it_changed, the_board, the_department_inbox))
 
 ANSWERED = Notice(
     messages=(
@@ -215,7 +225,7 @@ ANSWERED = Notice(
 NOTICES: dict[str, Notice] = {
     Transition.REGISTER: Notice(
         messages=(Message(the_citizen, Template.RECEIPT, when=not_an_sms_intake),),
-        live=Live("case.registered", (fixed("desk", "queue"),)),
+        live=Live("case.registered", (the_desk, the_queue)),
     ),
     Transition.RESOLVE_DIRECTLY: ANSWERED,
     Transition.REJECT: Notice(messages=(Message(the_citizen, Template.REJECTED),), context=rejection, live=CHANGED),
@@ -223,7 +233,7 @@ NOTICES: dict[str, Notice] = {
     Transition.ASSIGN: Notice(
         messages=(Message(the_department, Template.CASE_ASSIGNED),
                   Message(the_assisting_departments, Template.CASE_ASSIGNED)),
-        live=Live("case.assigned", (fixed("queue", "board"), the_department_inbox, the_assisting_inboxes)),
+        live=Live("case.assigned", (the_queue, the_board, the_department_inbox, the_assisting_inboxes)),
     ),
     Transition.RETURN: Notice(
         messages=(Message(the_dispatchers, Template.CASE_RETURNED),), context=returned_from,
