@@ -76,6 +76,10 @@ INSTALLED_APPS = [
     "sla",
     "telephony",
     "notifications",
+    # The edges (templates and template tags live beside their pages).
+    "web.console",
+    "web.portal",
+    "web.public",
 ]
 
 MIDDLEWARE = [
@@ -201,7 +205,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"public_track": "30/min", "public_submit": "10/hour",
                                # failed tracking lookups (wrong access code) per client IP

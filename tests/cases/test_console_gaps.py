@@ -5,7 +5,6 @@ its orders / extension requests, and live.js on the notifications list."""
 from __future__ import annotations
 
 import datetime as dt
-import pathlib
 import re
 
 import pytest
@@ -197,11 +196,6 @@ def test_the_notifications_list_loads_live_js_once(client, users):
     html = client.get(reverse("notifications:list")).content.decode()
     assert html.count("js/live.js") == 1
     assert 'id="live-region"' in html
-
-
-def test_the_console_code_does_not_import_the_sla_app():
-    source = "\n".join(p.read_text() for p in pathlib.Path("cases/console").glob("*.py"))
-    assert not re.search(r"^\s*(from|import)\s+sla\b", source, re.M)
 
 
 def test_the_deadline_sections_speak_english_when_asked(client, users, clock, published):

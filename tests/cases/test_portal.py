@@ -12,7 +12,7 @@ from django.urls import reverse
 from cases import services
 from cases.enums import Channel, Kind, Rating, ReplyChannel, State
 from cases.models import Attachment, AttachmentKind, Case
-from cases.portal import captcha
+from web.portal import captcha
 from tests.factories import CaseFactory, make_case_in_state
 
 pytestmark = pytest.mark.django_db

@@ -78,7 +78,7 @@ def test_filters_by_department_category_kind_and_month(board, users, client) -> 
 
 
 def test_board_paginates_and_odd_page_numbers_do_not_error(board, client, monkeypatch) -> None:
-    from cases.public_board import views
+    from web.public import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     assert len(_titles(client.get(reverse("board:list"), {"page": "3"}))) == 1
@@ -87,7 +87,7 @@ def test_board_paginates_and_odd_page_numbers_do_not_error(board, client, monkey
 
 
 def test_board_count_is_capped_for_very_common_words(board, client, monkeypatch) -> None:
-    from cases.public_board import views
+    from web.public import views
 
     monkeypatch.setattr(views, "COUNT_CAP", 3)
     monkeypatch.setattr(views, "PAGE_SIZE", 2)

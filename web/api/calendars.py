@@ -16,11 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api.errors import error_response
+from web.api.errors import error_response
 
-from .calendar import NoWorkingTime, TermError, UnknownCalendar, compute_deadline, load_schedule
-from .enums import TermUnit, Weekday
-from .models import Calendar
+from sla.calendar import NoWorkingTime, TermError, UnknownCalendar, compute_deadline, load_schedule
+from sla.enums import TermUnit, Weekday
+from sla.models import Calendar
 
 MAX_PARAM_LENGTH = 64
 

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from cases import metrics, rules
 
-from .staff_views import REPORT_ROLES
+from web.console.publication import REPORT_ROLES
 
 
 class CSVRenderer(BaseRenderer):

@@ -12,7 +12,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..enums import Stage, TimerStatus
+from sla.enums import Stage, TimerStatus
 
 register = template.Library()
 

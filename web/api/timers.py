@@ -1,7 +1,7 @@
 """Staff API of extensions, supervision orders and the overdue board (API.md "Cases", "Boards").
 
 Thin: parse, check who, call one service, answer. Service errors are the cases app's and
-become the one error shape through ``cases.api.errors.exception_handler``.
+become the one error shape through ``web.api.errors.exception_handler``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import rules, selectors
-from cases.api.schema import ERRORS, ErrorOut
+from web.api.schema import ERRORS, ErrorOut
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 
-from . import board, services
-from .events import iso
-from .models import Extension, SupervisionOrder, Timer
+from sla import board, services
+from sla.events import iso
+from sla.models import Extension, SupervisionOrder, Timer
 
 
 def _user(user: Any) -> str | None:

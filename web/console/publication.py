@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import metrics, publication, rules
 from cases.enums import Publication, Role
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
-from cases.console.nav import console_nav, role_label
+from web.console.nav import console_nav, role_label
 from cases.models import Case
 from cases.reports import monthly_report_data, report_csv_rows
 
@@ -71,7 +71,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     tabs = [(value, Publication(value).label, counts.get(value, 0))
             for value in (Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN)]
-    return render(request, "public/publication_queue.html", _context(request, {
+    return render(request, "console/publication_queue.html", _context(request, {
         "page": page, "status": status, "tabs": tabs,
     }))
 
@@ -111,7 +111,7 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
         else:
             messages.success(request, _("工单 %(no)s 已公开。") % {"no": case.tracking_no})
             return redirect(f"{reverse('publication:queue')}?status={Publication.PENDING}")
-    return render(request, "public/publication_edit.html", _context(request, {
+    return render(request, "console/publication_edit.html", _context(request, {
         "case": case, "form": form, "errors": errors, "remaining": prepared["remaining"],
     }), status=status)
 
@@ -149,5 +149,5 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         for row in report_csv_rows(data):
             writer.writerow(row)
         return response
-    template = "public/report_print.html" if request.GET.get("print") else "public/report.html"
+    template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
     return render(request, template, _context(request, {"data": data, "month": month}))

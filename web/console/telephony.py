@@ -18,7 +18,7 @@ from cases import rules
 from cases.exceptions import CaseNotFound
 from cases.selectors import case_for_user
 
-from . import selectors, services
+from telephony import selectors, services
 
 log = logging.getLogger(__name__)
 

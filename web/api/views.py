@@ -1,6 +1,6 @@
 """The staff REST API and the citizens' tracking API (API.md). Thin edges: parse, check
 who is asking, call one service or selector, answer. Errors take the one shape of
-``cases.api.errors``; the services' exceptions map to 400/403/404/409 there."""
+``web.api.errors``; the services' exceptions map to 400/403/404/409 there."""
 
 from __future__ import annotations
 

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import rules
-from cases.console.nav import console_nav, role_label
+from web.console.nav import console_nav, role_label
 from cases.exceptions import CaseError
 from cases.selectors import cases_visible_to
 
-from . import board, services
+from sla import board, services
 
 
 def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:

@@ -11,11 +11,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cases.console.nav import console_nav, role_label
+from web.console.nav import console_nav, role_label
 
-from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, Template
-from .models import Notification, NotificationPreference
-from .outbox import SUPPORTED_LANGUAGES, notification_mark_read, preference_save
+from notifications.enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, Template
+from notifications.models import Notification, NotificationPreference
+from notifications.outbox import SUPPORTED_LANGUAGES, notification_mark_read, preference_save
 
 
 def _render(request: HttpRequest, template: str, ctx: dict) -> HttpResponse:

@@ -1,6 +1,0 @@
-from django.urls import path
-
-from . import views
-
-app_name = "stats"
-urlpatterns = [path("", views.stats, name="index")]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebConsoleConfig(AppConfig):
+    name = "web.console"
+    label = "web_console"

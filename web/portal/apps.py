@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebPortalConfig(AppConfig):
+    name = "web.portal"
+    label = "web_portal"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebPublicConfig(AppConfig):
+    name = "web.public"
+    label = "web_public"
