@@ -14,8 +14,10 @@ from django.dispatch import receiver
 from cases.domain import case_changed
 from cases.models import Case, CaseEvent
 
-from . import signals_calendar  # noqa: F401  (announces sla.calendar.calendar_changed)
-from . import timers
+from . import (
+    signals_calendar,  # noqa: F401  (announces sla.calendar.calendar_changed)
+    timers,
+)
 from .calendar import calendar_changed
 
 

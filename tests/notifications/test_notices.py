@@ -39,7 +39,7 @@ VARIANTS = {
 
 
 @pytest.fixture
-def case(users, time_machine) -> Case:  # noqa: ANN001
+def case(users, time_machine) -> Case:
     """In progress at CGJ with HBJ assisting; CGJ's head has an e-mail address, its clerk none."""
     time_machine.move_to(NOW, tick=False)
     User.objects.filter(pk=users["head_cgj"].pk).update(email="head@cgj.example")
@@ -92,7 +92,7 @@ def an_event(case: Case, seq: int) -> CaseEvent:
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("action", NOTICES)
 def test_every_action_in_the_table_produces_exactly_the_rows_and_event_it_declares(
-        case, variant, action, monkeypatch):  # noqa: ANN001
+        case, variant, action, monkeypatch):
     published: list[tuple[str, str]] = []
     monkeypatch.setattr(notices.events, "publish", lambda topic, type_, data: published.append((topic, type_)))
     spec = VARIANTS[variant]

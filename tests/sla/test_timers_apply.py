@@ -60,12 +60,12 @@ POLICY = [
 
 
 @pytest.fixture
-def wall_clock(time_machine):  # noqa: ANN001, ANN201
+def wall_clock(time_machine):
     time_machine.move_to(STARTED, tick=False)
     return time_machine
 
 
-def every_clock_running(users, wall_clock) -> Case:  # noqa: ANN001
+def every_clock_running(users, wall_clock) -> Case:
     """A case at CGJ with one running timer of every stage, all started Monday 09:30."""
     case = CaseFactory(actor=users["agent"])  # registering starts its triage clock
     Case.objects.filter(pk=case.pk).update(department=Department.objects.get(code="CGJ"))
