@@ -92,7 +92,11 @@ class Runner:
                 if not worked:
                     stopping.wait(self.idle_sleep)
         finally:
-            released = self.worker.release()
+            try:
+                released = self.worker.release()
+            except Exception:  # the database is gone: the leases lapse on their own
+                log.exception("worker %s: could not give back its claims", self.worker.worker_id)
+                released = 0
             log.info("worker %s stopped after %s steps (released %s claims): %s", self.worker.worker_id, steps,
                      released, self.worker.acted)
         return steps

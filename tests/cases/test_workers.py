@@ -106,6 +106,17 @@ def test_a_failing_step_is_logged_and_counts_as_idle(caplog):
     assert "fake:1:0: step failed" in caplog.text and "database went away" in caplog.text
 
 
+def test_a_release_that_fails_is_logged_and_the_loop_still_ends(caplog, monkeypatch):
+    def release_without_a_database() -> int:
+        raise ConnectionError("no database")
+
+    worker = FakeWorker([False])
+    monkeypatch.setattr(worker, "release", release_without_a_database)
+    with caplog.at_level(logging.ERROR, logger="cases.workers"):
+        assert Runner(worker, idle_sleep=0).run(until_idle=True) == 1
+    assert "could not give back its claims" in caplog.text
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_during_a_step_lets_the_step_finish_then_the_loop_ends_and_releases(signum):
     def signalled_mid_step() -> bool:
