@@ -182,14 +182,16 @@ class Sweeper:
 
     def step(self, now: dt.datetime | None = None) -> bool:
         """Claim and act on one batch; True if there was work. Stops between timers when asked:
-        the ones not acted on stay claimed until ``release()``."""
-        pairs = claim(self.worker_id, now=now or timezone.now(), limit=self.batch)
+        the ones not acted on stay claimed until ``release()``. One ``now`` for the whole step, so
+        what was claimed as due is acted on as due."""
+        now = now or timezone.now()
+        pairs = claim(self.worker_id, now=now, limit=self.batch)
         schedules = Schedules()
         for timer_id, case_id in pairs:
             if self.stopping.is_set():
                 break
             try:
-                done = act(timer_id, self.worker_id, now=now or timezone.now(), case_id=case_id, schedules=schedules)
+                done = act(timer_id, self.worker_id, now=now, case_id=case_id, schedules=schedules)
             except Exception:  # one bad timer must not stop the others; its lease expires, it is retried
                 log.exception("sla worker %s: timer %s failed", self.worker_id, timer_id)
                 done = "failed"
