@@ -288,8 +288,8 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
 
     Called (through ``receivers.py``) inside the action's transaction with the case row locked;
     ``at`` is the moment of the action's audit event, so every timer it touches agrees with the
-    case's history. "Stop all" means every live clock of the case; a stopped clock is met, or
-    breached if it was already late. Actions that are not on a clock (notes, publication,
+    case's history. ``timers_stop`` without ``stages`` stops every live clock of the case; a
+    stopped clock is met, or breached if it was already late. Actions that are not on a clock (notes, publication,
     extensions, supervision orders) change nothing here.
     """
     match action:
