@@ -19,10 +19,11 @@ from typing import Any
 
 from cases.enums import Channel, ReplyChannel, Role, State, Transition
 from cases.models import Case, CaseEvent, Department
+from cases.selectors import dispatch_department
 
 from . import events
 from .enums import Template
-from .outbox import case_context, dispatch_department, notify_citizen, notify_staff
+from .outbox import case_context, notify_citizen, notify_staff
 
 
 @dataclass(frozen=True)
