@@ -42,3 +42,16 @@ def test_development_default_runs_on_sqlite_and_in_memory_layer():
         assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
     if not os.environ.get("REDIS_URL"):
         assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_a_bad_trusted_proxies_value_stops_the_process_naming_the_variable():
+    result = run_manage("check", TRUSTED_PROXIES="10.0.0.0/8, proxy.internal")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr and "proxy.internal" in result.stderr
+
+
+def test_trusted_proxies_are_addresses_and_networks_from_the_environment():
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.TRUSTED_PROXIES)",
+                        TRUSTED_PROXIES=" 10.0.0.1 ,192.168.1.0/24,,2001:db8::/32")
+    assert result.returncode == 0, result.stderr
+    assert "('10.0.0.1/32', '192.168.1.0/24', '2001:db8::/32')" in result.stdout
