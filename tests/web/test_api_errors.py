@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.exceptions import (
+    CaseConflict,
+    CaseError,
+    CaseNotFound,
+    CasePermissionDenied,
+    CaseValidationError,
+)
 from sla.calendar import NoWorkingTime, TermError, UnknownCalendar
 from web.api.errors import InvalidCredentials, exception_handler
 

@@ -53,7 +53,7 @@ MENUS = {
 
 
 @pytest.fixture
-def shared_case(users):  # noqa: ANN001, ANN201
+def shared_case(users):
     """Assigned to CGJ (so clerk_cgj sees it) and awaiting publication (so the edit page opens)."""
     case = make_case_in_state(State.ASSIGNED, users)
     Case.objects.filter(pk=case.pk).update(publication=Publication.PENDING)
@@ -65,12 +65,12 @@ def url_of(name: str, case: Case) -> str:
 
 
 def menu(html: str) -> list[str]:
-    nav = re.search(r'<nav class="site-nav">(.*?)</nav>', html, re.S)
+    nav = re.search(r'<nav class="site-nav">(.*?)</nav>', html, re.DOTALL)
     assert nav, "no console menu on the page"
     return re.findall(r'<a href="([^"]+)"', nav.group(1))
 
 
-def signed_in(client, user):  # noqa: ANN001, ANN201
+def signed_in(client, user):
     assert client.login(username=user.username, password=PASSWORD)
     return client
 
@@ -93,7 +93,7 @@ def test_a_role_that_may_not_see_a_page_gets_the_one_403_page_with_its_menu(clie
         response = client.get(url_of(page, shared_case))
         html = response.content.decode()
         assert response.status_code == 403, (page, who)
-        assert [t.name for t in response.templates][0] == "console/error.html", (page, who)
+        assert response.templates[0].name == "console/error.html", (page, who)
         assert "<h1>无权访问</h1>" in html
         assert menu(html) == MENUS[who], (page, who)
         assert "data-ws-topic" not in html  # an error page is never a live page
@@ -158,7 +158,7 @@ def test_staff_posts_refuse_to_redirect_off_site_and_follow_a_local_next(client,
 
 # --- client_address ------------------------------------------------------------------------------
 
-def request_from(remote: str | None, forwarded: str | None = None):  # noqa: ANN201
+def request_from(remote: str | None, forwarded: str | None = None):
     meta = {}
     if forwarded is not None:
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
@@ -171,7 +171,7 @@ def request_from(remote: str | None, forwarded: str | None = None):  # noqa: ANN
 
 
 @pytest.fixture
-def behind_proxies(settings):  # noqa: ANN001, ANN201
+def behind_proxies(settings):
     settings.TRUSTED_PROXIES = ("10.0.0.0/8", "2001:db8::/32")
     return settings
 
@@ -245,7 +245,7 @@ def fresh(prefix: str) -> str:
     return f"{prefix}.{unique_ip().split('.', 2)[2]}"
 
 
-def failed_lookup(client, **headers: str) -> int:  # noqa: ANN001
+def failed_lookup(client, **headers: str) -> int:
     return client.get("/api/v1/public/track/", {"tracking_no": "2026110100001", "access_code": "XXXXXX"},
                       **headers).status_code
 
