@@ -86,6 +86,21 @@ def test_every_staff_page_shows_each_role_its_one_whole_menu(client, users, shar
         client.logout()
 
 
+@pytest.mark.parametrize("who", sorted(ALL))
+def test_no_menu_entry_leads_to_a_403(client, users, who):
+    signed_in(client, users[who])
+    assert {href: client.get(href).status_code for href in MENUS[who]} == dict.fromkeys(MENUS[who], 200)
+
+
+def test_a_clerk_without_a_department_has_no_inbox_in_the_menu(client, users):
+    clerk = users["clerk_hbj"]
+    clerk.department = None
+    clerk.save(update_fields=["department"])
+    signed_in(client, clerk)
+    assert client.get(reverse("console:inbox")).status_code == 403
+    assert menu(client.get(reverse("console:cases")).content.decode()) == ["/console/desk/", "/console/cases/", "/notifications/"]
+
+
 @pytest.mark.parametrize("page", sorted(p for p, allowed in PAGES.items() if allowed != ALL))
 def test_a_role_that_may_not_see_a_page_gets_the_one_403_page_with_its_menu(client, users, shared_case, page):
     for who in sorted(ALL - PAGES[page]):

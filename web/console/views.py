@@ -26,7 +26,7 @@ from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, C
 from cases.models import Case, User
 from cases.validation import normalize_phone
 
-from web.shell import client_address, error_page, safe_next, staff_page
+from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
 from . import forms as f
 from . import queries
@@ -182,11 +182,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 # --- department inbox --------------------------------------------------------------------
 
-def _has_inbox(user: User) -> bool:
-    return rules.role_of(user) in rules.DEPARTMENT_ROLES and bool(user.department_id)
-
-
-@staff_page(_has_inbox, denied=gettext_lazy("只有承办单位工作人员有待办箱。"), ws_topic="inbox")
+@staff_page(has_inbox, denied=gettext_lazy("只有承办单位工作人员有待办箱。"), ws_topic="inbox")
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     lists = {name: queries.list_with_timers(qs) for name, qs in selectors.department_inbox(user).items()}
