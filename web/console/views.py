@@ -25,7 +25,6 @@ from cases.enums import State, Transition
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
-
 from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
 from . import forms as f
