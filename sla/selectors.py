@@ -2,14 +2,81 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import datetime as dt
 
-from cases.models import Case
+from django.db.models import Case as DbCase  # not cases.models.Case
+from django.db.models import Prefetch, Q, QuerySet, Value, When
 
-from .models import Timer
+from cases.models import Case, Department
+
+from .enums import ExtensionStatus
+from .models import Extension, SupervisionOrder, Timer
+
+# The inbox's extension requests: pending ones, and those decided in the last month.
+DECIDED_DAYS_SHOWN = 30
+DEPARTMENT_EXTENSIONS_SHOWN = 50
+BOARD_LIST_LIMIT = 50
 
 
 def prefetch_live_timers(qs: QuerySet[Case]) -> QuerySet[Case]:
     """A case list whose ``case.timers.all()`` holds only the live clocks, fetched in one query for
     the whole page (what ``sla/_deadline_badge.html`` reads)."""
     return qs.prefetch_related(Prefetch("timers", queryset=Timer.objects.filter(stopped_at__isnull=True)))
+
+
+# --- extensions and supervision orders (what the case page, the case API and the inbox show) -----
+
+def case_extensions(case: Case) -> list[Extension]:
+    """The case's extension requests, newest first, with what ``extension_data`` and the page read
+    joined: one query however many."""
+    return list(
+        Extension.objects.filter(case=case).select_related("case", "department", "requested_by", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def case_orders(case: Case) -> list[SupervisionOrder]:
+    """The case's supervision orders, newest first; one query however many."""
+    return list(
+        SupervisionOrder.objects.filter(case=case).select_related("case", "department", "issued_by", "answered_by")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def department_orders_to_answer(department: Department) -> list[SupervisionOrder]:
+    """The orders the department has still to answer, the highest level and the oldest first."""
+    return list(
+        SupervisionOrder.objects.filter(department=department, answered_at__isnull=True)
+        .select_related("case", "department", "issued_by").order_by("-level", "issued_at", "pk")
+    )
+
+
+def department_extensions(department: Department, *, now: dt.datetime,
+                          limit: int = DEPARTMENT_EXTENSIONS_SHOWN) -> list[Extension]:
+    """The department's extension requests: every pending one (they wait on a supervisor), then those
+    decided in the last ``DECIDED_DAYS_SHOWN`` days, newest first, so the clerk sees the answers.
+    One query (a Case/When puts the pending ones first)."""
+    since = now - dt.timedelta(days=DECIDED_DAYS_SHOWN)
+    return list(
+        Extension.objects.filter(department=department)
+        .filter(Q(status=ExtensionStatus.PENDING) | Q(requested_at__gte=since))
+        .select_related("case", "department", "requested_by", "decided_by")
+        .order_by(DbCase(When(status=ExtensionStatus.PENDING, then=Value(0)), default=Value(1)), "-requested_at",
+                  "-pk")[:limit]
+    )
+
+
+def pending_extensions(limit: int = BOARD_LIST_LIMIT) -> list[Extension]:
+    """Every department's requests waiting for a supervisor, the oldest first (the board)."""
+    return list(
+        Extension.objects.filter(status=ExtensionStatus.PENDING)
+        .select_related("case", "department", "requested_by").order_by("requested_at", "pk")[:limit]
+    )
+
+
+def open_orders(limit: int = BOARD_LIST_LIMIT) -> list[SupervisionOrder]:
+    """Every unanswered order, the highest level and the oldest first (the board)."""
+    return list(
+        SupervisionOrder.objects.filter(answered_at__isnull=True)
+        .select_related("case", "department", "issued_by").order_by("-level", "issued_at", "pk")[:limit]
+    )

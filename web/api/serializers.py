@@ -18,6 +18,8 @@ from rest_framework import serializers
 from cases import rules, selectors
 from cases.enums import Priority, State
 from cases.models import Case, Category, Department, User
+from sla import selectors as sla_selectors
+from sla import serializers as sla_serializers
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
 MAX_FIELD = 20_000
@@ -181,21 +183,6 @@ def _related_rows(case: Case, accessor: str) -> list[models.Model]:
     return list(manager.all())
 
 
-def _generic_row(obj: models.Model) -> dict[str, Any]:
-    """Every stored field; departments by code and people by name, as elsewhere in the API."""
-    row: dict[str, Any] = {"id": obj.pk}
-    for field in obj._meta.concrete_fields:
-        if field.is_relation and field.related_model is Case:
-            continue
-        if field.is_relation and field.related_model in (Department, User):
-            related = getattr(obj, field.name)
-            row[field.name] = None if related is None else (
-                related.code if isinstance(related, Department) else related.display_name)
-            continue
-        row[field.name] = iso(getattr(obj, field.attname))
-    return row
-
-
 def timer_rows(case: Case) -> list[dict[str, Any]]:
     return [
         {
@@ -273,8 +260,9 @@ class CaseDetail(CaseListItem):
             "answered_at": iso(case.answered_at),
             "closed_at": iso(case.closed_at),
             "timers": timer_rows(case),
-            "extensions": [_generic_row(r) for r in _related_rows(case, "extensions")],
-            "supervision": [_generic_row(r) for r in _related_rows(case, "supervision_orders")],
+            # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
+            "extensions": [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
+            "supervision": [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
             "events": [
                 {
                     "seq": ev.seq,

@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
-from django.db.models import Case as DbCase  # not cases.models.Case
-from django.db.models import Prefetch, Q, QuerySet, Value, When
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,9 +16,6 @@ from cases.models import Case, CaseEvent
 DUPLICATE_WINDOW_DAYS = 30
 # Candidates scanned per queue page: bounds the work however busy the last month was.
 DUPLICATE_SCAN_LIMIT = 2000
-# Extension requests in the inbox: pending ones (listed first) and those decided in the last month.
-DECIDED_DAYS_SHOWN = 30
-EXTENSIONS_SHOWN = 50
 
 
 def _bigrams(text: str) -> set[str]:
@@ -165,24 +160,3 @@ def list_with_timers(qs: QuerySet[Case]) -> list[Case]:
     for case in cases:
         case.open_timers = [t for t in case.timers.all() if t.status != "met"]
     return cases
-
-
-def department_deadline_work(department: Any) -> dict[str, list[Any]] | None:
-    """The department's unanswered supervision orders and its recent extension requests; None without sla.
-
-    The models are looked up by name at call time (``apps.get_model``), so the cases app keeps no
-    import dependency on sla: the inbox simply leaves these sections out when sla is not installed.
-    """
-    if not apps.is_installed("sla"):
-        return None
-    order_model = apps.get_model("sla", "SupervisionOrder")
-    extension_model = apps.get_model("sla", "Extension")
-    orders = (order_model.objects.filter(department=department, answered_at__isnull=True)
-              .select_related("case", "issued_by").order_by("-level", "issued_at"))
-    # Every pending request (they wait on a supervisor), then the latest decisions so the clerk sees them.
-    # One query: pending ones first, then decided ones newest first (a Case/When on the status).
-    extensions = (extension_model.objects.filter(department=department)
-                  .filter(Q(status="pending") | Q(requested_at__gte=timezone.now() - timedelta(days=DECIDED_DAYS_SHOWN)))
-                  .select_related("case", "decided_by")
-                  .order_by(DbCase(When(status="pending", then=Value(0)), default=Value(1)), "-requested_at"))
-    return {"orders": list(orders), "extensions": list(extensions[:EXTENSIONS_SHOWN])}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import rules
-from cases.exceptions import CaseError
+from cases.exceptions import CaseError, CaseNotFound, CasePermissionDenied
 from cases.selectors import cases_visible_to
 from sla import board, services
 from web.shell import error_page, safe_next, staff_page
@@ -38,6 +38,10 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         ext = services.extension_decide(extension=pk, actor=request.user, grant=decision == "grant",
                                         note=request.POST.get("note", ""))
+    except CaseNotFound as exc:  # not for this user to know it exists
+        return error_page(request, exc.message, title=_("工单不存在"), status=404)
+    except CasePermissionDenied as exc:
+        return error_page(request, exc.message)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
@@ -53,6 +57,10 @@ def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
     target = safe_next(request, reverse("console:home"))
     try:
         order = services.supervision_answer(order=pk, actor=request.user, text=request.POST.get("text", ""))
+    except CaseNotFound as exc:
+        return error_page(request, exc.message, title=_("工单不存在"), status=404)
+    except CasePermissionDenied as exc:
+        return error_page(request, exc.message)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
@@ -71,6 +79,8 @@ def extension_request(request: HttpRequest, tracking_no: str) -> HttpResponse:
     try:
         services.extension_request(case=case, actor=request.user, until=request.POST.get("until", ""),
                                    reason=request.POST.get("reason", ""))
+    except CasePermissionDenied as exc:
+        return error_page(request, exc.message)
     except CaseError as exc:  # the services' messages name the field that was wrong
         messages.error(request, exc.message)
     else:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +25,10 @@ from cases.enums import State, Transition
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
+from notifications import selectors as notification_selectors
+from sla import rules as sla_rules
+from sla import selectors as sla_selectors
+from telephony import selectors as telephony_selectors
 from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
 from . import forms as f
@@ -196,10 +200,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         ("replied", _("已答复待审核"), lists["replied"]),
         ("assisting", _("协办"), lists["assisting"]),
     ]
+    orders = sla_selectors.department_orders_to_answer(user.department)
+    for order in orders:
+        order.can_answer = sla_rules.may_answer_order(user, order)
     return render(request, "console/inbox.html", {
         "sections": sections, "department": user.department, "here": here,
-        # None when the sla app is not installed: the template then leaves the deadline parts out.
-        "deadline_work": queries.department_deadline_work(user.department),
+        "deadline_work": {
+            "orders": orders,
+            "extensions": sla_selectors.department_extensions(user.department, now=timezone.now()),
+        },
     })
 
 
@@ -229,6 +238,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 # --- case page -------------------------------------------------------------------------
 
+def _case_deadline_work(user: User, case: Case) -> dict[str, Any]:
+    """The case's supervision orders and extension requests, each with the form this user gets
+    (sla.rules decides, the same rules the services check)."""
+    orders = sla_selectors.case_orders(case)
+    for order in orders:
+        order.can_answer = sla_rules.may_answer_order(user, order)
+    extensions = sla_selectors.case_extensions(case)
+    for ext in extensions:
+        ext.can_decide = sla_rules.may_decide_extension(user, ext)
+    return {"orders": orders, "extensions": extensions,
+            "can_request_extension": sla_rules.may_request_extension(user, case)}
+
+
 def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None,
                contact: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     user = request.user
@@ -248,12 +270,9 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "attachments": list(case.attachments.all()),
         "assisting": list(case.assisting_departments.all()),
         "timers": queries.timers_of(case),
-        # Extensions and supervision orders are read in the template through the reverse relations the
-        # sla app adds to Case; these flags only say which of its forms this user gets.
-        "sla_installed": apps.is_installed("sla"),
-        "handles_case": rules.is_case_department(user, case),
-        "is_supervisor": rules.is_supervisor(user),
-        "notifications_installed": apps.is_installed("notifications"),  # its include reads case.outbox_messages
+        "deadline_work": _case_deadline_work(user, case),
+        "outbox_messages": notification_selectors.case_messages(case),
+        "calls": telephony_selectors.case_calls(case),
         "action_forms": action_forms,
         "note_form": note_form,
         "note_spec": ACTIONS["note"],
