@@ -90,3 +90,16 @@ def test_an_unparseable_flag_stops_production_too():
                         SECURE_SSL_REDIRECT="yes please")
     assert result.returncode != 0
     assert "SECURE_SSL_REDIRECT='yes please' is not a boolean" in result.stderr
+
+
+def test_a_bad_trusted_proxies_value_stops_the_process_naming_the_variable():
+    result = run_manage("check", TRUSTED_PROXIES="10.0.0.0/8, proxy.internal")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr and "proxy.internal" in result.stderr
+
+
+def test_trusted_proxies_are_addresses_and_networks_from_the_environment():
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.TRUSTED_PROXIES)",
+                        TRUSTED_PROXIES=" 10.0.0.1 ,192.168.1.0/24,,2001:db8::/32")
+    assert result.returncode == 0, result.stderr
+    assert "('10.0.0.1/32', '192.168.1.0/24', '2001:db8::/32')" in result.stdout
