@@ -56,3 +56,23 @@ class SupervisionLevel(models.IntegerChoices):
     REMINDER = 1, _("催办")
     ORDER = 2, _("督办")
     REPORT = 3, _("通报")
+
+
+class ClockColour(models.TextChoices):
+    """What ``sla.deadlines.clock_colour`` paints a clock (the CSS class is ``sla-<value>``)."""
+
+    RUNNING = "running", _("正常")
+    WARNING = "warning", _("预警")
+    BREACHED = "breached", _("超期")
+    PAUSED = "paused", _("已暂停")
+    MET = "met", _("按时")
+
+
+class CitizenDeadlineStatus(models.TextChoices):
+    """Where the deadline told to a citizen stands (``sla.deadlines.citizen_deadline``)."""
+
+    RUNNING = "running", _("办理中")
+    PAUSED = "paused", _("暂停计时，等待您补充材料")
+    OVERDUE = "overdue", _("已超期")
+    MET = "met", _("已按期答复")
+    LATE = "late", _("已逾期答复")

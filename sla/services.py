@@ -31,7 +31,7 @@ from cases.validation import clean_text
 from . import events, timers
 from .calendar import compute_deadline
 from .enums import ExtensionStatus, Stage, SupervisionLevel, TimerStatus
-from .models import Extension, SupervisionOrder, Timer
+from .models import LIVE, Extension, SupervisionOrder, Timer
 
 LETTER_CAP_CALENDAR_DAYS = 30
 OTHER_CAP_WORKING_DAYS = 15
@@ -80,7 +80,7 @@ def extension_cap(case: Case, timer: Timer) -> dt.datetime:
 def _reply_timer(case: Case) -> Timer | None:
     return (
         Timer.objects.select_for_update(of=("self",)).select_related("calendar")
-        .filter(case=case, stage=Stage.REPLY, stopped_at__isnull=True).order_by("-id").first()
+        .filter(LIVE, case=case, stage=Stage.REPLY).order_by("-id").first()
     )
 
 

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from cases import rules, selectors
 from cases.enums import Priority, State
 from cases.models import Case, Category, Department, User
+from sla import deadlines
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
 MAX_FIELD = 20_000
@@ -196,29 +197,6 @@ def _generic_row(obj: models.Model) -> dict[str, Any]:
     return row
 
 
-def timer_rows(case: Case) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": t.pk,
-            "stage": getattr(t, "stage", ""),
-            "started_at": iso(getattr(t, "started_at", None)),
-            "due_at": iso(getattr(t, "due_at", None)),
-            "warn_at": iso(getattr(t, "warn_at", None)),
-            "status": getattr(t, "status", ""),
-            "calendar_incomplete": bool(getattr(t, "calendar_incomplete", False)),
-        }
-        for t in _related_rows(case, "timers")
-    ]
-
-
-def reply_deadline(case: Case) -> str | None:
-    """The due time of the running reply timer, if the SLA app keeps one."""
-    for t in _related_rows(case, "timers"):
-        if getattr(t, "stage", "") == "reply" and getattr(t, "status", "") == "running":
-            return iso(getattr(t, "due_at", None))
-    return None
-
-
 class CaseListItem(serializers.Serializer):
     def to_representation(self, case: Case) -> dict[str, Any]:
         return {
@@ -272,7 +250,7 @@ class CaseDetail(CaseListItem):
             "replied_at": iso(case.replied_at),
             "answered_at": iso(case.answered_at),
             "closed_at": iso(case.closed_at),
-            "timers": timer_rows(case),
+            "timers": deadlines.timer_rows(case),
             "extensions": [_generic_row(r) for r in _related_rows(case, "extensions")],
             "supervision": [_generic_row(r) for r in _related_rows(case, "supervision_orders")],
             "events": [
@@ -293,9 +271,10 @@ class CaseDetail(CaseListItem):
         return data
 
 
-def public_case(case: Case) -> dict[str, Any]:
+def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
     """What a citizen holding the access code sees: no personal data, no internal notes."""
     answered = case.state in {State.ANSWERED, State.CLOSED}
+    deadline = deadlines.citizen_deadline(case, now=now)
     return {
         "tracking_no": case.tracking_no,
         "state": case.state,
@@ -303,7 +282,9 @@ def public_case(case: Case) -> dict[str, Any]:
         "registered_at": iso(case.registered_at),
         "category": case.category.name,
         "department": case.department.name if case.department_id else None,
-        "deadline": reply_deadline(case),
+        # sla.deadlines.citizen_deadline: the date the tracking page, the IVR and the SMS give too.
+        "deadline": deadlines.iso(deadline.due_at) if deadline else None,
+        "deadline_status": deadline.status.value if deadline else None,
         "answer": case.answer if answered else "",
         "can_give_feedback": case.state == State.ANSWERED,
         "rating": case.rating,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -24,19 +25,11 @@ from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationE
 
 from sla import board, services
 from sla.events import iso
-from sla.models import Extension, SupervisionOrder, Timer
+from sla.models import Extension, SupervisionOrder
 
 
 def _user(user: Any) -> str | None:
     return user.username if user is not None else None
-
-
-def timer_data(t: Timer) -> dict[str, Any]:
-    return {
-        "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
-        "status": t.status, "calendar_incomplete": t.calendar_incomplete, "escalation_level": t.escalation_level,
-        "stopped_at": iso(t.stopped_at),
-    }
 
 
 def extension_data(e: Extension) -> dict[str, Any]:
@@ -157,4 +150,4 @@ class OverdueBoardView(APIView):
     def get(self, request: Request) -> Response:
         if not rules.is_supervisor(request.user):
             raise CasePermissionDenied(_("只有督办员和管理员可以查看超期看板。"))
-        return Response(board_data(board.overdue_board()))
+        return Response(board_data(board.overdue_board(timezone.now())))

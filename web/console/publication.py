@@ -14,15 +14,17 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import metrics, publication, rules
+from cases import publication, rules
 from cases.enums import Publication, Role
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from web.console.nav import console_nav, role_label
 from cases.models import Case
-from cases.reports import monthly_report_data, report_csv_rows
+from web.figures import metrics
+from web.figures.reports import monthly_report_data, report_csv_rows
 
 PAGE_SIZE = 25
 PUBLICATION_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR})
@@ -140,7 +142,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     except CaseValidationError as exc:
         ctx = _context(request, {"title": _("月份无效"), "message": exc.message})
         return render(request, "console/error.html", ctx, status=400)
-    data = monthly_report_data(month)
+    data = monthly_report_data(month, now=timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="monthly-report-{month:%Y-%m}.csv"'

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -47,7 +48,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
     """Per department and stage: on time, amber, red, escalated; orders; extension requests."""
     if not rules.is_supervisor(request.user):
         return _forbidden(request, _("只有督办员和管理员可以查看超期看板。"))
-    return _render(request, "sla/board.html", {"board": board.overdue_board()})
+    return _render(request, "sla/board.html", {"board": board.overdue_board(timezone.now())})
 
 
 @login_required

@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +27,8 @@ from cases.enums import State, Transition
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
+from sla import selectors as sla_selectors
+from sla.deadlines import case_clocks, prefetch_timers, row_clock
 
 from . import forms as f
 from . import queries
@@ -83,7 +86,6 @@ def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: Choi
             for name in available_actions(case, user) if name in wanted
         ]
         case.next_url = next_url
-        case.clocks = queries.clocks(case)
 
 
 # --- entry ---------------------------------------------------------------------------
@@ -197,8 +199,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         return _forbidden(request, _("只有分拨员可以查看分拨队列。"))
     lists = selectors.dispatcher_queue(user)
     related = ("category__default_department",)
-    triage = list(queries.with_open_timers(lists["triage"].select_related(*related)))
-    review = list(queries.with_open_timers(lists["review"].select_related(*related)))
+    now = timezone.now()
+    triage = queries.list_with_clocks(lists["triage"].select_related(*related), now=now)
+    review = queries.list_with_clocks(lists["review"].select_related(*related), now=now)
     choices = ChoiceCache()
     here = request.get_full_path()
     _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly"}, choices, here)
@@ -216,7 +219,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     if rules.role_of(user) not in rules.DEPARTMENT_ROLES or not user.department_id:
         return _forbidden(request, _("只有承办单位工作人员有待办箱。"))
-    lists = {name: queries.list_with_timers(qs) for name, qs in selectors.department_inbox(user).items()}
+    now = timezone.now()
+    lists = {name: queries.list_with_clocks(qs, now=now) for name, qs in selectors.department_inbox(user).items()}
     choices = ChoiceCache()
     here = request.get_full_path()
     wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume"}
@@ -230,8 +234,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     ]
     return _render(request, "console/inbox.html", {
         "sections": sections, "department": user.department, "here": here,
-        # None when the sla app is not installed: the template then leaves the deadline parts out.
-        "deadline_work": queries.department_deadline_work(user.department),
+        "deadline_work": sla_selectors.department_deadline_work(user.department, now=now),
     }, topic="inbox")
 
 
@@ -251,9 +254,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(department__code=data["department"])
         if data["category"]:
             qs = qs.filter(category__code=data["category"])
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(prefetch_timers(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
     for case in page.object_list:
         case.contact = selectors.contact_for(user, case)
+        case.clock = row_clock(case, now=now)
     params = request.GET.copy()
     params.pop("page", None)
     return _render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()})
@@ -279,10 +284,9 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "events": queries.timeline(case),
         "attachments": list(case.attachments.all()),
         "assisting": list(case.assisting_departments.all()),
-        "timers": queries.timers_of(case),
+        "clocks": case_clocks(case, now=timezone.now()),
         # Extensions and supervision orders are read in the template through the reverse relations the
         # sla app adds to Case; these flags only say which of its forms this user gets.
-        "sla_installed": apps.is_installed("sla"),
         "handles_case": rules.is_case_department(user, case),
         "is_supervisor": rules.is_supervisor(user),
         "notifications_installed": apps.is_installed("notifications"),  # its include reads case.outbox_messages
