@@ -21,11 +21,11 @@ from cases import services
 from cases.enums import State
 from cases.models import Case
 from sla import services as sla_services
+from telephony.simulate import call_params, sms
 from tests.cases.api_helpers import public_client
 from tests.factories import make_case_in_state
 from tests.sla.fixtures import SH, at
 from tests.telephony.conftest import CALLER, CALLER_PHONE, tw, twilio_settings  # noqa: F401  (fixtures)
-from telephony.simulate import call_params, sms
 
 pytestmark = pytest.mark.django_db
 

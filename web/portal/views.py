@@ -8,7 +8,6 @@ POST/redirect/GET possible without storing anything.
 
 from __future__ import annotations
 
-
 from django.contrib import messages
 from django.core import signing
 from django.db import transaction
