@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from sla.enums import CitizenDeadlineStatus
+from sla.enums import CitizenDeadlineStatus, TimerStatus
 
 
 class ErrorBody(serializers.Serializer):
@@ -34,12 +34,13 @@ class CitizenOut(serializers.Serializer):
 
 
 class TimerOut(serializers.Serializer):
-    id = serializers.IntegerField()
+    """sla.deadlines.timer_row: exactly API.md's ``timers`` fields."""
+
     stage = serializers.CharField()
     started_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     warn_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=["running", "paused", "met", "breached"])
+    status = serializers.ChoiceField(choices=TimerStatus.values)
     calendar_incomplete = serializers.BooleanField()
 
 
