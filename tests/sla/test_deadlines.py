@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.db.models import Count
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
