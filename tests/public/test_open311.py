@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
 import pytest
+import time_machine
 
 from cases import publication
 from cases.enums import Channel, State
@@ -139,7 +141,13 @@ def test_inactive_key_is_refused(client, api_key) -> None:
 
 
 @pytest.fixture
-def three_cases(users) -> list[Case]:  # noqa: ANN001
+def three_cases(users) -> Iterator[list[Case]]:  # noqa: ANN001
+    # The default window is the last 90 days: read it from a fixed today, not the wall clock.
+    with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+        yield _three_cases(users)
+
+
+def _three_cases(users) -> list[Case]:  # noqa: ANN001
     open_case = shift_registered(make_case_in_state(State.IN_PROGRESS, users), at(2026, 11, 10))
     closed = shift_registered(make_case_in_state(State.CLOSED, users, content="张三说路灯坏了"), at(2026, 11, 12))
     closed = publication.publication_publish(case=closed, actor=users["dispatcher"], title="路灯", content="路灯坏了",
