@@ -31,11 +31,17 @@ from .models import LIVE, Timer
 # not work; it never gets a colour of its own on a row).
 ROW_STAGES = frozenset({Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW, Stage.FEEDBACK})
 # Worst first: a row shows the clock in the worst colour, then the soonest due.
-SEVERITY = {ClockColour.BREACHED: 0, ClockColour.WARNING: 1, ClockColour.RUNNING: 2, ClockColour.PAUSED: 3,
-            ClockColour.MET: 4}
+SEVERITY = {
+    ClockColour.BREACHED: 0,
+    ClockColour.WARNING: 1,
+    ClockColour.RUNNING: 2,
+    ClockColour.PAUSED: 3,
+    ClockColour.MET: 4,
+}
 
 
 # --- the timers of a case -----------------------------------------------------------------
+
 
 def prefetch_timers(qs: QuerySet[Case]) -> QuerySet[Case]:
     """A case list whose ``case.timers.all()`` holds every timer of each case (oldest first), in one
@@ -72,6 +78,7 @@ def _latest(timers: Iterable[Timer], stage: str) -> Timer | None:
 
 
 # --- the one colour rule ------------------------------------------------------------------
+
 
 def clock_colour(timer: Timer, *, now: dt.datetime) -> ClockColour:
     """The colour of a clock, everywhere it is shown (list rows, the case page, the board).
@@ -151,8 +158,11 @@ class Clock:
     @property
     def overdue_by(self) -> dt.timedelta:
         """How far past its deadline a red clock is (zero otherwise)."""
-        return max(dt.timedelta(0), self.now - self.timer.due_at) if self.colour == ClockColour.BREACHED \
+        return (
+            max(dt.timedelta(0), self.now - self.timer.due_at)
+            if self.colour == ClockColour.BREACHED
             else dt.timedelta(0)
+        )
 
     @property
     def escalation_level(self) -> int:
@@ -174,6 +184,7 @@ def row_clock(case: Case, *, now: dt.datetime) -> Clock | None:
 
 
 # --- the deadline a citizen is told ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CitizenDeadline:
@@ -230,8 +241,9 @@ def citizen_deadline(case: Case, *, now: dt.datetime) -> CitizenDeadline | None:
             return None  # a stopped triage clock of a registered case: a return restarted nothing yet
         status = CitizenDeadlineStatus.LATE if colour == ClockColour.BREACHED else CitizenDeadlineStatus.MET
     elif colour == ClockColour.PAUSED:
-        return CitizenDeadline(stage=timer.stage, due_at=None, status=CitizenDeadlineStatus.PAUSED,
-                               extended=timer.extended)
+        return CitizenDeadline(
+            stage=timer.stage, due_at=None, status=CitizenDeadlineStatus.PAUSED, extended=timer.extended
+        )
     elif colour == ClockColour.BREACHED:
         status = CitizenDeadlineStatus.OVERDUE
     else:
@@ -240,6 +252,7 @@ def citizen_deadline(case: Case, *, now: dt.datetime) -> CitizenDeadline | None:
 
 
 # --- the statistics' reading of the reply clock ---------------------------------------------
+
 
 def late_reply_condition() -> Q:
     """Q on Case: its reply was (or is) late — a reply clock that breached, or stopped after its
@@ -258,11 +271,14 @@ def overdue_reply_timers(cases: QuerySet[Case], *, now: dt.datetime) -> QuerySet
     return (
         Timer.objects.filter(stage=Stage.REPLY, case__in=cases)
         .filter(Q(stopped_at__isnull=True, due_at__lt=now) | Q(stopped_at__gt=F("due_at")))
-        .annotate(lateness=lateness).order_by("-lateness", "pk").select_related("case", "case__department")
+        .annotate(lateness=lateness)
+        .order_by("-lateness", "pk")
+        .select_related("case", "case__department")
     )
 
 
 # --- the API shape -----------------------------------------------------------------------------
+
 
 def iso(value: dt.datetime | None) -> str | None:
     """A moment as the APIs write it: ISO 8601 in local time (``+08:00``), as API.md shows."""

@@ -31,8 +31,11 @@ def department_deadline_work(department: Department, *, now: dt.datetime) -> Dea
     """The department's unanswered supervision orders (highest level first, then oldest) and its
     extension requests: every pending one, then those decided in the last ``DECIDED_DAYS_SHOWN``
     days, newest first, at most ``EXTENSIONS_SHOWN``. Two queries."""
-    orders = (SupervisionOrder.objects.filter(department=department, answered_at__isnull=True)
-              .select_related("case", "issued_by").order_by("-level", "issued_at"))
+    orders = (
+        SupervisionOrder.objects.filter(department=department, answered_at__isnull=True)
+        .select_related("case", "issued_by")
+        .order_by("-level", "issued_at")
+    )
     extensions = (
         Extension.objects.filter(department=department)
         .filter(Q(status=ExtensionStatus.PENDING) | Q(requested_at__gte=now - dt.timedelta(days=DECIDED_DAYS_SHOWN)))

@@ -56,14 +56,15 @@ def pinned() -> Iterator[time_machine.Coordinates]:
         yield traveller
 
 
-def ask_everyone(tw, case: Case) -> Told:  # noqa: ANN001
+def ask_everyone(tw, case: Case) -> Told:
     portal = Client()
     found = portal.post("/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code})
     assert found.status_code == 302, found.content
     html = portal.get(found["Location"]).content.decode()
     dd = re.search(r'<dd id="deadline".*?</dd>', html, re.S)
-    api = public_client().get("/api/v1/public/track/", {"tracking_no": case.tracking_no,
-                                                        "access_code": case.access_code})
+    api = public_client().get(
+        "/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code}
+    )
     assert api.status_code == 200, api.content
     ivr = tw.post("voice/gather/?step=track&attempt=1", call_params("CA" + "7" * 32, CALLER, Digits=case.tracking_no))
     text = sms(tw, CALLER, f"查询 {case.tracking_no}")
@@ -75,51 +76,52 @@ def spoken(moment: dt.datetime) -> str:
     return f"{local.month}月{local.day}日{local.hour}时{local.minute:02d}分"
 
 
-def registered(users, _t) -> Case:  # noqa: ANN001
+def registered(users, _t) -> Case:
     return make_case_in_state(State.REGISTERED, users, citizen=services.Citizen(phone=CALLER_PHONE))
 
 
-def assigned(users, _t) -> Case:  # noqa: ANN001
+def assigned(users, _t) -> Case:
     return make_case_in_state(State.ASSIGNED, users, citizen=services.Citizen(phone=CALLER_PHONE))
 
 
-def in_progress(users, _t) -> Case:  # noqa: ANN001
+def in_progress(users, _t) -> Case:
     return make_case_in_state(State.IN_PROGRESS, users, citizen=services.Citizen(phone=CALLER_PHONE))
 
 
-def on_hold(users, t) -> Case:  # noqa: ANN001
+def on_hold(users, t) -> Case:
     case = in_progress(users, t)
     t.move_to(at(2026, 11, 25, 10, 0))
     return services.case_hold(case=case, actor=users["clerk_cgj"], reason="等待补充现场照片。")
 
 
-def replied(users, t) -> Case:  # noqa: ANN001
+def replied(users, t) -> Case:
     return make_case_in_state(State.REPLIED, users, citizen=services.Citizen(phone=CALLER_PHONE))
 
 
-def replied_late(users, t) -> Case:  # noqa: ANN001
+def replied_late(users, t) -> Case:
     case = in_progress(users, t)
     t.move_to(at(2026, 12, 11, 10, 0))
     return services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
 
 
-def answered(users, _t) -> Case:  # noqa: ANN001
+def answered(users, _t) -> Case:
     return make_case_in_state(State.ANSWERED, users, citizen=services.Citizen(phone=CALLER_PHONE))
 
 
-def closed(users, _t) -> Case:  # noqa: ANN001
+def closed(users, _t) -> Case:
     return make_case_in_state(State.CLOSED, users, citizen=services.Citizen(phone=CALLER_PHONE))
 
 
-def extended(users, t) -> Case:  # noqa: ANN001
+def extended(users, t) -> Case:
     case = in_progress(users, t)
-    ext = sla_services.extension_request(case=case, actor=users["clerk_cgj"], until=EXTENDED_DUE.isoformat(),
-                                         reason="需协调环卫车辆。")
+    ext = sla_services.extension_request(
+        case=case, actor=users["clerk_cgj"], until=EXTENDED_DUE.isoformat(), reason="需协调环卫车辆。"
+    )
     sla_services.extension_decide(extension=ext.pk, actor=users["supervisor"], grant=True, note="同意。")
     return Case.objects.get(pk=case.pk)
 
 
-def breached(users, t) -> Case:  # noqa: ANN001
+def breached(users, t) -> Case:
     case = in_progress(users, t)
     t.move_to(at(2026, 12, 11, 9, 0))  # past the reply deadline; the sweeper has not run: red all the same
     return case
@@ -142,7 +144,8 @@ SCENES: list[tuple[Callable, dt.datetime | None, str | None, str]] = [
 
 @pytest.mark.parametrize(("build", "due", "status", "suffix"), SCENES, ids=[s[0].__name__ for s in SCENES])
 def test_the_portal_the_api_the_ivr_and_the_sms_tell_the_same_deadline(
-        tw, users, after_hours, pinned, build, due, status, suffix):  # noqa: ANN001, F811
+    tw, users, after_hours, pinned, build, due, status, suffix
+):
     case = build(users, pinned)
     told = ask_everyone(tw, case)
 

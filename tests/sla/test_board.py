@@ -162,8 +162,11 @@ def test_a_refusal_without_a_note_is_sent_back_with_the_reason(scene, users):
 BADGE = Template('{% include "sla/_clock.html" with clock=clock %}')
 
 
-def badge(case, now=at(2026, 11, 25, 10, 40)) -> str:  # noqa: ANN001  (the scene's last moment)
-    return BADGE.render(Context({"clock": row_clock(case, now=now)}))
+SCENE_END = at(2026, 11, 25, 10, 40)  # the scene's last moment
+
+
+def badge(case) -> str:
+    return BADGE.render(Context({"clock": row_clock(case, now=SCENE_END)}))
 
 
 @pytest.mark.parametrize(("name", "css", "text"), [

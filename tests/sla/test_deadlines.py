@@ -47,7 +47,7 @@ def pinned() -> Iterator[time_machine.Coordinates]:
 
 
 @pytest.fixture
-def assigned(users, pinned) -> Case:  # noqa: ANN001
+def assigned(users, pinned) -> Case:
     return make_case_in_state(State.ASSIGNED, users)
 
 
@@ -56,6 +56,7 @@ def sign_for(case: Case) -> Timer:
 
 
 # --- the colour rule ---------------------------------------------------------------------------
+
 
 def test_a_clock_is_green_before_warn_at_amber_from_warn_at_and_red_from_its_deadline(assigned, pinned):
     timer = sign_for(assigned)
@@ -92,10 +93,17 @@ def test_a_paused_clock_is_grey_and_a_stopped_one_is_met_or_red(users, assigned,
     assert clock_colour(sign_for(late), now=timezone.now()) == ClockColour.BREACHED
 
 
-@pytest.mark.parametrize("moment", [
-    at(2026, 11, 23, 9, 30), at(2026, 11, 24, 10, 0), at(2026, 11, 24, 16, 0), at(2026, 11, 24, 17, 30),
-    at(2026, 11, 26, 9, 0), at(2026, 12, 11, 9, 0),
-])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        at(2026, 11, 23, 9, 30),
+        at(2026, 11, 24, 10, 0),
+        at(2026, 11, 24, 16, 0),
+        at(2026, 11, 24, 17, 30),
+        at(2026, 11, 26, 9, 0),
+        at(2026, 12, 11, 9, 0),
+    ],
+)
 def test_the_boards_filter_paints_every_live_clock_the_colour_clock_colour_gives(users, pinned, moment):
     make_case_in_state(State.IN_PROGRESS, users)
     make_case_in_state(State.ASSIGNED, users)
@@ -146,6 +154,7 @@ def test_the_queue_and_the_case_page_use_the_same_colour(client, users, pinned):
 
 # --- live timers, list rows, the API shape ------------------------------------------------------
 
+
 def test_live_means_not_stopped_running_paused_or_breached(users, pinned):
     late = make_case_in_state(State.IN_PROGRESS, users)
     held = make_case_in_state(State.IN_PROGRESS, users)
@@ -167,8 +176,7 @@ def test_row_clocks_of_a_whole_list_cost_one_query_for_the_timers(users, pinned,
         make_case_in_state(state, users)
     with django_assert_num_queries(2):  # the cases, then all their timers
         clocks = [row_clock(c, now=timezone.now()) for c in prefetch_timers(Case.objects.order_by("pk"))]
-    assert [c.stage if c else None for c in clocks] == [Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW,
-                                                       None]
+    assert [c.stage if c else None for c in clocks] == [Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW, None]
 
 
 def test_a_timer_is_serialised_with_exactly_the_api_md_fields(assigned):
