@@ -26,6 +26,7 @@ from cases.models import Case
 
 from .enums import CitizenDeadlineStatus, ClockColour, Stage, TimerStatus
 from .models import LIVE, Timer
+from .timers import ESCALATING_STAGES
 
 # The clocks somebody works against, shown on a case's list row (the return window is a permission,
 # not work; it never gets a colour of its own on a row).
@@ -126,9 +127,10 @@ def colour_condition(colour: ClockColour | str, *, now: dt.datetime) -> Q:
 
 
 def overdue_condition(*, now: dt.datetime) -> Q:
-    """Q on Case: one of its clocks is overdue now (a live red clock); a late reply already given is
-    history, not overdue."""
-    return Q(Exists(Timer.objects.filter(colour_condition(ClockColour.BREACHED, now=now), case=OuterRef("pk"))))
+    """Q on Case: a clock of somebody's work (triage, sign-for, reply, review) is red now; a late
+    reply already given is history, not overdue (nor is a lapsing return window or feedback window)."""
+    red = colour_condition(ClockColour.BREACHED, now=now)
+    return Q(Exists(Timer.objects.filter(red, case=OuterRef("pk"), stage__in=ESCALATING_STAGES)))
 
 
 @dataclass(frozen=True)

@@ -192,3 +192,18 @@ def test_the_case_detail_api_lists_the_timers_in_that_shape(users, assigned):
 
     body = staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{assigned.tracking_no}/").json()
     assert body["timers"] == timer_rows(assigned)
+
+
+def test_the_api_overdue_filter_lists_the_cases_with_a_red_clock_not_those_replied_late(users, pinned):
+    from tests.cases.api_helpers import staff_client
+
+    late = make_case_in_state(State.IN_PROGRESS, users)  # reply due 10 December
+    answered_late = make_case_in_state(State.IN_PROGRESS, users)
+    pinned.move_to(at(2026, 12, 11, 9, 0))  # no worker has run: the rule alone makes them red
+    services.case_reply(case=answered_late, actor=users["clerk_cgj"], text="已处理。")
+    fresh = make_case_in_state(State.IN_PROGRESS, users)
+    client = staff_client(users["dispatcher"])
+    overdue = client.get("/api/v1/cases/", {"overdue": "true"}).json()
+    assert [row["tracking_no"] for row in overdue["results"]] == [late.tracking_no]
+    not_overdue = client.get("/api/v1/cases/", {"overdue": "false"}).json()
+    assert {row["tracking_no"] for row in not_overdue["results"]} == {answered_late.tracking_no, fresh.tracking_no}
