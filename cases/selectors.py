@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from . import rules
 from .enums import Role, State, Transition
 from .exceptions import CaseNotFound
-from .models import Case, CaseEvent, User
+from .models import Case, CaseEvent, Department, User
 from .validation import mask_id_number, mask_phone
 
 # Events whose note the citizen may read on the tracking page.
@@ -29,6 +29,13 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     if role in rules.DEPARTMENT_ROLES and user.department_id:
         return qs.filter(Q(department_id=user.department_id) | Q(assisting_departments=user.department_id)).distinct()
     return qs.none()
+
+
+def dispatch_department() -> Department | None:
+    """The dispatch desk (分拨中心): the department a case without one is counted against, whose
+    clocks run before assignment and whose staff hear about returns. The active one with
+    ``is_dispatch``; should there be several, the first by code, the same on every call."""
+    return Department.objects.filter(is_dispatch=True, active=True).order_by("code", "pk").first()
 
 
 def case_for_user(user: User, tracking_no: str) -> Case:

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 
 from cases.enums import ReplyChannel, Role
 from cases.models import Case, Department, User
+from cases.selectors import dispatch_department
 
 from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, OutboxStatus, Template
 from .models import Notification, NotificationPreference, Outbox
@@ -168,10 +169,6 @@ def notify_deadline(*, case: Case, template: str, key: str, stage: str = "", sta
     ctx = {**case_context(case), "stage": stage, "stage_label": str(stage_label),
            "due_at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else ""}
     return notify_staff(target, template, ctx, key, case=case)
-
-
-def dispatch_department() -> Department | None:
-    return Department.objects.filter(is_dispatch=True, active=True).order_by("pk").first()
 
 
 # --- rendering -------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from django.dispatch import receiver
 from cases.domain import case_changed
 from cases.enums import Channel, ReplyChannel, Role, State, Transition
 from cases.models import Case, CaseEvent, Department
+from cases.selectors import dispatch_department
 
 from . import events
 from .enums import Template
-from .outbox import dispatch_department, case_context, notify_citizen, notify_staff
+from .outbox import case_context, notify_citizen, notify_staff
 
 # Actions other apps add (the SLA app's extensions and supervision orders); handled by name.
 STAFF_ACTION_TEMPLATES = {

@@ -19,14 +19,14 @@ from django.utils import timezone
 
 from cases.models import Department
 
+from . import selectors
 from .deadlines import colour_condition
-from .enums import ClockColour, ExtensionStatus, Stage
-from .models import LIVE, Extension, SupervisionOrder, Timer
+from .enums import ClockColour, Stage
+from .models import LIVE, Timer
 
 BOARD_STAGES = (Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW)
 COUNTS = ("running", "warning", "breached", "paused", "escalated")
 OLDEST_LIMIT = 20
-LIST_LIMIT = 50
 
 
 def _dept(dept: Department | None) -> dict[str, Any] | None:
@@ -87,20 +87,6 @@ def oldest_breached(now: dt.datetime, limit: int = OLDEST_LIMIT) -> list[dict[st
     ]
 
 
-def open_supervision_orders(limit: int = LIST_LIMIT) -> list[SupervisionOrder]:
-    return list(
-        SupervisionOrder.objects.filter(answered_at__isnull=True)
-        .select_related("case", "department", "issued_by").order_by("-level", "issued_at")[:limit]
-    )
-
-
-def pending_extensions(limit: int = LIST_LIMIT) -> list[Extension]:
-    return list(
-        Extension.objects.filter(status=ExtensionStatus.PENDING)
-        .select_related("case", "department", "requested_by").order_by("requested_at")[:limit]
-    )
-
-
 def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {k: sum(r[k] for r in rows) for k in COUNTS}
 
@@ -114,6 +100,6 @@ def overdue_board(now: dt.datetime | None = None) -> dict[str, Any]:
         "totals": totals(rows),
         "rows": rows,
         "oldest_breached": oldest_breached(now),
-        "supervision_orders": open_supervision_orders(),
-        "pending_extensions": pending_extensions(),
+        "supervision_orders": selectors.open_orders(),
+        "pending_extensions": selectors.pending_extensions(),
     }

@@ -1,5 +1,6 @@
 """Read APIs of a case's clocks: the deadline a citizen is told, the live timers, the one colour rule,
-the late-reply rule of the statistics, and the timer shape of the APIs (DESIGN.md §2, §4, §7).
+and the late-reply rule of the statistics (DESIGN.md §2, §4, §7). A timer's JSON shape is
+``sla.serializers.timer_data``.
 
 Every edge that shows a deadline or a clock — the tracking page, the tracking API, the IVR and SMS
 status answers, the console's lists and case page, the supervisor board, the monthly figures — reads
@@ -15,11 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 
 from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from cases.enums import State
 from cases.models import Case
@@ -47,12 +47,13 @@ SEVERITY = {
 def prefetch_timers(qs: QuerySet[Case]) -> QuerySet[Case]:
     """A case list whose ``case.timers.all()`` holds every timer of each case (oldest first), in one
     query for the whole list: what ``citizen_deadline``, ``live_timers``, ``row_clock`` and
-    ``timer_rows`` read."""
+    ``sla.serializers.timers_data`` read."""
     return qs.prefetch_related(Prefetch("timers", queryset=Timer.objects.order_by("started_at", "id")))
 
 
-def _timers(case: Case) -> list[Timer]:
-    """The case's timers, oldest first; from the prefetch cache when the list was prepared."""
+def case_timers(case: Case) -> list[Timer]:
+    """Every timer of the case, oldest first; from the prefetch cache when the list was prepared
+    (``prefetch_timers``), else one query."""
     if "timers" in getattr(case, "_prefetched_objects_cache", {}):
         return list(case.timers.all())
     return list(case.timers.order_by("started_at", "id"))
@@ -68,7 +69,7 @@ def live_timers(target: Case | QuerySet[Case]) -> list[Timer] | QuerySet[Timer]:
     queryset of timers). ``sla.models.LIVE`` is the one definition; the board, the sweeper, the
     API's ``overdue`` filter and the console all use it."""
     if isinstance(target, Case):
-        return [t for t in _timers(target) if t.is_live]
+        return [t for t in case_timers(target) if t.is_live]
     return Timer.objects.filter(LIVE, case__in=target)
 
 
@@ -173,7 +174,7 @@ class Clock:
 
 def case_clocks(case: Case, *, now: dt.datetime) -> list[Clock]:
     """Every clock of the case, oldest first, each in its colour (the case page)."""
-    return [Clock(t, clock_colour(t, now=now), now) for t in _timers(case)]
+    return [Clock(t, clock_colour(t, now=now), now) for t in case_timers(case)]
 
 
 def row_clock(case: Case, *, now: dt.datetime) -> Clock | None:
@@ -234,7 +235,7 @@ def citizen_deadline(case: Case, *, now: dt.datetime) -> CitizenDeadline | None:
         stage = Stage.REPLY
     else:
         return None
-    timer = _latest(_timers(case), stage)
+    timer = _latest(case_timers(case), stage)
     if timer is None:
         return None
     colour = clock_colour(timer, now=now)
@@ -277,28 +278,3 @@ def overdue_reply_timers(cases: QuerySet[Case], *, now: dt.datetime) -> QuerySet
         .order_by("-lateness", "pk")
         .select_related("case", "case__department")
     )
-
-
-# --- the API shape -----------------------------------------------------------------------------
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """A moment as the APIs write it: ISO 8601 in local time (``+08:00``), as API.md shows."""
-    return timezone.localtime(value).isoformat() if value is not None else None
-
-
-def timer_row(timer: Timer) -> dict[str, Any]:
-    """One timer as API.md ``timers`` lists it: exactly these fields."""
-    return {
-        "stage": timer.stage,
-        "started_at": iso(timer.started_at),
-        "due_at": iso(timer.due_at),
-        "warn_at": iso(timer.warn_at),
-        "status": timer.status,
-        "calendar_incomplete": timer.calendar_incomplete,
-    }
-
-
-def timer_rows(case: Case) -> list[dict[str, Any]]:
-    """Every timer of the case, oldest first, in the API shape."""
-    return [timer_row(t) for t in _timers(case)]

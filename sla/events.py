@@ -7,18 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from cases.models import Case, Department
 from notifications.enums import Template
 from notifications.events import publish
 from notifications.outbox import notify_deadline
 
 from .models import Extension, SupervisionOrder, Timer
-
-
-def iso(value: Any) -> str | None:
-    return timezone.localtime(value).isoformat() if value is not None else None  # +08:00, as API.md shows
+from .serializers import extension_data, iso, order_data
 
 
 def _fan_out(type_: str, data: dict[str, Any], department: Department | None) -> None:
@@ -42,19 +37,15 @@ def timer_event(type_: str, timer: Timer, case: Case) -> None:
 
 
 def supervision_event(order: SupervisionOrder, case: Case) -> None:
-    """``supervision.issued`` / answered."""
-    dept = order.department
-    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", {
-        "id": order.pk, "tracking_no": case.tracking_no, "level": order.level,
-        "department": dept.code if dept else None, "issued_at": iso(order.issued_at),
-        "answered_at": iso(order.answered_at),
-    }, dept)
+    """``supervision.issued`` / ``supervision.answered``: the order as ``order_data`` shapes it."""
+    order.case = case  # the locked row the service holds; saves a query
+    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", order_data(order),
+             order.department)
 
 
 def extension_event(extension: Extension, case: Case) -> None:
-    """``extension.requested`` / ``extension.granted`` / ``extension.refused``."""
+    """``extension.requested`` / ``extension.granted`` / ``extension.refused``: the request as
+    ``extension_data`` shapes it."""
     type_ = "extension.requested" if extension.status == "pending" else f"extension.{extension.status}"
-    _fan_out(type_, {
-        "id": extension.pk, "tracking_no": case.tracking_no, "department": extension.department.code,
-        "until": iso(extension.until), "status": extension.status,
-    }, extension.department)
+    extension.case = case
+    _fan_out(type_, extension_data(extension), extension.department)

@@ -1,45 +1,77 @@
-"""Reads of the sla app other apps reuse. A case's clocks (deadline, live timers, colour) are in
-``sla.deadlines``; the board's aggregates in ``sla.board``."""
+"""Reads of the sla app other apps reuse. A case's clocks (its citizen deadline, live timers, their
+colour) are read through ``sla.deadlines``; the board's aggregates through ``sla.board``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.db.models import Case as DbCase  # not cases.models.Case
 from django.db.models import Q, Value, When
 
-from cases.models import Department
+from cases.models import Case, Department
 
 from .enums import ExtensionStatus
 from .models import Extension, SupervisionOrder
 
-# Extension requests in the inbox: pending ones (listed first) and those decided in the last month.
+# The inbox's extension requests: pending ones, and those decided in the last month.
 DECIDED_DAYS_SHOWN = 30
-EXTENSIONS_SHOWN = 50
+DEPARTMENT_EXTENSIONS_SHOWN = 50
+BOARD_LIST_LIMIT = 50
 
 
-@dataclass(frozen=True)
-class DeadlineWork:
-    """A department's supervision orders to answer and its recent extension requests."""
+# --- extensions and supervision orders (what the case page, the case API and the inbox show) -----
 
-    orders: list[SupervisionOrder]
-    extensions: list[Extension]
+def case_extensions(case: Case) -> list[Extension]:
+    """The case's extension requests, newest first, with what ``extension_data`` and the page read
+    joined: one query however many."""
+    return list(
+        Extension.objects.filter(case=case).select_related("case", "department", "requested_by", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
 
 
-def department_deadline_work(department: Department, *, now: dt.datetime) -> DeadlineWork:
-    """The department's unanswered supervision orders (highest level first, then oldest) and its
-    extension requests: every pending one, then those decided in the last ``DECIDED_DAYS_SHOWN``
-    days, newest first, at most ``EXTENSIONS_SHOWN``. Two queries."""
-    orders = (
+def case_orders(case: Case) -> list[SupervisionOrder]:
+    """The case's supervision orders, newest first; one query however many."""
+    return list(
+        SupervisionOrder.objects.filter(case=case).select_related("case", "department", "issued_by", "answered_by")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def department_orders_to_answer(department: Department) -> list[SupervisionOrder]:
+    """The orders the department has still to answer, the highest level and the oldest first."""
+    return list(
         SupervisionOrder.objects.filter(department=department, answered_at__isnull=True)
-        .select_related("case", "issued_by")
-        .order_by("-level", "issued_at")
+        .select_related("case", "department", "issued_by").order_by("-level", "issued_at", "pk")
     )
-    extensions = (
+
+
+def department_extensions(department: Department, *, now: dt.datetime,
+                          limit: int = DEPARTMENT_EXTENSIONS_SHOWN) -> list[Extension]:
+    """The department's extension requests: every pending one (they wait on a supervisor), then those
+    decided in the last ``DECIDED_DAYS_SHOWN`` days, newest first, so the clerk sees the answers.
+    One query (a Case/When puts the pending ones first)."""
+    since = now - dt.timedelta(days=DECIDED_DAYS_SHOWN)
+    return list(
         Extension.objects.filter(department=department)
-        .filter(Q(status=ExtensionStatus.PENDING) | Q(requested_at__gte=now - dt.timedelta(days=DECIDED_DAYS_SHOWN)))
-        .select_related("case", "decided_by")
-        .order_by(DbCase(When(status=ExtensionStatus.PENDING, then=Value(0)), default=Value(1)), "-requested_at")
+        .filter(Q(status=ExtensionStatus.PENDING) | Q(requested_at__gte=since))
+        .select_related("case", "department", "requested_by", "decided_by")
+        .order_by(DbCase(When(status=ExtensionStatus.PENDING, then=Value(0)), default=Value(1)), "-requested_at",
+                  "-pk")[:limit]
     )
-    return DeadlineWork(orders=list(orders), extensions=list(extensions[:EXTENSIONS_SHOWN]))
+
+
+def pending_extensions(limit: int = BOARD_LIST_LIMIT) -> list[Extension]:
+    """Every department's requests waiting for a supervisor, the oldest first (the board)."""
+    return list(
+        Extension.objects.filter(status=ExtensionStatus.PENDING)
+        .select_related("case", "department", "requested_by").order_by("requested_at", "pk")[:limit]
+    )
+
+
+def open_orders(limit: int = BOARD_LIST_LIMIT) -> list[SupervisionOrder]:
+    """Every unanswered order, the highest level and the oldest first (the board)."""
+    return list(
+        SupervisionOrder.objects.filter(answered_at__isnull=True)
+        .select_related("case", "department", "issued_by").order_by("-level", "issued_at", "pk")[:limit]
+    )

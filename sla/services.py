@@ -22,20 +22,20 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from cases import rules
-from cases.enums import LETTER_CHANNELS, OPEN_STATES, Role, State, Transition
+from cases.enums import LETTER_CHANNELS, OPEN_STATES, State, Transition
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.services import case_record
 from cases.validation import clean_text
 
 from . import events, timers
+from . import rules as sla_rules
 from .calendar import compute_deadline
 from .enums import ExtensionStatus, Stage, SupervisionLevel, TimerStatus
 from .models import LIVE, Extension, SupervisionOrder, Timer
 
 LETTER_CAP_CALENDAR_DAYS = 30
 OTHER_CAP_WORKING_DAYS = 15
-EXTENDABLE_STATES = frozenset({State.ASSIGNED, State.IN_PROGRESS})
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -95,9 +95,9 @@ def extension_request(*, case: Case | int, actor: User, until: object, reason: s
     now = timezone.now()
     with transaction.atomic():
         locked = _lock_case(case, actor)
-        if not rules.is_case_department(actor, locked):
-            raise CasePermissionDenied(_("只有本工单的承办单位可以申请延期。"))
-        if locked.state not in EXTENDABLE_STATES:
+        if not sla_rules.may_request_extension(actor, locked):
+            if not rules.is_case_department(actor, locked):
+                raise CasePermissionDenied(_("只有本工单的承办单位可以申请延期。"))
             raise CaseConflict(_("当前状态为“%(state)s”，不能申请延期。") % {"state": State(locked.state).label},
                                state=locked.state)
         timer = _reply_timer(locked)
@@ -141,11 +141,11 @@ def extension_decide(*, extension: Extension | int, actor: User, grant: bool, no
     now = timezone.now()
     with transaction.atomic():
         locked = _lock_case(case_id, actor)
-        if not rules.is_supervisor(actor):
+        if not sla_rules.is_extension_decider(actor):
             raise CasePermissionDenied(_("只有督办员可以审批延期申请。"))
         ext = Extension.objects.select_for_update(of=("self",)).select_related("timer__calendar", "department") \
             .get(pk=ext_id)
-        if ext.status != ExtensionStatus.PENDING:
+        if not sla_rules.may_decide_extension(actor, ext):
             raise CaseConflict(_("该延期申请已处理（%(s)s）。") % {"s": ExtensionStatus(ext.status).label},
                                state=locked.state)
         timer = Timer.objects.select_for_update(of=("self",)).select_related("calendar").get(pk=ext.timer_id)
@@ -213,10 +213,9 @@ def supervision_answer(*, order: SupervisionOrder | int, actor: User, text: str)
         locked = _lock_case(case_id, actor)
         locked_order = SupervisionOrder.objects.select_for_update(of=("self",)).select_related("department") \
             .get(pk=order_id)
-        if locked_order.department_id is None or actor.department_id != locked_order.department_id \
-                or rules.role_of(actor) not in rules.DEPARTMENT_ROLES | {Role.DISPATCHER}:
-            raise CasePermissionDenied(_("只有被督办单位可以回复督办单。"))
-        if locked_order.answered_at is not None:
+        if not sla_rules.may_answer_order(actor, locked_order):
+            if not sla_rules.is_order_addressee(actor, locked_order):
+                raise CasePermissionDenied(_("只有被督办单位可以回复督办单。"))
             raise CaseConflict(_("该督办单已回复。"), state=locked.state)
         locked_order.answer, locked_order.answered_by, locked_order.answered_at = text, actor, timezone.now()
         locked_order.save(update_fields=["answer", "answered_by", "answered_at"])

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from cases.models import Case, Department
+from cases.selectors import dispatch_department
 
 from .calendar import Deadline, Schedule, add_working_time, compute_deadline, load_schedule, working_seconds_between
 from .enums import Stage, TermUnit, TimerStatus
@@ -81,13 +82,9 @@ def next_action_at(timer: Timer) -> dt.datetime | None:
     return timer.due_at
 
 
-def _dispatch_department() -> Department | None:
-    return Department.objects.filter(is_dispatch=True, active=True).order_by("code").first()
-
-
 def responsible_department(case: Case, stage: str) -> Department | None:
     if stage in DISPATCH_STAGES or case.department_id is None:
-        return _dispatch_department()
+        return dispatch_department()
     return case.department
 
 

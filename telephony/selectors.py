@@ -1,4 +1,4 @@
-"""Reads the telephony edges share: pop-up payloads, spoken/SMS status lines, desk figures."""
+"""Reads the telephony edges share: pop-up payloads, spoken/SMS status lines, desk figures, a case's calls."""
 
 from __future__ import annotations
 
@@ -126,6 +126,15 @@ def dissatisfied_cases() -> QuerySet[Case]:
         Case.objects.select_related("department", "category")
         .filter(state=State.CLOSED, rating=Rating.DISSATISFIED)
         .order_by("-closed_at")
+    )
+
+
+def case_calls(case: Case) -> list[Call]:
+    """The calls linked to the case (the hotline call it came from, later calls about it) and its
+    satisfaction calls, newest first, with the answering agent joined: one query however many."""
+    return list(
+        Call.objects.filter(Q(cases=case) | Q(survey_case=case)).distinct().select_related("agent")
+        .order_by("-started_at", "-pk")
     )
 
 

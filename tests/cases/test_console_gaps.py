@@ -1,4 +1,4 @@
-"""Console pages reaching the other apps' data: the case page's notifications, supervision orders
+"""Console pages reaching the other apps' data: the case page's notifications, calls, supervision orders
 and extensions (with the department's and supervisor's forms), the inbox's deadline badges and
 its orders / extension requests, and live.js on the notifications list."""
 
@@ -52,6 +52,29 @@ def test_case_page_lists_the_messages_sent_about_the_case(client, users, clock, 
     assert "通知记录" in outbox
     for message in sent:
         assert message.get_template_display() in outbox
+
+
+def test_case_page_lists_the_calls_about_the_case_and_no_others(client, users, clock, published):
+    from telephony.enums import CallPurpose, Direction
+    from telephony.models import Call
+
+    case = make_case_in_state(State.ANSWERED, users)
+    other = make_case_in_state(State.ASSIGNED, users)
+    intake = Call.objects.create(call_sid="CA-intake", from_number="+8613800138000", caller_phone="13800138000",
+                                 started_at=case.registered_at, status="completed", duration=185, agent=users["agent"])
+    intake.cases.add(case)
+    survey = Call.objects.create(call_sid="CA-survey", direction=Direction.OUTBOUND, purpose=CallPurpose.SURVEY,
+                                 to_number="+8613800138000", started_at=clock.now, survey_case=case)
+    elsewhere = Call.objects.create(call_sid="CA-other", from_number="+8613900139000", started_at=clock.now)
+    elsewhere.cases.add(other)
+
+    calls = section(page(client, users["dispatcher"], case.tracking_no), "calls")
+    assert f'id="call-{intake.pk}"' in calls and f'id="call-{survey.pk}"' in calls
+    assert f'id="call-{elsewhere.pk}"' not in calls
+    assert "185" in calls and "满意度回访" in calls and users["agent"].display_name in calls
+    assert "13800138000" not in calls  # the number stays in the (masked, audited) contact card
+    quiet = make_case_in_state(State.REGISTERED, users)
+    assert "无通话记录。" in section(page(client, users["dispatcher"], quiet.tracking_no), "calls")
 
 
 def test_the_department_answers_a_supervision_order_from_the_case_page(client, users, clock, published):

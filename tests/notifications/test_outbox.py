@@ -311,8 +311,10 @@ def test_the_worker_loop_stops_when_asked(users):
 def test_the_case_outbox_include_lists_the_cases_messages_with_masked_phone(users):
     from django.template.loader import render_to_string
 
+    from notifications.selectors import case_messages
+
     case = CaseFactory(actor=users["agent"])
-    html = render_to_string("notifications/_case_outbox.html", {"case": case})
+    html = render_to_string("notifications/_case_outbox.html", {"outbox_messages": case_messages(case)})
     assert "受理回执" in html and "待发送" in html
     assert case.citizen_phone not in html and f"{case.citizen_phone[:3]}****{case.citizen_phone[-4:]}" in html
 

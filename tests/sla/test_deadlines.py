@@ -27,11 +27,10 @@ from sla.deadlines import (
     live_timers,
     prefetch_timers,
     row_clock,
-    timer_row,
-    timer_rows,
 )
 from sla.enums import ClockColour, Stage, TimerStatus
 from sla.models import Timer
+from sla.serializers import TIMER_FIELDS, timer_data, timers_data
 from tests.factories import CaseFactory, make_case_in_state
 from tests.sla.fixtures import at
 
@@ -180,10 +179,11 @@ def test_row_clocks_of_a_whole_list_cost_one_query_for_the_timers(users, pinned,
 
 
 def test_a_timer_is_serialised_with_exactly_the_api_md_fields(assigned):
-    rows = timer_rows(assigned)
+    rows = timers_data(assigned)
     assert [r["stage"] for r in rows] == [Stage.TRIAGE, Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY]
-    assert set(rows[0]) == {"stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete"}
-    assert timer_row(sign_for(assigned))["due_at"] == "2026-11-24T17:30:00+08:00"
+    assert tuple(rows[0]) == TIMER_FIELDS == ("stage", "started_at", "due_at", "warn_at", "status",
+                                              "calendar_incomplete")
+    assert timer_data(sign_for(assigned))["due_at"] == "2026-11-24T17:30:00+08:00"
     assert Timer.objects.filter(case=assigned).aggregate(n=Count("pk"))["n"] == len(rows)
 
 
@@ -191,7 +191,7 @@ def test_the_case_detail_api_lists_the_timers_in_that_shape(users, assigned):
     from tests.cases.api_helpers import staff_client
 
     body = staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{assigned.tracking_no}/").json()
-    assert body["timers"] == timer_rows(assigned)
+    assert body["timers"] == timers_data(assigned)
 
 
 def test_the_api_overdue_filter_lists_the_cases_with_a_red_clock_not_those_replied_late(users, pinned):

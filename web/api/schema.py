@@ -34,7 +34,7 @@ class CitizenOut(serializers.Serializer):
 
 
 class TimerOut(serializers.Serializer):
-    """sla.deadlines.timer_row: exactly API.md's ``timers`` fields."""
+    """sla.serializers.timer_data: exactly API.md's ``timers`` fields."""
 
     stage = serializers.CharField()
     started_at = serializers.DateTimeField()
@@ -42,6 +42,47 @@ class TimerOut(serializers.Serializer):
     warn_at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=TimerStatus.values)
     calendar_incomplete = serializers.BooleanField()
+
+
+class ExtensionOut(serializers.Serializer):
+    """``sla.serializers.extension_data``; tests hold the two to the same field list."""
+
+    id = serializers.IntegerField()
+    tracking_no = serializers.CharField()
+    timer = serializers.IntegerField(help_text="The reply timer the request is about.")
+    department = serializers.CharField(help_text="Department code")
+    status = serializers.ChoiceField(choices=["pending", "granted", "refused"])
+    requested_by = serializers.CharField(help_text="Username")
+    requested_by_name = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    previous_due_at = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    reason = serializers.CharField()
+    decided_by = serializers.CharField(allow_null=True, help_text="Username")
+    decided_by_name = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField()
+
+
+class SupervisionOrderOut(serializers.Serializer):
+    """``sla.serializers.order_data``; tests hold the two to the same field list."""
+
+    id = serializers.IntegerField()
+    tracking_no = serializers.CharField()
+    timer = serializers.IntegerField(allow_null=True,
+                                     help_text="The escalated timer; null when a supervisor issued it.")
+    level = serializers.ChoiceField(choices=[1, 2, 3])
+    level_label = serializers.CharField()
+    department = serializers.CharField(allow_null=True, help_text="Department code")
+    escalation = serializers.BooleanField(help_text="Issued by the sweeper at a breach.")
+    issued_by = serializers.CharField(allow_null=True, help_text="Username; null for an escalation.")
+    issued_by_name = serializers.CharField(allow_null=True)
+    issued_at = serializers.DateTimeField()
+    note = serializers.CharField()
+    answered_by = serializers.CharField(allow_null=True, help_text="Username")
+    answered_by_name = serializers.CharField(allow_null=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+    answer = serializers.CharField()
 
 
 class EventOut(serializers.Serializer):
@@ -92,8 +133,8 @@ class CaseDetailOut(CaseSummaryOut):
     publication = serializers.ChoiceField(choices=["private", "pending", "published", "withdrawn"])
     answer = serializers.CharField()
     timers = TimerOut(many=True)
-    extensions = serializers.ListField(child=serializers.DictField())
-    supervision = serializers.ListField(child=serializers.DictField())
+    extensions = ExtensionOut(many=True)
+    supervision = SupervisionOrderOut(many=True)
     events = EventOut(many=True)
 
 

@@ -12,13 +12,14 @@ import decimal
 import uuid
 from typing import Any
 
-from django.db import models
 from rest_framework import serializers
 
 from cases import rules, selectors
 from cases.enums import Priority, State
 from cases.models import Case, Category, Department, User
-from sla import deadlines
+from sla import selectors as sla_selectors
+from sla import serializers as sla_serializers
+from sla.deadlines import citizen_deadline
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
 MAX_FIELD = 20_000
@@ -170,33 +171,6 @@ def iso(value: Any) -> Any:
     return value
 
 
-def _related_rows(case: Case, accessor: str) -> list[models.Model]:
-    """Rows of another app's model that points at the case (sla timers, extensions, ...).
-
-    The cases app may not import those apps, so it reads them through the reverse
-    relation when it exists and shows an empty list when it does not.
-    """
-    manager = getattr(case, accessor, None)
-    if manager is None or not hasattr(manager, "all"):
-        return []
-    return list(manager.all())
-
-
-def _generic_row(obj: models.Model) -> dict[str, Any]:
-    """Every stored field; departments by code and people by name, as elsewhere in the API."""
-    row: dict[str, Any] = {"id": obj.pk}
-    for field in obj._meta.concrete_fields:
-        if field.is_relation and field.related_model is Case:
-            continue
-        if field.is_relation and field.related_model in (Department, User):
-            related = getattr(obj, field.name)
-            row[field.name] = None if related is None else (
-                related.code if isinstance(related, Department) else related.display_name)
-            continue
-        row[field.name] = iso(getattr(obj, field.attname))
-    return row
-
-
 class CaseListItem(serializers.Serializer):
     def to_representation(self, case: Case) -> dict[str, Any]:
         return {
@@ -250,9 +224,10 @@ class CaseDetail(CaseListItem):
             "replied_at": iso(case.replied_at),
             "answered_at": iso(case.answered_at),
             "closed_at": iso(case.closed_at),
-            "timers": deadlines.timer_rows(case),
-            "extensions": [_generic_row(r) for r in _related_rows(case, "extensions")],
-            "supervision": [_generic_row(r) for r in _related_rows(case, "supervision_orders")],
+            "timers": sla_serializers.timers_data(case),
+            # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
+            "extensions": [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
+            "supervision": [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
             "events": [
                 {
                     "seq": ev.seq,
@@ -274,7 +249,7 @@ class CaseDetail(CaseListItem):
 def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
     """What a citizen holding the access code sees: no personal data, no internal notes."""
     answered = case.state in {State.ANSWERED, State.CLOSED}
-    deadline = deadlines.citizen_deadline(case, now=now)
+    deadline = citizen_deadline(case, now=now)
     return {
         "tracking_no": case.tracking_no,
         "state": case.state,
@@ -283,7 +258,7 @@ def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
         "category": case.category.name,
         "department": case.department.name if case.department_id else None,
         # sla.deadlines.citizen_deadline: the date the tracking page, the IVR and the SMS give too.
-        "deadline": deadlines.iso(deadline.due_at) if deadline else None,
+        "deadline": sla_serializers.iso(deadline.due_at) if deadline else None,
         "deadline_status": deadline.status.value if deadline else None,
         "answer": case.answer if answered else "",
         "can_give_feedback": case.state == State.ANSWERED,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,38 +19,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import rules, selectors
-from web.api.schema import ERRORS, ErrorOut
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
-
 from sla import board, services
-from sla.events import iso
-from sla.models import Extension, SupervisionOrder
-
-
-def _user(user: Any) -> str | None:
-    return user.username if user is not None else None
-
-
-def extension_data(e: Extension) -> dict[str, Any]:
-    return {
-        "id": e.pk, "tracking_no": e.case.tracking_no, "department": e.department.code, "status": e.status,
-        "requested_by": _user(e.requested_by), "requested_at": iso(e.requested_at),
-        "previous_due_at": iso(e.previous_due_at), "until": iso(e.until), "reason": e.reason,
-        "decided_by": _user(e.decided_by), "decided_at": iso(e.decided_at), "decision_note": e.decision_note,
-    }
-
-
-def order_data(o: SupervisionOrder) -> dict[str, Any]:
-    return {
-        "id": o.pk, "tracking_no": o.case.tracking_no, "level": o.level, "level_label": o.get_level_display(),
-        "department": o.department.code if o.department_id else None, "issued_by": _user(o.issued_by),
-        "escalation": o.timer_id is not None, "issued_at": iso(o.issued_at), "note": o.note,
-        "answered_by": _user(o.answered_by), "answered_at": iso(o.answered_at), "answer": o.answer,
-    }
-
+from sla.serializers import extension_data, iso, order_data
+from web.api.schema import ERRORS, ErrorOut, ExtensionOut, SupervisionOrderOut
 
 # For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
-_OUT = {200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS}
+_EXTENSION_OUT = {200: ExtensionOut, 201: ExtensionOut, **ERRORS}
+_ORDER_OUT = {200: SupervisionOrderOut, 201: SupervisionOrderOut, **ERRORS}
 _EXTENSION_IN = inline_serializer("ExtensionRequestInput", {
     "until": serializers.CharField(help_text="2026-12-31 (end of that day) or an ISO datetime"),
     "reason": serializers.CharField()})
@@ -80,7 +55,8 @@ class ExtensionRequestView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_EXTENSION_IN, responses=_OUT, summary="A department asks for a later reply deadline")
+    @extend_schema(request=_EXTENSION_IN, responses=_EXTENSION_OUT,
+                   summary="A department asks for a later reply deadline")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
@@ -94,7 +70,8 @@ class ExtensionDecisionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_DECISION_IN, responses=_OUT, summary="A supervisor grants or refuses an extension")
+    @extend_schema(request=_DECISION_IN, responses=_EXTENSION_OUT,
+                   summary="A supervisor grants or refuses an extension")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
         ext = services.extension_decide(extension=_int_id(pk, _("延期申请")), actor=request.user,
@@ -107,7 +84,7 @@ class SupervisionIssueView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_ORDER_IN, responses=_OUT, summary="A supervisor issues a supervision order")
+    @extend_schema(request=_ORDER_IN, responses=_ORDER_OUT, summary="A supervisor issues a supervision order")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
@@ -121,7 +98,7 @@ class SupervisionAnswerView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_ANSWER_IN, responses=_OUT, summary="The department answers a supervision order")
+    @extend_schema(request=_ANSWER_IN, responses=_ORDER_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
         order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user,

@@ -18,11 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import rules
-from web.console.nav import console_nav, role_label
-from cases.exceptions import CaseError
+from cases.exceptions import CaseError, CaseNotFound, CasePermissionDenied
 from cases.selectors import cases_visible_to
-
 from sla import board, services
+from web.console.nav import console_nav, role_label
 
 
 def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -41,6 +40,10 @@ def _back(request: HttpRequest, default: str) -> str:
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return _render(request, "console/error.html", {"title": _("无权访问"), "message": message}, status=403)
+
+
+def _not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return _render(request, "console/error.html", {"title": _("工单不存在"), "message": message}, status=404)
 
 
 @login_required
@@ -62,6 +65,10 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         ext = services.extension_decide(extension=pk, actor=request.user, grant=decision == "grant",
                                         note=request.POST.get("note", ""))
+    except CaseNotFound as exc:  # not for this user to know it exists
+        return _not_found(request, exc.message)
+    except CasePermissionDenied as exc:
+        return _forbidden(request, exc.message)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
@@ -77,6 +84,10 @@ def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
     target = _back(request, reverse("console:home"))
     try:
         order = services.supervision_answer(order=pk, actor=request.user, text=request.POST.get("text", ""))
+    except CaseNotFound as exc:
+        return _not_found(request, exc.message)
+    except CasePermissionDenied as exc:
+        return _forbidden(request, exc.message)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
@@ -90,12 +101,13 @@ def extension_request(request: HttpRequest, tracking_no: str) -> HttpResponse:
     """The case's department asks for a later reply deadline (the form is on the console case page)."""
     case = cases_visible_to(request.user).filter(tracking_no=tracking_no).first()
     if case is None:
-        return _render(request, "console/error.html", {"title": _("工单不存在"), "message": _("工单不存在。")},
-                       status=404)
+        return _not_found(request, _("工单不存在。"))
     back = _back(request, reverse("console:case", args=[case.tracking_no]))
     try:
         services.extension_request(case=case, actor=request.user, until=request.POST.get("until", ""),
                                    reason=request.POST.get("reason", ""))
+    except CasePermissionDenied as exc:
+        return _forbidden(request, exc.message)
     except CaseError as exc:  # the services' messages name the field that was wrong
         messages.error(request, exc.message)
     else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -27,8 +26,11 @@ from cases.enums import State, Transition
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.validation import normalize_phone
+from notifications import selectors as notification_selectors
+from sla import rules as sla_rules
 from sla import selectors as sla_selectors
 from sla.deadlines import case_clocks, prefetch_timers, row_clock
+from telephony import selectors as telephony_selectors
 
 from . import forms as f
 from . import queries
@@ -232,9 +234,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         ("replied", _("已答复待审核"), lists["replied"]),
         ("assisting", _("协办"), lists["assisting"]),
     ]
+    orders = sla_selectors.department_orders_to_answer(user.department)
+    for order in orders:
+        order.can_answer = sla_rules.may_answer_order(user, order)
     return _render(request, "console/inbox.html", {
         "sections": sections, "department": user.department, "here": here,
-        "deadline_work": sla_selectors.department_deadline_work(user.department, now=now),
+        "deadline_work": {
+            "orders": orders,
+            "extensions": sla_selectors.department_extensions(user.department, now=now),
+        },
     }, topic="inbox")
 
 
@@ -266,6 +274,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 # --- case page -------------------------------------------------------------------------
 
+def _case_deadline_work(user: User, case: Case) -> dict[str, Any]:
+    """The case's supervision orders and extension requests, each with the form this user gets
+    (sla.rules decides, the same rules the services check)."""
+    orders = sla_selectors.case_orders(case)
+    for order in orders:
+        order.can_answer = sla_rules.may_answer_order(user, order)
+    extensions = sla_selectors.case_extensions(case)
+    for ext in extensions:
+        ext.can_decide = sla_rules.may_decide_extension(user, ext)
+    return {"orders": orders, "extensions": extensions,
+            "can_request_extension": sla_rules.may_request_extension(user, case)}
+
+
 def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None,
                contact: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     user = request.user
@@ -285,11 +306,9 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "attachments": list(case.attachments.all()),
         "assisting": list(case.assisting_departments.all()),
         "clocks": case_clocks(case, now=timezone.now()),
-        # Extensions and supervision orders are read in the template through the reverse relations the
-        # sla app adds to Case; these flags only say which of its forms this user gets.
-        "handles_case": rules.is_case_department(user, case),
-        "is_supervisor": rules.is_supervisor(user),
-        "notifications_installed": apps.is_installed("notifications"),  # its include reads case.outbox_messages
+        "deadline_work": _case_deadline_work(user, case),
+        "outbox_messages": notification_selectors.case_messages(case),
+        "calls": telephony_selectors.case_calls(case),
         "action_forms": action_forms,
         "note_form": note_form,
         "note_spec": ACTIONS["note"],

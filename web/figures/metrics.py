@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from cases.enums import Channel, Rating, State
 from cases.exceptions import CaseValidationError
 from cases.models import Case, Category, Department
+from cases.selectors import dispatch_department
 from sla.deadlines import late_reply_condition, overdue_reply_timers
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -188,10 +189,6 @@ def _figures_from(row: dict[str, Any]) -> Figures:
     return Figures(**counts, handling_seconds=seconds)
 
 
-def _dispatch_department() -> Department | None:
-    return Department.objects.filter(is_dispatch=True).order_by("pk").first()
-
-
 def cohort(month: date, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
     start, end = month_bounds(month)
     return (qs if qs is not None else Case.objects.all()).filter(registered_at__gte=start, registered_at__lt=end)
@@ -203,7 +200,7 @@ def department_figures(month: date) -> list[Figures]:
     figures are sums), plus the department names: 3 queries."""
     base = cohort(month).order_by()
     rows = list(base.values("department_id", "channel", "kind").annotate(**_aggregates()))
-    dispatch = _dispatch_department()
+    dispatch = dispatch_department()
     dispatch_id = dispatch.pk if dispatch else None
     by_dept: dict[int | None, Figures] = {}
     for row in rows:
