@@ -4,7 +4,7 @@
     … bench/sla_sweeper.py --open 100000 --due 2000 --workers 1,2,4
 
 Each round loads fresh data (bench/sla_data.py: INSERT … SELECT generate_series), then starts N
-``manage.py run_sla_worker --once`` processes at once and measures the wall time until all have
+``manage.py run_sla_worker --until-idle`` processes at once and measures the wall time until all have
 exited (each leaves when a claim finds nothing). Then it checks the result the way the
 concurrency test does: every due timer breached exactly once, one level-1 order each, no claim left.
 Needs PostgreSQL (SKIP LOCKED); the database name must contain "bench" (its tables are emptied).
@@ -40,7 +40,7 @@ def check(n_due: int) -> str:
 
 def run_round(n_workers: int, batch: int) -> float:
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    cmd = [sys.executable, str(ROOT / "manage.py"), "run_sla_worker", "--once", "--batch", str(batch)]
+    cmd = [sys.executable, str(ROOT / "manage.py"), "run_sla_worker", "--until-idle", "--batch", str(batch)]
     t0 = time.perf_counter()
     procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(n_workers)]
     outs = [p.communicate()[0].strip() for p in procs]

@@ -8,6 +8,7 @@ refuses to start when DEBUG is on or no secret key is given.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -18,11 +19,42 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    """The boolean environment variable ``name``; ``default`` when it is unset or empty.
+
+    Accepted, in any case and with surrounding spaces ignored: ``1``, ``true``, ``yes``, ``on``
+    for true; ``0``, ``false``, ``no``, ``off`` for false. Anything else (``DEBUG=maybe``) stops
+    the process with ImproperlyConfigured naming the variable: a typo must not silently turn a
+    setting off (or, for DEBUG, on)."""
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"Environment variable {name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off."
+    )
+
+
+def env_networks(name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (``10.0.0.0/8, 192.0.2.7``); anything else stops
+    the process, naming the variable."""
+    networks = []
+    for item in os.environ.get(name, "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item.strip()!r} is not an IP address or network (CIDR).") from None
+    return tuple(networks)
 
 
 ENVIRONMENT = os.environ.get("CASECENTER_ENV", "development")
@@ -40,6 +72,9 @@ elif not SECRET_KEY:
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# The reverse proxies / load balancers in front of the web copies. Only from these is
+# X-Forwarded-For believed (web.shell.client_address); empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "daphne",
@@ -91,6 +126,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.shell.shell_context",  # the staff menu, on pages answered through @staff_page
             ],
         },
     },

@@ -3,23 +3,22 @@
 Safe with any number of copies: on PostgreSQL the claim is ``SELECT … FOR UPDATE SKIP LOCKED``
 plus a lease (``claimed_by`` / ``claim_expires_at``), so two workers never take the same row and
 a crashed worker's rows come back when its lease lapses. On SQLite the write lock serialises
-claims. Each send runs in its own transaction holding the row lock.
+claims. Each send runs in its own transaction holding the row lock. The loop, its flags and the
+clean stop on SIGTERM/SIGINT are every worker's (``cases.workers``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import socket
 import threading
-import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from cases.workers import new_worker_id
 
 from . import transports
 from .enums import OutboxStatus
@@ -29,11 +28,8 @@ from .outbox import outbox_mark_sent, outbox_record_failure
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
+IDLE_SLEEP = 1.0  # seconds; the command's default --idle-sleep
 LEASE = timedelta(minutes=5)
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:64]
 
 
 def claim_batch(worker_id: str, *, limit: int = BATCH_SIZE) -> list[int]:
@@ -75,40 +71,33 @@ def deliver(row_id: int, worker_id: str) -> bool:
     return False
 
 
+@dataclass
+class Delivery:
+    """One delivery worker (``cases.workers.Worker``): ``step()`` claims a batch and sends it;
+    the runner of ``cases.workers`` loops it (``manage.py run_delivery_worker``)."""
+
+    worker_id: str = field(default_factory=new_worker_id)
+    batch: int = BATCH_SIZE
+    stopping: threading.Event = field(default_factory=threading.Event)
+    acted: dict[str, int] = field(default_factory=dict)
+
+    def step(self) -> bool:
+        """One claim-and-send round; True if there was work. Stops between rows when asked: the
+        rows not tried stay claimed until ``release()``."""
+        ids = claim_batch(self.worker_id, limit=self.batch)
+        for row_id in ids:
+            if self.stopping.is_set():
+                break
+            done = "sent" if deliver(row_id, self.worker_id) else "not_sent"
+            self.acted[done] = self.acted.get(done, 0) + 1
+        return bool(ids)
+
+    def release(self) -> int:
+        """Give back the rows this worker claimed and did not try (the loop is ending)."""
+        return Outbox.objects.filter(status=OutboxStatus.SENDING, claimed_by=self.worker_id).update(
+            status=OutboxStatus.PENDING, claimed_by="", claim_expires_at=None)
+
+
 def step(worker_id: str, *, limit: int = BATCH_SIZE) -> bool:
-    """One claim-and-send round. Returns whether there was work."""
-    ids = claim_batch(worker_id, limit=limit)
-    for row_id in ids:
-        deliver(row_id, worker_id)
-    return bool(ids)
-
-
-class Worker:
-    """The loop: work while there is work, sleep when idle, stop cleanly on SIGTERM/SIGINT."""
-
-    def __init__(self, *, idle_sleep: float = 1.0, limit: int = BATCH_SIZE, worker_id: str | None = None) -> None:
-        self.idle_sleep = idle_sleep
-        self.limit = limit
-        self.worker_id = worker_id or new_worker_id()
-        self.stopping = threading.Event()
-
-    def stop(self, *_args: Any) -> None:
-        self.stopping.set()
-
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
-
-    def run(self, *, max_steps: int | None = None) -> int:
-        """Loop until stopped (or ``max_steps`` rounds). A failing round is logged, not fatal."""
-        rounds = 0
-        while not self.stopping.is_set() and (max_steps is None or rounds < max_steps):
-            rounds += 1
-            try:
-                worked = step(self.worker_id, limit=self.limit)
-            except Exception:  # noqa: BLE001 - database blip: wait and try again
-                log.exception("delivery round failed")
-                worked = False
-            if not worked:
-                self.stopping.wait(self.idle_sleep)
-        return rounds
+    """One claim-and-send round as ``worker_id``. Returns whether there was work."""
+    return Delivery(worker_id=worker_id, batch=limit).step()

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import threading
-import uuid
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
@@ -28,6 +25,7 @@ from django.utils import timezone
 from cases.exceptions import CaseError
 from cases.models import Case
 from cases.services import case_auto_close
+from cases.workers import new_worker_id
 
 from . import events, timers
 from .calendar import Schedule, compute_deadline, load_schedule
@@ -39,14 +37,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 LEASE = dt.timedelta(seconds=60)
-IDLE_SLEEP = 5.0
+IDLE_SLEEP = 5.0  # seconds; the command's default --idle-sleep
 # Working days from one escalation level to the next: breach → 1 (催办); +5 → 2 (督办); +10 → 3 (通报).
 NEXT_LEVEL_AFTER_WORKING_DAYS = {1: 5, 2: 10}
 TOP_LEVEL = max(SupervisionLevel.values)
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def claim(worker_id: str, *, now: dt.datetime, limit: int = BATCH) -> list[tuple[int, int]]:
@@ -178,42 +172,32 @@ def act(timer_id: int, worker_id: str, *, now: dt.datetime, case_id: int | None 
 
 @dataclass
 class Sweeper:
-    """One worker. ``step()`` claims a batch and acts on it; ``run()`` loops until ``stop()``."""
+    """One SLA worker (``cases.workers.Worker``): ``step()`` claims a batch and acts on it; the
+    runner of ``cases.workers`` loops it (``manage.py run_sla_worker``)."""
 
     worker_id: str = field(default_factory=new_worker_id)
     batch: int = BATCH
-    idle_sleep: float = IDLE_SLEEP
     stopping: threading.Event = field(default_factory=threading.Event)
     acted: dict[str, int] = field(default_factory=dict)
 
     def step(self, now: dt.datetime | None = None) -> bool:
-        """Claim and act on one batch; True if there was work. Stops between items when asked."""
-        pairs = claim(self.worker_id, now=now or timezone.now(), limit=self.batch)
+        """Claim and act on one batch; True if there was work. Stops between timers when asked:
+        the ones not acted on stay claimed until ``release()``. One ``now`` for the whole step, so
+        what was claimed as due is acted on as due."""
+        now = now or timezone.now()
+        pairs = claim(self.worker_id, now=now, limit=self.batch)
         schedules = Schedules()
         for timer_id, case_id in pairs:
             if self.stopping.is_set():
                 break
             try:
-                done = act(timer_id, self.worker_id, now=now or timezone.now(), case_id=case_id, schedules=schedules)
+                done = act(timer_id, self.worker_id, now=now, case_id=case_id, schedules=schedules)
             except Exception:  # one bad timer must not stop the others; its lease expires, it is retried
                 log.exception("sla worker %s: timer %s failed", self.worker_id, timer_id)
                 done = "failed"
             self.acted[done] = self.acted.get(done, 0) + 1
         return bool(pairs)
 
-    def run(self, *, until_idle: bool = False) -> None:
-        """Loop until ``stop()``; with ``until_idle``, also leave when a step finds no work."""
-        log.info("sla worker %s started", self.worker_id)
-        try:
-            while not self.stopping.is_set():
-                if not self.step():
-                    if until_idle:
-                        break
-                    self.stopping.wait(self.idle_sleep)
-        finally:
-            released = release(self.worker_id)
-            log.info("sla worker %s stopped (released %s claims): %s", self.worker_id, released, self.acted)
-
-    def stop(self, *args: object) -> None:
-        """Signal handler: finish the current timer, give back the rest, leave."""
-        self.stopping.set()
+    def release(self) -> int:
+        """Give back every lease this worker still holds (the loop is ending)."""
+        return release(self.worker_id)

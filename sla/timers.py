@@ -3,9 +3,11 @@
 A timer is one stage's clock on one case. Its deadline comes from the stage's
 term (``policies.term_for``) counted on the term's calendar (``calendar.py``);
 it warns at 80 % of the term, breaches at 100 % and then escalates (the sweeper
-does those three). Every function here is called inside the transaction of the
-case action that caused it (via ``receivers.py``) or of the sweeper's step, with
-the case row already locked, so timers commit or roll back with the action.
+does those three). ``timers_apply`` at the end is the policy: which case action
+starts, stops, pauses or resumes which clock. Every function here is called inside
+the transaction of the case action that caused it (``timers_apply``, from
+``receivers.py``) or of the sweeper's step, with the case row already locked, so
+timers commit or roll back with the action.
 
 Where a timer's clock stands is kept as an *anchor* so that a calendar change can
 recompute it: the term from ``started_at``; or, after a hold, the remaining
@@ -20,6 +22,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from cases.enums import Transition
 from cases.models import Case, Department
 from cases.selectors import dispatch_department
 
@@ -272,3 +275,51 @@ def timers_recompute_for_calendar(*, calendar: Calendar) -> int:
                 timer.calendar = calendar  # the changed instance, not a stale copy
                 timer_recompute(timer=timer)
     return len(ids)
+
+
+# --- the policy: what each case action does to the clocks ------------------------------
+
+def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
+    """Apply one case action to the case's clocks: DESIGN.md §4's table, row by row.
+
+    Called (through ``receivers.py``) inside the action's transaction with the case row locked;
+    ``at`` is the moment of the action's audit event, so every timer it touches agrees with the
+    case's history. ``timers_stop`` without ``stages`` stops every live clock of the case; a
+    stopped clock is met, or breached if it was already late. Actions that are not on a clock (notes, publication,
+    extensions, supervision orders) change nothing here.
+    """
+    match action:
+        case Transition.REGISTER:
+            timer_start(case=case, stage=Stage.TRIAGE, now=at)
+        case Transition.ASSIGN:
+            timers_stop(case=case, now=at, stages=[Stage.TRIAGE])
+            timers_start_department(case=case, now=at)  # sign_for, return_window, reply
+        case Transition.REJECT | Transition.MERGE:
+            timers_stop(case=case, now=at)
+        case Transition.RESOLVE_DIRECTLY | Transition.APPROVE:
+            # Answered: nothing is left but the citizen's feedback window.
+            timers_stop(case=case, now=at)
+            timer_start(case=case, stage=Stage.FEEDBACK, now=at)
+        case Transition.RETURN:
+            # The department handed the case back: its clocks stop, the dispatch desk's starts again.
+            timers_stop(case=case, now=at)
+            timer_start(case=case, stage=Stage.TRIAGE, now=at)
+        case Transition.SIGN_FOR:
+            # Once signed for, the case can no longer be returned: the return window is moot.
+            timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW])
+        case Transition.REPLY:
+            timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY])
+            timer_start(case=case, stage=Stage.REVIEW, now=at)
+        case Transition.SEND_BACK:
+            # The department's clock did not stop for a weak answer: the reply timer carries on.
+            timers_stop(case=case, now=at, stages=[Stage.REVIEW])
+            timer_reopen_reply(case=case, now=at)
+        case Transition.FEEDBACK | Transition.AUTO_CLOSE:
+            timers_stop(case=case, now=at)
+        case Transition.REOPEN:
+            timers_stop(case=case, now=at)
+            timers_start_department(case=case, now=at)  # new clocks, counted from the reopening
+        case Transition.HOLD:
+            timers_pause(case=case, now=at)
+        case Transition.RESUME:
+            timers_resume(case=case, now=at)

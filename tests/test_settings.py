@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
 
@@ -42,3 +45,61 @@ def test_development_default_runs_on_sqlite_and_in_memory_layer():
         assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
     if not os.environ.get("REDIS_URL"):
         assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1", True), ("true", True), ("TRUE", True), (" Yes ", True), ("on", True),
+    ("0", False), ("false", False), ("False", False), ("no", False), (" OFF", False),
+])
+def test_env_bool_reads_the_documented_spellings(monkeypatch, raw, expected):
+    from casecenter.settings import env_bool
+
+    monkeypatch.setenv("CC_TEST_FLAG", raw)
+    assert env_bool("CC_TEST_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_env_bool_falls_back_to_the_default_when_unset_or_empty(monkeypatch, raw):
+    from casecenter.settings import env_bool
+
+    if raw is None:
+        monkeypatch.delenv("CC_TEST_FLAG", raising=False)
+    else:
+        monkeypatch.setenv("CC_TEST_FLAG", raw)
+    assert env_bool("CC_TEST_FLAG", True) is True
+    assert env_bool("CC_TEST_FLAG", False) is False
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "enabled", "ture", "y"])
+def test_env_bool_refuses_a_value_it_does_not_understand_naming_the_variable(monkeypatch, raw):
+    from casecenter.settings import env_bool
+
+    monkeypatch.setenv("CC_TEST_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match=f"CC_TEST_FLAG='{raw}' is not a boolean"):
+        env_bool("CC_TEST_FLAG", False)
+
+
+def test_an_unparseable_debug_stops_the_process_with_the_variable_in_the_message():
+    result = run_manage("check", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_an_unparseable_flag_stops_production_too():
+    result = run_manage("check", CASECENTER_ENV="production", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="x",
+                        SECURE_SSL_REDIRECT="yes please")
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT='yes please' is not a boolean" in result.stderr
+
+
+def test_a_bad_trusted_proxies_value_stops_the_process_naming_the_variable():
+    result = run_manage("check", TRUSTED_PROXIES="10.0.0.0/8, proxy.internal")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr and "proxy.internal" in result.stderr
+
+
+def test_trusted_proxies_are_addresses_and_networks_from_the_environment():
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.TRUSTED_PROXIES)",
+                        TRUSTED_PROXIES=" 10.0.0.1 ,192.168.1.0/24,,2001:db8::/32")
+    assert result.returncode == 0, result.stderr
+    assert "('10.0.0.1/32', '192.168.1.0/24', '2001:db8::/32')" in result.stdout

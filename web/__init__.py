@@ -2,7 +2,8 @@
 apps (cases, sla, telephony, notifications). Code here may import any domain app; no domain app
 imports web (an import-linter contract, see pyproject.toml).
 
-    web/shell.py    the staff shell: page decorator (roles, 403, menu, safe redirects), client address
+    web/shell.py    the staff shell: @staff_page (sign-in, roles, the 403 page, the menu), safe_next,
+                    client_address (X-Forwarded-For only from TRUSTED_PROXIES)
     web/console/    staff console: desk, queue, inbox, case page, SLA board, publication, reports,
                     telephony desk pages, notifications
     web/portal/     citizen portal: write, mailbox, track, feedback

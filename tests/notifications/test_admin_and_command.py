@@ -42,17 +42,24 @@ def test_run_delivery_worker_once_sends_what_is_due(users, capsys):
     assert Outbox.objects.get(idempotency_key="cmd").status == OutboxStatus.SENT
     address, text = ConsoleSMSTransport.sent[-1]
     assert address == "13800138000" and "2026112100001" in text and "ABC234" in text
-    assert "stopped after 1 rounds" in capsys.readouterr().out
+    assert "stopped after 1 steps: {'sent': 1}" in capsys.readouterr().out
 
 
-def test_sigterm_stops_the_worker_loop_cleanly(users):
+def test_sigterm_stops_the_delivery_command_after_its_current_step(users, monkeypatch, capsys):
+    enqueue(channel="sms", template="receipt", context={}, address="13800138000", idempotency_key="t")
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    loop = worker.Worker(idle_sleep=0)
-    try:
-        loop.install_signal_handlers()
-        os.kill(os.getpid(), signal.SIGTERM)
-        assert loop.stopping.is_set()
-        assert loop.run() == 0
-    finally:
-        signal.signal(signal.SIGTERM, before[0])
-        signal.signal(signal.SIGINT, before[1])
+    steps: list[bool] = []
+    real_step = worker.Delivery.step
+
+    def step_then_sigterm(self: worker.Delivery) -> bool:
+        did = real_step(self)
+        steps.append(did)
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill <pid>` would; the handler only sets a flag
+        return did
+
+    monkeypatch.setattr(worker.Delivery, "step", step_then_sigterm)
+    call_command("run_delivery_worker", "--idle-sleep", "0")
+    assert steps == [True]
+    assert Outbox.objects.get(idempotency_key="t").status == OutboxStatus.SENT
+    assert "stopped after 1 steps" in capsys.readouterr().out
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

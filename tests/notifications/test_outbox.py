@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.enums import ReplyChannel, State
+from cases.workers import Runner
 from notifications import transports, worker
 from notifications.enums import OutboxChannel, OutboxStatus, Template
 from notifications.models import Notification, NotificationPreference, Outbox
@@ -301,11 +302,23 @@ def test_a_lapsed_lease_lets_another_worker_take_the_row_and_the_first_cannot_re
     assert row.status == OutboxStatus.SENT and row.attempts == 1
 
 
-def test_the_worker_loop_stops_when_asked(users):
-    loop = worker.Worker(idle_sleep=0)
-    loop.stop()
-    assert loop.run() == 0
-    assert worker.Worker(idle_sleep=0).run(max_steps=3) == 3
+def test_the_delivery_loop_stops_when_asked_and_gives_back_the_rows_it_did_not_try(users):
+    for n in range(3):
+        enqueue(channel="sms", template="receipt", context={}, address=f"1380013800{n}", idempotency_key=f"s{n}")
+    delivery = worker.Delivery(worker_id="w1")
+    real_deliver = worker.deliver
+
+    def deliver_then_stop(row_id: int, worker_id: str) -> bool:
+        sent = real_deliver(row_id, worker_id)
+        delivery.stopping.set()  # what SIGTERM does
+        return sent
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(worker, "deliver", deliver_then_stop)
+        assert Runner(delivery, idle_sleep=0).run() == 1
+    assert delivery.acted == {"sent": 1}
+    assert sorted(Outbox.objects.values_list("status", "claimed_by")) == [
+        (OutboxStatus.PENDING, ""), (OutboxStatus.PENDING, ""), (OutboxStatus.SENT, "")]
 
 
 def test_the_case_outbox_include_lists_the_cases_messages_with_masked_phone(users):

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from cases import services
 from cases.enums import State, Transition
 from cases.models import CaseEvent
+from cases.workers import Runner
 from sla import sweeper
 from sla.enums import Stage, SupervisionLevel, TimerStatus
 from sla.models import SupervisionOrder, Timer
@@ -154,12 +155,12 @@ def test_stop_finishes_the_current_timer_and_gives_back_the_rest(users, clock, m
 
     def act_then_sigterm(timer_id: int, worker_id: str, **kwargs: object) -> str:
         done = real_act(timer_id, worker_id, **kwargs)
-        worker.stop()
+        worker.stopping.set()  # what SIGTERM does
         return done
 
     monkeypatch.setattr(sweeper, "act", act_then_sigterm)
     clock.set(at(2026, 11, 23, 12, 0))
-    worker.run()
+    Runner(worker, idle_sleep=0).run()
     assert worker.acted == {"breached": 1}
     timers = Timer.objects.filter(case__in=cases, stage=Stage.TRIAGE)
     assert sorted(t.status for t in timers) == [TimerStatus.BREACHED, TimerStatus.RUNNING, TimerStatus.RUNNING]
@@ -181,20 +182,32 @@ def test_the_command_stops_cleanly_on_sigterm_and_restores_the_handlers(users, c
 
     monkeypatch.setattr(sweeper.Sweeper, "step", step_then_sigterm)
     out = StringIO()
-    call_command("run_sla_worker", "--sleep", "0", stdout=out)
+    call_command("run_sla_worker", "--idle-sleep", "0", stdout=out)
     assert steps == [True]
     assert "'breached': 1" in out.getvalue()
     assert signal.getsignal(signal.SIGTERM) == before
 
 
-def test_the_command_once_drains_the_queue_and_exits(users, clock):
+def test_the_command_until_idle_drains_the_queue_and_exits(users, clock):
     for _ in range(3):
         CaseFactory(actor=users["agent"])
     clock.set(at(2026, 11, 23, 12, 0))
     out = StringIO()
-    call_command("run_sla_worker", "--once", "--batch", "2", stdout=out)
+    call_command("run_sla_worker", "--until-idle", "--batch", "2", stdout=out)
     assert "'breached': 3" in out.getvalue()
+    assert "stopped after 3 steps" in out.getvalue()  # 2 + 1 timers, then a step that found nothing
     assert not Timer.objects.filter(next_action_at__lte=clock.now).exists()
+
+
+def test_the_command_once_runs_one_step_and_leaves_the_rest_for_the_next_run(users, time_machine):
+    time_machine.move_to(at(2026, 11, 23, 9, 30), tick=False)  # triage terms: 2 working hours
+    for _ in range(3):
+        CaseFactory(actor=users["agent"])
+    time_machine.move_to(at(2026, 11, 23, 12, 0), tick=False)
+    out = StringIO()
+    call_command("run_sla_worker", "--once", "--batch", "2", "--worker-id", "sla-test-1", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "sla worker sla-test-1 stopped after 1 steps: {'breached': 2}"
+    assert Timer.objects.filter(next_action_at__lte=at(2026, 11, 23, 12, 0), claimed_by="").count() == 1
 
 
 def test_warning_and_breach_each_leave_one_message_for_the_departments_staff(users, clock):

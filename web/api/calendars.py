@@ -16,8 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from web.api.errors import error_response
-
+from cases.exceptions import CaseValidationError
 from sla.calendar import NoWorkingTime, TermError, UnknownCalendar, compute_deadline, load_schedule
 from sla.enums import TermUnit, Weekday
 from sla.models import Calendar
@@ -74,8 +73,8 @@ class CalendarListView(APIView):
         return Response({"count": len(rows), "results": rows})
 
 
-def _bad(field: str, message: str) -> Response:
-    return error_response("invalid", message, 400, {field: [message]})
+def _invalid(field: str, message: str) -> CaseValidationError:
+    return CaseValidationError(message, fields={field: [message]})
 
 
 def _parse_start(raw: str | None, tz: dt.tzinfo) -> dt.datetime | str:
@@ -127,10 +126,10 @@ class DeadlineView(APIView):
     def get(self, request: Request, code: str) -> Response:
         calendar = Calendar.objects.filter(code=code).first()
         if calendar is None:
-            return _bad("calendar", _("未知的工作日历：%(code)s") % {"code": code[:MAX_PARAM_LENGTH]})
+            raise _invalid("calendar", _("未知的工作日历：%(code)s") % {"code": code[:MAX_PARAM_LENGTH]})
         start = _parse_start(request.query_params.get("start"), calendar.tz)
         if isinstance(start, str):
-            return _bad("start", start)
+            raise _invalid("start", start)
         terms: dict[str, int | float] = {}
         for name in TermUnit.values:
             raw = request.query_params.get(name)
@@ -138,17 +137,15 @@ class DeadlineView(APIView):
                 continue
             value = _parse_number(name, raw.strip())
             if isinstance(value, str):
-                return _bad(name, value)
+                raise _invalid(name, value)
             terms[name] = value
         try:
             deadline = compute_deadline(calendar, start, **terms)
             local_start = start.astimezone(calendar.tz)
-        except TermError as exc:
-            return error_response("invalid", exc.message, 400, {name: [exc.message] for name in exc.fields})
-        except (UnknownCalendar, NoWorkingTime) as exc:
-            return _bad("calendar", str(exc))
+        except (TermError, UnknownCalendar, NoWorkingTime):
+            raise  # sla's own errors: answered through web.api.errors.DOMAIN_ERRORS
         except (OverflowError, ValueError):  # a start near year 1 or 9999: dates run off the end
-            return _bad("start", _("日期超出可计算范围。"))
+            raise _invalid("start", _("日期超出可计算范围。")) from None
         return Response({
             "calendar": calendar.code,
             "start": local_start.isoformat(),

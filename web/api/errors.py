@@ -1,7 +1,10 @@
-"""The API's one error shape: {"error": {"code", "message", "fields"}}."""
+"""The API's one error shape, {"error": {"code", "message", "fields"}} (API.md "Conventions"),
+and the one place where exceptions become it: DRF calls ``exception_handler`` for every API view
+(settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]), so views raise and never build errors themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404
@@ -10,12 +13,43 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied, CaseValidationError
+from sla.calendar import NoWorkingTime, TermError, UnknownCalendar
 
-_STATUS = {
-    CaseValidationError: status.HTTP_400_BAD_REQUEST,
-    CasePermissionDenied: status.HTTP_403_FORBIDDEN,
-    CaseNotFound: status.HTTP_404_NOT_FOUND,
-    CaseConflict: status.HTTP_409_CONFLICT,
+
+class InvalidCredentials(CaseValidationError):
+    """Wrong username or password at the token endpoint: 400 ``invalid_credentials``."""
+
+    code = "invalid_credentials"
+
+
+# (code, message, fields, extra members of "error")
+Shaped = tuple[str, str, dict[str, list[str]], dict[str, Any]]
+
+
+def _case_error(exc: CaseError) -> Shaped:
+    extra = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
+    return exc.code, exc.message, exc.fields, extra
+
+
+def _term_error(exc: TermError) -> Shaped:
+    return "invalid", exc.message, {name: [exc.message] for name in exc.fields}, {}
+
+
+def _calendar_error(exc: Exception) -> Shaped:
+    return "invalid", str(exc), {"calendar": [str(exc)]}, {}
+
+
+# Domain exception → HTTP status and how to read it. Looked up along the exception's class
+# hierarchy, so a subclass (InvalidCredentials) answers like its parent unless listed itself.
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, Callable[[Any], Shaped]]] = {
+    CaseValidationError: (status.HTTP_400_BAD_REQUEST, _case_error),
+    CasePermissionDenied: (status.HTTP_403_FORBIDDEN, _case_error),
+    CaseNotFound: (status.HTTP_404_NOT_FOUND, _case_error),
+    CaseConflict: (status.HTTP_409_CONFLICT, _case_error),
+    CaseError: (status.HTTP_400_BAD_REQUEST, _case_error),
+    TermError: (status.HTTP_400_BAD_REQUEST, _term_error),
+    UnknownCalendar: (status.HTTP_400_BAD_REQUEST, _calendar_error),
+    NoWorkingTime: (status.HTTP_400_BAD_REQUEST, _calendar_error),
 }
 
 
@@ -38,9 +72,11 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, CaseError):
-        extra = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
-        return error_response(exc.code, exc.message, _STATUS[type(exc)], exc.fields, **extra)
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_ERRORS:
+            http_status, read = DOMAIN_ERRORS[cls]
+            code, message, fields, extra = read(exc)
+            return error_response(code, message, http_status, fields, **extra)
     if isinstance(exc, Http404):
         return error_response("not_found", "Not found.", 404)
     if isinstance(exc, exceptions.ValidationError):

@@ -5,6 +5,10 @@ what keeps strangers out. ``LookupFailureThrottle`` counts only *failed* lookups
 client IP, so a citizen checking their case often is never blocked while someone trying
 codes is stopped after a few guesses. Counts live in the configured cache (Redis in
 production, so every web copy shares them).
+
+The client IP is ``web.shell.client_address`` (X-Forwarded-For believed only from
+settings.TRUSTED_PROXIES), never DRF's own ``get_ident``, which takes X-Forwarded-For from
+anyone unless NUM_PROXIES is set.
 """
 
 from __future__ import annotations
@@ -14,10 +18,19 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
+from web.shell import client_address
+
 DEFAULT_FAILURE_RATE = "10/hour"
 
 
-class LookupFailureThrottle(SimpleRateThrottle):
+class ClientAddressIdent:
+    """Key a throttle on the client address of API.md, not on whatever X-Forwarded-For says."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request) or "unknown"
+
+
+class LookupFailureThrottle(ClientAddressIdent, SimpleRateThrottle):
     """Refuses a client IP once it has made too many failed tracking lookups."""
 
     scope = "public_lookup_failures"
@@ -60,7 +73,7 @@ class LoginFailureThrottle(LookupFailureThrottle):
     default_rate = "30/hour"
 
 
-class PublicTrackThrottle(ScopedRateThrottle):
+class PublicTrackThrottle(ClientAddressIdent, ScopedRateThrottle):
     """Overall request rate for the public endpoints (``public_track`` in settings)."""
 
     scope_attr = "throttle_scope"

@@ -4,7 +4,6 @@ who is asking, call one service or selector, answer. Errors take the one shape o
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -27,8 +26,9 @@ from cases import selectors, services
 from cases.exceptions import CaseNotFound
 from cases.models import Case, User
 from sla.deadlines import overdue_condition
+from web.shell import client_address
 
-from .errors import error_response
+from .errors import InvalidCredentials
 from .parsers import StrictJSONParser
 from .permissions import IsStaffMember
 from .schema import ERRORS, PUBLIC_ERRORS, CaseDetailOut, CasePageOut, ErrorOut, PublicCaseOut, TokenOut
@@ -46,14 +46,6 @@ from .serializers import (
 from .throttling import LoginFailureThrottle, LookupFailureThrottle, PublicTrackThrottle
 
 MAX_TRACKING_NO = 32
-
-
-def client_ip(request: Request) -> str | None:
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -119,7 +111,7 @@ class TokenView(JSONAPIView):
         if user is None or not user.is_active:
             LoginFailureThrottle.record_failure(request)
             msg = _("用户名或密码不正确。")
-            return error_response("invalid_credentials", msg, status.HTTP_400_BAD_REQUEST, {"non_field_errors": [msg]})
+            raise InvalidCredentials(msg, fields={"non_field_errors": [msg]})
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -163,7 +155,7 @@ class CaseListCreateView(StaffAPIView):
         data = validated(CaseRegisterInput, request.data)
         citizen = data.pop("citizen", None) or {}
         case = services.case_register(
-            actor=request.user, citizen=services.Citizen(**citizen), client_ip=client_ip(request),
+            actor=request.user, citizen=services.Citizen(**citizen), client_ip=client_address(request),
             **data,
         )
         return Response(render_case(case, request.user, registrant=True), status=status.HTTP_201_CREATED)
@@ -191,11 +183,11 @@ class CaseTransitionView(StaffAPIView):
         service = services.TRANSITION_SERVICES.get(name)
         input_class = TRANSITION_INPUTS.get(name)
         if service is None or input_class is None:
-            return error_response("not_found", _("未知的操作：%(name)s") % {"name": name[:40]}, status.HTTP_404_NOT_FOUND)
+            raise CaseNotFound(_("未知的操作：%(name)s") % {"name": name[:40]})
         case = visible_case(request.user, tracking_no)
         data = validated(input_class, request.data)
         version = data.pop("version", None)
-        updated = service(case=case, actor=request.user, client_ip=client_ip(request), expected_version=version, **data)
+        updated = service(case=case, actor=request.user, client_ip=client_address(request), expected_version=version, **data)
         return Response(render_case(updated, request.user))
 
 
@@ -239,7 +231,7 @@ class PublicFeedbackView(PublicAPIView):
         data = validated(PublicFeedbackInput, request.data)
         case = self.lookup(request, data)
         services.case_feedback(case=case, actor=None, rating=data["rating"], comment=data["comment"],
-                               client_ip=client_ip(request))
+                               client_ip=client_address(request))
         fresh = Case.objects.select_related("category", "department").get(pk=case.pk)
         return Response(public_case(fresh, now=timezone.now()))
 

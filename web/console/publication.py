@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,47 +14,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import publication, rules
-from cases.enums import Publication, Role
+from cases import publication
+from cases.enums import Publication
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
-from web.console.nav import console_nav, role_label
 from cases.models import Case
 from web.figures import metrics
 from web.figures.reports import monthly_report_data, report_csv_rows
+from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
 
 PAGE_SIZE = 25
-PUBLICATION_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR})
-REPORT_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR})
-
-
-def _context(request: HttpRequest, ctx: dict[str, Any]) -> dict[str, Any]:
-    ctx.setdefault("nav", console_nav(request.user))  # the console's one menu
-    ctx.setdefault("role_label", role_label(request.user))
-    return ctx
-
-
-def staff_only(roles: frozenset[str]) -> Callable:
-    """Signed-in staff of the given roles; others get the sign-in page or a 403 page."""
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if rules.role_of(request.user) not in roles:
-                ctx = _context(request, {"title": _("无权访问"), "message": _("您的岗位不能使用此页面。")})
-                return render(request, "console/error.html", ctx, status=403)
-            return view(request, *args, **kwargs)
-        return wrapped
-    return decorator
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+# The roles the menu links these pages for (one set, so a menu entry never leads to a 403).
+PUBLICATION_ROLES = OVERSIGHT_ROLES
+REPORT_ROLES = OVERSIGHT_ROLES
 
 
 # --- publication ------------------------------------------------------------------------
 
-@staff_only(PUBLICATION_ROLES)
+@staff_page(PUBLICATION_ROLES)
 def queue(request: HttpRequest) -> HttpResponse:
     """Pending items oldest-closed first; published and withdrawn ones on their own tabs."""
     status = request.GET.get("status") or Publication.PENDING
@@ -73,9 +45,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     tabs = [(value, Publication(value).label, counts.get(value, 0))
             for value in (Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN)]
-    return render(request, "console/publication_queue.html", _context(request, {
+    return render(request, "console/publication_queue.html", {
         "page": page, "status": status, "tabs": tabs,
-    }))
+    })
 
 
 def _case(tracking_no: str) -> Case:
@@ -85,7 +57,7 @@ def _case(tracking_no: str) -> Case:
     return case
 
 
-@staff_only(PUBLICATION_ROLES)
+@staff_page(PUBLICATION_ROLES)
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
     """The redacted draft beside the original; the dispatcher edits and publishes."""
@@ -99,7 +71,7 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
         try:
             publication.publication_publish(
                 case=case, actor=request.user, title=form["title"], content=form["content"], answer=form["answer"],
-                client_ip=_client_ip(request),
+                client_ip=client_address(request),
             )
         except CaseValidationError as exc:
             errors = {k.replace("public_", ""): v for k, v in exc.fields.items()} or {"general": [exc.message]}
@@ -109,39 +81,38 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
             status = 403
         except (CaseConflict, CaseNotFound) as exc:
             messages.error(request, exc.message)
-            return redirect("publication:queue")
+            return redirect(safe_next(request, reverse("publication:queue")))
         else:
             messages.success(request, _("工单 %(no)s 已公开。") % {"no": case.tracking_no})
-            return redirect(f"{reverse('publication:queue')}?status={Publication.PENDING}")
-    return render(request, "console/publication_edit.html", _context(request, {
+            return redirect(safe_next(request, f"{reverse('publication:queue')}?status={Publication.PENDING}"))
+    return render(request, "console/publication_edit.html", {
         "case": case, "form": form, "errors": errors, "remaining": prepared["remaining"],
-    }), status=status)
+    }, status=status)
 
 
-@staff_only(PUBLICATION_ROLES)
+@staff_page(PUBLICATION_ROLES)
 @require_POST
 def withdraw(request: HttpRequest, tracking_no: str) -> HttpResponse:
     case = _case(tracking_no)
     try:
         publication.publication_withdraw(case=case, actor=request.user, reason=request.POST.get("reason", ""),
-                                         client_ip=_client_ip(request))
+                                         client_ip=client_address(request))
     except (CaseValidationError, CaseConflict, CasePermissionDenied, CaseNotFound) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("工单 %(no)s 已撤回公开。") % {"no": case.tracking_no})
-    return redirect(f"{reverse('publication:queue')}?status={Publication.PUBLISHED}")
+    return redirect(safe_next(request, f"{reverse('publication:queue')}?status={Publication.PUBLISHED}"))
 
 
 # --- monthly report -----------------------------------------------------------------------
 
-@staff_only(REPORT_ROLES)
+@staff_page(REPORT_ROLES)
 def monthly_report(request: HttpRequest) -> HttpResponse:
     """月度简报: page with charts; ``?format=csv`` for the spreadsheet; ``?print=1`` for A4."""
     try:
         month = metrics.parse_month(request.GET.get("month"))
     except CaseValidationError as exc:
-        ctx = _context(request, {"title": _("月份无效"), "message": exc.message})
-        return render(request, "console/error.html", ctx, status=400)
+        return error_page(request, exc.message, title=_("月份无效"), status=400)
     data = monthly_report_data(month, now=timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -152,4 +123,4 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
             writer.writerow(row)
         return response
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
-    return render(request, template, _context(request, {"data": data, "month": month}))
+    return render(request, template, {"data": data, "month": month})

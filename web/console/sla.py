@@ -6,58 +6,32 @@ redirect back to the board, so a reload never re-submits).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import rules
 from cases.exceptions import CaseError, CaseNotFound, CasePermissionDenied
 from cases.selectors import cases_visible_to
 from sla import board, services
-from web.console.nav import console_nav, role_label
+from web.shell import error_page, safe_next, staff_page
 
 
-def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
-    user = request.user
-    ctx.setdefault("nav", console_nav(user))  # the console's one menu, the same on every staff page
-    ctx.setdefault("role_label", role_label(user))
-    ctx.setdefault("ws_topic", "board" if rules.is_supervisor(user) else "")
-    return render(request, template, ctx, status=status)
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """Where a posted form came from (only our own console pages), else ``default``."""
-    target = str(request.POST.get("next", ""))
-    return target if target.startswith("/console/") else default
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return _render(request, "console/error.html", {"title": _("无权访问"), "message": message}, status=403)
-
-
-def _not_found(request: HttpRequest, message: str) -> HttpResponse:
-    return _render(request, "console/error.html", {"title": _("工单不存在"), "message": message}, status=404)
-
-
-@login_required
+@staff_page(rules.is_supervisor, denied=gettext_lazy("只有督办员和管理员可以查看超期看板。"), ws_topic="board")
 def board_page(request: HttpRequest) -> HttpResponse:
     """Per department and stage: on time, amber, red, escalated; orders; extension requests."""
-    if not rules.is_supervisor(request.user):
-        return _forbidden(request, _("只有督办员和管理员可以查看超期看板。"))
-    return _render(request, "sla/board.html", {"board": board.overdue_board(timezone.now())})
+    return render(request, "sla/board.html", {"board": board.overdue_board(timezone.now())})
 
 
-@login_required
+@staff_page()
 @require_POST
 def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    back = _back(request, reverse("sla_pages:board"))  # the board, or the case page it was decided on
+    back = safe_next(request, reverse("sla_pages:board"))  # the board, or the case page it was decided on
     decision = request.POST.get("decision")
     if decision not in {"grant", "refuse"}:
         messages.error(request, _("请选择批准或不批准。"))
@@ -66,9 +40,9 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
         ext = services.extension_decide(extension=pk, actor=request.user, grant=decision == "grant",
                                         note=request.POST.get("note", ""))
     except CaseNotFound as exc:  # not for this user to know it exists
-        return _not_found(request, exc.message)
+        return error_page(request, exc.message, title=_("工单不存在"), status=404)
     except CasePermissionDenied as exc:
-        return _forbidden(request, exc.message)
+        return error_page(request, exc.message)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
@@ -77,17 +51,17 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-@login_required
+@staff_page()
 @require_POST
 def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """The department's answer to an order (the inbox links a form here); back to where it was sent."""
-    target = _back(request, reverse("console:home"))
+    target = safe_next(request, reverse("console:home"))
     try:
         order = services.supervision_answer(order=pk, actor=request.user, text=request.POST.get("text", ""))
     except CaseNotFound as exc:
-        return _not_found(request, exc.message)
+        return error_page(request, exc.message, title=_("工单不存在"), status=404)
     except CasePermissionDenied as exc:
-        return _forbidden(request, exc.message)
+        return error_page(request, exc.message)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
@@ -95,19 +69,19 @@ def supervision_answer(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(target)
 
 
-@login_required
+@staff_page()
 @require_POST
 def extension_request(request: HttpRequest, tracking_no: str) -> HttpResponse:
     """The case's department asks for a later reply deadline (the form is on the console case page)."""
     case = cases_visible_to(request.user).filter(tracking_no=tracking_no).first()
     if case is None:
-        return _not_found(request, _("工单不存在。"))
-    back = _back(request, reverse("console:case", args=[case.tracking_no]))
+        return error_page(request, _("工单不存在。"), title=_("工单不存在"), status=404)
+    back = safe_next(request, reverse("console:case", args=[case.tracking_no]))
     try:
         services.extension_request(case=case, actor=request.user, until=request.POST.get("until", ""),
                                    reason=request.POST.get("reason", ""))
     except CasePermissionDenied as exc:
-        return _forbidden(request, exc.message)
+        return error_page(request, exc.message)
     except CaseError as exc:  # the services' messages name the field that was wrong
         messages.error(request, exc.message)
     else:

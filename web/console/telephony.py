@@ -7,18 +7,18 @@ import json
 import logging
 from datetime import timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules
 from cases.exceptions import CaseNotFound
 from cases.selectors import case_for_user
-
 from telephony import selectors, services
+from web.shell import may_see_calls_report, staff_page
 
 log = logging.getLogger(__name__)
 
@@ -91,25 +91,21 @@ def survey_call(request: HttpRequest, tracking_no: str) -> JsonResponse:
 
 
 @require_GET
-@login_required
+@staff_page()
 def desk_stats(request: HttpRequest) -> HttpResponse:
     """A fragment the desk page includes or polls: calls waiting, answered in 15 s, abandoned."""
     return render(request, "telephony/_desk_stats.html", {"stats": selectors.desk_stats()})
 
 
 @require_GET
-@login_required
+@staff_page(rules.is_supervisor, denied=gettext_lazy("您无权查看此页面。"))
 def dissatisfied(request: HttpRequest) -> HttpResponse:
-    if not rules.is_supervisor(request.user):
-        return HttpResponse(_("您无权查看此页面。"), status=403, content_type="text/plain; charset=utf-8")
     return render(request, "telephony/dissatisfied.html", {"cases": selectors.dissatisfied_cases()[:200]})
 
 
 @require_GET
-@login_required
+@staff_page(may_see_calls_report, denied=gettext_lazy("您无权查看此页面。"))
 def calls_report(request: HttpRequest) -> HttpResponse:
-    if not (rules.is_supervisor(request.user) or rules.is_dispatch(request.user)):
-        return HttpResponse(_("您无权查看此页面。"), status=403, content_type="text/plain; charset=utf-8")
     end = timezone.localdate()
     rows = selectors.calls_per_day(end - timedelta(days=29), end)
     return render(request, "telephony/calls_report.html", {"rows": rows})

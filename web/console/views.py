@@ -11,14 +11,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules, selectors, services
@@ -31,33 +30,16 @@ from sla import rules as sla_rules
 from sla import selectors as sla_selectors
 from sla.deadlines import case_clocks, prefetch_timers, row_clock
 from telephony import selectors as telephony_selectors
+from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
 from . import forms as f
 from . import queries
 from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
-from .nav import console_nav, role_label
 
 PAGE_SIZE = 25
 
 
 # --- helpers --------------------------------------------------------------------------
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _render(request: HttpRequest, template: str, ctx: dict[str, Any], *, topic: str = "",
-            status: int = 200) -> HttpResponse:
-    user = request.user
-    ctx.setdefault("nav", console_nav(user))
-    ctx.setdefault("role_label", role_label(user))
-    ctx.setdefault("ws_topic", topic)
-    return render(request, template, ctx, status=status)
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return _render(request, "console/error.html", {"title": _("无权访问"), "message": message}, status=403)
-
 
 def _visible_case(user: User, tracking_no: str) -> Case:
     """The case if this user may see it; 404 otherwise (never reveal that it exists)."""
@@ -72,14 +54,6 @@ def _visible_case(user: User, tracking_no: str) -> Case:
     return case
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
-
-
 def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: ChoiceCache, next_url: str) -> None:
     """Give each listed case the action forms this user may use on it from the list."""
     for case in cases:
@@ -92,7 +66,7 @@ def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: Choi
 
 # --- entry ---------------------------------------------------------------------------
 
-@login_required
+@staff_page()
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(selectors.staff_role_home(request.user))
 
@@ -104,12 +78,10 @@ def _history(phone: str) -> dict[str, Any]:
     return {"phone": phone, "cases": cases, "open_count": open_count}
 
 
-@login_required
+@staff_page(rules.may_register, denied=gettext_lazy("您的角色不能登记工单。"), ws_topic="desk")
 def desk(request: HttpRequest) -> HttpResponse:
     """Quick intake for a call or a paper letter; after saving, the numbers to read out."""
     user = request.user
-    if not rules.may_register(user):
-        return _forbidden(request, _("您的角色不能登记工单。"))
     shows_history = rules.is_intake(user)
     status = 200
     if request.method == "POST":
@@ -123,12 +95,12 @@ def desk(request: HttpRequest) -> HttpResponse:
                     citizen=services.Citizen(name=data["citizen_name"], phone=data["citizen_phone"],
                                              email=data["citizen_email"], id_no=data["citizen_id_no"]),
                     publish_consent=data["publish_consent"], priority=data["priority"],
-                    reply_channel=data["reply_channel"], client_ip=_client_ip(request),
+                    reply_channel=data["reply_channel"], client_ip=client_address(request),
                 )
             except CaseValidationError as exc:
                 f.add_service_errors(form, exc)
             except CasePermissionDenied as exc:
-                return _forbidden(request, exc.message)
+                return error_page(request, exc.message)
             else:
                 messages.success(request, _("登记成功：流水号 %(no)s，查询码 %(code)s。请向来电人复述。")
                                  % {"no": case.tracking_no, "code": case.access_code})
@@ -160,10 +132,10 @@ def desk(request: HttpRequest) -> HttpResponse:
             if "resolve_directly" in available_actions(registered, user):
                 ctx["resolve_form"] = make_form("resolve_directly", registered, choices=ChoiceCache())
                 ctx["resolve_spec"] = ACTIONS["resolve_directly"]
-    return _render(request, "console/desk.html", ctx, topic="desk", status=status)
+    return render(request, "console/desk.html", ctx, status=status)
 
 
-@login_required
+@staff_page()
 @require_GET
 def caller_history(request: HttpRequest) -> JsonResponse:
     """The caller's past cases for the desk's side panel (fetched as the number is typed)."""
@@ -194,11 +166,9 @@ def caller_history(request: HttpRequest) -> JsonResponse:
 
 # --- dispatcher queue --------------------------------------------------------------------
 
-@login_required
+@staff_page(rules.is_dispatch, denied=gettext_lazy("只有分拨员可以查看分拨队列。"), ws_topic="queue")
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not rules.is_dispatch(user):
-        return _forbidden(request, _("只有分拨员可以查看分拨队列。"))
     lists = selectors.dispatcher_queue(user)
     related = ("category__default_department",)
     now = timezone.now()
@@ -211,16 +181,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     dups = queries.possible_duplicates(triage)
     for case in triage:
         case.possible_duplicates = dups.get(case.pk, [])
-    return _render(request, "console/queue.html", {"triage": triage, "review": review}, topic="queue")
+    return render(request, "console/queue.html", {"triage": triage, "review": review})
 
 
 # --- department inbox --------------------------------------------------------------------
 
-@login_required
+@staff_page(has_inbox, denied=gettext_lazy("只有承办单位工作人员有待办箱。"), ws_topic="inbox")
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if rules.role_of(user) not in rules.DEPARTMENT_ROLES or not user.department_id:
-        return _forbidden(request, _("只有承办单位工作人员有待办箱。"))
     now = timezone.now()
     lists = {name: queries.list_with_clocks(qs, now=now) for name, qs in selectors.department_inbox(user).items()}
     choices = ChoiceCache()
@@ -237,18 +205,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
     orders = sla_selectors.department_orders_to_answer(user.department)
     for order in orders:
         order.can_answer = sla_rules.may_answer_order(user, order)
-    return _render(request, "console/inbox.html", {
+    return render(request, "console/inbox.html", {
         "sections": sections, "department": user.department, "here": here,
         "deadline_work": {
             "orders": orders,
             "extensions": sla_selectors.department_extensions(user.department, now=now),
         },
-    }, topic="inbox")
+    })
 
 
 # --- case list -------------------------------------------------------------------------
 
-@login_required
+@staff_page()
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = f.CaseFilterForm(request.GET or None)
@@ -269,7 +237,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         case.clock = row_clock(case, now=now)
     params = request.GET.copy()
     params.pop("page", None)
-    return _render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()})
+    return render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()})
 
 
 # --- case page -------------------------------------------------------------------------
@@ -313,17 +281,17 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "note_form": note_form,
         "note_spec": ACTIONS["note"],
         # A form posted from the queue or inbox that comes back here with an error keeps its way back.
-        "next_url": _safe_next(request, "") if request.method == "POST" else "",
+        "next_url": safe_next(request, "") if request.method == "POST" else "",
     }
-    return _render(request, "console/case.html", ctx, status=status)
+    return render(request, "console/case.html", ctx, status=status)
 
 
-@login_required
+@staff_page()
 def case_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
     return _case_page(request, _visible_case(request.user, tracking_no))
 
 
-@login_required
+@staff_page()
 @require_POST
 def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
     """One action form posted: validate, call the service, and answer per the module docstring."""
@@ -335,7 +303,7 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     if not form.is_valid():
         return _case_page(request, case, bound={action: form}, status=400)
     try:
-        call_service(action, case, form, actor=user, client_ip=_client_ip(request))
+        call_service(action, case, form, actor=user, client_ip=client_address(request))
     except CaseValidationError as exc:
         f.add_service_errors(form, exc)
         return _case_page(request, case, bound={action: form}, status=400)
@@ -343,7 +311,7 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
         messages.error(request, exc.message)
         return _case_page(request, _visible_case(user, tracking_no), status=409)
     except CasePermissionDenied as exc:
-        return _forbidden(request, exc.message)
+        return error_page(request, exc.message)
     except CaseNotFound as exc:
         raise Http404(exc.message) from None
     fresh = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
@@ -353,16 +321,16 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     still_visible = selectors.cases_visible_to(user).filter(pk=case.pk).exists()
     default = reverse("console:case", args=[case.tracking_no]) if still_visible else reverse(
         selectors.staff_role_home(user))
-    return redirect(_safe_next(request, default))
+    return redirect(safe_next(request, default))
 
 
-@login_required
+@staff_page()
 @require_POST
 def case_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
     """Show the full phone and ID number once, on this response only; the service audits it."""
     case = _visible_case(request.user, tracking_no)
     try:
-        full = services.case_reveal_contact(case=case, actor=request.user, client_ip=_client_ip(request))
+        full = services.case_reveal_contact(case=case, actor=request.user, client_ip=client_address(request))
     except CaseNotFound as exc:
         raise Http404(exc.message) from None
     contact = {**selectors.contact_for(request.user, case), "phone": full["phone"], "id_no": full["id_no"],

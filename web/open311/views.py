@@ -23,6 +23,7 @@ from cases import services
 from cases.enums import Channel, Kind, Publication, State
 from cases.exceptions import CaseError, CaseValidationError
 from cases.models import Case, Category, Open311ApiKey
+from web.shell import client_address
 
 from .render import error, respond
 
@@ -192,7 +193,7 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
             actor=None, channel=Channel.OPEN311, kind=kind, category=cat, title=description[:40],
             content=description, location=location[:300],
             citizen=services.Citizen(name=name, phone=_param(request, "phone"), email=_param(request, "email")),
-            publish_consent=True, client_ip=request.META.get("REMOTE_ADDR") or None, as_label="open311",
+            publish_consent=True, client_ip=client_address(request), as_label="open311",
         )
     except CaseValidationError as exc:
         errors = [(400, f"{field}: {msg}") for field, msgs in exc.fields.items() for msg in msgs] or [(400, exc.message)]

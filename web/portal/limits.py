@@ -1,4 +1,5 @@
-"""Per-IP limits for the public portal, counted in the cache (Redis in production).
+"""Per-IP limits for the public portal, counted in the cache (Redis in production). The IP is
+``web.shell.client_address`` (X-Forwarded-For believed only from settings.TRUSTED_PROXIES).
 
 Fixed windows: simple, shared by every web copy through the cache, and good enough to stop a
 script flooding the form or guessing access codes. A citizen who hits a limit is told which
@@ -11,7 +12,6 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -20,14 +20,14 @@ class Limit:
     count: int
     window_seconds: int
 
-    def _key(self, ip: str) -> str:
+    def _key(self, ip: str | None) -> str:
         window = int(time.time()) // self.window_seconds
-        return f"portal:limit:{self.scope}:{ip}:{window}"
+        return f"portal:limit:{self.scope}:{ip or 'unknown'}:{window}"
 
-    def exceeded(self, ip: str) -> bool:
+    def exceeded(self, ip: str | None) -> bool:
         return (cache.get(self._key(ip)) or 0) >= self.count
 
-    def hit(self, ip: str) -> None:
+    def hit(self, ip: str | None) -> None:
         key = self._key(ip)
         cache.add(key, 0, timeout=self.window_seconds + 5)
         try:
@@ -45,9 +45,3 @@ SUBMIT = Limit("submit", count=5, window_seconds=10 * 60)
 # Failed tracking look-ups (unknown number or wrong code), per IP.
 TRACK_FAILURES = Limit("track-fail", count=10, window_seconds=10 * 60)
 
-
-def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it,
-    # and trusting it would let anyone pick a fresh "IP" per request. Deployments behind a proxy
-    # set REMOTE_ADDR from it (e.g. uvicorn/daphne --proxy-headers).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"

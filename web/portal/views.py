@@ -23,6 +23,7 @@ from cases.enums import Channel, State
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseValidationError
 from cases.models import Case
 from sla.deadlines import citizen_deadline
+from web.shell import client_address
 
 from . import captcha, limits
 from .forms import FeedbackForm, SubmissionForm, TrackForm
@@ -65,7 +66,7 @@ def _render_submit(request: HttpRequest, form: SubmissionForm, channel: str, *, 
 
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, channel: str) -> HttpResponse:
-    ip = limits.client_ip(request)
+    ip = client_address(request)
     if request.method == "GET":
         return _render_submit(request, SubmissionForm(), channel)
     if limits.SUBMIT.exceeded(ip):
@@ -121,7 +122,7 @@ def track(request: HttpRequest) -> HttpResponse:
     if not (source.get("tracking_no") or source.get("access_code")):
         return render(request, "portal/track.html", {"form": TrackForm()})
     form = TrackForm(source)
-    ip = limits.client_ip(request)
+    ip = client_address(request)
     if limits.TRACK_FAILURES.exceeded(ip):
         # Refused even for a correct pair: otherwise the limit would not stop guessing.
         return render(request, "portal/track.html", {"form": form, "refusal": _too_many_failures()}, status=429)
@@ -173,7 +174,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
         return _render_case(request, case, token, form, status=400)
     try:
         services.case_feedback(case=case, actor=None, rating=form.cleaned_data["rating"],
-                               comment=form.cleaned_data["comment"], client_ip=limits.client_ip(request))
+                               comment=form.cleaned_data["comment"], client_ip=client_address(request))
     except CaseConflict:
         messages.error(request, _("该工单当前不能评价（可能已评价或已办结）。"))
     except CaseError as exc:

@@ -1,0 +1,301 @@
+"""Who is told what when a case changes: one table, ``NOTICES``, read by ``notify_case_change``.
+
+For each action the table lists its messages (an audience, a template and, where it depends on
+the case, a condition) and its real-time event (a type and the topics it goes to). Audiences,
+conditions and topics are the small named functions below; each takes the ``Occasion`` (the
+case, its new audit event, the action and its payload) and answers from it alone.
+
+Messages are outbox rows written in the action's transaction (they commit or roll back with
+it); real-time events are published after commit. An action missing from the table tells
+nobody anything. The sla app's own live events (timers, extensions, supervision orders) and
+its deadline messages (``outbox.notify_deadline``) are built in ``sla.events``, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cases.enums import Channel, ReplyChannel, Role, State, Transition
+from cases.models import Case, CaseEvent, Department
+from cases.selectors import dispatch_department
+
+from . import events
+from .enums import Template
+from .outbox import case_context, notify_citizen, notify_staff
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """One case change, as the table's functions see it."""
+
+    case: Case
+    event: CaseEvent
+    action: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def key(self, template: str) -> str:
+        """Stable for the occurrence, so a retried action never queues a message twice."""
+        return f"case:{self.case.pk}:ev{self.event.seq}:{template}"
+
+
+# --- audiences: who a message goes to -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Citizen:
+    """The case's citizen, on the channel they chose for the answer (``outbox.citizen_address``)."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A department's active staff (``outbox.department_staff``: clerks and head; at the dispatch
+    centre, dispatchers and agents), or only those of ``roles``, in-app and by e-mail."""
+
+    department: Department | str  # a Department, or its code
+    roles: tuple[str, ...] | None = None
+    assisting: bool = False  # an assisting department: told so, and its own row per department
+
+
+Recipient = Citizen | Staff
+Audience = Callable[[Occasion], list[Recipient]]
+CITIZEN = Citizen()
+
+
+def the_citizen(occ: Occasion) -> list[Recipient]:
+    return [CITIZEN]
+
+
+def the_department(occ: Occasion) -> list[Recipient]:
+    """The department handling the case."""
+    return [Staff(occ.case.department)] if occ.case.department_id else []
+
+
+def the_assisting_departments(occ: Occasion) -> list[Recipient]:
+    return [Staff(d, assisting=True) for d in occ.case.assisting_departments.all()]
+
+
+def the_dispatchers(occ: Occasion) -> list[Recipient]:
+    """The dispatch centre's dispatchers (a returned case is theirs to triage again)."""
+    desk = dispatch_department()
+    return [Staff(desk, roles=(Role.DISPATCHER,))] if desk else []
+
+
+def the_hotline_agents(occ: Occasion) -> list[Recipient]:
+    """The dispatch centre's agents (a citizen who asked for a call-back is called by them)."""
+    desk = dispatch_department()
+    return [Staff(desk, roles=(Role.AGENT,))] if desk else []
+
+
+def the_ordered_department(occ: Occasion) -> list[Recipient]:
+    """The department an sla record names (an escalation before assignment names the dispatch
+    centre), else the case's."""
+    target = occ.payload.get("department") or occ.case.department
+    return [Staff(target)] if target else []
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+Condition = Callable[[Occasion], bool]
+
+
+def always(occ: Occasion) -> bool:
+    return True
+
+
+def not_an_sms_intake(occ: Occasion) -> bool:
+    """An SMS intake is answered in the webhook's own reply (tracking_no + access code); a
+    second receipt SMS would only confuse."""
+    return occ.case.channel != Channel.SMS
+
+
+def answered_by_phone(occ: Occasion) -> bool:
+    return occ.case.reply_channel == ReplyChannel.PHONE
+
+
+def answered_in_writing(occ: Occasion) -> bool:
+    return not answered_by_phone(occ)
+
+
+def extension_granted(occ: Occasion) -> bool:
+    return bool(occ.payload.get("granted"))
+
+
+# --- extra template values of some actions --------------------------------------------------
+
+def rejection(occ: Occasion) -> dict[str, Any]:
+    reason = occ.case.reject_reason
+    return {"reason": reason.name_zh if reason else "",
+            "reason_en": (reason.name_en or reason.name_zh) if reason else "",
+            "reject_note": occ.case.reject_note}
+
+
+def duplicate(occ: Occasion) -> dict[str, Any]:
+    return {"duplicate_of": occ.case.duplicate_of.tracking_no if occ.case.duplicate_of_id else ""}
+
+
+def returned_from(occ: Occasion) -> dict[str, Any]:
+    return {"from_department": occ.payload.get("department", "")}
+
+
+def nothing_more(occ: Occasion) -> dict[str, Any]:
+    return {}
+
+
+# --- real-time topics -----------------------------------------------------------------------
+
+# States the dispatcher queue lists: a change into or out of them changes the queue.
+QUEUE_STATES = frozenset({State.REGISTERED, State.REPLIED})
+Topics = Callable[[Occasion], list[str]]
+
+
+def the_desk(occ: Occasion) -> list[str]:
+    """The agents' desk (a new case may be the caller on the line)."""
+    return ["desk"]
+
+
+def the_queue(occ: Occasion) -> list[str]:
+    return ["queue"]
+
+
+def the_board(occ: Occasion) -> list[str]:
+    """The supervisors' board."""
+    return ["board"]
+
+
+def the_queue_if_it_changed(occ: Occasion) -> list[str]:
+    """The dispatcher queue, when the case moves into or out of its states, or stays where it is
+    (an update to a case it may list)."""
+    moved = occ.event.from_state != occ.case.state
+    return ["queue"] if not moved or {occ.event.from_state, occ.case.state} & QUEUE_STATES else []
+
+
+def the_department_inbox(occ: Occasion) -> list[str]:
+    return [f"inbox.{occ.case.department.code}"] if occ.case.department_id else []
+
+
+def the_assisting_inboxes(occ: Occasion) -> list[str]:
+    return [f"inbox.{d.code}" for d in occ.case.assisting_departments.all()]
+
+
+def the_returning_department_inbox(occ: Occasion) -> list[str]:
+    return [f"inbox.{occ.payload['department']}"] if occ.payload.get("department") else []
+
+
+def state_changed_or_updated(occ: Occasion) -> str:
+    return "case.state_changed" if occ.event.from_state != occ.case.state else "case.updated"
+
+
+# --- the table --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Message:
+    audience: Audience
+    template: Template
+    when: Condition = always
+
+
+@dataclass(frozen=True)
+class Live:
+    """A real-time event built by ``events.case_payload``, sent after commit."""
+
+    type: str | Callable[[Occasion], str]
+    topics: tuple[Topics, ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    messages: tuple[Message, ...] = ()
+    live: Live | None = None
+    context: Callable[[Occasion], dict[str, Any]] = nothing_more  # values the action's templates add
+
+
+# Any other state change (and hold/resume): the board, the handling department, and the queue when
+# it is affected.
+CHANGED = Live(state_changed_or_updated, (the_queue_if_it_changed, the_board, the_department_inbox))
+
+ANSWERED = Notice(
+    messages=(
+        Message(the_citizen, Template.ANSWER, when=answered_in_writing),
+        Message(the_citizen, Template.FEEDBACK_REQUEST, when=answered_in_writing),
+        Message(the_hotline_agents, Template.CALLBACK_DUE, when=answered_by_phone),
+    ),
+    live=CHANGED,
+)
+
+NOTICES: dict[str, Notice] = {
+    Transition.REGISTER: Notice(
+        messages=(Message(the_citizen, Template.RECEIPT, when=not_an_sms_intake),),
+        live=Live("case.registered", (the_desk, the_queue)),
+    ),
+    Transition.RESOLVE_DIRECTLY: ANSWERED,
+    Transition.REJECT: Notice(messages=(Message(the_citizen, Template.REJECTED),), context=rejection, live=CHANGED),
+    Transition.MERGE: Notice(messages=(Message(the_citizen, Template.MERGED),), context=duplicate, live=CHANGED),
+    Transition.ASSIGN: Notice(
+        messages=(Message(the_department, Template.CASE_ASSIGNED),
+                  Message(the_assisting_departments, Template.CASE_ASSIGNED)),
+        live=Live("case.assigned", (the_queue, the_board, the_department_inbox, the_assisting_inboxes)),
+    ),
+    Transition.RETURN: Notice(
+        messages=(Message(the_dispatchers, Template.CASE_RETURNED),), context=returned_from,
+        live=Live(state_changed_or_updated, (*CHANGED.topics, the_returning_department_inbox)),
+    ),
+    Transition.SIGN_FOR: Notice(live=CHANGED),
+    Transition.REPLY: Notice(live=CHANGED),
+    Transition.SEND_BACK: Notice(messages=(Message(the_department, Template.CASE_SENT_BACK),), live=CHANGED),
+    Transition.APPROVE: ANSWERED,
+    Transition.FEEDBACK: Notice(live=CHANGED),
+    Transition.AUTO_CLOSE: Notice(live=CHANGED),
+    Transition.REOPEN: Notice(messages=(Message(the_department, Template.CASE_REOPENED),), live=CHANGED),
+    Transition.HOLD: Notice(live=CHANGED),
+    Transition.RESUME: Notice(live=CHANGED),
+    # The sla app's records, by the names it writes them under (it publishes their live events).
+    "extension_decided": Notice(messages=(
+        Message(the_ordered_department, Template.EXTENSION_DECIDED),
+        Message(the_citizen, Template.EXTENSION_CITIZEN, when=extension_granted),
+    )),
+    "supervision_issued": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
+    "escalated": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
+}
+
+
+# --- reading it -------------------------------------------------------------------------------
+
+def message_context(occ: Occasion) -> dict[str, Any]:
+    """Plain values only (stored as JSON and rendered later, in the recipient's language)."""
+    return {
+        **case_context(occ.case),
+        "note": occ.event.note,
+        "payload": {k: v for k, v in occ.payload.items() if isinstance(v, str | int | float | bool | None)},
+    }
+
+
+def queue_message(occ: Occasion, recipient: Recipient, template: str, context: dict[str, Any]) -> None:
+    """One audience member's outbox rows for ``template``."""
+    if isinstance(recipient, Citizen):
+        notify_citizen(case=occ.case, template=template, context=context, key=occ.key(template))
+        return
+    key, dept = occ.key(template), recipient.department
+    if recipient.assisting:
+        context = {**context, "assisting": True}
+        key = f"{key}:{dept.code if isinstance(dept, Department) else dept}"
+    notify_staff(dept, template, context, key, case=occ.case, roles=recipient.roles)
+
+
+def notify_case_change(*, case: Case, event: CaseEvent, action: str, payload: dict[str, Any]) -> None:
+    """Queue the messages and publish the real-time event that ``NOTICES`` lists for ``action``.
+
+    Called inside the action's transaction: the outbox rows commit with it, the event leaves after."""
+    notice = NOTICES.get(action)
+    if notice is None:
+        return
+    occ = Occasion(case=case, event=event, action=action, payload=payload)
+    context = {**message_context(occ), **notice.context(occ)}
+    for message in notice.messages:
+        if message.when(occ):
+            for recipient in message.audience(occ):
+                queue_message(occ, recipient, message.template, context)
+    if notice.live is not None:
+        type_ = notice.live.type if isinstance(notice.live.type, str) else notice.live.type(occ)
+        topics = [topic for each in notice.live.topics for topic in each(occ)]
+        events.publish_many(topics, type_, events.case_payload(case, action=action, from_state=event.from_state))

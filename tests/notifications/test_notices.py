@@ -1,0 +1,146 @@
+"""The notices table: every action in it produces exactly the outbox rows and the real-time event
+it declares, and nothing else.
+
+The walk reads each entry of ``NOTICES``, works out from the entry alone who should get what
+for a prepared case (a department with an assisting department, staff with and without e-mail,
+a citizen with a phone and an e-mail address), runs ``notify_case_change`` and compares. It runs
+once per variant of the case that the table's conditions look at (written or telephone answer,
+SMS intake, extension granted or refused, an sla record naming a department or not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cases import services
+from cases.enums import Channel, ReplyChannel, Role, State, Transition
+from cases.models import Case, CaseEvent, Department, User
+from notifications import notices
+from notifications.enums import OutboxChannel
+from notifications.models import Outbox
+from notifications.notices import NOTICES, Citizen, Occasion, Staff
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+VARIANTS = {
+    "written answer, extension granted, order to HBJ": {
+        "reply_channel": ReplyChannel.SMS, "channel": Channel.WEB, "payload": {"granted": True, "department": "HBJ"}},
+    "telephone answer, extension refused, no department named": {
+        "reply_channel": ReplyChannel.PHONE, "channel": Channel.WEB, "payload": {"granted": False}},
+    "SMS intake answered by e-mail": {
+        "reply_channel": ReplyChannel.EMAIL, "channel": Channel.SMS, "payload": {"department": "XFJ"}},
+}
+
+
+@pytest.fixture
+def case(users, time_machine) -> Case:
+    """In progress at CGJ with HBJ assisting; CGJ's head has an e-mail address, its clerk none."""
+    time_machine.move_to(NOW, tick=False)
+    User.objects.filter(pk=users["head_cgj"].pk).update(email="head@cgj.example")
+    case = CaseFactory(actor=users["agent"])
+    case = services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", assisting_departments=["HBJ"])
+    case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
+    return case
+
+
+def staff_rows(recipient: Staff) -> set[tuple]:
+    """What a Staff audience means: each active member of the department in the given roles (by
+    default clerks and head; at the dispatch centre dispatchers and agents), in-app, and by e-mail
+    when they have an address."""
+    dept = recipient.department
+    dept = dept if isinstance(dept, Department) else Department.objects.get(code=dept)
+    roles = recipient.roles or ((Role.DISPATCHER, Role.AGENT) if dept.is_dispatch else (Role.CLERK, Role.HEAD))
+    members = User.objects.filter(department=dept, is_active=True, role__in=roles)
+    return {(OutboxChannel.INAPP, u.username, "") for u in members} | {
+        (OutboxChannel.EMAIL, u.username, u.email) for u in members if u.email}
+
+
+def citizen_rows(case: Case) -> set[tuple]:
+    """The citizen on their reply channel: e-mail if they chose it, otherwise SMS to their phone."""
+    if case.reply_channel == ReplyChannel.EMAIL:
+        return {(OutboxChannel.EMAIL, "", case.citizen_email)}
+    return {(OutboxChannel.SMS, "", case.citizen_phone)}
+
+
+def declared(occ: Occasion) -> set[tuple]:
+    rows: set[tuple] = set()
+    for message in NOTICES[occ.action].messages:
+        if not message.when(occ):
+            continue
+        for recipient in message.audience(occ):
+            got = citizen_rows(occ.case) if isinstance(recipient, Citizen) else staff_rows(recipient)
+            rows |= {(message.template, *row) for row in got}
+    return rows
+
+
+def produced(case: Case, before: int) -> list[tuple]:
+    return [(r.template, r.channel, r.recipient.username if r.recipient_id else "", r.address)
+            for r in Outbox.objects.filter(case=case, pk__gt=before)]
+
+
+def an_event(case: Case, seq: int) -> CaseEvent:
+    """The audit event the action wrote (only its number, note and previous state are read)."""
+    return CaseEvent(case=case, seq=seq, note="请补充材料", from_state=State.REGISTERED)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("action", NOTICES)
+def test_every_action_in_the_table_produces_exactly_the_rows_and_event_it_declares(
+        case, variant, action, monkeypatch):
+    published: list[tuple[str, str]] = []
+    monkeypatch.setattr(notices.events, "publish", lambda topic, type_, data: published.append((topic, type_)))
+    spec = VARIANTS[variant]
+    case.reply_channel, case.channel = spec["reply_channel"], spec["channel"]
+    event = an_event(case, seq=100)
+    occ = Occasion(case=case, event=event, action=action, payload=spec["payload"])
+    before = Outbox.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    notices.notify_case_change(case=case, event=event, action=action, payload=spec["payload"])
+
+    rows = produced(case, before)
+    assert len(rows) == len(set(rows))  # no duplicates
+    assert set(rows) == declared(occ)
+    if any(m.when(occ) and m.audience(occ) for m in NOTICES[action].messages):
+        assert rows  # the comparison is not vacuous: somebody was told something
+    live = NOTICES[action].live
+    if live is None:
+        assert published == []
+    else:
+        type_ = live.type if isinstance(live.type, str) else live.type(occ)
+        topics = list(dict.fromkeys(t for each in live.topics for t in each(occ)))
+        assert published == [(topic, type_) for topic in topics] and topics
+
+
+def test_the_walk_covers_every_audience_and_condition_the_table_uses(case):
+    """So that the variants above exercise each branch: every message is sent in some variant."""
+    sent_somewhere = set()
+    for spec in VARIANTS.values():
+        case.reply_channel, case.channel = spec["reply_channel"], spec["channel"]
+        for action, notice in NOTICES.items():
+            occ = Occasion(case=case, event=an_event(case, 1), action=action, payload=spec["payload"])
+            sent_somewhere |= {(action, i) for i, m in enumerate(notice.messages) if m.when(occ) and m.audience(occ)}
+    assert sent_somewhere == {(a, i) for a, n in NOTICES.items() for i in range(len(n.messages))}
+
+
+def test_the_same_action_announced_twice_queues_nothing_more(case):
+    event = an_event(case, seq=200)
+    notices.notify_case_change(case=case, event=event, action=Transition.SEND_BACK, payload={})
+    count = Outbox.objects.filter(case=case).count()
+    notices.notify_case_change(case=case, event=event, action=Transition.SEND_BACK, payload={})
+    assert Outbox.objects.filter(case=case).count() == count
+
+
+def test_an_action_outside_the_table_tells_nobody(case, monkeypatch):
+    published: list[str] = []
+    monkeypatch.setattr(notices.events, "publish", lambda topic, type_, data: published.append(topic))
+    count = Outbox.objects.count()
+    for action in (Transition.NOTE, Transition.REVEAL, Transition.PUBLISH, Transition.EXTENSION_REQUESTED):
+        assert action not in NOTICES
+        notices.notify_case_change(case=case, event=an_event(case, 300), action=action, payload={})
+    assert Outbox.objects.count() == count and published == []
