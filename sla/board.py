@@ -1,11 +1,12 @@
 """The overdue board's data (DESIGN.md §7 "Supervisor board"; API.md "Boards"): a handful of
 aggregate queries whatever the number of cases, so the page and the API stay fast at scale.
 
-Counts are of live timers (not stopped) per responsible department and stage, disjoint:
-``running`` (on time, not yet warned), ``warning`` (past 80 %, amber), ``breached`` (past
-100 %, red), ``paused`` (on hold); ``escalated`` is the subset of live timers that have had
-at least one supervision order by escalation. The return window is not anybody's work and
-is left out; so is feedback (the citizen's clock).
+Counts are of live timers (``sla.models.LIVE``) per responsible department and stage, disjoint,
+by the one colour rule (``sla.deadlines.clock_colour``, here as ``colour_condition``): ``running``
+(green), ``warning`` (amber, past 80 %), ``breached`` (red, past 100 %), ``paused`` (on hold);
+``escalated`` is the subset of live timers that have had at least one supervision order by
+escalation. The return window is not anybody's work and is left out; so is feedback (the
+citizen's clock).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from django.utils import timezone
 from cases.models import Department
 
 from . import selectors
-from .enums import Stage, TimerStatus
-from .models import Timer
+from .deadlines import colour_condition
+from .enums import ClockColour, Stage
+from .models import LIVE, Timer
 
 BOARD_STAGES = (Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW)
 COUNTS = ("running", "warning", "breached", "paused", "escalated")
@@ -35,18 +37,21 @@ def overdue_seconds(due_at: dt.datetime, now: dt.datetime) -> int:
     return max(0, int((now - due_at).total_seconds()))
 
 
-def board_rows() -> list[dict[str, Any]]:
+def board_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """One row per (department, stage) with live timers: one aggregate over the live-timer index
     (grouped by department id, so no join; ``stage`` is counted because it is in the index and never
     null), then the departments' names."""
+    now = now or timezone.now()
+    colours = {c: colour_condition(c, now=now) for c in
+               (ClockColour.RUNNING, ClockColour.WARNING, ClockColour.BREACHED, ClockColour.PAUSED)}
     rows = list(
-        Timer.objects.filter(stopped_at__isnull=True, stage__in=BOARD_STAGES)
+        Timer.objects.filter(LIVE, stage__in=BOARD_STAGES)
         .values("department_id", "stage")
         .annotate(
-            running=Count("stage", filter=Q(status=TimerStatus.RUNNING, warned_at__isnull=True)),
-            warning=Count("stage", filter=Q(status=TimerStatus.RUNNING, warned_at__isnull=False)),
-            breached=Count("stage", filter=Q(status=TimerStatus.BREACHED)),
-            paused=Count("stage", filter=Q(status=TimerStatus.PAUSED)),
+            running=Count("stage", filter=colours[ClockColour.RUNNING]),
+            warning=Count("stage", filter=colours[ClockColour.WARNING]),
+            breached=Count("stage", filter=colours[ClockColour.BREACHED]),
+            paused=Count("stage", filter=colours[ClockColour.PAUSED]),
             escalated=Count("stage", filter=Q(escalation_level__gte=1)),
         )
         .order_by()
@@ -66,9 +71,9 @@ def board_rows() -> list[dict[str, Any]]:
 
 
 def oldest_breached(now: dt.datetime, limit: int = OLDEST_LIMIT) -> list[dict[str, Any]]:
-    """The live breached timers that are most overdue; one query."""
+    """The red clocks (``clock_colour``) that are most overdue; one query."""
     qs = (
-        Timer.objects.filter(stopped_at__isnull=True, status=TimerStatus.BREACHED, stage__in=BOARD_STAGES)
+        Timer.objects.filter(colour_condition(ClockColour.BREACHED, now=now), stage__in=BOARD_STAGES)
         .select_related("case", "department").order_by("due_at")[:limit]
     )
     return [
@@ -89,7 +94,7 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
 def overdue_board(now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything the board shows; five queries whatever the number of cases."""
     now = now or timezone.now()
-    rows = board_rows()
+    rows = board_rows(now)
     return {
         "generated_at": now,
         "totals": totals(rows),

@@ -84,3 +84,23 @@ LEGACY_AUDIT_ACTIONS = {
     "supervision_answered": _("督办回复"),
     "escalated": _("超期升级"),
 }
+
+
+class ClockColour(models.TextChoices):
+    """What ``sla.deadlines.clock_colour`` paints a clock (the CSS class is ``sla-<value>``)."""
+
+    RUNNING = "running", _("正常")
+    WARNING = "warning", _("预警")
+    BREACHED = "breached", _("超期")
+    PAUSED = "paused", _("已暂停")
+    MET = "met", _("按时")
+
+
+class CitizenDeadlineStatus(models.TextChoices):
+    """Where the deadline told to a citizen stands (``sla.deadlines.citizen_deadline``)."""
+
+    RUNNING = "running", _("办理中")
+    PAUSED = "paused", _("暂停计时，等待您补充材料")
+    OVERDUE = "overdue", _("已超期")
+    MET = "met", _("已按期答复")
+    LATE = "late", _("已逾期答复")

@@ -195,6 +195,10 @@ class Policy(models.Model):
 
 # --- timers (slatimers) ---
 
+# The one definition of a live timer: not stopped — running, paused (on hold), or breached and still
+# running. Its Python twin is ``Timer.is_live``; the read APIs are in ``sla.deadlines``.
+LIVE = models.Q(stopped_at__isnull=True)
+
 
 class Timer(models.Model):
     """One stage's clock on one case. ``next_action_at`` is the sweeper's work queue: the
@@ -241,9 +245,11 @@ class Timer(models.Model):
         indexes = [
             models.Index(fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False),
                          name="sla_timer_work_queue"),
-            # The board counts live timers from this index alone (PostgreSQL: index-only scan).
-            models.Index(fields=["department", "stage", "status"], include=["warned_at", "escalation_level"],
-                         condition=models.Q(stopped_at__isnull=True), name="sla_timer_live_board_cover"),
+            # The board counts live timers by colour from this index alone (PostgreSQL: index-only scan):
+            # the colour rule reads status, warned_at, warn_at and due_at.
+            models.Index(fields=["department", "stage", "status"],
+                         include=["warned_at", "warn_at", "due_at", "escalation_level"],
+                         condition=models.Q(stopped_at__isnull=True), name="sla_timer_live_colour_cover"),
             models.Index(fields=["due_at"], condition=models.Q(stopped_at__isnull=True, status="breached"),
                          name="sla_timer_live_breached"),
             models.Index(fields=["case", "stage"], name="sla_timer_case_stage"),
@@ -254,6 +260,7 @@ class Timer(models.Model):
 
     @property
     def is_live(self) -> bool:
+        """``LIVE`` for one loaded timer."""
         return self.stopped_at is None
 
 

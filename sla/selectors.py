@@ -1,27 +1,22 @@
-"""Reads of the sla app other apps reuse."""
+"""Reads of the sla app other apps reuse. A case's clocks (its citizen deadline, live timers, their
+colour) are read through ``sla.deadlines``; the board's aggregates through ``sla.board``."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db.models import Case as DbCase  # not cases.models.Case
-from django.db.models import Prefetch, Q, QuerySet, Value, When
+from django.db.models import Q, Value, When
 
 from cases.models import Case, Department
 
 from .enums import ExtensionStatus
-from .models import Extension, SupervisionOrder, Timer
+from .models import Extension, SupervisionOrder
 
 # The inbox's extension requests: pending ones, and those decided in the last month.
 DECIDED_DAYS_SHOWN = 30
 DEPARTMENT_EXTENSIONS_SHOWN = 50
 BOARD_LIST_LIMIT = 50
-
-
-def prefetch_live_timers(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """A case list whose ``case.timers.all()`` holds only the live clocks, fetched in one query for
-    the whole page (what ``sla/_deadline_badge.html`` reads)."""
-    return qs.prefetch_related(Prefetch("timers", queryset=Timer.objects.filter(stopped_at__isnull=True)))
 
 
 # --- extensions and supervision orders (what the case page, the case API and the inbox show) -----

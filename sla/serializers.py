@@ -1,5 +1,5 @@
-"""The one JSON shape of each sla object that leaves the app: the case detail's ``extensions`` and
-``supervision`` (API.md "Cases"), the extension and supervision endpoints' answers, the overdue
+"""The one JSON shape of each sla object that leaves the app: the case detail's ``timers``,
+``extensions`` and ``supervision`` (API.md "Cases"), the extension and supervision endpoints' answers, the overdue
 board's lists and the real-time events all use these functions, so a new column joins the
 promise only when it is written down here.
 
@@ -14,9 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from .models import Extension, SupervisionOrder
+from cases.models import Case
+
+from .deadlines import case_timers
+from .models import Extension, SupervisionOrder, Timer
 
 # The documented fields, in order; tests/sla/test_serializers.py holds the functions to them.
+TIMER_FIELDS = ("stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete")
 EXTENSION_FIELDS = (
     "id", "tracking_no", "timer", "department", "status", "requested_by", "requested_by_name", "requested_at",
     "previous_due_at", "until", "reason", "decided_by", "decided_by_name", "decided_at", "decision_note",
@@ -37,6 +41,21 @@ def _username(user: Any) -> str | None:
 
 def _name(user: Any) -> str | None:
     return user.display_name if user is not None else None
+
+
+def timer_data(t: Timer) -> dict[str, Any]:
+    """A timer, exactly as API.md ``timers`` lists it: ``stage``, ``started_at``, ``due_at``, ``warn_at``,
+    ``status`` (running/paused/met/breached), ``calendar_incomplete``."""
+    return {
+        "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
+        "status": t.status, "calendar_incomplete": t.calendar_incomplete,
+    }
+
+
+def timers_data(case: Case) -> list[dict[str, Any]]:
+    """Every timer of the case, oldest first (from the prefetch of ``sla.deadlines.prefetch_timers``
+    when the case comes from a prepared list)."""
+    return [timer_data(t) for t in case_timers(case)]
 
 
 def extension_data(e: Extension) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from . import events, timers
 from . import rules as sla_rules
 from .calendar import compute_deadline
 from .enums import AuditAction, ExtensionStatus, Stage, SupervisionLevel, TimerStatus
-from .models import Extension, SupervisionOrder, Timer
+from .models import LIVE, Extension, SupervisionOrder, Timer
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def extension_cap(case: Case, timer: Timer) -> dt.datetime:
 def _reply_timer(case: Case) -> Timer | None:
     return (
         Timer.objects.select_for_update(of=("self",)).select_related("calendar")
-        .filter(case=case, stage=Stage.REPLY, stopped_at__isnull=True).order_by("-id").first()
+        .filter(LIVE, case=case, stage=Stage.REPLY).order_by("-id").first()
     )
 
 

@@ -28,7 +28,7 @@ from cases.selectors import dispatch_department
 
 from .calendar import Deadline, Schedule, add_working_time, compute_deadline, load_schedule, working_seconds_between
 from .enums import Stage, TermUnit, TimerStatus
-from .models import Calendar, Timer
+from .models import LIVE, Calendar, Timer
 from .policies import term_for
 
 WARN_FRACTION = 0.8
@@ -40,7 +40,6 @@ SELF_CLOSING_STAGES = frozenset({Stage.FEEDBACK})
 ESCALATING_STAGES = frozenset({Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW})
 # Stages whose work lies with the dispatch desk (信访局), not the case's department.
 DISPATCH_STAGES = frozenset({Stage.TRIAGE, Stage.REVIEW, Stage.FEEDBACK})
-LIVE = {"stopped_at__isnull": True}
 
 
 def _is_working(unit: str) -> bool:
@@ -138,7 +137,7 @@ def timer_stop(*, timer: Timer, now: dt.datetime) -> Timer:
 
 def live_timers(case: Case, stages: Iterable[str] | None = None) -> list[Timer]:
     """The case's running, paused or breached timers, locked (the case row is locked already)."""
-    qs = Timer.objects.filter(case=case, **LIVE)
+    qs = Timer.objects.filter(LIVE, case=case)
     if stages is not None:
         qs = qs.filter(stage__in=list(stages))
     return list(qs.select_for_update(of=("self",)).order_by("id"))
@@ -266,7 +265,7 @@ def timer_recompute(*, timer: Timer) -> Timer:
 def timers_recompute_for_calendar(*, calendar: Calendar) -> int:
     """Every running timer on ``calendar``, each recounted under its case's lock."""
     ids = list(
-        Timer.objects.filter(calendar=calendar, status=TimerStatus.RUNNING, **LIVE).values_list("case_id", "id")
+        Timer.objects.filter(LIVE, calendar=calendar, status=TimerStatus.RUNNING).values_list("case_id", "id")
     )
     for case_id, timer_id in ids:
         with transaction.atomic():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from django.utils import timezone
+
 from cases.enums import Rating, State
 from cases.exceptions import CaseError
 from cases.models import Case
@@ -77,7 +79,8 @@ def _track(attempt: int, digits: str, caller_phone: str) -> str:
     if case is not None and (not caller_phone or case.citizen_phone != caller_phone):
         case = None
     if case is not None:
-        sentence = case_status_sentence(case).replace(case.tracking_no, twiml.spell(case.tracking_no))
+        sentence = case_status_sentence(case, now=timezone.now())
+        sentence = sentence.replace(case.tracking_no, twiml.spell(case.tracking_no))
         return twiml.say_and_hang_up(sentence, GOODBYE)
     log.info("status check: no case for keyed digits %r", digits[:40])
     nxt = _retry(attempt)

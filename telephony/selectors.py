@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from cases.enums import Rating, State
 from cases.models import Case
@@ -44,28 +47,37 @@ def _fmt(moment: datetime) -> str:
     return f"{local.month}月{local.day}日{local.hour}时{local.minute:02d}分"
 
 
-def next_deadline(case: Case) -> datetime | None:
-    """The earliest running deadline, if the SLA app keeps timers on the case."""
-    timers = getattr(case, "timers", None)
-    if timers is None:
-        return None
-    try:
-        due = [t.due_at for t in timers.all()
-               if getattr(t, "status", "") in {"running", "breached"} and getattr(t, "due_at", None)]
-    except Exception:  # the SLA schema is not ours; a status line must not fail because of it
-        return None
-    return min(due) if due else None
+class CitizenDeadline(Protocol):
+    """What telephony reads of the deadline a citizen is told (``sla.deadlines.CitizenDeadline``)."""
+
+    due_at: datetime | None  # None while paused
+    status: str  # running | paused | overdue | met | late
+    status_label: str
 
 
-def case_status_sentence(case: Case) -> str:
-    """One sentence a caller hears or an SMS reader reads: state, and the deadline if one runs."""
+def citizen_deadline(case: Case, *, now: datetime) -> CitizenDeadline | None:
+    """The deadline the citizen is told: sla's one rule (``sla.deadlines.citizen_deadline``), named by
+    ``settings.TELEPHONY_CITIZEN_DEADLINE`` because telephony may not import sla."""
+    reader: Callable[..., CitizenDeadline | None] = import_string(settings.TELEPHONY_CITIZEN_DEADLINE)
+    return reader(case, now=now)
+
+
+def case_status_sentence(case: Case, *, now: datetime) -> str:
+    """One sentence a caller hears or an SMS reader reads: state, department, and the deadline the
+    citizen is told (``sla.deadlines.citizen_deadline``, the tracking page's and the API's too), in
+    Asia/Shanghai time; where it stands is said when it is not simply running."""
     text = f"工单{case.tracking_no}的办理状态为：{State(case.state).label}。"
     if case.department_id and case.state in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}:
         text += f"承办单位：{case.department.name_zh}。"
-    deadline = next_deadline(case) if case.is_open else None
-    if deadline:
-        text += f"办理期限：{_fmt(deadline)}。"
-    return text
+    deadline = citizen_deadline(case, now=now)
+    if deadline is None:
+        return text
+    if deadline.due_at is None:  # paused: no date until the citizen's information arrives
+        return text + f"办理期限：{deadline.status_label}。"
+    text += f"办理期限：{_fmt(deadline.due_at)}"
+    if deadline.status != "running":
+        text += f"（{deadline.status_label}）"
+    return text + "。"
 
 
 def desk_stats(day: date | None = None) -> dict[str, int]:

@@ -17,6 +17,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from cases.enums import Channel, Kind, Rating, ReplyChannel
 from cases.exceptions import CaseError, CaseValidationError
@@ -51,7 +52,7 @@ def _query(phone: str, tracking_no: str, code: str) -> tuple[str, Case | None]:
     if not owns:
         # Same answer for unknown and not-yours: a stranger learns nothing.
         return f"未找到工单{tracking_no}。请核对流水号，或在流水号后附上6位查询码。", None
-    return case_status_sentence(case), case
+    return case_status_sentence(case, now=timezone.now()), case
 
 
 def _rate(phone: str, digit: str) -> tuple[str, Case | None]:

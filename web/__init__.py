@@ -10,4 +10,5 @@ imports web (an import-linter contract, see pyproject.toml).
     web/api/        staff REST API and citizens' tracking API (/api/v1/)
     web/open311/    Open311 GeoReport v2 (/open311/v2/)
     web/public/     public board and statistics
+    web/figures/    the DESIGN.md §7 figures (metrics) and the monthly report, for public, console and API
 """

@@ -69,17 +69,16 @@ def test_assisting_department_can_read_but_not_act(client, users):
     assert snapshot(case) == before
 
 
-def test_case_page_shows_sla_timers_when_the_sla_app_provides_them(client, users):
+def test_case_page_shows_every_sla_clock_in_its_colour(client, users):
     case = make_case_in_state(State.ASSIGNED, users)
     login(client, users["clerk_cgj"])
     response = client.get(reverse("console:case", args=[case.tracking_no]))
-    if not hasattr(case, "timers"):
-        assert response.context["timers"] is None
-        return
-    timers = response.context["timers"]
-    assert len(timers) == case.timers.count() > 0
-    assert all(t["due_at"] is not None for t in timers)
-    assert 'id="timers"' in response.content.decode()
+    clocks = response.context["clocks"]
+    assert len(clocks) == case.timers.count() > 0
+    assert all(c.due_at is not None for c in clocks)
+    html = response.content.decode()
+    assert 'id="timers"' in html
+    assert '<tr class="clock-reply"><td>答复</td>' in html and '<span class="sla-running">计时中</span>' in html
 
 
 def test_queue_and_inbox_show_each_cases_running_clock(client, users):
@@ -93,8 +92,10 @@ def test_queue_and_inbox_show_each_cases_running_clock(client, users):
         client.logout()
         login(client, users[user])
         html = client.get(reverse(url)).content.decode()
-        due = timezone.localtime(timer.due_at).strftime("%m-%d %H:%M")
-        assert f'<div class="clock sla-running">{timer.get_stage_display()} {due}</div>' in html
+        due = timezone.localtime(timer.due_at)
+        # one clock per row, in one colour (sla/_clock.html)
+        assert (f'<span class="sla-badge sla-running" title="{timer.get_stage_display()} · 期限 '
+                f'{due:%Y-%m-%d %H:%M}">{timer.get_stage_display()}\n{due:%m-%d %H:%M} 到期</span>') in html
 
 
 # --- contact masking and reveal --------------------------------------------------------------
@@ -207,9 +208,9 @@ def many_cases(users):  # noqa: ANN001, ANN201
     ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
     # session, user, four lists + their timers, header department, supervision orders, extension requests
     ("clerk_cgj", "console:inbox", {}, 13, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
-    # session, user, filter choices (2), count, page, header department
-    ("dispatcher", "console:cases", {"q": "占道"}, 7, {None: 21}),
-    ("clerk_cgj", "console:cases", {"q": "占道"}, 7, {None: 13}),
+    # session, user, filter choices (2), count, page + its timers, header department
+    ("dispatcher", "console:cases", {"q": "占道"}, 8, {None: 21}),
+    ("clerk_cgj", "console:cases", {"q": "占道"}, 8, {None: 13}),
 ])
 def test_list_query_count_does_not_grow_with_cases(client, users, many_cases, django_assert_max_num_queries,
                                                    name, url, params, max_queries, expected):

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from cases import metrics
 from cases.enums import Role
 from cases.models import Department
 from cases.selectors import dispatch_department
@@ -17,6 +16,7 @@ from notifications.enums import Template
 from notifications.outbox import notify_deadline
 from sla.models import Timer
 from tests.factories import CaseFactory, UserFactory
+from web.figures import metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -63,6 +63,7 @@ def test_the_supervisor_board_updates_without_reload_when_a_case_is_assigned(use
 def test_the_board_turns_a_case_red_the_moment_its_timer_breaches(users, asgi_server):
     import datetime as dt
     import threading
+    import time
 
     from django.db import connection
     from django.utils import timezone
@@ -74,8 +75,9 @@ def test_the_board_turns_a_case_red_the_moment_its_timer_breaches(users, asgi_se
     from tests.factories import make_case_in_state
 
     case = make_case_in_state(State.ASSIGNED, users)
-    # The sign-for clock ran out a minute ago and the sweeper has not seen it yet.
-    due = timezone.now() - dt.timedelta(minutes=1)
+    # The sign-for clock runs out a few seconds after the page has loaded (a clock past its deadline is
+    # red on the board at once, by sla.deadlines.clock_colour, whether or not the sweeper has run).
+    due = timezone.now() + dt.timedelta(seconds=10)
     Timer.objects.filter(case=case, stage="sign_for").update(
         due_at=due, warn_at=due - dt.timedelta(hours=1), next_action_at=due - dt.timedelta(hours=1))
     client = Client()
@@ -102,6 +104,7 @@ def test_the_board_turns_a_case_red_the_moment_its_timer_breaches(users, asgi_se
             breached_list = page.locator("#oldest-breached")
             expect(breached_list).not_to_contain_text(case.tracking_no)
             page.evaluate("window.__notReloaded = true")
+            time.sleep(max(0.0, (due - timezone.now()).total_seconds()) + 0.5)  # the deadline passes
 
             worker = threading.Thread(target=sweep)  # the SLA worker, as its own process would
             worker.start()

@@ -4,10 +4,11 @@ status callbacks in any order, and every webhook idempotent on its Sid."""
 from __future__ import annotations
 
 from datetime import datetime
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from cases import services as case_services
 from cases.enums import Channel, State
@@ -294,19 +295,15 @@ def test_someone_elses_tracking_number_sounds_exactly_like_an_unknown_one(tw, us
     assert "办理中" not in reply.body
 
 
-def test_the_status_sentence_reads_the_earliest_running_deadline():
-    def timer(status: str, due: datetime) -> SimpleNamespace:
-        return SimpleNamespace(status=status, due_at=due)
-
+def test_the_status_sentence_reads_the_citizens_reply_deadline_not_the_nearer_sign_for_one(users):
     tz = ZoneInfo("Asia/Shanghai")
-    timers = [timer("met", datetime(2026, 11, 20, 9, 0, tzinfo=tz)),
-              timer("running", datetime(2026, 11, 27, 17, 30, tzinfo=tz)),
-              timer("running", datetime(2026, 11, 24, 12, 5, tzinfo=tz))]
-    case = SimpleNamespace(tracking_no="2026112100042", state=State.ASSIGNED, department_id=1,
-                           department=SimpleNamespace(name_zh="区城管局"), is_open=True,
-                           timers=SimpleNamespace(all=lambda: timers))
-
-    assert case_status_sentence(case) == "工单2026112100042的办理状态为：已转办。承办单位：区城管局。办理期限：11月24日12时05分。"
+    with time_machine.travel(datetime(2026, 11, 23, 9, 30, tzinfo=tz), tick=False):  # Monday
+        case = make_case_in_state(State.ASSIGNED, users)
+        sentence = case_status_sentence(case, now=timezone.now())
+    # the sign-for clock (Tuesday 17:30) is the department's, not the citizen's
+    assert case.timers.get(stage="sign_for").due_at == datetime(2026, 11, 24, 17, 30, tzinfo=tz)
+    assert sentence == (f"工单{case.tracking_no}的办理状态为：已转办。承办单位：{case.department.name_zh}。"
+                        "办理期限：12月10日17时30分。")
 
 
 @pytest.mark.parametrize("step,digits,apology", [

@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import metrics, rules
+from cases import rules
+from web.figures import metrics
 
 from web.console.publication import REPORT_ROLES
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from sla.enums import CitizenDeadlineStatus, TimerStatus
+
 
 class ErrorBody(serializers.Serializer):
     code = serializers.CharField()
@@ -32,12 +34,13 @@ class CitizenOut(serializers.Serializer):
 
 
 class TimerOut(serializers.Serializer):
-    id = serializers.IntegerField()
+    """sla.serializers.timer_data: exactly API.md's ``timers`` fields."""
+
     stage = serializers.CharField()
     started_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     warn_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=["running", "paused", "met", "breached"])
+    status = serializers.ChoiceField(choices=TimerStatus.values)
     calendar_incomplete = serializers.BooleanField()
 
 
@@ -151,7 +154,13 @@ class PublicCaseOut(serializers.Serializer):
     registered_at = serializers.DateTimeField()
     category = serializers.CharField()
     department = serializers.CharField(allow_null=True)
-    deadline = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.DateTimeField(
+        allow_null=True, help_text="The deadline the citizen is told (sla.deadlines.citizen_deadline); null while "
+                                   "paused or when none applies.")
+    deadline_status = serializers.ChoiceField(
+        choices=CitizenDeadlineStatus.values, allow_null=True,
+        help_text="running; paused (on hold, waiting for the citizen); overdue (past the deadline, no reply yet); "
+                  "met / late (replied, under review: in time / after the deadline); null: no deadline.")
     answer = serializers.CharField()
     can_give_feedback = serializers.BooleanField()
     rating = serializers.CharField()

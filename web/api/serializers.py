@@ -12,7 +12,6 @@ import decimal
 import uuid
 from typing import Any
 
-from django.db import models
 from rest_framework import serializers
 
 from cases import rules, selectors
@@ -20,6 +19,7 @@ from cases.enums import Priority, State
 from cases.models import Case, Category, Department, User
 from sla import selectors as sla_selectors
 from sla import serializers as sla_serializers
+from sla.deadlines import citizen_deadline
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
 MAX_FIELD = 20_000
@@ -171,41 +171,6 @@ def iso(value: Any) -> Any:
     return value
 
 
-def _related_rows(case: Case, accessor: str) -> list[models.Model]:
-    """Rows of another app's model that points at the case (sla timers, extensions, ...).
-
-    The cases app may not import those apps, so it reads them through the reverse
-    relation when it exists and shows an empty list when it does not.
-    """
-    manager = getattr(case, accessor, None)
-    if manager is None or not hasattr(manager, "all"):
-        return []
-    return list(manager.all())
-
-
-def timer_rows(case: Case) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": t.pk,
-            "stage": getattr(t, "stage", ""),
-            "started_at": iso(getattr(t, "started_at", None)),
-            "due_at": iso(getattr(t, "due_at", None)),
-            "warn_at": iso(getattr(t, "warn_at", None)),
-            "status": getattr(t, "status", ""),
-            "calendar_incomplete": bool(getattr(t, "calendar_incomplete", False)),
-        }
-        for t in _related_rows(case, "timers")
-    ]
-
-
-def reply_deadline(case: Case) -> str | None:
-    """The due time of the running reply timer, if the SLA app keeps one."""
-    for t in _related_rows(case, "timers"):
-        if getattr(t, "stage", "") == "reply" and getattr(t, "status", "") == "running":
-            return iso(getattr(t, "due_at", None))
-    return None
-
-
 class CaseListItem(serializers.Serializer):
     def to_representation(self, case: Case) -> dict[str, Any]:
         return {
@@ -259,7 +224,7 @@ class CaseDetail(CaseListItem):
             "replied_at": iso(case.replied_at),
             "answered_at": iso(case.answered_at),
             "closed_at": iso(case.closed_at),
-            "timers": timer_rows(case),
+            "timers": sla_serializers.timers_data(case),
             # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
             "extensions": [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
             "supervision": [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
@@ -281,9 +246,10 @@ class CaseDetail(CaseListItem):
         return data
 
 
-def public_case(case: Case) -> dict[str, Any]:
+def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
     """What a citizen holding the access code sees: no personal data, no internal notes."""
     answered = case.state in {State.ANSWERED, State.CLOSED}
+    deadline = citizen_deadline(case, now=now)
     return {
         "tracking_no": case.tracking_no,
         "state": case.state,
@@ -291,7 +257,9 @@ def public_case(case: Case) -> dict[str, Any]:
         "registered_at": iso(case.registered_at),
         "category": case.category.name,
         "department": case.department.name if case.department_id else None,
-        "deadline": reply_deadline(case),
+        # sla.deadlines.citizen_deadline: the date the tracking page, the IVR and the SMS give too.
+        "deadline": sla_serializers.iso(deadline.due_at) if deadline else None,
+        "deadline_status": deadline.status.value if deadline else None,
         "answer": case.answer if answered else "",
         "can_give_feedback": case.state == State.ANSWERED,
         "rating": case.rating,

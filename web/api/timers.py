@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -20,18 +21,8 @@ from rest_framework.views import APIView
 from cases import rules, selectors
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 from sla import board, services
-from sla.models import Timer
 from sla.serializers import extension_data, iso, order_data
 from web.api.schema import ERRORS, ErrorOut, ExtensionOut, SupervisionOrderOut
-
-
-def timer_data(t: Timer) -> dict[str, Any]:
-    return {
-        "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
-        "status": t.status, "calendar_incomplete": t.calendar_incomplete, "escalation_level": t.escalation_level,
-        "stopped_at": iso(t.stopped_at),
-    }
-
 
 # For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
 _EXTENSION_OUT = {200: ExtensionOut, 201: ExtensionOut, **ERRORS}
@@ -136,4 +127,4 @@ class OverdueBoardView(APIView):
     def get(self, request: Request) -> Response:
         if not rules.is_supervisor(request.user):
             raise CasePermissionDenied(_("只有督办员和管理员可以查看超期看板。"))
-        return Response(board_data(board.overdue_board()))
+        return Response(board_data(board.overdue_board(timezone.now())))

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import FieldError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from cases import selectors, services
 from cases.exceptions import CaseNotFound
 from cases.models import Case, User
+from sla.deadlines import overdue_condition
 from web.shell import client_address
 
 from .errors import InvalidCredentials
@@ -127,13 +128,9 @@ def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
         qs = qs.filter(Q(category__code=code) | Q(category__parent__code=code))
     overdue = filters.get("overdue")
     if overdue is not None:
-        # Timers belong to the sla app; read them through the reverse relation when present.
-        try:
-            # Overdue now: a breached clock still running (a late reply already given is history).
-            breached = Case.objects.filter(timers__status="breached", timers__stopped_at__isnull=True).values("pk")
-        except FieldError:
-            raise ValidationError({"overdue": [_("超期筛选暂不可用。")]}) from None
-        qs = qs.filter(pk__in=breached) if overdue else qs.exclude(pk__in=breached)
+        # Overdue now: a red clock still running (a late reply already given is history).
+        late = overdue_condition(now=timezone.now())
+        qs = qs.filter(late) if overdue else qs.exclude(late)
     if filters.get("q"):
         qs = selectors.search_cases(qs, filters["q"])
     return qs
@@ -224,7 +221,7 @@ class PublicTrackView(PublicAPIView):
                    summary="A citizen tracks their case (no account)", auth=[])
     def get(self, request: Request) -> Response:
         case = self.lookup(request, validated(PublicLookupInput, request.query_params))
-        return Response(public_case(case))
+        return Response(public_case(case, now=timezone.now()))
 
 
 class PublicFeedbackView(PublicAPIView):
@@ -236,6 +233,6 @@ class PublicFeedbackView(PublicAPIView):
         services.case_feedback(case=case, actor=None, rating=data["rating"], comment=data["comment"],
                                client_ip=client_address(request))
         fresh = Case.objects.select_related("category", "department").get(pk=case.pk)
-        return Response(public_case(fresh))
+        return Response(public_case(fresh, now=timezone.now()))
 
 

@@ -10,14 +10,16 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import metrics, publication
+from cases import publication
 from cases.enums import Publication
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case
-from cases.reports import monthly_report_data, report_csv_rows
+from web.figures import metrics
+from web.figures.reports import monthly_report_data, report_csv_rows
 from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
 
 PAGE_SIZE = 25
@@ -111,7 +113,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         month = metrics.parse_month(request.GET.get("month"))
     except CaseValidationError as exc:
         return error_page(request, exc.message, title=_("月份无效"), status=400)
-    data = monthly_report_data(month)
+    data = monthly_report_data(month, now=timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="monthly-report-{month:%Y-%m}.csv"'

@@ -1,17 +1,18 @@
-"""Reads only the console needs: duplicate suggestions, the timeline as shown, SLA timers."""
+"""Reads only the console needs: duplicate suggestions, the timeline as shown, the clocks of listed cases."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.enums import Role, State
 from cases.models import Case, CaseEvent
+from sla.deadlines import prefetch_timers, row_clock
 
 DUPLICATE_WINDOW_DAYS = 30
 # Candidates scanned per queue page: bounds the work however busy the last month was.
@@ -91,72 +92,10 @@ def timeline(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def _clock_class(timer: Any) -> str:
-    status = getattr(timer, "status", "")
-    if status == "breached":
-        return "breached"
-    if status in {"running", "paused"} and getattr(timer, "warned_at", None):
-        return "warning"
-    return status or "running"
-
-
-def with_open_timers(qs: QuerySet[Case]) -> QuerySet[Case]:
-    """Prefetch each case's unfinished SLA timers into ``case.open_timers`` (one query per list).
-
-    Only if the sla app has given Case a ``timers`` relation: cases must not import sla.
-    """
-    descriptor = getattr(Case, "timers", None)
-    if descriptor is None:
-        return qs
-    model = descriptor.rel.related_model
-    return qs.prefetch_related(Prefetch(
-        "timers", queryset=model.objects.exclude(status="met").order_by("due_at"), to_attr="open_timers"))
-
-
-def clocks(case: Case) -> list[dict[str, Any]]:
-    """The prefetched open timers of a listed case, ready for the template."""
-    rows = []
-    for t in getattr(case, "open_timers", []):
-        stage_display = getattr(t, "get_stage_display", None)
-        rows.append({"stage": stage_display() if callable(stage_display) else getattr(t, "stage", ""),
-                     "due_at": getattr(t, "due_at", None), "css": _clock_class(t)})
-    return rows
-
-
-def timers_of(case: Case) -> list[dict[str, Any]] | None:
-    """SLA timers if the sla app has attached them to the case (``case.timers``); None otherwise.
-
-    The cases app must not import sla, so this only reads the reverse relation if it exists.
-    """
-    if not hasattr(case, "timers"):
-        return None
-    try:
-        timers = list(case.timers.all())
-    except Exception:  # noqa: BLE001 - a half-migrated sla app must not break the case page
-        return None
-    rows = []
-    for t in timers:
-        stage_display = getattr(t, "get_stage_display", None)
-        status_display = getattr(t, "get_status_display", None)
-        rows.append({
-            "stage": stage_display() if callable(stage_display) else getattr(t, "stage", ""),
-            "due_at": getattr(t, "due_at", None),
-            "status": getattr(t, "status", ""),
-            "status_label": status_display() if callable(status_display) else getattr(t, "status", ""),
-            "css": _clock_class(t),
-        })
-    return rows
-
-
-def list_with_timers(qs: QuerySet[Case]) -> list[Case]:
-    """The cases with every timer prefetched into ``case.timers.all()`` (what sla/_deadline_badge.html
-    reads) and the unfinished ones also in ``case.open_timers`` (what ``clocks`` reads): one query
-    per list serves both."""
-    descriptor = getattr(Case, "timers", None)
-    if descriptor is None:
-        return list(qs)
-    model = descriptor.rel.related_model
-    cases = list(qs.prefetch_related(Prefetch("timers", queryset=model.objects.order_by("due_at"))))
+def list_with_clocks(qs: QuerySet[Case], *, now: datetime) -> list[Case]:
+    """The listed cases, each with ``case.clock``: the one clock its row shows (``sla.deadlines.row_clock``),
+    from one prefetch of the timers for the whole list."""
+    cases = list(prefetch_timers(qs))
     for case in cases:
-        case.open_timers = [t for t in case.timers.all() if t.status != "met"]
+        case.clock = row_clock(case, now=now)
     return cases

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -24,7 +25,7 @@ from web.shell import error_page, safe_next, staff_page
 @staff_page(rules.is_supervisor, denied=gettext_lazy("只有督办员和管理员可以查看超期看板。"), ws_topic="board")
 def board_page(request: HttpRequest) -> HttpResponse:
     """Per department and stage: on time, amber, red, escalated; orders; extension requests."""
-    return render(request, "sla/board.html", {"board": board.overdue_board()})
+    return render(request, "sla/board.html", {"board": board.overdue_board(timezone.now())})
 
 
 @staff_page()

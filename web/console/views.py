@@ -29,6 +29,7 @@ from cases.validation import normalize_phone
 from notifications import selectors as notification_selectors
 from sla import rules as sla_rules
 from sla import selectors as sla_selectors
+from sla.deadlines import case_clocks, prefetch_timers, row_clock
 from telephony import selectors as telephony_selectors
 from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
@@ -62,7 +63,6 @@ def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: Choi
             for name in available_actions(case, user) if name in wanted
         ]
         case.next_url = next_url
-        case.clocks = queries.clocks(case)
 
 
 # --- entry ---------------------------------------------------------------------------
@@ -172,8 +172,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
     lists = selectors.dispatcher_queue(user)
     related = ("category__default_department",)
-    triage = list(queries.with_open_timers(lists["triage"].select_related(*related)))
-    review = list(queries.with_open_timers(lists["review"].select_related(*related)))
+    now = timezone.now()
+    triage = queries.list_with_clocks(lists["triage"].select_related(*related), now=now)
+    review = queries.list_with_clocks(lists["review"].select_related(*related), now=now)
     choices = ChoiceCache()
     here = request.get_full_path()
     _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly"}, choices, here)
@@ -189,7 +190,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 @staff_page(has_inbox, denied=gettext_lazy("只有承办单位工作人员有待办箱。"), ws_topic="inbox")
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
-    lists = {name: queries.list_with_timers(qs) for name, qs in selectors.department_inbox(user).items()}
+    now = timezone.now()
+    lists = {name: queries.list_with_clocks(qs, now=now) for name, qs in selectors.department_inbox(user).items()}
     choices = ChoiceCache()
     here = request.get_full_path()
     wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume"}
@@ -208,7 +210,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "sections": sections, "department": user.department, "here": here,
         "deadline_work": {
             "orders": orders,
-            "extensions": sla_selectors.department_extensions(user.department, now=timezone.now()),
+            "extensions": sla_selectors.department_extensions(user.department, now=now),
         },
     })
 
@@ -229,9 +231,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(department__code=data["department"])
         if data["category"]:
             qs = qs.filter(category__code=data["category"])
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(prefetch_timers(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
     for case in page.object_list:
         case.contact = selectors.contact_for(user, case)
+        case.clock = row_clock(case, now=now)
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "console/cases.html", {"form": form, "page": page, "query": params.urlencode()})
@@ -270,7 +274,7 @@ def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionFor
         "events": queries.timeline(case),
         "attachments": list(case.attachments.all()),
         "assisting": list(case.assisting_departments.all()),
-        "timers": queries.timers_of(case),
+        "clocks": case_clocks(case, now=timezone.now()),
         "deadline_work": _case_deadline_work(user, case),
         "outbox_messages": notification_selectors.case_messages(case),
         "calls": telephony_selectors.case_calls(case),

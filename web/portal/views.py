@@ -8,14 +8,13 @@ POST/redirect/GET possible without storing anything.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +22,7 @@ from cases import selectors, services
 from cases.enums import Channel, State
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseValidationError
 from cases.models import Case
+from sla.deadlines import citizen_deadline
 from web.shell import client_address
 
 from . import captcha, limits
@@ -138,19 +138,6 @@ def track(request: HttpRequest) -> HttpResponse:
     return redirect("portal:case", token=_token(TRACK_SALT, case))
 
 
-def _deadline(case: Case) -> Any:
-    """The due time of a running SLA timer, if the sla app keeps timers for this case."""
-    timers = getattr(case, "timers", None)
-    if timers is None:
-        return None
-    running = [t for t in timers.all() if getattr(t, "status", "") == "running" and getattr(t, "due_at", None)]
-    if not running:
-        return None
-    # The reply deadline is the one a citizen cares about; otherwise the nearest one.
-    reply = [t for t in running if getattr(t, "stage", "") == "reply"]
-    return min(reply or running, key=lambda t: t.due_at).due_at
-
-
 def _expired_lookup(request: HttpRequest) -> HttpResponseRedirect:
     messages.error(request, _("查询已超时，请重新输入流水号和查询码。"))
     return redirect("portal:track")
@@ -168,7 +155,7 @@ def _render_case(request: HttpRequest, case: Case, token: str, feedback_form: Fe
                  status: int = 200) -> HttpResponse:
     context = {
         "case": case, "token": token, "state_label": State(case.state).label,
-        "timeline": selectors.public_timeline(case), "deadline": _deadline(case) if case.is_open else None,
+        "timeline": selectors.public_timeline(case), "deadline": citizen_deadline(case, now=timezone.now()),
         "show_answer": case.state in {State.ANSWERED, State.CLOSED} and bool(case.answer),
         "feedback_form": feedback_form if case.state == State.ANSWERED else None,
     }

@@ -12,11 +12,11 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from cases import metrics
 from cases.enums import Kind, Publication
 from cases.exceptions import CaseValidationError
 from cases.models import Case, Category, Department, PublicSearch
 from cases.publication import normalise_query, search_rows
+from web.figures import metrics
 
 PAGE_SIZE = 20
 STATS_MONTHS = 12

@@ -5,9 +5,9 @@ Every figure of a month refers to the cases *registered* in that month (a cohort
 the numbers of one report add up and do not move when a late reply arrives elsewhere:
 
 - closure rate 办结率 = closed ÷ (registered − rejected − merged)
-- on-time rate 按时办结率 = replied on time ÷ replied; a reply is late when the case's
-  reply timer (sla app, ``Case.timers`` stage ``reply``) breached or stopped after its
-  due time. Cases without a reply timer (no SLA data) count as on time.
+- on-time rate 按时办结率 = replied on time ÷ replied; a reply is late by the sla app's rule
+  (``sla.deadlines.late_reply_condition``: its reply clock breached, or stopped after its due
+  time). A replied case without a reply clock counts as on time.
 - satisfaction rate 满意率 = (satisfied + basically satisfied) ÷ rated
 - first-contact resolution 一次办结率 = resolved directly ÷ registered, hotline only
 - returned / reopened = sums of ``return_count`` / ``reopen_count``
@@ -25,16 +25,16 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .enums import Channel, Rating, State
-from .exceptions import CaseValidationError
-from .models import Case, Category, Department
-from .selectors import dispatch_department
+from cases.enums import Channel, Rating, State
+from cases.exceptions import CaseValidationError
+from cases.models import Case, Category, Department
+from cases.selectors import dispatch_department
+from sla.deadlines import late_reply_condition, overdue_reply_timers
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
@@ -154,22 +154,9 @@ class Figures:
         return row
 
 
-def late_reply_condition() -> Q | None:
-    """Q on Case: its reply was late per the SLA app's reply timer; None without the SLA app."""
-    try:
-        timer = apps.get_model("sla", "Timer")
-    except LookupError:
-        return None
-    late = timer.objects.filter(case=OuterRef("pk"), stage="reply").filter(
-        Q(breached_at__isnull=False) | Q(status="breached") | Q(stopped_at__gt=F("due_at"))
-    )
-    return Q(Exists(late))
-
-
 def _aggregates() -> dict[str, Any]:
     replied = Q(replied_at__isnull=False)
-    late = late_reply_condition()
-    on_time = replied & ~late if late is not None else replied
+    on_time = replied & ~late_reply_condition()
     answered = Q(answered_at__isnull=False)
     handling = ExpressionWrapper(F("answered_at") - F("registered_at"), output_field=DurationField())
     return {
@@ -278,23 +265,9 @@ def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
     return [{"category": cats[r["category_id"]], "count": r["n"]} for r in rows if r["category_id"] in cats]
 
 
-def most_overdue(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
+def most_overdue(month: date, *, now: datetime, limit: int = 10) -> list[dict[str, Any]]:
     """The month's cases whose reply is (or was) most overdue, by how far past the due time."""
-    now = timezone.now()
-    try:
-        timer = apps.get_model("sla", "Timer")
-    except LookupError:
-        timer = None
-    if timer is None:
-        oldest = cohort(month).filter(state__in=[State.ASSIGNED, State.IN_PROGRESS]).select_related("department")
-        return [{"case": c, "due_at": None, "overdue_hours": None} for c in oldest.order_by("registered_at")[:limit]]
-    start, end = month_bounds(month)
-    lateness = ExpressionWrapper(Coalesce("stopped_at", Value(now)) - F("due_at"), output_field=DurationField())
-    timers = (
-        timer.objects.filter(stage="reply", case__registered_at__gte=start, case__registered_at__lt=end)
-        .filter(Q(stopped_at__isnull=True, due_at__lt=now) | Q(stopped_at__gt=F("due_at")))
-        .annotate(lateness=lateness).order_by("-lateness", "pk").select_related("case", "case__department")
-    )
+    timers = overdue_reply_timers(cohort(month), now=now)
     return [{"case": t.case, "due_at": t.due_at, "running": t.stopped_at is None,
              "overdue_hours": round(_seconds(t.lateness) / 3600, 1)} for t in timers[:limit]]
 

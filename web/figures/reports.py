@@ -1,18 +1,19 @@
 """The monthly report (月度简报): one structure for the page, the CSV, the print view and the API.
 
-All figures come from cases/metrics.py; this module only arranges them.
+All figures come from web/figures/metrics.py; this module only arranges them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cases.enums import Channel, Kind
+
 from . import metrics
-from .enums import Channel, Kind
 
 
 @dataclass
@@ -27,11 +28,11 @@ class MonthlyReport:
     max_registered: int
 
 
-def monthly_report_data(month: date) -> MonthlyReport:
+def monthly_report_data(month: date, *, now: datetime) -> MonthlyReport:
     rows = metrics.department_figures(month)
     return MonthlyReport(
         month=month, rows=rows, total=metrics.total(rows, month),
-        top_categories=metrics.top_categories(month), most_overdue=metrics.most_overdue(month),
+        top_categories=metrics.top_categories(month), most_overdue=metrics.most_overdue(month, now=now),
         channels=list(Channel.choices), kinds=list(Kind.choices),
         max_registered=max([r.registered for r in rows] + [1]),
     )
