@@ -214,10 +214,6 @@ TELEPHONY_GREETING = os.environ.get(
 TELEPHONY_OPEN_HOURS = tuple(os.environ.get("TELEPHONY_OPEN_HOURS", "08:00-20:00").split("-", 1))  # daily, local time
 TELEPHONY_QUEUE_NAME = os.environ.get("TELEPHONY_QUEUE_NAME", "hotline")
 TELEPHONY_SMS_DEFAULT_CATEGORY = os.environ.get("TELEPHONY_SMS_DEFAULT_CATEGORY", "CIV-COMM")
-# Wiring, not configuration: the IVR and SMS status answers tell the deadline the sla app defines
-# (the tracking page's and API's), but telephony and sla are one layer and never import each other
-# (pyproject.toml), so this file names sla's read function for telephony.
-TELEPHONY_CITIZEN_DEADLINE = "sla.deadlines.citizen_deadline"
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {

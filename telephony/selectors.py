@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from cases.enums import Rating, State
 from cases.models import Case
 from cases.selectors import caller_history
+from sla.deadlines import citizen_deadline
 
 from .enums import FINAL_CALL_STATUSES, CallPurpose
 from .models import Call
@@ -45,21 +43,6 @@ def call_ringing_data(call: Call) -> dict[str, Any]:
 def _fmt(moment: datetime) -> str:
     local = timezone.localtime(moment)
     return f"{local.month}月{local.day}日{local.hour}时{local.minute:02d}分"
-
-
-class CitizenDeadline(Protocol):
-    """What telephony reads of the deadline a citizen is told (``sla.deadlines.CitizenDeadline``)."""
-
-    due_at: datetime | None  # None while paused
-    status: str  # running | paused | overdue | met | late
-    status_label: str
-
-
-def citizen_deadline(case: Case, *, now: datetime) -> CitizenDeadline | None:
-    """The deadline the citizen is told: sla's one rule (``sla.deadlines.citizen_deadline``), named by
-    ``settings.TELEPHONY_CITIZEN_DEADLINE`` because telephony may not import sla."""
-    reader: Callable[..., CitizenDeadline | None] = import_string(settings.TELEPHONY_CITIZEN_DEADLINE)
-    return reader(case, now=now)
 
 
 def case_status_sentence(case: Case, *, now: datetime) -> str:
