@@ -20,7 +20,7 @@ from .deadlines import case_timers
 from .models import Extension, SupervisionOrder, Timer
 
 # The documented fields, in order; tests/sla/test_serializers.py holds the functions to them.
-TIMER_FIELDS = ("stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete")
+TIMER_FIELDS = ("id", "stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete")
 EXTENSION_FIELDS = (
     "id", "tracking_no", "timer", "department", "status", "requested_by", "requested_by_name", "requested_at",
     "previous_due_at", "until", "reason", "decided_by", "decided_by_name", "decided_at", "decision_note",
@@ -44,10 +44,11 @@ def _name(user: Any) -> str | None:
 
 
 def timer_data(t: Timer) -> dict[str, Any]:
-    """A timer, exactly as API.md ``timers`` lists it: ``stage``, ``started_at``, ``due_at``, ``warn_at``,
-    ``status`` (running/paused/met/breached), ``calendar_incomplete``."""
+    """A timer: API.md's ``timers`` fields ``stage``, ``started_at``, ``due_at``, ``warn_at``, ``status``
+    (running/paused/met/breached), ``calendar_incomplete``, and its ``id`` (which extensions and
+    supervision orders name as their ``timer``; the API has always carried it)."""
     return {
-        "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
+        "id": t.pk, "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
         "status": t.status, "calendar_incomplete": t.calendar_incomplete,
     }
 

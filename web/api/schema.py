@@ -34,8 +34,9 @@ class CitizenOut(serializers.Serializer):
 
 
 class TimerOut(serializers.Serializer):
-    """sla.serializers.timer_data: exactly API.md's ``timers`` fields."""
+    """sla.serializers.timer_data: API.md's ``timers`` fields and the timer's id."""
 
+    id = serializers.IntegerField()
     stage = serializers.CharField()
     started_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
