@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casecenter.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -38,7 +38,7 @@ def starts(n: int, tz: dt.tzinfo) -> list[dt.datetime]:
     return [base + dt.timedelta(seconds=rng.randrange(0, 2 * 365 * 86400)) for _ in range(n)]
 
 
-def timed(label: str, calls: list, fn) -> None:  # noqa: ANN001
+def timed(label: str, calls: list, fn) -> None:
     samples = []
     for call in calls:
         t0 = time.perf_counter()

@@ -16,14 +16,13 @@ import argparse
 import statistics
 import time
 
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from sla_data import connection, insert_cases_and_timers, prepare_database
 
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from cases.models import User  # noqa: E402
-from sla import board  # noqa: E402
+from cases.models import User
+from sla import board
 
 
 def shape_statuses(live_fraction: float) -> None:
@@ -43,7 +42,7 @@ def shape_statuses(live_fraction: float) -> None:
         cur.execute("VACUUM ANALYZE sla_timer")
 
 
-def timed(fn, runs: int) -> list[float]:  # noqa: ANN001
+def timed(fn, runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         t0 = time.perf_counter()

@@ -115,7 +115,7 @@ def _fill(n: int) -> None:
 ONLY = ""
 
 
-def _time(label: str, fn, runs: int) -> None:  # noqa: ANN001
+def _time(label: str, fn, runs: int) -> None:
     if ONLY and not label.startswith(ONLY):
         return
     fn()  # warm-up
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only the scenarios whose label starts with this")
     parser.add_argument("--db", default="cc_public_bench2")
     args = parser.parse_args()
-    global ONLY  # noqa: PLW0603  (a script's option, read by _time)
+    global ONLY
     ONLY = args.only
     url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     os.environ["DATABASE_URL"] = url
@@ -165,7 +165,7 @@ def main() -> None:
     staff = Client()
     staff.force_login(boss)
 
-    def get(c: Client, path: str, **params: str):  # noqa: ANN202
+    def get(c: Client, path: str, **params: str):
         def call() -> None:
             response = c.get(path, params)
             assert response.status_code == 200, (path, params, response.status_code)

@@ -19,9 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from django.utils import timezone
 from sla_data import connection, insert_cases_and_timers, prepare_database
-
-from django.utils import timezone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casecenter.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -39,7 +39,7 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def measure(label: str, fn, n: int) -> None:  # noqa: ANN001
+def measure(label: str, fn, n: int) -> None:
     for _ in range(min(10, n)):  # warm-up: imports, template and query caches
         fn()
     times = []

@@ -41,10 +41,10 @@ class CaseEventInline(admin.TabularInline):
                        "note", "hash")
     fields = readonly_fields
 
-    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -57,13 +57,13 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ("tracking_no", "title", "citizen_phone")
     inlines = [CaseEventInline]
 
-    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -71,7 +71,7 @@ class DemoCase:
     private: bool = False
 
 
-H, W, M, L, S, E, O = (Channel.HOTLINE, Channel.WEB, Channel.MAILBOX, Channel.LETTER, Channel.SMS,
+H, W, M, L, S, E, OPEN311 = (Channel.HOTLINE, Channel.WEB, Channel.MAILBOX, Channel.LETTER, Channel.SMS,
                        Channel.EMAIL, Channel.OPEN311)
 K = Kind
 
@@ -107,14 +107,14 @@ DEMO_CASES = (
     DemoCase("merged", H, K.COMPLAINT, "ENV-NOISE", "长江路地铁工地半夜施工",
              "长江路站工地半夜还在施工，噪声很大，影响周边居民休息。", "长江路站",
              extra={"merge_into": "地铁工地夜间打桩施工"}),
-    DemoCase("sent_back", O, K.REPORT, "ENV-AIR", "餐馆油烟直排居民楼",
+    DemoCase("sent_back", OPEN311, K.REPORT, "ENV-AIR", "餐馆油烟直排居民楼",
              "楼下新开的川菜馆没有安装油烟净化器，油烟直接排到居民楼里，家里窗户都不敢开。",
              "北岸街道滨河路16号", reply="已通知该餐馆整改。",
              extra={"note": "答复未说明现场核查情况和整改时限，请补充后重新答复。"}),
     DemoCase("answered", E, K.COMPLAINT, "ENV-AIR", "城郊露天焚烧垃圾",
              "每天傍晚城郊结合部有人焚烧垃圾和秸秆，浓烟飘进小区，呼吸都难受。", "南苑街道城郊村",
              reply="经核查，焚烧点位于南苑街道城郊村，已对焚烧人员进行教育并清理现场，街道已安排网格员每日巡查。"),
-    DemoCase("assigned", O, K.COMPLAINT, "CITY-ROAD", "人行道地砖松动积水",
+    DemoCase("assigned", OPEN311, K.COMPLAINT, "CITY-ROAD", "人行道地砖松动积水",
              "人民路人民医院门口人行道地砖大面积松动，下雨一踩就溅一身泥水，老人容易摔倒。", "人民路人民医院门口"),
     DemoCase("registered", H, K.HELP, "CITY-ROAD", "小区门口路灯不亮",
              "和平路与建设路交口的三盏路灯已经坏了一个星期，晚上一片漆黑很不安全。", "和平路与建设路交口"),
@@ -171,7 +171,7 @@ DEMO_CASES = (
     DemoCase("rejected", W, K.COMPLAINT, "MKT-CONS", "外省网店卖假货不退款",
              "在外省一家网店买的运动鞋是假货，商家拒绝退款，平台也不管。", "",
              extra={"reason": "out_of_remit", "note": "请向商家所在地市场监管部门或全国12315平台投诉。"}),
-    DemoCase("registered", O, K.COMPLAINT, "MKT-FOOD", "超市熟食区卫生差",
+    DemoCase("registered", OPEN311, K.COMPLAINT, "MKT-FOOD", "超市熟食区卫生差",
              "华联超市熟食区苍蝇很多，售货员不戴手套直接抓熟食。", "华联超市人民路店"),
     DemoCase("assigned", M, K.SUGGESTION, "TRN-BUS", "建议开通地铁站接驳公交",
              "南苑新区居民多，到最近的地铁站有3公里，建议开通社区到地铁站的接驳公交。", "南苑新区"),

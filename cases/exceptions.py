@@ -35,6 +35,6 @@ class CaseConflict(CaseError):
 
     code = "conflict"
 
-    def __init__(self, message: str, *, state: str | None = None, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, message: str, *, state: str | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.state = state

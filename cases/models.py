@@ -106,6 +106,9 @@ class DailySequence(models.Model):
     day = models.DateField(primary_key=True)
     value = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} #{self.value}"
+
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
 
@@ -265,10 +268,10 @@ def _canonical(data: dict) -> bytes:
 
 
 class CaseEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN003, ANN201
+    def update(self, **kwargs):
         raise PermissionError("CaseEvent is append-only")
 
-    def delete(self):  # noqa: ANN201
+    def delete(self):
         raise PermissionError("CaseEvent is append-only")
 
 
@@ -317,17 +320,20 @@ class CaseEvent(models.Model):
         }
         return hashlib.sha256(_canonical(payload)).hexdigest()
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise PermissionError("CaseEvent is append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def delete(self, *args, **kwargs):
         raise PermissionError("CaseEvent is append-only")
 
     @property
     def transition_label(self) -> str:
         return action_label(self.transition)
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.transition}"
 
 
 class AttachmentKind(models.TextChoices):
@@ -350,6 +356,9 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)

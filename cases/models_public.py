@@ -60,3 +60,6 @@ class PublicSearch(models.Model):
     class Meta:
         app_label = "cases"
         indexes = [models.Index(fields=["-published_at", "-case"], name="publicsearch_newest")]
+
+    def __str__(self) -> str:
+        return f"public copy of case {self.case_id}"

@@ -30,7 +30,15 @@ from .domain import case_changed
 from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from .models import (
-    Attachment, AttachmentKind, Case, CaseEvent, Category, DailySequence, Department, RejectReason, User,
+    Attachment,
+    AttachmentKind,
+    Case,
+    CaseEvent,
+    Category,
+    DailySequence,
+    Department,
+    RejectReason,
+    User,
 )
 from .validation import MAX_CONTENT, MAX_TITLE, clean_text, normalize_id_number, normalize_phone
 

@@ -150,7 +150,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             try:
                 await self.channel_layer.group_add(events.group_name(topic), self.channel_name)
                 break
-            except Exception:  # noqa: BLE001 - Redis down: the page still works on reload
+            except Exception:
                 if attempt == 2:
                     log.warning("group_add failed for %s", topic, exc_info=True)
                     await self.error("unavailable", "live updates are unavailable; reload to see changes")

@@ -69,6 +69,9 @@ class Notification(models.Model):
         verbose_name_plural = _("站内通知")
         indexes = [models.Index(fields=["user", "read_at"])]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class NotificationPreference(models.Model):
     """Per staff user: which events reach them on which channel. Absent row = everything on."""
@@ -84,3 +87,6 @@ class NotificationPreference(models.Model):
 
     def allows(self, template: str, channel: str) -> bool:
         return f"{str(template)}:{str(channel)}" not in set(self.disabled or [])
+
+    def __str__(self) -> str:
+        return f"notification preferences of user {self.user_id}"

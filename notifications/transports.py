@@ -73,7 +73,7 @@ class TwilioSMSTransport:
     _client = None
 
     @classmethod
-    def client(cls):  # noqa: ANN206
+    def client(cls):
         if cls._client is None:
             from twilio.rest import Client
 

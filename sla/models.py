@@ -290,6 +290,9 @@ class Extension(models.Model):
                                     name="sla_extension_one_pending_per_timer"),
         ]
 
+    def __str__(self) -> str:
+        return f"extension {self.pk} ({self.status})"
+
 
 class SupervisionOrder(models.Model):
     """督办: a formal order about a case to its department, by a supervisor or by escalation."""
@@ -320,3 +323,6 @@ class SupervisionOrder(models.Model):
         ]
         indexes = [models.Index(fields=["department"], condition=models.Q(answered_at__isnull=True),
                                 name="sla_supervision_open")]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.pk}"

@@ -95,9 +95,7 @@ def seed_calendars_now(*, overwrite: bool = False) -> dict[str, int]:
     from django.db import transaction
 
     from .models import Calendar, CalendarException, WorkingHours
-    from .signals_calendar import calendar_changes_batched
-
-    from .signals_calendar import announce
+    from .signals_calendar import announce, calendar_changes_batched
 
     with transaction.atomic(), calendar_changes_batched():
         result = seed_calendars(Calendar, WorkingHours, CalendarException, overwrite=overwrite)

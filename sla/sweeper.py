@@ -90,10 +90,8 @@ def _escalate(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) 
 
 
 def _escalation_note(timer: Timer, level: int) -> str:
-    return "%s超期（到期时间 %s），%s。" % (
-        Stage(timer.stage).label, timezone.localtime(timer.due_at).strftime("%Y-%m-%d %H:%M"),
-        SupervisionLevel(level).label,
-    )
+    due = timezone.localtime(timer.due_at).strftime("%Y-%m-%d %H:%M")
+    return f"{Stage(timer.stage).label}超期（到期时间 {due}），{SupervisionLevel(level).label}。"
 
 
 def _act_on(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) -> str:

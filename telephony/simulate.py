@@ -51,7 +51,7 @@ def urllib_sender(server: str, timeout: float = 10.0) -> Send:
         data = urllib.parse.urlencode(params).encode()
         req = urllib.request.Request(server.rstrip("/") + path_qs, data=data, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (our own server)
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return Reply(resp.status, resp.read().decode())
         except urllib.error.HTTPError as exc:
             return Reply(exc.code, exc.read().decode())

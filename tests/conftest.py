@@ -27,13 +27,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_district()
 
 
 @pytest.fixture(autouse=True)
-def _default_language():  # noqa: ANN202
+def _default_language():
     # translation.activate() sticks to the thread: a test that switches to English must not
     # change the language the next test's messages are in.
     from django.conf import settings
@@ -45,13 +45,13 @@ def _default_language():  # noqa: ANN202
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):  # noqa: ANN001, ANN202
+def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def org(db):  # noqa: ANN001, ANN201
+def org(db):
     """The seeded organisation; reloads it for transactional tests, which flush tables."""
     from cases.models import Department
     from sla.models import Calendar
@@ -65,7 +65,7 @@ def org(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def users(org):  # noqa: ANN001, ANN201
+def users(org):
     from cases.enums import Role
 
     return {
@@ -80,7 +80,7 @@ def users(org):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="session")
-def asgi_server():  # noqa: ANN201
+def asgi_server():
     """The project's ASGI app (HTTP with static files + /ws/) under daphne in a thread of the
     test process, so it shares the test database and the channel layer. One per session for
     every browser test: Twisted's reactor can be started only once per process."""

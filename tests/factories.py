@@ -28,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: ANN001, ANN003, ANN202, N805
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             obj.save()
 
@@ -38,7 +38,7 @@ class CaseFactory:
 
     counter = 0
 
-    def __new__(cls, *, actor=None, **overrides):  # noqa: ANN001, ANN003, ANN204
+    def __new__(cls, *, actor=None, **overrides):
         cls.counter += 1
         citizen = overrides.pop("citizen", None) or services.Citizen(
             name="张三", phone=f"1380013{cls.counter % 10000:04d}", email="zhangsan@example.com"
@@ -52,7 +52,7 @@ class CaseFactory:
         return services.case_register(actor=actor, citizen=citizen, **fields)
 
 
-def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **overrides):  # noqa: ANN001, ANN003, ANN201
+def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **overrides):
     """Walk a new case along the happy path until it reaches ``state``."""
     case = CaseFactory(actor=users["agent"], **overrides)
     if state == State.REGISTERED:

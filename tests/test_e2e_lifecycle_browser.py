@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def private_cache(settings, tmp_path):  # noqa: ANN001, ANN201
+def private_cache(settings, tmp_path):
     # The portal's per-address submission limit lives in the cache: a shared Redis must neither
     # carry earlier runs' hits into this test nor be cleared by it. The server thread reads the
     # same settings, so this holds for the pages the browser loads too.
@@ -45,7 +45,7 @@ def solve_captcha(question: str) -> int:
     return a + b if op == "+" else a - b
 
 
-def staff_page(browser, base_url: str, username: str, next_url: str):  # noqa: ANN001, ANN201
+def staff_page(browser, base_url: str, username: str, next_url: str):
     """A fresh context for one member of staff, signed in through the login form."""
     context = browser.new_context(locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
@@ -58,7 +58,7 @@ def staff_page(browser, base_url: str, username: str, next_url: str):  # noqa: A
     return page
 
 
-def submit_action(page, row, action: str, fields: dict[str, str] | None = None) -> None:  # noqa: ANN001
+def submit_action(page, row, action: str, fields: dict[str, str] | None = None) -> None:
     """Open an inline action (if it has fields), fill it, press its button and wait for the reload."""
     form = row.locator(f"form.action-{action}")
     if fields:

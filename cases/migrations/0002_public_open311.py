@@ -7,7 +7,7 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
-def gin_index(apps, schema_editor):  # noqa: ANN001, ANN201
+def gin_index(apps, schema_editor):
     # The bigram index only exists on PostgreSQL; SQLite searches with LIKE.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
@@ -15,7 +15,7 @@ def gin_index(apps, schema_editor):  # noqa: ANN001, ANN201
         )
 
 
-def drop_gin_index(apps, schema_editor):  # noqa: ANN001, ANN201
+def drop_gin_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP INDEX IF EXISTS cases_publicsearch_vector_gin")
 

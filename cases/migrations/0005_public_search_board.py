@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 
-def backfill(apps, schema_editor):  # noqa: ANN001, ANN201
+def backfill(apps, schema_editor):
     """Copy the board's filter and sort fields into rows written before they existed."""
     search = apps.get_model("cases", "PublicSearch")
     for row in search.objects.filter(published_at__isnull=True).select_related("case", "case__category").iterator():

@@ -29,12 +29,12 @@ def public_client() -> APIClient:
     return APIClient(REMOTE_ADDR=unique_ip())
 
 
-def act(client: APIClient, case: Case | str, name: str, **body: object):  # noqa: ANN201
+def act(client: APIClient, case: Case | str, name: str, **body: object):
     no = case if isinstance(case, str) else case.tracking_no
     return client.post(f"/api/v1/cases/{no}/transitions/{name}/", body, format="json")
 
 
-def assert_error(response, status: int, code: str) -> dict:  # noqa: ANN001
+def assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     body = response.json()

@@ -236,7 +236,7 @@ def test_list_query_count_does_not_grow_with_the_number_of_cases(users):
 
 
 @pytest.fixture
-def two_departments(users):  # noqa: ANN001, ANN201
+def two_departments(users):
     cgj = make_case_in_state(State.ASSIGNED, users, title="城管局的案子 路灯",
                              citizen=services.Citizen(name="王五", phone="13900001111"))
     hbj = make_case_in_state(State.ASSIGNED, users, department="HBJ", title="环保局的案子 路灯")

@@ -38,7 +38,7 @@ def raw(sql: str, params: list) -> None:
 
 
 @pytest.fixture
-def two_cases(users):  # noqa: ANN001, ANN201
+def two_cases(users):
     closed = make_case_in_state(State.CLOSED, users)
     other = make_case_in_state(State.IN_PROGRESS, users)
     return closed, other

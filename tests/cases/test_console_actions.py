@@ -15,7 +15,7 @@ from tests.factories import CaseFactory, make_case_in_state
 pytestmark = pytest.mark.django_db
 
 
-def act(client, case: Case, action: str, data: dict | None = None, **extra):  # noqa: ANN001, ANN003, ANN201
+def act(client, case: Case, action: str, data: dict | None = None, **extra):
     case.refresh_from_db()
     payload = {"version": case.version, **(data or {})}
     return client.post(reverse("console:case_action", args=[case.tracking_no, action]), payload, **extra)
@@ -26,7 +26,7 @@ def snapshot(case: Case) -> tuple:
     return case.state, case.version, case.events.count()
 
 
-def last_event(case: Case):  # noqa: ANN201
+def last_event(case: Case):
     return case.events.order_by("-seq").first()
 
 

@@ -13,7 +13,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
-def sign_in(page, base_url: str, username: str, next_url: str) -> None:  # noqa: ANN001
+def sign_in(page, base_url: str, username: str, next_url: str) -> None:
     page.goto(f"{base_url}/console/login/?next={next_url}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "demo12345")

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 ID_NO = "11010519491231002X"
 
 
-def case_with_id(users, state: str = State.ASSIGNED) -> Case:  # noqa: ANN001
+def case_with_id(users, state: str = State.ASSIGNED) -> Case:
     return make_case_in_state(state, users, citizen=services.Citizen(
         name="赵六", phone="13812345678", email="zhao@example.com", id_no=ID_NO))
 
@@ -137,7 +137,7 @@ def test_reveal_shows_the_full_contact_and_writes_an_audit_event(client, users):
 # --- department isolation: a CGJ case must not leak to HBJ -----------------------------------
 
 @pytest.fixture
-def cgj_case(users):  # noqa: ANN001, ANN201
+def cgj_case(users):
     """A CGJ case in progress, and an HBJ case so clerk_hbj's pages have something to show."""
     case = case_with_id(users, State.IN_PROGRESS)
     make_case_in_state(State.ASSIGNED, users, department="HBJ")
@@ -191,7 +191,7 @@ def test_other_departments_clerk_cannot_list_or_find_the_case(client, users, cgj
 # --- query-count guards ------------------------------------------------------------------------
 
 @pytest.fixture
-def many_cases(users):  # noqa: ANN001, ANN201
+def many_cases(users):
     """~20 cases across the states the lists show, with assisting departments on some."""
     for _ in range(8):
         CaseFactory(actor=users["agent"])

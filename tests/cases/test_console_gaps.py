@@ -21,7 +21,7 @@ from tests.sla.fixtures import clock, published  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def page(client, user, tracking_no: str) -> str:  # noqa: ANN001
+def page(client, user, tracking_no: str) -> str:
     client.logout()
     login(client, user)
     response = client.get(reverse("console:case", args=[tracking_no]))
@@ -35,7 +35,7 @@ def section(html: str, section_id: str) -> str:
     return match[1]
 
 
-def later_than_reply_deadline(case, days: int = 1) -> str:  # noqa: ANN001
+def later_than_reply_deadline(case, days: int = 1) -> str:
     """A datetime-local value (what the browser posts) a few days after the live reply deadline."""
     timer = case.timers.get(stage="reply", stopped_at__isnull=True)
     return timezone.localtime(timer.due_at + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")

@@ -10,7 +10,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def menu(client, url: str) -> list[str]:  # noqa: ANN001
+def menu(client, url: str) -> list[str]:
     html = client.get(url).content.decode()
     nav = re.search(r'<nav class="site-nav">(.*?)</nav>', html, re.S).group(1)
     return re.findall(r'href="([^"]+)"', nav)

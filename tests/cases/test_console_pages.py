@@ -14,12 +14,12 @@ from tests.factories import PASSWORD, CaseFactory, make_case_in_state
 pytestmark = pytest.mark.django_db
 
 
-def login(client, user):  # noqa: ANN001, ANN201
+def login(client, user):
     assert client.login(username=user.username, password=PASSWORD)
     return client
 
 
-def listed(response, section_id: str) -> list[str]:  # noqa: ANN001
+def listed(response, section_id: str) -> list[str]:
     """Tracking numbers linked from rows inside the <section id=...> of a page."""
     html = response.content.decode()
     match = re.search(rf'<section class="card" id="{section_id}">(.*?)</section>', html, re.S)
@@ -221,7 +221,7 @@ def test_case_list_is_newest_first_and_only_what_the_user_may_see(client, users,
     assert listed_rows(client.get(reverse("console:cases"))) == [c.tracking_no for c in expected]
 
 
-def listed_rows(response) -> list[str]:  # noqa: ANN001
+def listed_rows(response) -> list[str]:
     return re.findall(r'<tr id="case-(\d+)"', response.content.decode())
 
 

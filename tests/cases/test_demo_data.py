@@ -27,7 +27,7 @@ def run() -> str:
 
 
 @pytest.fixture
-def demo(org) -> str:  # noqa: ANN001
+def demo(org) -> str:
     return run()
 
 

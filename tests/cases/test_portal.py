@@ -13,8 +13,8 @@ from django.utils import timezone
 from cases import services
 from cases.enums import Channel, Kind, Rating, ReplyChannel, State
 from cases.models import Attachment, AttachmentKind, Case
-from web.portal import captcha
 from tests.factories import CaseFactory, make_case_in_state
+from web.portal import captcha
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ PDF = b"%PDF-1.4\n%fake but well-started\n"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache_and_media(settings, tmp_path, request):  # noqa: ANN001, ANN201
+def fresh_cache_and_media(settings, tmp_path, request):
     # A private cache per test: limits and burnt captchas must not leak between tests, and the
     # shared Redis (if configured) must never be cleared.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -46,7 +46,7 @@ def form_data(**overrides: object) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def post_form(client, data: dict, url: str = "/write/", ip: str = "10.0.0.1"):  # noqa: ANN001, ANN201
+def post_form(client, data: dict, url: str = "/write/", ip: str = "10.0.0.1"):
     return client.post(url, data, REMOTE_ADDR=ip)
 
 
@@ -215,7 +215,7 @@ def test_receipt_link_expires_after_an_hour(client):
 
 # --- tracking ---------------------------------------------------------------------------
 
-def track(client, tracking_no: str, access_code: str, ip: str = "10.0.0.9"):  # noqa: ANN001, ANN201
+def track(client, tracking_no: str, access_code: str, ip: str = "10.0.0.9"):
     return client.post("/track/", {"tracking_no": tracking_no, "access_code": access_code}, REMOTE_ADDR=ip)
 
 

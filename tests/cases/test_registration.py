@@ -21,13 +21,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
-def _chinese():  # noqa: ANN202
+def _chinese():
     # The messages are asserted in the source language; an earlier request may have left English active.
     with translation.override("zh-hans"):
         yield
 
 
-def register(actor=None, **overrides):  # noqa: ANN001, ANN003, ANN201
+def register(actor=None, **overrides):
     citizen = overrides.pop("citizen", services.Citizen(name="张三", phone="13800138000"))
     fields = {"channel": Channel.HOTLINE, "kind": "help", "category": "CITY-ROAD", "title": "路灯不亮",
               "content": "幸福路12号门口路灯已坏三天。", "location": "幸福路12号"}

@@ -204,7 +204,7 @@ def test_after_the_return_window_a_supervisor_may_still_return(users):
 
 
 @pytest.fixture
-def head_approval(users):  # noqa: ANN001, ANN201
+def head_approval(users):
     Department.objects.filter(code="CGJ").update(reply_needs_head_approval=True)
 
 

@@ -13,7 +13,7 @@ from notifications.transports import ConsoleSMSTransport
 
 
 @pytest.fixture(autouse=True)
-def isolated_realtime(settings):  # noqa: ANN001, ANN201
+def isolated_realtime(settings):
     tag = uuid.uuid4().hex[:10]
     if django_settings.REDIS_URL:
         log = events.RedisLog(django_settings.REDIS_URL, prefix=f"cc:test:{tag}:")

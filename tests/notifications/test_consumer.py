@@ -40,7 +40,7 @@ async def ask(comm: WebsocketCommunicator, frame: Any) -> dict:
     return await comm.receive_json_from(timeout=3)
 
 
-def run(coro_fn):  # noqa: ANN001, ANN201
+def run(coro_fn):
     return async_to_sync(coro_fn)()
 
 

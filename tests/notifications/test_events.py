@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sent(monkeypatch):  # noqa: ANN001, ANN201
+def sent(monkeypatch):
     """Every event that reached the channel layer, as (topic, seq, type, data)."""
     out: list[tuple] = []
     real = events._send_now_rollback_unsafe
 
-    def spy(topic, type_, data):  # noqa: ANN001, ANN202
+    def spy(topic, type_, data):
         event = real(topic, type_, data)
         if event:
             out.append((event["topic"], event["seq"], event["type"], event["data"]))

@@ -14,7 +14,7 @@ from cases import services
 from cases.enums import ReplyChannel, State
 from cases.workers import Runner
 from notifications import transports, worker
-from notifications.enums import OutboxChannel, OutboxStatus, Template
+from notifications.enums import OutboxStatus, Template
 from notifications.models import Notification, NotificationPreference, Outbox
 from notifications.outbox import (
     MAX_ATTEMPTS,
@@ -31,7 +31,7 @@ from tests.factories import CaseFactory, make_case_in_state
 pytestmark = pytest.mark.django_db
 
 
-def rows(case, template=None):  # noqa: ANN001, ANN201
+def rows(case, template=None):
     qs = Outbox.objects.filter(case=case).order_by("id")
     return qs.filter(template=template) if template else qs
 
@@ -152,7 +152,7 @@ def test_messages_render_in_english_for_staff_who_chose_english(users):
 
 # --- the worker ----------------------------------------------------------------------------
 
-def deliver_all(worker_id="w1"):  # noqa: ANN001, ANN201
+def deliver_all(worker_id="w1"):
     while worker.step(worker_id):
         pass
 
@@ -182,7 +182,7 @@ class FlakyTransport:
         self.exc = exc
         self.calls = 0
 
-    def send(self, row):  # noqa: ANN001, ANN201
+    def send(self, row):
         self.calls += 1
         raise self.exc
 
@@ -248,7 +248,7 @@ def test_twilio_error_21610_is_permanent_and_other_twilio_errors_are_retried(use
             self.codes = [21610, 20429]
             self.kwargs: list[dict] = []
 
-        def create(self, **kwargs):  # noqa: ANN003, ANN201
+        def create(self, **kwargs):
             self.kwargs.append(kwargs)
             raise TwilioRestException(400, "uri", msg="nope", code=self.codes.pop(0))
 
@@ -273,7 +273,7 @@ def test_twilio_success_stores_the_message_sid_and_a_later_failure_report_marks_
     class FakeClient:
         class messages:  # noqa: N801
             @staticmethod
-            def create(**kwargs):  # noqa: ANN003, ANN205
+            def create(**kwargs):
                 return type("Msg", (), {"sid": "SM" + "a" * 32})()
 
     monkeypatch.setattr(transports.TwilioSMSTransport, "_client", FakeClient())

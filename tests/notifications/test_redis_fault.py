@@ -51,7 +51,7 @@ class OwnRedis:
 
 
 @pytest.fixture
-def own_redis(settings) -> Iterator[OwnRedis]:  # noqa: ANN001
+def own_redis(settings) -> Iterator[OwnRedis]:
     if not shutil.which("redis-server"):
         pytest.skip("redis-server binary not installed")
     server = OwnRedis()
@@ -63,12 +63,12 @@ def own_redis(settings) -> Iterator[OwnRedis]:  # noqa: ANN001
     server.stop()
 
 
-async def close_quietly(comm) -> None:  # noqa: ANN001
+async def close_quietly(comm) -> None:
     """With Redis gone the consumer's channel read fails and the server drops the socket (the
     browser reconnects); the test only needs it closed."""
     try:
         await comm.disconnect()
-    except Exception:  # noqa: BLE001, S110
+    except Exception:  # noqa: BLE001
         pass
 
 

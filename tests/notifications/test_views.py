@@ -11,7 +11,7 @@ from notifications.outbox import notify_users
 pytestmark = pytest.mark.django_db
 
 
-def make_notes(user, n=2):  # noqa: ANN001, ANN201
+def make_notes(user, n=2):
     return [Notification.objects.create(user=user, template="case_assigned", title=f"新转办工单 {i}", body="请签收")
             for i in range(n)]
 

@@ -24,11 +24,11 @@ def pin(case: Case, **times: datetime | None) -> Case:
     return case
 
 
-def closed_case(users: dict, **overrides) -> Case:  # noqa: ANN003
+def closed_case(users: dict, **overrides) -> Case:
     return make_case_in_state(State.CLOSED, users, **overrides)
 
 
-def published_case(users: dict, *, title: str, content: str, answer: str = "已处理。", **overrides) -> Case:  # noqa: ANN003
+def published_case(users: dict, *, title: str, content: str, answer: str = "已处理。", **overrides) -> Case:
     case = closed_case(users, title=title, content=content, **overrides)
     return publication.publication_publish(case=case, actor=users["dispatcher"], title=title, content=content,
                                            answer=answer)

@@ -25,11 +25,11 @@ MESSAGES = [
 
 
 @pytest.fixture
-def board(users) -> list[Case]:  # noqa: ANN001
+def board(users) -> list[Case]:
     return [published_case(users, title=t, content=c) for t, c in MESSAGES]
 
 
-def _titles(response) -> list[str]:  # noqa: ANN001
+def _titles(response) -> list[str]:
     return [item.public_title for item in response.context["page"]]
 
 

@@ -29,7 +29,7 @@ def _mark_reply_late(case: Case) -> None:
 
 
 @pytest.fixture
-def october(users) -> dict[str, Case]:  # noqa: ANN001
+def october(users) -> dict[str, Case]:
     """CGJ: A closed satisfied (10 h), B closed dissatisfied with a late reply (30 h), C returned once and in progress.
     HBJ: E closed basically satisfied (20 h), J replied on time, answered (40 h), closed, then reopened.
     Dispatch desk: F rejected, G merged into G2 (registered), H hotline resolved directly (1 h), I hotline registered.

@@ -22,11 +22,11 @@ FORMATS = ["json", "xml"]
 
 
 @pytest.fixture
-def api_key(org) -> str:  # noqa: ANN001
+def api_key(org) -> str:
     return Open311ApiKey.objects.create(key="demo-open311-key", name="demo").key
 
 
-def _errors(response, fmt: str) -> list[tuple[int, str]]:  # noqa: ANN001
+def _errors(response, fmt: str) -> list[tuple[int, str]]:
     if fmt == "json":
         return [(e["code"], e["description"]) for e in json.loads(response.content)]
     root = ET.fromstring(response.content)
@@ -34,7 +34,7 @@ def _errors(response, fmt: str) -> list[tuple[int, str]]:  # noqa: ANN001
     return [(int(e.findtext("code")), e.findtext("description")) for e in root.findall("error")]
 
 
-def _requests(response, fmt: str) -> list[dict]:  # noqa: ANN001
+def _requests(response, fmt: str) -> list[dict]:
     if fmt == "json":
         return json.loads(response.content)
     root = ET.fromstring(response.content)
@@ -141,13 +141,13 @@ def test_inactive_key_is_refused(client, api_key) -> None:
 
 
 @pytest.fixture
-def three_cases(users) -> Iterator[list[Case]]:  # noqa: ANN001
+def three_cases(users) -> Iterator[list[Case]]:
     # The default window is the last 90 days: read it from a fixed today, not the wall clock.
     with time_machine.travel(at(2026, 11, 20, 10), tick=False):
         yield _three_cases(users)
 
 
-def _three_cases(users) -> list[Case]:  # noqa: ANN001
+def _three_cases(users) -> list[Case]:
     open_case = shift_registered(make_case_in_state(State.IN_PROGRESS, users), at(2026, 11, 10))
     closed = shift_registered(make_case_in_state(State.CLOSED, users, content="张三说路灯坏了"), at(2026, 11, 12))
     closed = publication.publication_publish(case=closed, actor=users["dispatcher"], title="路灯", content="路灯坏了",

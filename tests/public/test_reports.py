@@ -14,12 +14,12 @@ from .test_metrics import october  # noqa: F401  (the fixed October data)
 pytestmark = pytest.mark.django_db
 
 
-def _api(client, user, **params):  # noqa: ANN001, ANN003, ANN202
+def _api(client, user, **params):
     token, _ = Token.objects.get_or_create(user=user)
     return client.get(reverse("api-reports-monthly"), params, HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
-def test_report_page_shows_each_department_for_leadership(october, users, client,  # noqa: F811
+def test_report_page_shows_each_department_for_leadership(october, users, client,
                                                           django_assert_max_num_queries) -> None:
     client.force_login(users["supervisor"])
     with django_assert_max_num_queries(14):
@@ -31,7 +31,7 @@ def test_report_page_shows_each_department_for_leadership(october, users, client
     assert "66.7%" in page and "月度简报" in page and "占道经营" in page
 
 
-def test_report_query_count_does_not_grow_with_cases(october, users, client,  # noqa: F811
+def test_report_query_count_does_not_grow_with_cases(october, users, client,
                                                      django_assert_max_num_queries) -> None:
     from tests.factories import make_case_in_state
 
@@ -42,7 +42,7 @@ def test_report_query_count_does_not_grow_with_cases(october, users, client,  # 
         assert client.get(reverse("reports:monthly"), {"month": "2026-11"}).status_code == 200
 
 
-def test_report_csv_has_a_row_per_department_and_a_total(october, users, client) -> None:  # noqa: F811
+def test_report_csv_has_a_row_per_department_and_a_total(october, users, client) -> None:
     client.force_login(users["admin"])
     response = client.get(reverse("reports:monthly"), {"month": "2026-10", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
@@ -55,7 +55,7 @@ def test_report_csv_has_a_row_per_department_and_a_total(october, users, client)
     assert by_code["XFJ"]["channel_hotline"] == "2" and by_code["XFJ"]["on_time_rate"] == ""
 
 
-def test_print_view_is_a4(october, users, client) -> None:  # noqa: F811
+def test_print_view_is_a4(october, users, client) -> None:
     client.force_login(users["supervisor"])
     page = client.get(reverse("reports:monthly"), {"month": "2026-10", "print": "1"}).content.decode()
     assert "size: A4" in page and "2026年10月" in page
@@ -68,7 +68,7 @@ def test_department_clerk_may_not_see_the_report_and_bad_month_is_400(users, cli
     assert client.get(reverse("reports:monthly"), {"month": "2026-13"}).status_code == 400
 
 
-def test_api_monthly_report_has_the_api_md_fields(october, users, client) -> None:  # noqa: F811
+def test_api_monthly_report_has_the_api_md_fields(october, users, client) -> None:
     response = _api(client, users["supervisor"], month="2026-10")
     assert response.status_code == 200
     body = response.json()
@@ -83,7 +83,7 @@ def test_api_monthly_report_has_the_api_md_fields(october, users, client) -> Non
     assert body["total"]["registered"] == 10
 
 
-def test_api_monthly_report_as_csv(october, users, client) -> None:  # noqa: F811
+def test_api_monthly_report_as_csv(october, users, client) -> None:
     response = _api(client, users["dispatcher"], month="2026-10", format="csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -24,7 +24,7 @@ NOW = at(2026, 11, 25, 10, 0)  # Wednesday
 
 
 @pytest.fixture
-def scene(users, clock):  # noqa: ANN001, ANN201
+def scene(users, clock):
     """Monday 09:30: cases at every colour; the worker has run up to Wednesday 10:00."""
     cases = {
         "cgj_running": make_case_in_state(State.IN_PROGRESS, users),  # reply due 10 Dec
@@ -110,7 +110,7 @@ def test_the_api_board_needs_a_sign_in(scene):
     assert "error" in r.json()
 
 
-def page_client(user) -> Client:  # noqa: ANN001
+def page_client(user) -> Client:
     c = Client()
     c.force_login(user)
     return c

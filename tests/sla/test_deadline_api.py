@@ -17,11 +17,11 @@ def client(users) -> APIClient:
     return api
 
 
-def deadline(client: APIClient, code: str = "CN", **params: object):  # noqa: ANN201
+def deadline(client: APIClient, code: str = "CN", **params: object):
     return client.get(f"/api/v1/calendars/{code}/deadline/?{urlencode(params)}")
 
 
-def assert_field_error(response, field: str) -> str:  # noqa: ANN001
+def assert_field_error(response, field: str) -> str:
     assert response.status_code == 400, response.content
     body = response.json()
     assert set(body) == {"error"}

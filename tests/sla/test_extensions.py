@@ -17,24 +17,24 @@ from tests.sla.fixtures import at, clock, published  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def ask(user, case, **body):  # noqa: ANN001, ANN003, ANN201
+def ask(user, case, **body):
     return staff_client(user).post(f"/api/v1/cases/{case.tracking_no}/extensions/", body, format="json")
 
 
-def decide(user, ext_id, **body):  # noqa: ANN001, ANN003, ANN201
+def decide(user, ext_id, **body):
     return staff_client(user).post(f"/api/v1/extensions/{ext_id}/decision/", body, format="json")
 
 
-def reply_timer(case) -> Timer:  # noqa: ANN001
+def reply_timer(case) -> Timer:
     return Timer.objects.get(case=case, stage=Stage.REPLY)
 
 
-def last_event(case) -> CaseEvent:  # noqa: ANN001
+def last_event(case) -> CaseEvent:
     return CaseEvent.objects.filter(case=case).order_by("-seq").first()
 
 
 @pytest.fixture
-def case(users, clock):  # noqa: ANN001, ANN201
+def case(users, clock):
     """A complaint in progress at CGJ since Monday 23 Nov; reply due Thursday 10 Dec 17:30."""
     c = make_case_in_state(State.IN_PROGRESS, users)
     clock.set(at(2026, 12, 1, 10, 0))
@@ -89,7 +89,7 @@ def test_a_grant_clears_a_breach_and_a_second_breach_climbs_to_the_next_level(us
         == [1, 2]
 
 
-def services_request(users, case, *, until: str) -> Extension:  # noqa: ANN001
+def services_request(users, case, *, until: str) -> Extension:
     r = ask(users["clerk_cgj"], case, until=until, reason="需协调。")
     assert r.status_code == 201, r.content
     return Extension.objects.get(pk=r.json()["id"])

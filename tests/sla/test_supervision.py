@@ -7,8 +7,8 @@ import pytest
 from cases import services
 from cases.enums import State
 from cases.models import CaseEvent
-from sla.enums import AuditAction
 from sla import sweeper
+from sla.enums import AuditAction
 from sla.models import SupervisionOrder
 from tests.cases.api_helpers import assert_error, staff_client
 from tests.factories import CaseFactory, make_case_in_state
@@ -17,15 +17,15 @@ from tests.sla.fixtures import at, clock, published  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def issue(user, case, **body):  # noqa: ANN001, ANN003, ANN201
+def issue(user, case, **body):
     return staff_client(user).post(f"/api/v1/cases/{case.tracking_no}/supervision/", body, format="json")
 
 
-def answer(user, order_id, **body):  # noqa: ANN001, ANN003, ANN201
+def answer(user, order_id, **body):
     return staff_client(user).post(f"/api/v1/supervision/{order_id}/answer/", body, format="json")
 
 
-def last_event(case) -> CaseEvent:  # noqa: ANN001
+def last_event(case) -> CaseEvent:
     return CaseEvent.objects.filter(case=case).order_by("-seq").first()
 
 

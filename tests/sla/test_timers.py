@@ -17,15 +17,15 @@ from tests.sla.fixtures import at, clock  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def live(case) -> dict[str, Timer]:  # noqa: ANN001
+def live(case) -> dict[str, Timer]:
     return {t.stage: t for t in Timer.objects.filter(case=case, stopped_at__isnull=True)}
 
 
-def only(case, stage: str) -> Timer:  # noqa: ANN001
+def only(case, stage: str) -> Timer:
     return Timer.objects.get(case=case, stage=stage)
 
 
-def assigned_at_ten(users, clock):  # noqa: ANN001, ANN201
+def assigned_at_ten(users, clock):
     """Registered Monday 09:30, assigned to CGJ at 10:00."""
     case = CaseFactory(actor=users["agent"])
     clock.set(at(2026, 11, 23, 10, 0))

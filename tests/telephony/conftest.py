@@ -15,7 +15,7 @@ CALLER_PHONE = "13800138000"
 
 
 @pytest.fixture(autouse=True)
-def twilio_settings(settings):  # noqa: ANN001, ANN201
+def twilio_settings(settings):
     settings.PUBLIC_BASE_URL = PUBLIC
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.TELEPHONY_BACKEND = "console"
@@ -35,22 +35,22 @@ def committing(send: simulate.Send) -> simulate.Send:
 
 
 @pytest.fixture
-def tw(client):  # noqa: ANN001, ANN201
+def tw(client):
     return simulate.Twilio(send=committing(simulate.client_sender(client)), public_base_url=PUBLIC, auth_token=TOKEN)
 
 
 @pytest.fixture
-def in_hours(monkeypatch):  # noqa: ANN001, ANN201
+def in_hours(monkeypatch):
     monkeypatch.setattr("telephony.hours.is_open", lambda now=None: True)
 
 
 @pytest.fixture
-def after_hours(monkeypatch):  # noqa: ANN001, ANN201
+def after_hours(monkeypatch):
     monkeypatch.setattr("telephony.hours.is_open", lambda now=None: False)
 
 
 @pytest.fixture
-def desk_events(monkeypatch):  # noqa: ANN001, ANN201
+def desk_events(monkeypatch):
     """Desk events as they leave after commit: [(type, data)]."""
     sent: list[tuple[str, dict]] = []
 

@@ -15,7 +15,7 @@ from telephony.models import Call, SmsMessage, WebhookReceipt
 from .conftest import CALLER, PUBLIC, TOKEN
 
 
-def _race(post, n: int = 4) -> list[simulate.Reply]:  # noqa: ANN001
+def _race(post, n: int = 4) -> list[simulate.Reply]:
     barrier = threading.Barrier(n)
     replies: list[simulate.Reply] = []
     errors: list[BaseException] = []

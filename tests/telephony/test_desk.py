@@ -23,13 +23,13 @@ pytestmark = pytest.mark.django_db
 SID = "CA" + "b" * 32
 
 
-def _answer(client, sid: str = SID):  # noqa: ANN001, ANN201
+def _answer(client, sid: str = SID):
     with TestCase.captureOnCommitCallbacks(execute=True):
         return client.post(f"/telephony/desk/calls/{sid}/answer/")
 
 
 @pytest.fixture
-def ringing(tw, org, in_hours):  # noqa: ANN001, ANN201
+def ringing(tw, org, in_hours):
     tw.post("voice/incoming/", call_params(SID, CALLER, CallStatus="ringing"))
     return Call.objects.get(call_sid=SID)
 
@@ -116,7 +116,7 @@ def test_with_the_twilio_backend_answering_bridges_the_caller_to_the_agent(clien
     assert "<Dial><Client>agent</Client></Dial>" in kwargs["twiml"]
 
 
-def _register(actor, phone: str = CALLER_PHONE):  # noqa: ANN001, ANN201
+def _register(actor, phone: str = CALLER_PHONE):
     return case_services.case_register(actor=actor, channel=Channel.HOTLINE, kind="help", category="CIV-COMM",
                                        title="楼道灯坏了", content="三楼楼道灯坏了一个月。",
                                        citizen=case_services.Citizen(phone=phone))

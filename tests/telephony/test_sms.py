@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 MATTER = "幸福路12号路灯不亮已经一周，晚上很危险。"
 
 
-def _message(reply) -> str:  # noqa: ANN001
+def _message(reply) -> str:
     assert [el.tag for el in reply.xml] == ["Message"]
     return reply.xml[0].text
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def answered(users):  # noqa: ANN001, ANN201
+def answered(users):
     return make_case_in_state(State.ANSWERED, users, citizen=Citizen(phone=CALLER_PHONE))
 
 

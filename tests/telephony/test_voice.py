@@ -26,11 +26,11 @@ pytestmark = pytest.mark.django_db
 SID = "CA" + "a" * 32
 
 
-def ring(tw, sid: str = SID, caller: str = CALLER):  # noqa: ANN001, ANN201
+def ring(tw, sid: str = SID, caller: str = CALLER):
     return tw.post("voice/incoming/", call_params(sid, caller, CallStatus="ringing"))
 
 
-def status(tw, status_: str, sid: str = SID, **extra: str):  # noqa: ANN001, ANN201
+def status(tw, status_: str, sid: str = SID, **extra: str):
     return tw.post("voice/status/", call_params(sid, CALLER, CallStatus=status_, **extra))
 
 
@@ -217,7 +217,7 @@ def test_key_1_records_a_message_with_a_status_callback(tw, org, after_hours):
     assert record.get("action") == PUBLIC + "/telephony/twilio/voice/gather/?step=recorded&attempt=1"
 
 
-def _recording(tw, rec_sid: str = "RE" + "1" * 32, sid: str = SID):  # noqa: ANN001, ANN201
+def _recording(tw, rec_sid: str = "RE" + "1" * 32, sid: str = SID):
     return tw.post("voice/recording/", {"CallSid": sid, "RecordingSid": rec_sid, "RecordingStatus": "completed",
                                         "RecordingUrl": f"https://api.twilio.com/Recordings/{rec_sid}",
                                         "RecordingDuration": "21"})

@@ -16,9 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import rules
-from web.figures import metrics
-
 from web.console.publication import REPORT_ROLES
+from web.figures import metrics
 
 
 class CSVRenderer(BaseRenderer):

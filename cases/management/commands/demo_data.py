@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = ("Create the demo users (password demo12345) and ~40 cases in every state, through the services. "
             "Idempotent: does nothing if the demo users exist. Refused when settings.DEMO_DATA_ALLOWED is False.")
 
-    def handle(self, *args, **opts):  # noqa: ANN002, ANN003, ANN201
+    def handle(self, *args, **opts):
         try:
             counts = demo.create_demo_data()
         except demo.DemoDataRefused as exc:

@@ -6,9 +6,9 @@ from cases.seed import load_district
 class Command(BaseCommand):
     help = "Load departments, categories and reject reasons from the district seed file (idempotent)."
 
-    def add_arguments(self, parser):  # noqa: ANN001, ANN201
+    def add_arguments(self, parser):
         parser.add_argument("--file", default=None, help="Path to a district JSON file (default: settings.SEED_DATA_PATH).")
 
-    def handle(self, *args, **opts):  # noqa: ANN002, ANN003, ANN201
+    def handle(self, *args, **opts):
         counts = load_district(opts["file"])
         self.stdout.write(self.style.SUCCESS(", ".join(f"{k}: {v}" for k, v in counts.items())))

@@ -7,10 +7,10 @@ from cases.selectors import verify_chain
 class Command(BaseCommand):
     help = "Verify every case's hash-chained event history; name the first broken link of each broken chain."
 
-    def add_arguments(self, parser):  # noqa: ANN001, ANN201
+    def add_arguments(self, parser):
         parser.add_argument("--case", help="Only this tracking number.")
 
-    def handle(self, *args, **opts):  # noqa: ANN002, ANN003, ANN201
+    def handle(self, *args, **opts):
         qs = Case.objects.order_by("pk").values_list("pk", "tracking_no")
         if opts["case"]:
             qs = qs.filter(tracking_no=opts["case"])
