@@ -28,8 +28,14 @@ django.setup()
 
 from sla.calendar import compute_deadline, load_schedule  # noqa: E402
 
-TERMS = [("working_hours", 2), ("working_days", 1), ("working_days", 13), ("calendar_days", 60),
-         ("working_hours", 0.5), ("working_days", 0)]
+TERMS = [
+    ("working_hours", 2),
+    ("working_days", 1),
+    ("working_days", 13),
+    ("calendar_days", 60),
+    ("working_hours", 0.5),
+    ("working_days", 0),
+]
 
 
 def starts(n: int, tz: dt.tzinfo) -> list[dt.datetime]:
@@ -46,8 +52,10 @@ def timed(label: str, calls: list, fn) -> None:
         samples.append(time.perf_counter() - t0)
     samples.sort()
     p50, p99 = samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
-    print(f"{label:<34} n={len(samples):>6}  p50={p50 * 1e6:8.1f} µs  p99={p99 * 1e6:8.1f} µs  "
-          f"mean={statistics.fmean(samples) * 1e6:8.1f} µs")
+    print(
+        f"{label:<34} n={len(samples):>6}  p50={p50 * 1e6:8.1f} µs  p99={p99 * 1e6:8.1f} µs  "
+        f"mean={statistics.fmean(samples) * 1e6:8.1f} µs"
+    )
 
 
 def main() -> None:
@@ -57,8 +65,11 @@ def main() -> None:
     schedule = load_schedule("CN")
     moments = starts(args.n, schedule.tz)
     for unit, value in TERMS:
-        timed(f"schedule  {unit}={value}", [(m,) for m in moments],
-              lambda m, u=unit, v=value: compute_deadline(schedule, m, **{u: v}))
+        timed(
+            f"schedule  {unit}={value}",
+            [(m,) for m in moments],
+            lambda m, u=unit, v=value: compute_deadline(schedule, m, **{u: v}),
+        )
     few = moments[: max(1, args.n // 20)]
     timed("by code   working_days=13", [(m,) for m in few], lambda m: compute_deadline("CN", m, working_days=13))
 

@@ -31,14 +31,22 @@ def shape_statuses(live_fraction: float) -> None:
         cur.execute("SELECT max(id) FROM sla_timer")
         top = cur.fetchone()[0]
         live_up_to = int(top * live_fraction)
-        cur.execute("UPDATE sla_timer SET status = 'met', stopped_at = due_at - interval '1 day', "
-                    "next_action_at = NULL WHERE id > %s", [live_up_to])
-        cur.execute("UPDATE sla_timer SET status = 'breached', breached_at = due_at, escalation_level = 1, "
-                    "due_at = now() - (id %% 500) * interval '1 hour', next_action_at = NULL "
-                    "WHERE id <= %s AND id %% 50 = 0", [live_up_to])
+        cur.execute(
+            "UPDATE sla_timer SET status = 'met', stopped_at = due_at - interval '1 day', "
+            "next_action_at = NULL WHERE id > %s",
+            [live_up_to],
+        )
+        cur.execute(
+            "UPDATE sla_timer SET status = 'breached', breached_at = due_at, escalation_level = 1, "
+            "due_at = now() - (id %% 500) * interval '1 hour', next_action_at = NULL "
+            "WHERE id <= %s AND id %% 50 = 0",
+            [live_up_to],
+        )
         cur.execute("UPDATE sla_timer SET warned_at = now() WHERE id <= %s AND id %% 50 IN (1, 2, 3)", [live_up_to])
-        cur.execute("UPDATE sla_timer SET status = 'paused', next_action_at = NULL "
-                    "WHERE id <= %s AND id %% 100 = 7", [live_up_to])
+        cur.execute(
+            "UPDATE sla_timer SET status = 'paused', next_action_at = NULL WHERE id <= %s AND id %% 100 = 7",
+            [live_up_to],
+        )
         cur.execute("VACUUM ANALYZE sla_timer")
 
 

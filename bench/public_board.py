@@ -21,10 +21,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PHRASES = [
-    "小区门口路灯不亮", "晚上施工噪音很大", "人行道被摊贩占用", "垃圾清运不及时", "楼道堆放杂物", "井盖缺失很危险",
-    "公交站台破损", "公园广场舞音响太吵", "共享单车乱停放", "河道有异味", "餐馆油烟直排", "停车位被占用",
-    "学校门口交通拥堵", "社保转移办理咨询", "居住证办理材料", "医保报销比例", "工资被拖欠三个月", "物业乱收费",
-    "电梯经常故障", "自来水水压太低", "夜间路灯常亮浪费", "违章搭建阳台", "道路坑洼积水", "绿化带缺乏养护",
+    "小区门口路灯不亮",
+    "晚上施工噪音很大",
+    "人行道被摊贩占用",
+    "垃圾清运不及时",
+    "楼道堆放杂物",
+    "井盖缺失很危险",
+    "公交站台破损",
+    "公园广场舞音响太吵",
+    "共享单车乱停放",
+    "河道有异味",
+    "餐馆油烟直排",
+    "停车位被占用",
+    "学校门口交通拥堵",
+    "社保转移办理咨询",
+    "居住证办理材料",
+    "医保报销比例",
+    "工资被拖欠三个月",
+    "物业乱收费",
+    "电梯经常故障",
+    "自来水水压太低",
+    "夜间路灯常亮浪费",
+    "违章搭建阳台",
+    "道路坑洼积水",
+    "绿化带缺乏养护",
 ]
 
 
@@ -53,8 +73,10 @@ def _fill(n: int) -> None:
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE bench_cat(i int, cat bigint, dept bigint)")
-        cur.executemany("INSERT INTO bench_cat VALUES (%s, %s, %s)",
-                        [(i, c, d or depts[i % len(depts)]) for i, (c, d) in enumerate(cats)])
+        cur.executemany(
+            "INSERT INTO bench_cat VALUES (%s, %s, %s)",
+            [(i, c, d or depts[i % len(depts)]) for i, (c, d) in enumerate(cats)],
+        )
         batch = 200_000
         for offset in range(have, n, batch):
             size = min(batch, n - offset)
@@ -89,7 +111,14 @@ def _fill(n: int) -> None:
                 CROSS JOIN LATERAL (SELECT timestamptz '2025-12-01 00:00+08'
                                     + (g::float8 / %(n)s) * interval '365 days' AS at) r
                 """,
-                {"lo": offset + 1, "hi": offset + size, "nc": len(cats), "np": len(PHRASES), "phrases": PHRASES, "n": n},
+                {
+                    "lo": offset + 1,
+                    "hi": offset + size,
+                    "nc": len(cats),
+                    "np": len(PHRASES),
+                    "phrases": PHRASES,
+                    "n": n,
+                },
             )
             print(f"  inserted {offset + size} cases ({time.perf_counter() - started:.0f}s)", flush=True)
         cur.execute(
@@ -169,6 +198,7 @@ def main() -> None:
         def call() -> None:
             response = c.get(path, params)
             assert response.status_code == 200, (path, params, response.status_code)
+
         return call
 
     print(f"\n{args.runs} runs each, full requests through the Django test client:")
@@ -178,12 +208,20 @@ def main() -> None:
     _time("board: q=拖欠 department=RSJ", get(client, "/board/", q="拖欠", department="RSJ"), args.runs)
     _time("board: q=灯 (1 char, substring)", get(client, "/board/", q="灯"), args.runs)
     _time("board: q=没有的词 (no hit)", get(client, "/board/", q="没有的词"), args.runs)
-    _time("board: month=2026-03 kind=complaint page 50", get(client, "/board/", month="2026-03", kind="complaint",
-                                                             page="50"), args.runs)
+    _time(
+        "board: month=2026-03 kind=complaint page 50",
+        get(client, "/board/", month="2026-03", kind="complaint", page="50"),
+        args.runs,
+    )
     october = metrics.parse_month("2026-10")
-    _time("stats: uncached figures (month + 12-month trend)",
-          lambda: (metrics.department_figures(october),
-                   metrics.monthly_series(metrics.add_months(october, -11), october)), args.runs)
+    _time(
+        "stats: uncached figures (month + 12-month trend)",
+        lambda: (
+            metrics.department_figures(october),
+            metrics.monthly_series(metrics.add_months(october, -11), october),
+        ),
+        args.runs,
+    )
     _time("stats: /stats/?month=2026-10 (cached 5 min)", get(client, "/stats/", month="2026-10"), args.runs)
     _time("report: figures only (2026-10)", lambda: monthly_report_data(october, now=timezone.now()), args.runs)
     _time("report: /console/reports/?month=2026-10", get(staff, "/console/reports/", month="2026-10"), args.runs)

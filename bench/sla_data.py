@@ -68,15 +68,27 @@ def insert_cases_and_timers(n_open: int, n_due: int, *, now: dt.datetime) -> flo
     (the rest due in a year); returns the seconds it took."""
     t0 = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE sla_extension, sla_supervisionorder, sla_timer, cases_caseevent, "
-                    "cases_case_assisting_departments, cases_attachment, cases_case RESTART IDENTITY CASCADE")
+        cur.execute(
+            "TRUNCATE sla_extension, sla_supervisionorder, sla_timer, cases_caseevent, "
+            "cases_case_assisting_departments, cases_attachment, cases_case RESTART IDENTITY CASCADE"
+        )
     dept_ids = list(Department.objects.filter(code__in=DEPARTMENTS).order_by("code").values_list("id", flat=True))
     cat = Category.objects.get(code="CITY-VEND")
-    cols, values = _constant_columns(Case, {
-        "channel": "web", "kind": "complaint", "category_id": cat.pk, "title": "基准测试工单", "content": "基准",
-        "state": "in_progress", "registered_at": now - dt.timedelta(days=30), "updated_at": now,
-        "assigned_at": now - dt.timedelta(days=29),
-    }, varying={"tracking_no", "department_id"})
+    cols, values = _constant_columns(
+        Case,
+        {
+            "channel": "web",
+            "kind": "complaint",
+            "category_id": cat.pk,
+            "title": "基准测试工单",
+            "content": "基准",
+            "state": "in_progress",
+            "registered_at": now - dt.timedelta(days=30),
+            "updated_at": now,
+            "assigned_at": now - dt.timedelta(days=29),
+        },
+        varying={"tracking_no", "department_id"},
+    )
     placeholders = ", ".join(["%s"] * len(values))
     with connection.cursor() as cur:
         cur.execute(
@@ -88,10 +100,17 @@ def insert_cases_and_timers(n_open: int, n_due: int, *, now: dt.datetime) -> flo
     cal = Calendar.objects.get(code="CN")
     far = now + dt.timedelta(days=365)
     due = now - dt.timedelta(hours=1)
-    cols, values = _constant_columns(Timer, {
-        "calendar_id": cal.pk, "term_unit": "working_days", "term_value": 13, "status": "running",
-        "started_at": now - dt.timedelta(days=29),
-    }, varying={"case_id", "department_id", "stage", "warn_at", "due_at", "original_due_at", "next_action_at"})
+    cols, values = _constant_columns(
+        Timer,
+        {
+            "calendar_id": cal.pk,
+            "term_unit": "working_days",
+            "term_value": 13,
+            "status": "running",
+            "started_at": now - dt.timedelta(days=29),
+        },
+        varying={"case_id", "department_id", "stage", "warn_at", "due_at", "original_due_at", "next_action_at"},
+    )
     placeholders = ", ".join(["%s"] * len(values))
     with connection.cursor() as cur:
         # The first n_due cases (by id) are overdue; the others are far from any action.
@@ -102,8 +121,22 @@ def insert_cases_and_timers(n_open: int, n_due: int, *, now: dt.datetime) -> flo
             f"CASE WHEN c.id <= %s THEN %s ELSE %s END, CASE WHEN c.id <= %s THEN %s ELSE %s END, "
             f"CASE WHEN c.id <= %s THEN %s ELSE %s END, CASE WHEN c.id <= %s THEN %s ELSE %s END "
             f"FROM cases_case c",
-            [*values, STAGES, n_due, due - dt.timedelta(days=2), far - dt.timedelta(days=30),
-             n_due, due, far, n_due, due, far, n_due, due - dt.timedelta(days=2), far - dt.timedelta(days=30)],
+            [
+                *values,
+                STAGES,
+                n_due,
+                due - dt.timedelta(days=2),
+                far - dt.timedelta(days=30),
+                n_due,
+                due,
+                far,
+                n_due,
+                due,
+                far,
+                n_due,
+                due - dt.timedelta(days=2),
+                far - dt.timedelta(days=30),
+            ],
         )
         cur.execute("ANALYZE cases_case; ANALYZE sla_timer")
     return time.perf_counter() - t0

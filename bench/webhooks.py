@@ -49,8 +49,10 @@ def measure(label: str, fn, n: int) -> None:
         times.append((time.perf_counter() - start) * 1000)
         if reply.status != 200:
             raise SystemExit(f"{label}: HTTP {reply.status}: {reply.body[:200]}")
-    print(f"{label:<28} n={n:<5} p50={percentile(times, 0.50):7.2f} ms  p99={percentile(times, 0.99):7.2f} ms"
-          f"  mean={statistics.fmean(times):7.2f} ms  max={max(times):7.2f} ms")
+    print(
+        f"{label:<28} n={n:<5} p50={percentile(times, 0.50):7.2f} ms  p99={percentile(times, 0.99):7.2f} ms"
+        f"  mean={statistics.fmean(times):7.2f} ms  max={max(times):7.2f} ms"
+    )
 
 
 def run(tw: simulate.Twilio, n: int) -> None:
@@ -59,12 +61,20 @@ def run(tw: simulate.Twilio, n: int) -> None:
     def caller() -> str:
         return f"+86138{next(counter) % 200:08d}"  # 200 distinct callers: histories build up
 
-    measure("voice/incoming (new call)", lambda: tw.post("voice/incoming/", simulate.call_params(
-        simulate.new_sid("CA"), caller(), CallStatus="ringing")), n)
+    measure(
+        "voice/incoming (new call)",
+        lambda: tw.post(
+            "voice/incoming/", simulate.call_params(simulate.new_sid("CA"), caller(), CallStatus="ringing")
+        ),
+        n,
+    )
     measure("sms/incoming (new case)", lambda: simulate.sms(tw, caller(), "幸福路12号路灯不亮，请尽快修复。"), n)
     sid = simulate.new_sid("CA")
-    measure("voice/incoming (replay)", lambda: tw.post("voice/incoming/", simulate.call_params(
-        sid, "+8613800138000", CallStatus="ringing")), n)
+    measure(
+        "voice/incoming (replay)",
+        lambda: tw.post("voice/incoming/", simulate.call_params(sid, "+8613800138000", CallStatus="ringing")),
+        n,
+    )
 
 
 def main() -> None:
@@ -74,8 +84,11 @@ def main() -> None:
     args = parser.parse_args()
     settings.TELEPHONY_OPEN_HOURS = ("00:00", "00:00")  # always open: measure the queue path
     if args.server:
-        tw = simulate.Twilio(send=simulate.urllib_sender(args.server), public_base_url=settings.PUBLIC_BASE_URL,
-                             auth_token=settings.TWILIO_AUTH_TOKEN)
+        tw = simulate.Twilio(
+            send=simulate.urllib_sender(args.server),
+            public_base_url=settings.PUBLIC_BASE_URL,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+        )
         run(tw, args.n)
         return
     settings.ALLOWED_HOSTS = ["*"]
@@ -86,8 +99,11 @@ def main() -> None:
         from cases.seed import load_district
 
         load_district()
-        tw = simulate.Twilio(send=simulate.client_sender(Client()), public_base_url=settings.PUBLIC_BASE_URL,
-                             auth_token=settings.TWILIO_AUTH_TOKEN)
+        tw = simulate.Twilio(
+            send=simulate.client_sender(Client()),
+            public_base_url=settings.PUBLIC_BASE_URL,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+        )
         print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, in-process test client")
         run(tw, args.n)
     finally:

@@ -7,5 +7,9 @@ import os
 from casecenter.settings import *  # noqa: F403
 
 if os.environ.get("BENCH_LAYER") == "pubsub":
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                                  "CONFIG": {"hosts": [os.environ["REDIS_URL"]]}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+        }
+    }

@@ -59,13 +59,16 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary(name: str, ms: list[float]) -> str:
-    return (f"{name:<34} n={len(ms):>6}  p50={pct(ms, 50):7.2f} ms  p99={pct(ms, 99):7.2f} ms  "
-            f"max={max(ms):7.2f} ms  mean={statistics.fmean(ms):7.2f} ms")
+    return (
+        f"{name:<34} n={len(ms):>6}  p50={pct(ms, 50):7.2f} ms  p99={pct(ms, 99):7.2f} ms  "
+        f"max={max(ms):7.2f} ms  mean={statistics.fmean(ms):7.2f} ms"
+    )
 
 
 # --- the WebSocket clients ----------------------------------------------------------------
 # A minimal RFC 6455 client on asyncio streams: autobahn (daphne's) is bound to Twisted once
 # Django has loaded daphne, and a bench is no reason to add a dependency.
+
 
 class WSClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -75,9 +78,13 @@ class WSClient:
     async def connect(cls, port: int, cookie: str) -> WSClient:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"Origin: http://127.0.0.1:{port}\r\nCookie: sessionid={cookie}\r\n\r\n").encode())
+        writer.write(
+            (
+                f"GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: http://127.0.0.1:{port}\r\nCookie: sessionid={cookie}\r\n\r\n"
+            ).encode()
+        )
         status = await reader.readuntil(b"\r\n\r\n")
         if b" 101 " not in status.split(b"\r\n", 1)[0]:
             raise RuntimeError(f"handshake refused: {status[:80]!r}")
@@ -86,8 +93,9 @@ class WSClient:
     def _send(self, opcode: int, payload: bytes) -> None:
         mask = os.urandom(4)
         assert len(payload) < 126
-        self.writer.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask
-                          + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        self.writer.write(
+            bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        )
 
     def send_json(self, data: dict) -> None:
         self._send(0x1, json.dumps(data).encode())
@@ -124,6 +132,7 @@ async def connect_clients(n: int, port: int, session: str) -> list[WSClient]:
 
 
 # --- the two measurements -----------------------------------------------------------------
+
 
 def measure_commit_to_client(args: argparse.Namespace, port: int, session: str, user_pk: int) -> list[float]:
     from django.db import connection, transaction
@@ -233,8 +242,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--events", type=int, default=60)
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core",
-                        help="channels_redis layer: core (the project's) or pubsub (default %(default)s)")
+    parser.add_argument(
+        "--layer",
+        choices=["core", "pubsub"],
+        default="core",
+        help="channels_redis layer: core (the project's) or pubsub (default %(default)s)",
+    )
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between events (default %(default)s)")
     args = parser.parse_args()
     if not shutil.which("redis-server"):
@@ -243,16 +256,25 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="ws-bench-")
     redis_port, web_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    env = {**os.environ, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "BENCH_LAYER": args.layer,
-           "DJANGO_SETTINGS_MODULE": "ws_bench_settings",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "BENCH_LAYER": args.layer,
+        "DJANGO_SETTINGS_MODULE": "ws_bench_settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]),
+    }
     if not env.get("DATABASE_URL"):
         env["SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
     os.environ.update(env)
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                                       "--appendonly", "no"], stdout=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+            )
+        )
         wait_port(redis_port)
 
         import django
@@ -272,13 +294,21 @@ def main() -> None:
         client.force_login(user)
         session = client.cookies["sessionid"].value
 
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port), "casecenter.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port), "casecenter.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         wait_port(web_port)
 
-        print(f"{args.clients} clients, {args.events} events, {args.gap * 1000:.0f} ms apart, layer {args.layer}; "
-              f"database {'PostgreSQL' if env.get('DATABASE_URL') else 'SQLite'}; own redis-server :{redis_port}")
+        print(
+            f"{args.clients} clients, {args.events} events, {args.gap * 1000:.0f} ms apart, layer {args.layer}; "
+            f"database {'PostgreSQL' if env.get('DATABASE_URL') else 'SQLite'}; own redis-server :{redis_port}"
+        )
         raw = measure_raw_redis(args, redis_url)
         ws = measure_commit_to_client(args, web_port, session, user.pk)
         print(summary("raw Redis PUBLISH → subscriber", raw))

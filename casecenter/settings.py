@@ -225,16 +225,22 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"public_track": "30/min", "public_submit": "10/hour",
-                               # failed tracking lookups (wrong access code) per client IP
-                               "public_lookup_failures": "10/hour"},
+    "DEFAULT_THROTTLE_RATES": {
+        "public_track": "30/min",
+        "public_submit": "10/hour",
+        # failed tracking lookups (wrong access code) per client IP
+        "public_lookup_failures": "10/hour",
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # JSON only: the browsable HTML API is not offered (nothing to show beyond the data).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "casecenter staff API", "VERSION": "1",
-    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+    "TITLE": "casecenter staff API",
+    "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -37,8 +37,18 @@ class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     can_delete = False
     extra = 0
-    readonly_fields = ("seq", "at", "actor_label", "role", "transition", "transition_label", "from_state", "to_state",
-                       "note", "hash")
+    readonly_fields = (
+        "seq",
+        "at",
+        "actor_label",
+        "role",
+        "transition",
+        "transition_label",
+        "from_state",
+        "to_state",
+        "note",
+        "hash",
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None):

@@ -14,5 +14,4 @@ class CasesConfig(AppConfig):
         labels = {t.value: t.label for t in Transition}
         register_actions({t: labels[t] for t in PUBLIC_WITH_NOTE}, public=True, public_note=True)
         register_actions({t: labels[t] for t in PUBLIC_WITHOUT_NOTE}, public=True)
-        register_actions({t: label for t, label in labels.items()
-                          if t not in PUBLIC_WITH_NOTE | PUBLIC_WITHOUT_NOTE})
+        register_actions({t: label for t, label in labels.items() if t not in PUBLIC_WITH_NOTE | PUBLIC_WITHOUT_NOTE})

@@ -50,7 +50,11 @@ _ACTIONS: dict[str, ActionInfo] = {}
 
 
 def register_actions(
-    actions: Mapping[str, str | Promise], *, public: bool = False, public_note: bool = False, legacy: bool = False,
+    actions: Mapping[str, str | Promise],
+    *,
+    public: bool = False,
+    public_note: bool = False,
+    legacy: bool = False,
 ) -> None:
     """Add ``{name: label}`` to the vocabulary. Registering the same name again with the same
     settings is harmless (``ready()`` may run twice in tests); with different ones it is a
@@ -88,8 +92,10 @@ def action_for_new_event(name: str) -> ActionInfo:
     """The registration of an action about to be written; legacy names are refused."""
     info = action_info(name)
     if info.legacy:
-        raise UnknownAction(f"Audit action {name!r} is a legacy name kept for stored events; new events use "
-                            "the owning app's dotted name.")
+        raise UnknownAction(
+            f"Audit action {name!r} is a legacy name kept for stored events; new events use "
+            "the owning app's dotted name."
+        )
     return info
 
 

@@ -84,14 +84,27 @@ class Transition(models.TextChoices):
 
 # Who sees what of the cases app's own events on the citizen's tracking page (registered in
 # cases.audit by CasesConfig.ready()).
-PUBLIC_WITH_NOTE = frozenset({
-    Transition.RESOLVE_DIRECTLY, Transition.REJECT, Transition.MERGE, Transition.APPROVE, Transition.HOLD,
-    Transition.AUTO_CLOSE,
-})
-PUBLIC_WITHOUT_NOTE = frozenset({
-    Transition.REGISTER, Transition.ASSIGN, Transition.SIGN_FOR, Transition.REPLY, Transition.FEEDBACK,
-    Transition.REOPEN, Transition.RESUME,
-})
+PUBLIC_WITH_NOTE = frozenset(
+    {
+        Transition.RESOLVE_DIRECTLY,
+        Transition.REJECT,
+        Transition.MERGE,
+        Transition.APPROVE,
+        Transition.HOLD,
+        Transition.AUTO_CLOSE,
+    }
+)
+PUBLIC_WITHOUT_NOTE = frozenset(
+    {
+        Transition.REGISTER,
+        Transition.ASSIGN,
+        Transition.SIGN_FOR,
+        Transition.REPLY,
+        Transition.FEEDBACK,
+        Transition.REOPEN,
+        Transition.RESUME,
+    }
+)
 
 
 class Rating(models.TextChoices):

@@ -51,7 +51,8 @@ class Department(BilingualName):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     is_dispatch = models.BooleanField(_("分拨中心"), default=False)
     reply_needs_head_approval = models.BooleanField(
-        _("答复须负责人审批"), default=False,
+        _("答复须负责人审批"),
+        default=False,
         help_text=_("若勾选，只有本单位负责人可以提交答复；承办员保存草稿。"),
     )
     active = models.BooleanField(_("启用"), default=True)
@@ -87,7 +88,11 @@ class RejectReason(BilingualName):
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENT)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
         verbose_name=_("所属单位"),
     )
 
@@ -132,16 +137,22 @@ class Case(FSMModelMixin, models.Model):
     citizen_phone = models.CharField(_("电话"), max_length=32, blank=True, db_index=True)
     citizen_email = models.EmailField(_("电子邮箱"), blank=True)
     citizen_id_no = models.CharField(_("身份证号"), max_length=18, blank=True)
-    reply_channel = models.CharField(_("答复方式"), max_length=8, choices=ReplyChannel.choices, default=ReplyChannel.SMS)
+    reply_channel = models.CharField(
+        _("答复方式"), max_length=8, choices=ReplyChannel.choices, default=ReplyChannel.SMS
+    )
     publish_consent = models.BooleanField(_("同意公开"), default=True)
-    publication = models.CharField(_("公开状态"), max_length=12, choices=Publication.choices, default=Publication.PRIVATE)
+    publication = models.CharField(
+        _("公开状态"), max_length=12, choices=Publication.choices, default=Publication.PRIVATE
+    )
     # The public copy: redacted, edited by the dispatcher; the original text is never altered.
     public_title = models.CharField(_("公开标题"), max_length=200, blank=True)
     public_content = models.TextField(_("公开诉求内容"), blank=True)
     public_answer = models.TextField(_("公开答复内容"), blank=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    state = FSMField(_("状态"), max_length=16, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True)
+    state = FSMField(
+        _("状态"), max_length=16, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True
+    )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every action; stale forms get a conflict.")
 
     department = models.ForeignKey(

@@ -21,8 +21,13 @@ def create_public_demo_data(users: dict[str, User]) -> dict[str, int]:
     for case in Case.objects.filter(publication=Publication.PENDING).order_by("pk"):
         draft = publication_draft(case)
         try:
-            publication_publish(case=case, actor=dispatcher, title=draft["title"], content=draft["content"],
-                                answer=draft["answer"] or case.answer or "已办结。")
+            publication_publish(
+                case=case,
+                actor=dispatcher,
+                title=draft["title"],
+                content=draft["content"],
+                answer=draft["answer"] or case.answer or "已办结。",
+            )
         except CaseError:
             continue  # the redactor left something the leak guard caught: stays pending for a human
         published += 1

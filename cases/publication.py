@@ -44,7 +44,7 @@ def publication_prepare(*, case: Case) -> dict[str, Any]:
     """The draft plus what the redactor still sees in it (for the review page). Changes nothing."""
     draft = publication_draft(case)
     names = [case.citizen_name]
-    remaining = {key: [text[s.start:s.end] for s in find_spans(text, names=names)] for key, text in draft.items()}
+    remaining = {key: [text[s.start : s.end] for s in find_spans(text, names=names)] for key, text in draft.items()}
     return {"draft": draft, "remaining": {k: v for k, v in remaining.items() if v}}
 
 
@@ -66,7 +66,13 @@ def _check_public_copy(case: Case, title: str, content: str, answer: str) -> tup
 
 
 def publication_publish(
-    *, case: Case, actor: User, title: str, content: str, answer: str, client_ip: str | None = None,
+    *,
+    case: Case,
+    actor: User,
+    title: str,
+    content: str,
+    answer: str,
+    client_ip: str | None = None,
 ) -> Case:
     """Publish (or republish after withdrawal, or correct) the public copy. Side effects: the case
     appears on the public board and in its search index; a ``publish`` event on the timeline."""
@@ -77,11 +83,19 @@ def publication_publish(
     now = timezone.now()
     with transaction.atomic():
         locked = services.case_set_publication(
-            case=case, actor=actor, action=Transition.PUBLISH,
+            case=case,
+            actor=actor,
+            action=Transition.PUBLISH,
             allowed_from={Publication.PENDING, Publication.WITHDRAWN, Publication.PUBLISHED},
-            fields={"publication": Publication.PUBLISHED, "public_title": title, "public_content": content,
-                    "public_answer": answer, "published_at": now},
-            client_ip=client_ip, now=now,
+            fields={
+                "publication": Publication.PUBLISHED,
+                "public_title": title,
+                "public_content": content,
+                "public_answer": answer,
+                "published_at": now,
+            },
+            client_ip=client_ip,
+            now=now,
         )
         index_case(locked)
     return locked
@@ -93,14 +107,20 @@ def publication_withdraw(*, case: Case, actor: User, reason: str, client_ip: str
     reason = clean_text(reason, field="reason", label=_("撤回理由"), max_length=2000)
     with transaction.atomic():
         locked = services.case_set_publication(
-            case=case, actor=actor, action=Transition.WITHDRAW, allowed_from={Publication.PUBLISHED},
-            fields={"publication": Publication.WITHDRAWN}, note=reason, client_ip=client_ip,
+            case=case,
+            actor=actor,
+            action=Transition.WITHDRAW,
+            allowed_from={Publication.PUBLISHED},
+            fields={"publication": Publication.WITHDRAWN},
+            note=reason,
+            client_ip=client_ip,
         )
         PublicSearch.objects.filter(case=locked).delete()
     return locked
 
 
 # --- search -------------------------------------------------------------------------
+
 
 def _document(case: Case) -> str:
     return "\n".join([case.tracking_no, case.public_title, case.public_content, case.public_answer]).lower()
@@ -111,7 +131,7 @@ def bigrams(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for term in _TERM.findall(text.lower()):
         for i in range(len(term) - 1):
-            seen[term[i:i + 2]] = None
+            seen[term[i : i + 2]] = None
     return list(seen)
 
 
@@ -119,11 +139,18 @@ def index_case(case: Case) -> None:
     """Write the case's search row (call inside the publishing transaction)."""
     document = _document(case)
     category_parent = Case.objects.filter(pk=case.pk).values_list("category__parent_id", flat=True).first()
-    PublicSearch.objects.update_or_create(case=case, defaults={
-        "document": document, "published_at": case.published_at, "registered_at": case.registered_at,
-        "department_id_copy": case.department_id, "category_id_copy": case.category_id,
-        "category_parent_id_copy": category_parent, "kind": case.kind,
-    })
+    PublicSearch.objects.update_or_create(
+        case=case,
+        defaults={
+            "document": document,
+            "published_at": case.published_at,
+            "registered_at": case.registered_at,
+            "department_id_copy": case.department_id,
+            "category_id_copy": case.category_id,
+            "category_parent_id_copy": category_parent,
+            "kind": case.kind,
+        },
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -166,9 +193,9 @@ def search_rows(rows: QuerySet[PublicSearch], q: str | None) -> QuerySet[PublicS
         grams = [g for t in words if len(t) >= 2 for g in bigrams(t)]
         if grams:
             tsquery = " & ".join(f"'{g}'" for g in dict.fromkeys(grams))
-            rows = rows.annotate(
-                hit=RawSQL("vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
-            ).filter(hit=True)
+            rows = rows.annotate(hit=RawSQL("vector @@ %s::tsquery", [tsquery], output_field=BooleanField())).filter(
+                hit=True
+            )
     # The bigram match narrows the rows through the GIN index; the substring check keeps each
     # term's characters in order (and is the whole search on SQLite and for one-character terms).
     # A two-character term on PostgreSQL is its own bigram: the vector match is already exact.

@@ -73,7 +73,21 @@ _BUILDING = re.compile(
 )
 _TITLES = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈", "大姐", "大哥", "老师", "同志", "老人", "某某", "某")
 _COMPOUND_SURNAMES = (
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐", "端木",
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "令狐",
+    "端木",
 )
 
 
@@ -134,11 +148,15 @@ def find_spans(text: str, *, names: Iterable[str] = ()) -> list[Span]:
     for m in _EMAIL.finditer(text):
         found.append(Span(m.start(), m.end(), "email"))
     for m in _ID_NO.finditer(text):
-        if _plausible_id_number(m.group(1)) and not _REFERENCE_CONTEXT.search(text[max(0, m.start() - 8):m.start()]):
+        if _plausible_id_number(m.group(1)) and not _REFERENCE_CONTEXT.search(text[max(0, m.start() - 8) : m.start()]):
             found.append(Span(m.start(1), m.end(1), "id_no"))
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        if 16 <= len(digits) <= 19 and _luhn_ok(digits) and not _REFERENCE_CONTEXT.search(text[max(0, m.start() - 8):m.start()]):
+        if (
+            16 <= len(digits) <= 19
+            and _luhn_ok(digits)
+            and not _REFERENCE_CONTEXT.search(text[max(0, m.start() - 8) : m.start()])
+        ):
             found.append(Span(m.start(), m.end(), "bank_card"))
     for m in _MOBILE.finditer(text):
         found.append(Span(m.start(), m.end(), "phone"))
@@ -168,8 +186,10 @@ def find_spans(text: str, *, names: Iterable[str] = ()) -> list[Span]:
 def _mask(segment: str, kind: str) -> str:
     if kind == "address":
         # Keep 号/栋/单元/室 so the text still reads as an address; hide the numbers.
-        return "".join(MASK if ch.isalnum() and not ("\u4e00" <= ch <= "\u9fff" and ch not in "一二三四五六七八九十百零〇")
-                       else ch for ch in segment)
+        return "".join(
+            MASK if ch.isalnum() and not ("\u4e00" <= ch <= "\u9fff" and ch not in "一二三四五六七八九十百零〇") else ch
+            for ch in segment
+        )
     return "".join(ch if ch.isspace() else MASK for ch in segment)
 
 
@@ -180,8 +200,8 @@ def redact(text: str, *, names: Iterable[str] = ()) -> str:
     out: list[str] = []
     pos = 0
     for span in find_spans(text, names=names):
-        out.append(text[pos:span.start])
-        out.append(_mask(text[span.start:span.end], span.kind))
+        out.append(text[pos : span.start])
+        out.append(_mask(text[span.start : span.end], span.kind))
         pos = span.end
     out.append(text[pos:])
     return "".join(out)

@@ -61,6 +61,7 @@ def can_see_case(user: User | None, case: Case) -> bool:
 # again under the row lock, before the state: an actor who may not act is refused (403) even
 # when the case is also in the wrong state (409). See cases.services.case_action.
 
+
 def may_register(user: User | None) -> bool:
     # Citizens (user None) register through the public channels; staff through intake.
     return user is None or role_of(user) in {Role.AGENT, Role.DISPATCHER, Role.CLERK, Role.HEAD, Role.ADMIN}

@@ -19,19 +19,25 @@ def load_district(path: Path | None = None) -> dict[str, int]:
     for row in data["departments"]:
         dept, _ = Department.objects.update_or_create(
             code=row["code"],
-            defaults={"name_zh": row["name_zh"], "name_en": row.get("name_en", ""),
-                      "is_dispatch": bool(row.get("dispatch", False)),
-                      "parent": depts.get(row.get("parent") or "")},
+            defaults={
+                "name_zh": row["name_zh"],
+                "name_en": row.get("name_en", ""),
+                "is_dispatch": bool(row.get("dispatch", False)),
+                "parent": depts.get(row.get("parent") or ""),
+            },
         )
         depts[dept.code] = dept
     cats: dict[str, Category] = {}
     for row in data["categories"]:
         cat, _ = Category.objects.update_or_create(
             code=row["code"],
-            defaults={"name_zh": row["name_zh"], "name_en": row.get("name_en", ""),
-                      "parent": cats.get(row.get("parent") or ""),
-                      "default_department": depts.get(row.get("department") or ""),
-                      "kinds": row.get("kinds", [])},
+            defaults={
+                "name_zh": row["name_zh"],
+                "name_en": row.get("name_en", ""),
+                "parent": cats.get(row.get("parent") or ""),
+                "default_department": depts.get(row.get("department") or ""),
+                "kinds": row.get("kinds", []),
+            },
         )
         cats[cat.code] = cat
     for row in data["reject_reasons"]:

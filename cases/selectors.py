@@ -39,11 +39,7 @@ def case_for_user(user: User, tracking_no: str) -> Case:
 
 def case_for_citizen(tracking_no: str, access_code: str) -> Case:
     """Both must match; a wrong code looks exactly like an unknown number."""
-    case = (
-        Case.objects.select_related("department", "category")
-        .filter(tracking_no=(tracking_no or "").strip())
-        .first()
-    )
+    case = Case.objects.select_related("department", "category").filter(tracking_no=(tracking_no or "").strip()).first()
     given = (access_code or "").strip().upper().encode()  # bytes: compare_digest refuses non-ASCII str
     if case is None or not secrets.compare_digest(case.access_code.encode(), given):
         raise CaseNotFound("流水号或查询码不正确。")
@@ -85,15 +81,17 @@ def caller_history(phone: str, *, limit: int = 10) -> tuple[list[Case], int]:
 def public_timeline(case: Case) -> list[dict]:
     rows = []
     for ev in case.events.filter(public=True).order_by("seq"):
-        rows.append({
-            "seq": ev.seq,
-            "at": ev.at,
-            "transition": ev.transition,
-            "label": ev.transition_label,
-            "to": ev.to_state,
-            # Whose note the citizen may read is part of each action's registration (cases.audit).
-            "note": ev.note if audit.note_is_public(ev.transition) else "",
-        })
+        rows.append(
+            {
+                "seq": ev.seq,
+                "at": ev.at,
+                "transition": ev.transition,
+                "label": ev.transition_label,
+                "to": ev.to_state,
+                # Whose note the citizen may read is part of each action's registration (cases.audit).
+                "note": ev.note if audit.note_is_public(ev.transition) else "",
+            }
+        )
     return rows
 
 
@@ -112,7 +110,8 @@ def department_inbox(user: User) -> dict[str, QuerySet[Case]]:
         "to_sign": base.filter(department_id=dept, state=State.ASSIGNED).order_by("assigned_at"),
         "in_progress": base.filter(department_id=dept, state=State.IN_PROGRESS).order_by("assigned_at"),
         "replied": base.filter(department_id=dept, state=State.REPLIED).order_by("-replied_at"),
-        "assisting": base.filter(assisting_departments=dept).exclude(department_id=dept)
+        "assisting": base.filter(assisting_departments=dept)
+        .exclude(department_id=dept)
         .filter(state__in=[State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]),
     }
 

@@ -55,6 +55,7 @@ class Citizen:
 
 # --- the primitive --------------------------------------------------------------------
 
+
 @dataclass
 class CaseAction:
     """What the body of ``with case_action(...) as act:`` works on. The body changes ``case``
@@ -95,10 +96,20 @@ def _columns(case: Case) -> dict[str, Any]:
 
 @contextmanager
 def case_action(
-    case: Case | int, *, actor: User | None, action: str, may: Permission | None = None,
-    transition: Callable[..., Any] | None = None, expected_version: int | None = None, denied: str | None = None,
-    note: str = "", data: dict[str, Any] | None = None, public: bool | None = None, client_ip: str | None = None,
-    as_label: str = "citizen", now: dt.datetime | None = None,
+    case: Case | int,
+    *,
+    actor: User | None,
+    action: str,
+    may: Permission | None = None,
+    transition: Callable[..., Any] | None = None,
+    expected_version: int | None = None,
+    denied: str | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    public: bool | None = None,
+    client_ip: str | None = None,
+    as_label: str = "citizen",
+    now: dt.datetime | None = None,
 ) -> Iterator[CaseAction]:
     """Run one action on one case, in one transaction (a savepoint inside the caller's).
 
@@ -130,8 +141,9 @@ def case_action(
                 % {"state": State(locked.state).label, "action": audit.action_label(action)},
                 state=locked.state,
             )
-        act = CaseAction(case=locked, actor=actor, action=action, now=now, note=note, data=dict(data or {}),
-                         public=public)
+        act = CaseAction(
+            case=locked, actor=actor, action=action, now=now, note=note, data=dict(data or {}), public=public
+        )
         from_state, before = locked.state, _columns(locked)
         yield act
         if transition is not None and locked.state == from_state:
@@ -141,13 +153,32 @@ def case_action(
             locked.version = F("version") + 1
             locked.save(update_fields=[*changed, "version", "updated_at"])
             locked.refresh_from_db(fields=["version"])
-        act.event = _record(locked, actor=actor, action=action, from_state=from_state, now=now, note=act.note,
-                            data=act.data, public=act.public, client_ip=client_ip, as_label=as_label)
+        act.event = _record(
+            locked,
+            actor=actor,
+            action=action,
+            from_state=from_state,
+            now=now,
+            note=act.note,
+            data=act.data,
+            public=act.public,
+            client_ip=client_ip,
+            as_label=as_label,
+        )
 
 
 def _record(
-    case: Case, *, actor: User | None, action: str, from_state: str, now: dt.datetime, note: str,
-    data: dict[str, Any], public: bool | None, client_ip: str | None, as_label: str,
+    case: Case,
+    *,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    now: dt.datetime,
+    note: str,
+    data: dict[str, Any],
+    public: bool | None,
+    client_ip: str | None,
+    as_label: str,
 ) -> CaseEvent:
     """Append the action's one event to the case's chain and announce it. The caller holds the
     case row lock (or has just created the row) inside the action's transaction."""
@@ -155,9 +186,18 @@ def _record(
     last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
     label, role = (actor.display_name, actor.role) if actor is not None else (as_label, as_label)
     event = CaseEvent(
-        case=case, seq=(last["seq"] + 1) if last else 1, at=now, actor=actor,
-        actor_label=label, role=role, transition=action, from_state=from_state, to_state=case.state,
-        note=note, data=data, public=info.public if public is None else public,
+        case=case,
+        seq=(last["seq"] + 1) if last else 1,
+        at=now,
+        actor=actor,
+        actor_label=label,
+        role=role,
+        transition=action,
+        from_state=from_state,
+        to_state=case.state,
+        note=note,
+        data=data,
+        public=info.public if public is None else public,
         client_ip=client_ip or None,
         prev_hash=last["hash"] if last else "",
     )
@@ -179,6 +219,7 @@ def _department(code_or_obj: Department | str | None, *, field: str) -> Departme
 
 # --- registration -------------------------------------------------------------------
 
+
 def next_tracking_no(now: dt.datetime | None = None) -> str:
     """Date + per-day sequence, e.g. 2026112100042. Call inside a transaction."""
     day = timezone.localdate(now or timezone.now())
@@ -189,9 +230,21 @@ def next_tracking_no(now: dt.datetime | None = None) -> str:
 
 
 def case_register(
-    *, actor: User | None, channel: str, kind: str, category: Category | str, title: str, content: str,
-    citizen: Citizen, location: str = "", publish_consent: bool = True, priority: str = Priority.NORMAL,
-    reply_channel: str = "", client_ip: str | None = None, as_label: str = "citizen", now: dt.datetime | None = None,
+    *,
+    actor: User | None,
+    channel: str,
+    kind: str,
+    category: Category | str,
+    title: str,
+    content: str,
+    citizen: Citizen,
+    location: str = "",
+    publish_consent: bool = True,
+    priority: str = Priority.NORMAL,
+    reply_channel: str = "",
+    client_ip: str | None = None,
+    as_label: str = "citizen",
+    now: dt.datetime | None = None,
 ) -> Case:
     """Record a new case. Side effects: tracking_no + access_code issued; the SLA app starts
     the triage timer and the notifications app queues the receipt (both via ``case_changed``).
@@ -217,14 +270,24 @@ def case_register(
         errors["priority"] = [_("未知的紧急程度：%(v)s") % {"v": priority}]
     if reply_channel and reply_channel not in ReplyChannel.values:
         errors["reply_channel"] = [_("未知的答复方式：%(v)s") % {"v": reply_channel}]
-    cat = category if isinstance(category, Category) else Category.objects.filter(code=category or "", active=True).first()
+    cat = (
+        category
+        if isinstance(category, Category)
+        else Category.objects.filter(code=category or "", active=True).first()
+    )
     if cat is None:
         errors["category"] = [_("未知的业务分类：%(v)s") % {"v": category or "—"}]
     title = check(lambda: clean_text(title, field="title", label=_("标题"), max_length=MAX_TITLE))
     content = check(lambda: clean_text(content, field="content", label=_("诉求内容"), max_length=MAX_CONTENT))
     location = check(lambda: clean_text(location, field="location", label=_("地点"), max_length=300, required=False))
-    name = check(lambda: clean_text(citizen.name, field="citizen.name", label=_("姓名"), max_length=100, required=False))
-    phone = check(lambda: normalize_phone(citizen.phone, field="citizen.phone", required=channel in {Channel.HOTLINE, Channel.SMS}))
+    name = check(
+        lambda: clean_text(citizen.name, field="citizen.name", label=_("姓名"), max_length=100, required=False)
+    )
+    phone = check(
+        lambda: normalize_phone(
+            citizen.phone, field="citizen.phone", required=channel in {Channel.HOTLINE, Channel.SMS}
+        )
+    )
     id_no = check(lambda: normalize_id_number(citizen.id_no, field="citizen.id_no"))
     email = (citizen.email or "").strip()
     if email and ("@" not in email or len(email) > 254 or " " in email):
@@ -241,19 +304,45 @@ def case_register(
 
     with transaction.atomic():
         case = Case(
-            tracking_no=next_tracking_no(now), channel=channel, kind=kind, category=cat, priority=priority,
-            title=title, content=content, location=location, citizen_name=name, citizen_phone=phone,
-            citizen_email=email, citizen_id_no=id_no, reply_channel=reply_channel,
-            publish_consent=bool(publish_consent), registered_by=actor, registered_at=now,
+            tracking_no=next_tracking_no(now),
+            channel=channel,
+            kind=kind,
+            category=cat,
+            priority=priority,
+            title=title,
+            content=content,
+            location=location,
+            citizen_name=name,
+            citizen_phone=phone,
+            citizen_email=email,
+            citizen_id_no=id_no,
+            reply_channel=reply_channel,
+            publish_consent=bool(publish_consent),
+            registered_by=actor,
+            registered_at=now,
         )
         case.save()
-        _record(case, actor=actor, action=Transition.REGISTER, from_state="", now=now, note="",
-                data={"channel": channel}, public=None, client_ip=client_ip, as_label=as_label)
+        _record(
+            case,
+            actor=actor,
+            action=Transition.REGISTER,
+            from_state="",
+            now=now,
+            note="",
+            data={"channel": channel},
+            public=None,
+            client_ip=client_ip,
+            as_label=as_label,
+        )
     return case
 
 
 def case_add_attachments(
-    *, case: Case, actor: User | None, files: Iterable[Any], kind: str = AttachmentKind.CITIZEN,
+    *,
+    case: Case,
+    actor: User | None,
+    files: Iterable[Any],
+    kind: str = AttachmentKind.CITIZEN,
 ) -> list[Attachment]:
     """Store files on a case. No state change and no event: the caller has already checked each
     file's type by content (``validation.sniff_content_type``) and its size, and calls this in the
@@ -261,10 +350,17 @@ def case_add_attachments(
     ``files`` are uploaded files with ``name``, ``size`` and a ``content_type`` set to the sniffed type."""
     stored = []
     for upload in files:
-        stored.append(Attachment.objects.create(
-            case=case, kind=kind, file=upload, original_name=(upload.name or "")[-200:],
-            content_type=upload.content_type, size=upload.size, uploaded_by=actor,
-        ))
+        stored.append(
+            Attachment.objects.create(
+                case=case,
+                kind=kind,
+                file=upload,
+                original_name=(upload.name or "")[-200:],
+                content_type=upload.content_type,
+                size=upload.size,
+                uploaded_by=actor,
+            )
+        )
     return stored
 
 
@@ -272,22 +368,42 @@ def case_add_attachments(
 # The state-changing services take, besides their own fields: ``expected_version`` (the version
 # the caller's form showed; stale → CaseConflict), ``client_ip`` (audited) and ``now``.
 
+
 def case_resolve_directly(
-    *, case: Case | int, actor: User, answer: str, expected_version: int | None = None,
-    client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    answer: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Answer on first contact. Side effects: triage timer met; answer relayed; feedback timer."""
     answer = clean_text(answer, field="answer", label=_("答复内容"), max_length=MAX_CONTENT)
-    with case_action(case, actor=actor, action=Transition.RESOLVE_DIRECTLY, may=rules.may_resolve_directly,
-                     transition=Case.resolve_directly, expected_version=expected_version, note=answer,
-                     client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.RESOLVE_DIRECTLY,
+        may=rules.may_resolve_directly,
+        transition=Case.resolve_directly,
+        expected_version=expected_version,
+        note=answer,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.resolve_directly(answer=answer, now=act.now)
     return act.case
 
 
 def case_reject(
-    *, case: Case | int, actor: User, reason: str, note: str = "", expected_version: int | None = None,
-    client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    reason: str,
+    note: str = "",
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Refuse the case with a reason from the fixed list. Side effects: citizen told; timers stop."""
     reason_obj = RejectReason.objects.filter(code=reason or "").first()
@@ -295,16 +411,30 @@ def case_reject(
         msg = _("请从列表中选择不予受理理由。")
         raise CaseValidationError(msg, fields={"reason": [msg]})
     note = clean_text(note, field="note", label=_("说明"), max_length=2000, required=False)
-    with case_action(case, actor=actor, action=Transition.REJECT, may=rules.may_triage, transition=Case.reject,
-                     expected_version=expected_version, note=f"{reason_obj.name_zh}。{note}".rstrip("。"),
-                     data={"reason": reason_obj.code}, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.REJECT,
+        may=rules.may_triage,
+        transition=Case.reject,
+        expected_version=expected_version,
+        note=f"{reason_obj.name_zh}。{note}".rstrip("。"),
+        data={"reason": reason_obj.code},
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.reject(reason=reason_obj, note=note, now=act.now)
     return act.case
 
 
 def case_merge(
-    *, case: Case | int, actor: User, duplicate_of: str, expected_version: int | None = None,
-    client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    duplicate_of: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Close the case as a duplicate of another. Side effects: citizen told the other tracking_no."""
     target = Case.objects.filter(tracking_no=(duplicate_of or "").strip()).first()
@@ -315,18 +445,36 @@ def case_merge(
         msg = _("工单不能合并到自身。")
         raise CaseValidationError(msg, fields={"duplicate_of": [msg]})
     if target.state in {State.MERGED, State.REJECTED}:
-        msg = _("目标工单 %(no)s 已是“%(s)s”，请合并到仍在办理的工单。") % {"no": target.tracking_no, "s": State(target.state).label}
+        msg = _("目标工单 %(no)s 已是“%(s)s”，请合并到仍在办理的工单。") % {
+            "no": target.tracking_no,
+            "s": State(target.state).label,
+        }
         raise CaseValidationError(msg, fields={"duplicate_of": [msg]})
-    with case_action(case, actor=actor, action=Transition.MERGE, may=rules.may_triage, transition=Case.merge,
-                     expected_version=expected_version, note=_("与工单 %(no)s 合并办理") % {"no": target.tracking_no},
-                     data={"duplicate_of": target.tracking_no}, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.MERGE,
+        may=rules.may_triage,
+        transition=Case.merge,
+        expected_version=expected_version,
+        note=_("与工单 %(no)s 合并办理") % {"no": target.tracking_no},
+        data={"duplicate_of": target.tracking_no},
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.merge(duplicate_of=target, now=act.now)
     return act.case
 
 
 def case_assign(
-    *, case: Case | int, actor: User, department: Department | str, assisting_departments: Iterable[str | Department] = (),
-    instructions: str = "", expected_version: int | None = None, client_ip: str | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    department: Department | str,
+    assisting_departments: Iterable[str | Department] = (),
+    instructions: str = "",
+    expected_version: int | None = None,
+    client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Forward to a department. Side effects: sign-for, return-window and reply timers start;
@@ -338,10 +486,18 @@ def case_assign(
     assisting = [_department(d, field="assisting_departments") for d in assisting_departments or ()]
     assisting = [d for d in dict.fromkeys(assisting) if d.pk != dept.pk]
     instructions = clean_text(instructions, field="instructions", label=_("转办意见"), max_length=2000, required=False)
-    with case_action(case, actor=actor, action=Transition.ASSIGN, may=rules.may_triage, transition=Case.assign,
-                     expected_version=expected_version, note=instructions,
-                     data={"department": dept.code, "assisting": [d.code for d in assisting]},
-                     client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.ASSIGN,
+        may=rules.may_triage,
+        transition=Case.assign,
+        expected_version=expected_version,
+        note=instructions,
+        data={"department": dept.code, "assisting": [d.code for d in assisting]},
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.assign(department=dept, instructions=instructions, now=act.now)
         act.case.assisting_departments.set(assisting)
     return act.case
@@ -349,14 +505,29 @@ def case_assign(
 
 # --- department ---------------------------------------------------------------------
 
+
 def case_return(
-    *, case: Case | int, actor: User, reason: str, expected_version: int | None = None,
-    client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Hand the case back as not ours. Side effects: timers stop; triage timer restarts."""
     reason = clean_text(reason, field="reason", label=_("退单理由"), max_length=2000)
-    with case_action(case, actor=actor, action=Transition.RETURN, may=rules.may_return, transition=Case.return_,
-                     expected_version=expected_version, note=reason, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.RETURN,
+        may=rules.may_return,
+        transition=Case.return_,
+        expected_version=expected_version,
+        note=reason,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         # The department that hands it back, for its inbox's live update.
         act.data = {"department": act.case.department.code if act.case.department_id else ""}
         act.case.return_(now=act.now)
@@ -365,57 +536,116 @@ def case_return(
 
 
 def case_sign_for(
-    *, case: Case | int, actor: User, expected_version: int | None = None, client_ip: str | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Acknowledge the case. Side effects: sign-for timer met."""
-    with case_action(case, actor=actor, action=Transition.SIGN_FOR, may=rules.may_handle, transition=Case.sign_for,
-                     expected_version=expected_version, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.SIGN_FOR,
+        may=rules.may_handle,
+        transition=Case.sign_for,
+        expected_version=expected_version,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.sign_for(now=act.now)
     return act.case
 
 
 def case_reply(
-    *, case: Case | int, actor: User, text: str, expected_version: int | None = None, client_ip: str | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    text: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Submit the department's answer for review. Side effects: reply timer met; review timer starts."""
     text = clean_text(text, field="text", label=_("答复内容"), max_length=MAX_CONTENT)
-    with case_action(case, actor=actor, action=Transition.REPLY, may=rules.may_reply, transition=Case.reply,
-                     expected_version=expected_version, note=text, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.REPLY,
+        may=rules.may_reply,
+        transition=Case.reply,
+        expected_version=expected_version,
+        note=text,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.reply(text=text, now=act.now)
     return act.case
 
 
 def case_save_reply_draft(
-    *, case: Case | int, actor: User, text: str, client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    text: str,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """A clerk's draft for a department whose head submits replies. No state change; the version
     moves, so a head's reply form built on the previous draft is refused as stale."""
     text = clean_text(text, field="text", label=_("答复草稿"), max_length=MAX_CONTENT)
-    with case_action(case, actor=actor, action=Transition.DRAFT_REPLY, may=rules.may_draft_reply,
-                     denied=_("您无权为此工单保存答复草稿。"), note=text, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.DRAFT_REPLY,
+        may=rules.may_draft_reply,
+        denied=_("您无权为此工单保存答复草稿。"),
+        note=text,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.reply_draft = text
     return act.case
 
 
 # --- review -------------------------------------------------------------------------
 
+
 def case_send_back(
-    *, case: Case | int, actor: User, note: str, expected_version: int | None = None, client_ip: str | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    note: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Reject a weak reply. Side effects: review timer met; the reply timer resumes."""
     note = clean_text(note, field="note", label=_("退回意见"), max_length=2000)
-    with case_action(case, actor=actor, action=Transition.SEND_BACK, may=rules.may_triage, transition=Case.send_back,
-                     expected_version=expected_version, note=note, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.SEND_BACK,
+        may=rules.may_triage,
+        transition=Case.send_back,
+        expected_version=expected_version,
+        note=note,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.send_back(now=act.now)
     return act.case
 
 
 def case_approve(
-    *, case: Case | int, actor: User, answer: str = "", expected_version: int | None = None,
-    client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    answer: str = "",
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Accept the reply and relay the answer (defaults to the department's reply) to the citizen.
     Side effects: review timer met; answer sent on the citizen's channel; feedback timer starts."""
@@ -424,13 +654,23 @@ def case_approve(
     answer = answer or Case.objects.filter(pk=pk).values_list("reply_text", flat=True).first() or ""
     if not answer:
         raise CaseValidationError(_("请填写答复内容。"), fields={"answer": [_("请填写答复内容。")]})
-    with case_action(case, actor=actor, action=Transition.APPROVE, may=rules.may_triage, transition=Case.approve,
-                     expected_version=expected_version, note=answer, client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.APPROVE,
+        may=rules.may_triage,
+        transition=Case.approve,
+        expected_version=expected_version,
+        note=answer,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.approve(answer=answer, now=act.now)
     return act.case
 
 
 # --- citizen and closure ------------------------------------------------------------
+
 
 def _publication_after_close(locked: Case) -> None:
     if locked.publication == Publication.PRIVATE and locked.publish_consent:
@@ -438,17 +678,32 @@ def _publication_after_close(locked: Case) -> None:
 
 
 def case_feedback(
-    *, case: Case | int, actor: User | None, rating: str, comment: str = "", expected_version: int | None = None,
-    client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User | None,
+    rating: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """The citizen's rating closes the case. ``actor`` None means the citizen (proved by access code)."""
     if rating not in Rating.values:
         msg = _("评价须为：满意、基本满意或不满意。")
         raise CaseValidationError(msg, fields={"rating": [msg]})
     comment = clean_text(comment, field="comment", label=_("评价意见"), max_length=2000, required=False)
-    with case_action(case, actor=actor, action=Transition.FEEDBACK, may=rules.may_feedback, transition=Case.feedback,
-                     expected_version=expected_version, note=comment, data={"rating": rating},
-                     client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.FEEDBACK,
+        may=rules.may_feedback,
+        transition=Case.feedback,
+        expected_version=expected_version,
+        note=comment,
+        data={"rating": rating},
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.feedback(rating=rating, comment=comment, now=act.now)
         _publication_after_close(act.case)
     return act.case
@@ -456,16 +711,30 @@ def case_feedback(
 
 def case_auto_close(*, case: Case | int, now: dt.datetime | None = None) -> Case:
     """Close an answered case whose feedback window ran out (the SLA worker)."""
-    with case_action(case, actor=None, action=Transition.AUTO_CLOSE, may=rules.may_auto_close,
-                     transition=Case.auto_close, note=_("回访期满未评价，自动办结。"), as_label="system", now=now) as act:
+    with case_action(
+        case,
+        actor=None,
+        action=Transition.AUTO_CLOSE,
+        may=rules.may_auto_close,
+        transition=Case.auto_close,
+        note=_("回访期满未评价，自动办结。"),
+        as_label="system",
+        now=now,
+    ) as act:
         act.case.auto_close(now=act.now)
         _publication_after_close(act.case)
     return act.case
 
 
 def case_reopen(
-    *, case: Case | int, actor: User, department: Department | str | None = None, reason: str,
-    expected_version: int | None = None, client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    department: Department | str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Send an answered or closed case back for handling. Side effects: fresh timers."""
     reason = clean_text(reason, field="reason", label=_("重办理由"), max_length=2000)
@@ -477,9 +746,18 @@ def case_reopen(
         if dept is None:
             msg = _("请选择承办单位。")
             raise CaseValidationError(msg, fields={"department": [msg]})
-    with case_action(case, actor=actor, action=Transition.REOPEN, may=rules.may_reopen, transition=Case.reopen,
-                     expected_version=expected_version, note=reason, data={"department": dept.code},
-                     client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.REOPEN,
+        may=rules.may_reopen,
+        transition=Case.reopen,
+        expected_version=expected_version,
+        note=reason,
+        data={"department": dept.code},
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         act.case.reopen(department=dept, now=act.now)
         if act.case.publication == Publication.PENDING:
             act.case.publication = Publication.PRIVATE
@@ -491,15 +769,32 @@ def case_reopen(
 HOLDABLE = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS})
 
 
-def _toggle_hold(case: Case | int, *, actor: User, hold: bool, reason: str, client_ip: str | None,
-                 expected_version: int | None, now: dt.datetime | None) -> Case:
-    with case_action(case, actor=actor, action=Transition.HOLD if hold else Transition.RESUME, may=rules.may_hold,
-                     denied=_("您无权挂起或恢复此工单。"), expected_version=expected_version, note=reason,
-                     client_ip=client_ip, now=now) as act:
+def _toggle_hold(
+    case: Case | int,
+    *,
+    actor: User,
+    hold: bool,
+    reason: str,
+    client_ip: str | None,
+    expected_version: int | None,
+    now: dt.datetime | None,
+) -> Case:
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.HOLD if hold else Transition.RESUME,
+        may=rules.may_hold,
+        denied=_("您无权挂起或恢复此工单。"),
+        expected_version=expected_version,
+        note=reason,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         locked = act.case
         if locked.state not in HOLDABLE:
-            raise CaseConflict(_("当前状态为“%(state)s”，不能挂起或恢复。") % {"state": State(locked.state).label},
-                               state=locked.state)
+            raise CaseConflict(
+                _("当前状态为“%(state)s”，不能挂起或恢复。") % {"state": State(locked.state).label}, state=locked.state
+            )
         if locked.on_hold == hold:
             msg = _("工单已处于挂起状态。") if hold else _("工单未被挂起。")
             raise CaseConflict(msg, state=locked.state)
@@ -508,33 +803,51 @@ def _toggle_hold(case: Case | int, *, actor: User, hold: bool, reason: str, clie
     return act.case
 
 
-def case_hold(*, case: Case | int, actor: User, reason: str, client_ip: str | None = None,
-              expected_version: int | None = None, now: dt.datetime | None = None) -> Case:
+def case_hold(
+    *,
+    case: Case | int,
+    actor: User,
+    reason: str,
+    client_ip: str | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """Wait for the citizen to supply information. Side effects: the running timers pause."""
     reason = clean_text(reason, field="reason", label=_("挂起原因"), max_length=2000)
-    return _toggle_hold(case, actor=actor, hold=True, reason=reason, client_ip=client_ip,
-                        expected_version=expected_version, now=now)
+    return _toggle_hold(
+        case, actor=actor, hold=True, reason=reason, client_ip=client_ip, expected_version=expected_version, now=now
+    )
 
 
-def case_resume(*, case: Case | int, actor: User, client_ip: str | None = None, expected_version: int | None = None,
-                now: dt.datetime | None = None) -> Case:
+def case_resume(
+    *,
+    case: Case | int,
+    actor: User,
+    client_ip: str | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
     """End a hold. Side effects: paused timers resume with the time they had left."""
-    return _toggle_hold(case, actor=actor, hold=False, reason="", client_ip=client_ip,
-                        expected_version=expected_version, now=now)
+    return _toggle_hold(
+        case, actor=actor, hold=False, reason="", client_ip=client_ip, expected_version=expected_version, now=now
+    )
 
 
-def case_reveal_contact(*, case: Case | int, actor: User, client_ip: str | None = None,
-                        now: dt.datetime | None = None) -> dict[str, str]:
+def case_reveal_contact(
+    *, case: Case | int, actor: User, client_ip: str | None = None, now: dt.datetime | None = None
+) -> dict[str, str]:
     """Show the citizen's full phone and ID number to a role that sees them masked; audited.
     Anyone who may see the case may reveal: the point is that it is on the record."""
-    with case_action(case, actor=actor, action=Transition.REVEAL, note=_("查看了完整联系方式"), client_ip=client_ip,
-                     now=now) as act:
+    with case_action(
+        case, actor=actor, action=Transition.REVEAL, note=_("查看了完整联系方式"), client_ip=client_ip, now=now
+    ) as act:
         pass
     return {"phone": act.case.citizen_phone, "id_no": act.case.citizen_id_no}
 
 
-def case_add_note(*, case: Case | int, actor: User, note: str, client_ip: str | None = None,
-                  now: dt.datetime | None = None) -> CaseEvent:
+def case_add_note(
+    *, case: Case | int, actor: User, note: str, client_ip: str | None = None, now: dt.datetime | None = None
+) -> CaseEvent:
     """An internal note on the timeline (not shown to the citizen)."""
     note = clean_text(note, field="note", label=_("备注"), max_length=2000)
     with case_action(case, actor=actor, action=Transition.NOTE, note=note, client_ip=client_ip, now=now) as act:
@@ -549,8 +862,15 @@ PUBLICATION_FIELDS = frozenset({"publication", "public_title", "public_content",
 
 
 def case_set_publication(
-    *, case: Case | int, actor: User, action: str, allowed_from: Iterable[str], fields: dict[str, Any],
-    note: str = "", client_ip: str | None = None, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    action: str,
+    allowed_from: Iterable[str],
+    fields: dict[str, Any],
+    note: str = "",
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
 ) -> Case:
     """Publish or withdraw the public copy: locks the case, checks the actor is dispatch staff (or,
     to withdraw, a supervisor) and the publication status allows it, sets ``fields`` (only
@@ -558,8 +878,16 @@ def case_set_publication(
     touched. Validation and redaction live in cases/publication.py, which calls this."""
     assert set(fields) <= PUBLICATION_FIELDS
     may = rules.may_withdraw if action == Transition.WITHDRAW else rules.may_publish
-    with case_action(case, actor=actor, action=action, may=may, denied=_("您无权管理网上公开。"), note=note,
-                     client_ip=client_ip, now=now) as act:
+    with case_action(
+        case,
+        actor=actor,
+        action=action,
+        may=may,
+        denied=_("您无权管理网上公开。"),
+        note=note,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
         locked = act.case
         if locked.publication not in set(allowed_from):
             raise CaseConflict(

@@ -59,7 +59,11 @@ def clean_text(raw: str | None, *, field: str, label: str, max_length: int, requ
         msg = _("请填写%(label)s。") % {"label": label}
         raise CaseValidationError(msg, fields={field: [msg]})
     if len(value) > max_length:
-        msg = _("%(label)s不能超过%(max)d个字符（现有%(n)d个）。") % {"label": label, "max": max_length, "n": len(value)}
+        msg = _("%(label)s不能超过%(max)d个字符（现有%(n)d个）。") % {
+            "label": label,
+            "max": max_length,
+            "n": len(value),
+        }
         raise CaseValidationError(msg, fields={field: [msg]})
     return value
 

@@ -97,8 +97,13 @@ class Runner:
             except Exception:  # the database is gone: the leases lapse on their own
                 log.exception("worker %s: could not give back its claims", self.worker.worker_id)
                 released = 0
-            log.info("worker %s stopped after %s steps (released %s claims): %s", self.worker.worker_id, steps,
-                     released, self.worker.acted)
+            log.info(
+                "worker %s stopped after %s steps (released %s claims): %s",
+                self.worker.worker_id,
+                steps,
+                released,
+                self.worker.acted,
+            )
         return steps
 
     @contextmanager
@@ -127,15 +132,22 @@ class WorkerCommand(BaseCommand):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--once", action="store_true", help="run one step, then exit")
         mode.add_argument("--until-idle", action="store_true", help="run steps until one finds no work, then exit")
-        parser.add_argument("--batch", type=int, default=self.default_batch,
-                            help="items claimed per step (default %(default)s)")
-        parser.add_argument("--idle-sleep", type=float, default=self.default_idle_sleep,
-                            help="seconds to wait after a step that found no work (default %(default)s)")
-        parser.add_argument("--worker-id", default="",
-                            help="name written on claims (default host:pid:random, unique per start)")
+        parser.add_argument(
+            "--batch", type=int, default=self.default_batch, help="items claimed per step (default %(default)s)"
+        )
+        parser.add_argument(
+            "--idle-sleep",
+            type=float,
+            default=self.default_idle_sleep,
+            help="seconds to wait after a step that found no work (default %(default)s)",
+        )
+        parser.add_argument(
+            "--worker-id", default="", help="name written on claims (default host:pid:random, unique per start)"
+        )
 
-    def handle(self, *args: Any, once: bool, until_idle: bool, batch: int, idle_sleep: float, worker_id: str,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, once: bool, until_idle: bool, batch: int, idle_sleep: float, worker_id: str, **options: Any
+    ) -> None:
         if batch < 1:
             raise CommandError("--batch must be at least 1")
         if idle_sleep < 0:

@@ -11,8 +11,20 @@ from .outbox import outbox_cancel, outbox_retry
 
 @admin.register(Outbox)
 class OutboxAdmin(admin.ModelAdmin):
-    list_display = ("id", "created_at", "template", "channel", "recipient", "address", "case", "status",
-                    "attempts", "next_attempt_at", "delivery_status", "last_error")
+    list_display = (
+        "id",
+        "created_at",
+        "template",
+        "channel",
+        "recipient",
+        "address",
+        "case",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "delivery_status",
+        "last_error",
+    )
     list_filter = ("status", "channel", "template")
     search_fields = ("address", "idempotency_key", "provider_id", "case__tracking_no")
     list_select_related = ("recipient", "case")

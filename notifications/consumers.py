@@ -71,16 +71,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         self.topics: set[str] = set()
         self.last_topic: str | None = None
-        if (user is None or not user.is_authenticated or not user.is_active
-                or getattr(user, "role", None) not in Role.values):
+        if (
+            user is None
+            or not user.is_authenticated
+            or not user.is_active
+            or getattr(user, "role", None) not in Role.values
+        ):
             # Accept first so the browser sees our close code (a refused handshake has none).
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.role = user.role
-        self.department = await database_sync_to_async(
-            lambda: user.department.code if user.department_id else None
-        )()
+        self.department = await database_sync_to_async(lambda: user.department.code if user.department_id else None)()
         await self.accept()
         await self._join(f"user.{user.pk}")
 

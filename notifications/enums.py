@@ -42,9 +42,15 @@ class Template(models.TextChoices):
 
 # Staff events a user may switch off per channel on the preferences page.
 STAFF_TEMPLATES = (
-    Template.CASE_ASSIGNED, Template.CASE_REOPENED, Template.CASE_SENT_BACK, Template.CASE_RETURNED,
-    Template.CALLBACK_DUE, Template.EXTENSION_DECIDED, Template.SUPERVISION_ISSUED,
-    Template.TIMER_WARNING, Template.TIMER_BREACHED,
+    Template.CASE_ASSIGNED,
+    Template.CASE_REOPENED,
+    Template.CASE_SENT_BACK,
+    Template.CASE_RETURNED,
+    Template.CALLBACK_DUE,
+    Template.EXTENSION_DECIDED,
+    Template.SUPERVISION_ISSUED,
+    Template.TIMER_WARNING,
+    Template.TIMER_BREACHED,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 

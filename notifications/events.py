@@ -39,6 +39,7 @@ def group_name(topic: str) -> str:
 
 # --- sequence numbers and the replay buffer -------------------------------------------
 
+
 class MemoryLog:
     """Per-process counters and buffers: the embedded default (one web process)."""
 
@@ -236,6 +237,7 @@ def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
 
 
 # --- payloads (the only place event bodies are built) ---------------------------------
+
 
 def case_payload(case: Any, *, action: str, from_state: str) -> dict[str, Any]:
     """Small and free of personal data: enough for a page to decide to refetch."""

@@ -16,7 +16,11 @@ class Outbox(models.Model):
     delivered by the worker after commit; ``idempotency_key`` makes enqueueing repeatable."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         verbose_name=_("收件人"),
     )
     address = models.CharField(_("地址"), max_length=254, blank=True, help_text=_("手机号或电子邮箱"))
@@ -26,7 +30,11 @@ class Outbox(models.Model):
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     idempotency_key = models.CharField(max_length=200, unique=True)
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages",
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox_messages",
         verbose_name=_("工单"),
     )
     status = models.CharField(_("状态"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
@@ -76,7 +84,9 @@ class Notification(models.Model):
 class NotificationPreference(models.Model):
     """Per staff user: which events reach them on which channel. Absent row = everything on."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
     # "template:channel" strings the user switched off, e.g. ["timer_warning:email"].
     disabled = models.JSONField(default=list, blank=True)
     language = models.CharField(_("通知语言"), max_length=10, default="zh-hans")

@@ -42,6 +42,7 @@ class Occasion:
 
 # --- audiences: who a message goes to -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Citizen:
     """The case's citizen, on the channel they chose for the answer (``outbox.citizen_address``)."""
@@ -123,11 +124,14 @@ def extension_granted(occ: Occasion) -> bool:
 
 # --- extra template values of some actions --------------------------------------------------
 
+
 def rejection(occ: Occasion) -> dict[str, Any]:
     reason = occ.case.reject_reason
-    return {"reason": reason.name_zh if reason else "",
-            "reason_en": (reason.name_en or reason.name_zh) if reason else "",
-            "reject_note": occ.case.reject_note}
+    return {
+        "reason": reason.name_zh if reason else "",
+        "reason_en": (reason.name_en or reason.name_zh) if reason else "",
+        "reject_note": occ.case.reject_note,
+    }
 
 
 def duplicate(occ: Occasion) -> dict[str, Any]:
@@ -188,6 +192,7 @@ def state_changed_or_updated(occ: Occasion) -> str:
 
 # --- the table --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Message:
     audience: Audience
@@ -232,12 +237,15 @@ NOTICES: dict[str, Notice] = {
     Transition.REJECT: Notice(messages=(Message(the_citizen, Template.REJECTED),), context=rejection, live=CHANGED),
     Transition.MERGE: Notice(messages=(Message(the_citizen, Template.MERGED),), context=duplicate, live=CHANGED),
     Transition.ASSIGN: Notice(
-        messages=(Message(the_department, Template.CASE_ASSIGNED),
-                  Message(the_assisting_departments, Template.CASE_ASSIGNED)),
+        messages=(
+            Message(the_department, Template.CASE_ASSIGNED),
+            Message(the_assisting_departments, Template.CASE_ASSIGNED),
+        ),
         live=Live("case.assigned", (the_queue, the_board, the_department_inbox, the_assisting_inboxes)),
     ),
     Transition.RETURN: Notice(
-        messages=(Message(the_dispatchers, Template.CASE_RETURNED),), context=returned_from,
+        messages=(Message(the_dispatchers, Template.CASE_RETURNED),),
+        context=returned_from,
         live=Live(state_changed_or_updated, (*CHANGED.topics, the_returning_department_inbox)),
     ),
     Transition.SIGN_FOR: Notice(live=CHANGED),
@@ -251,10 +259,12 @@ NOTICES: dict[str, Notice] = {
     Transition.RESUME: Notice(live=CHANGED),
     # The sla app's records, by the dotted names it writes them under (sla.enums.AuditAction; it
     # publishes their live events).
-    "sla.extension.granted": Notice(messages=(
-        Message(the_ordered_department, Template.EXTENSION_DECIDED),
-        Message(the_citizen, Template.EXTENSION_CITIZEN, when=extension_granted),
-    )),
+    "sla.extension.granted": Notice(
+        messages=(
+            Message(the_ordered_department, Template.EXTENSION_DECIDED),
+            Message(the_citizen, Template.EXTENSION_CITIZEN, when=extension_granted),
+        )
+    ),
     "sla.extension.refused": Notice(messages=(Message(the_ordered_department, Template.EXTENSION_DECIDED),)),
     "sla.supervision.issued": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
     "sla.timer.escalated": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
@@ -262,6 +272,7 @@ NOTICES: dict[str, Notice] = {
 
 
 # --- reading it -------------------------------------------------------------------------------
+
 
 def message_context(occ: Occasion) -> dict[str, Any]:
     """Plain values only (stored as JSON and rendered later, in the recipient's language)."""

@@ -43,10 +43,18 @@ def backoff(attempts: int) -> timedelta:
 
 # --- enqueueing (inside the caller's transaction) -------------------------------------
 
+
 def enqueue(
-    *, channel: str, template: str, context: dict[str, Any], idempotency_key: str,
-    recipient: User | None = None, address: str = "", case: Case | None = None,
-    language: str = DEFAULT_LANGUAGE, delay: timedelta | None = None,
+    *,
+    channel: str,
+    template: str,
+    context: dict[str, Any],
+    idempotency_key: str,
+    recipient: User | None = None,
+    address: str = "",
+    case: Case | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    delay: timedelta | None = None,
 ) -> Outbox:
     """Record one message to send after commit. Calling again with the same key returns the
     existing row and changes nothing, so a retried action never sends twice."""
@@ -61,8 +69,13 @@ def enqueue(
     row, _created = Outbox.objects.get_or_create(
         idempotency_key=idempotency_key[:200],
         defaults={
-            "channel": channel, "template": template, "context": context, "recipient": recipient,
-            "address": address, "case": case, "language": language,
+            "channel": channel,
+            "template": template,
+            "context": context,
+            "recipient": recipient,
+            "address": address,
+            "case": case,
+            "language": language,
             "next_attempt_at": timezone.now() + (delay or timedelta(0)),
         },
     )
@@ -81,15 +94,23 @@ def citizen_address(case: Case) -> tuple[str, str] | None:
     return None
 
 
-def notify_citizen(*, case: Case, template: str, context: dict[str, Any], key: str,
-                   delay: timedelta | None = None) -> Outbox | None:
+def notify_citizen(
+    *, case: Case, template: str, context: dict[str, Any], key: str, delay: timedelta | None = None
+) -> Outbox | None:
     """Queue ``template`` to the citizen of ``case`` on their channel; None if they left no address."""
     target = citizen_address(case)
     if target is None:
         return None
     channel, address = target
-    return enqueue(channel=channel, template=template, context=context, address=address, case=case,
-                   idempotency_key=f"{key}:citizen:{channel}", delay=delay)
+    return enqueue(
+        channel=channel,
+        template=template,
+        context=context,
+        address=address,
+        case=case,
+        idempotency_key=f"{key}:citizen:{channel}",
+        delay=delay,
+    )
 
 
 def department_staff(department: Department, roles: Iterable[str] | None = None) -> QuerySet[User]:
@@ -100,8 +121,9 @@ def department_staff(department: Department, roles: Iterable[str] | None = None)
     return User.objects.filter(department=department, is_active=True, role__in=list(roles)).order_by("pk")
 
 
-def notify_users(users: Iterable[User], template: str, context: dict[str, Any], key: str, *,
-                 case: Case | None = None) -> list[Outbox]:
+def notify_users(
+    users: Iterable[User], template: str, context: dict[str, Any], key: str, *, case: Case | None = None
+) -> list[Outbox]:
     """In-app and (when the user has an address) e-mail to each user, as their preferences allow."""
     users = list(users)
     prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
@@ -113,16 +135,30 @@ def notify_users(users: Iterable[User], template: str, context: dict[str, Any], 
                 continue
             if channel == OutboxChannel.EMAIL and not user.email:
                 continue
-            rows.append(enqueue(
-                channel=channel, template=template, context=context, recipient=user,
-                address=user.email if channel == OutboxChannel.EMAIL else "", case=case,
-                language=pref.language, idempotency_key=f"{key}:u{user.pk}:{channel}",
-            ))
+            rows.append(
+                enqueue(
+                    channel=channel,
+                    template=template,
+                    context=context,
+                    recipient=user,
+                    address=user.email if channel == OutboxChannel.EMAIL else "",
+                    case=case,
+                    language=pref.language,
+                    idempotency_key=f"{key}:u{user.pk}:{channel}",
+                )
+            )
     return rows
 
 
-def notify_staff(department: Department | str, template: str, context: dict[str, Any], key: str, *,
-                 case: Case | None = None, roles: Iterable[str] | None = None) -> list[Outbox]:
+def notify_staff(
+    department: Department | str,
+    template: str,
+    context: dict[str, Any],
+    key: str,
+    *,
+    case: Case | None = None,
+    roles: Iterable[str] | None = None,
+) -> list[Outbox]:
     """Queue ``template`` to every active staff member of ``department`` (see ``department_staff``).
 
     For other apps (the SLA worker's warnings and breaches): call inside your transaction with a
@@ -157,8 +193,16 @@ def case_context(case: Case) -> dict[str, Any]:
     }
 
 
-def notify_deadline(*, case: Case, template: str, key: str, stage: str = "", stage_label: str = "",
-                    due_at: datetime | None = None, department: Department | str | None = None) -> list[Outbox]:
+def notify_deadline(
+    *,
+    case: Case,
+    template: str,
+    key: str,
+    stage: str = "",
+    stage_label: str = "",
+    due_at: datetime | None = None,
+    department: Department | str | None = None,
+) -> list[Outbox]:
     """A timer warning or breach to the staff of the responsible department (the case's, unless
     given). For the SLA sweeper, inside its transaction, e.g.
     ``notify_deadline(case=case, template=Template.TIMER_BREACHED, key=f"timer:{timer.pk}:breached",
@@ -166,12 +210,17 @@ def notify_deadline(*, case: Case, template: str, key: str, stage: str = "", sta
     target = department or case.department or dispatch_department()
     if target is None:
         return []
-    ctx = {**case_context(case), "stage": stage, "stage_label": str(stage_label),
-           "due_at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else ""}
+    ctx = {
+        **case_context(case),
+        "stage": stage,
+        "stage_label": str(stage_label),
+        "due_at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else "",
+    }
     return notify_staff(target, template, ctx, key, case=case)
 
 
 # --- rendering -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -206,6 +255,7 @@ def render_message(template: str, context: dict[str, Any], language: str = DEFAU
 
 # --- recording outcomes (called by the worker, each in its own short transaction) ---------
 
+
 def outbox_mark_sent(row: Outbox, *, provider_id: str = "") -> None:
     """The transport accepted the message. Caller holds the row lock."""
     row.status = OutboxStatus.SENT
@@ -215,16 +265,20 @@ def outbox_mark_sent(row: Outbox, *, provider_id: str = "") -> None:
     row.last_error = ""
     row.claimed_by = ""
     row.claim_expires_at = None
-    row.save(update_fields=["status", "sent_at", "provider_id", "attempts", "last_error", "claimed_by",
-                            "claim_expires_at"])
+    row.save(
+        update_fields=["status", "sent_at", "provider_id", "attempts", "last_error", "claimed_by", "claim_expires_at"]
+    )
 
 
 def outbox_record_failure(row_id: int, *, worker_id: str, error: str, permanent: bool) -> Outbox | None:
     """A try failed: schedule the next one with backoff, or give up (permanent error or too many
     tries). Only the worker holding the claim may record it, so a lapsed lease cannot clobber."""
     with transaction.atomic():
-        row = (Outbox.objects.select_for_update()
-               .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id).first())
+        row = (
+            Outbox.objects.select_for_update()
+            .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id)
+            .first()
+        )
         if row is None:
             return None
         row.attempts += 1
@@ -236,8 +290,9 @@ def outbox_record_failure(row_id: int, *, worker_id: str, error: str, permanent:
         else:
             row.status = OutboxStatus.PENDING
             row.next_attempt_at = timezone.now() + backoff(row.attempts)
-        row.save(update_fields=["attempts", "last_error", "claimed_by", "claim_expires_at", "status",
-                                "next_attempt_at"])
+        row.save(
+            update_fields=["attempts", "last_error", "claimed_by", "claim_expires_at", "status", "next_attempt_at"]
+        )
         log.warning("outbox %s %s (attempt %s): %s", row.pk, row.status, row.attempts, error)
         return row
 
@@ -245,8 +300,12 @@ def outbox_record_failure(row_id: int, *, worker_id: str, error: str, permanent:
 def outbox_retry(rows: QuerySet[Outbox]) -> int:
     """Send failed or cancelled messages again now (admin action). Returns how many were requeued."""
     return rows.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.CANCELLED]).update(
-        status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0, last_error="",
-        claimed_by="", claim_expires_at=None,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=timezone.now(),
+        attempts=0,
+        last_error="",
+        claimed_by="",
+        claim_expires_at=None,
     )
 
 
@@ -280,6 +339,7 @@ def outbox_mark_delivery(provider_id: str, status: str, error_code: str | int | 
 
 # --- in-app notifications ---------------------------------------------------------------
 
+
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
     """Mark one (or, with None, all) of the user's notifications read. Returns how many changed."""
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
@@ -297,4 +357,3 @@ def preference_save(*, user: User, enabled: Iterable[str], language: str) -> Not
     pref.language = language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
     pref.save(update_fields=["disabled", "language"])
     return pref
-

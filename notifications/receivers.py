@@ -14,6 +14,7 @@ from .notices import notify_case_change
 
 
 @receiver(case_changed, dispatch_uid="notifications.on_case_changed")
-def on_case_changed(sender: Any, *, case: Case, event: CaseEvent, action: str, payload: dict[str, Any] | None = None,
-                    **kwargs: Any) -> None:
+def on_case_changed(
+    sender: Any, *, case: Case, event: CaseEvent, action: str, payload: dict[str, Any] | None = None, **kwargs: Any
+) -> None:
     notify_case_change(case=case, event=event, action=action, payload=payload or {})

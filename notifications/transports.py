@@ -25,13 +25,15 @@ from .outbox import render_message
 log = logging.getLogger(__name__)
 
 # Twilio error codes that no retry can fix.
-TWILIO_PERMANENT_CODES = frozenset({
-    21211,  # invalid 'To' number
-    21214,  # 'To' number cannot be reached
-    21610,  # recipient replied STOP (unsubscribed)
-    21612,  # cannot route to this number
-    21614,  # 'To' is not a mobile number
-})
+TWILIO_PERMANENT_CODES = frozenset(
+    {
+        21211,  # invalid 'To' number
+        21214,  # 'To' number cannot be reached
+        21610,  # recipient replied STOP (unsubscribed)
+        21612,  # cannot route to this number
+        21614,  # 'To' is not a mobile number
+    }
+)
 
 
 class PermanentDeliveryError(Exception):
@@ -50,8 +52,13 @@ class EmailTransport:
             raise PermanentDeliveryError(f"invalid e-mail address {row.address!r}") from None
         msg = render_message(row.template, row.context, row.language)
         try:
-            EmailMessage(subject=msg.subject, body=msg.body, from_email=settings.DEFAULT_FROM_EMAIL,
-                         to=[row.address], headers={"X-Casecenter-Outbox": str(row.pk)}).send()
+            EmailMessage(
+                subject=msg.subject,
+                body=msg.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[row.address],
+                headers={"X-Casecenter-Outbox": str(row.pk)},
+            ).send()
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from exc
         return ""
@@ -87,7 +94,9 @@ class TwilioSMSTransport:
         to = row.address if row.address.startswith("+") else f"+86{row.address}"
         try:
             message = self.client().messages.create(
-                to=to, from_=settings.TWILIO_FROM_NUMBER, body=text,
+                to=to,
+                from_=settings.TWILIO_FROM_NUMBER,
+                body=text,
                 status_callback=f"{settings.PUBLIC_BASE_URL}/telephony/twilio/sms/status/",
             )
         except TwilioRestException as exc:
@@ -105,8 +114,12 @@ class InAppTransport:
             raise PermanentDeliveryError("in-app message without a recipient")
         msg = render_message(row.template, row.context, row.language)
         note = Notification.objects.create(
-            user_id=row.recipient_id, case_id=row.case_id, template=row.template, title=msg.subject,
-            body=msg.body, outbox=row,
+            user_id=row.recipient_id,
+            case_id=row.case_id,
+            template=row.template,
+            title=msg.subject,
+            body=msg.body,
+            outbox=row,
         )
         events.publish(f"user.{row.recipient_id}", "notification.created", events.notification_payload(note))
         return f"inapp-{note.pk}"

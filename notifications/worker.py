@@ -41,7 +41,9 @@ def claim_batch(worker_id: str, *, limit: int = BATCH_SIZE) -> list[int]:
     with transaction.atomic():
         ids = list(
             Outbox.objects.select_for_update(skip_locked=True)
-            .filter(due).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+            .filter(due)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
         )
         if ids:
             # Re-check the condition in the UPDATE: harmless on PG, and on SQLite it is what
@@ -49,16 +51,22 @@ def claim_batch(worker_id: str, *, limit: int = BATCH_SIZE) -> list[int]:
             Outbox.objects.filter(due, id__in=ids).update(
                 status=OutboxStatus.SENDING, claimed_by=worker_id, claim_expires_at=now + LEASE
             )
-    return list(Outbox.objects.filter(id__in=ids, claimed_by=worker_id, status=OutboxStatus.SENDING)
-                .order_by("next_attempt_at", "id").values_list("id", flat=True))
+    return list(
+        Outbox.objects.filter(id__in=ids, claimed_by=worker_id, status=OutboxStatus.SENDING)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)
+    )
 
 
 def deliver(row_id: int, worker_id: str) -> bool:
     """Send one claimed row; returns True if it went out."""
     try:
         with transaction.atomic():
-            row = (Outbox.objects.select_for_update()
-                   .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id).first())
+            row = (
+                Outbox.objects.select_for_update()
+                .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id)
+                .first()
+            )
             if row is None:  # our lease lapsed and someone else took it
                 return False
             provider_id = transports.get_transport(row.channel).send(row)
@@ -95,7 +103,8 @@ class Delivery:
     def release(self) -> int:
         """Give back the rows this worker claimed and did not try (the loop is ending)."""
         return Outbox.objects.filter(status=OutboxStatus.SENDING, claimed_by=self.worker_id).update(
-            status=OutboxStatus.PENDING, claimed_by="", claim_expires_at=None)
+            status=OutboxStatus.PENDING, claimed_by="", claim_expires_at=None
+        )
 
 
 def step(worker_id: str, *, limit: int = BATCH_SIZE) -> bool:

@@ -43,14 +43,18 @@ class WorkingHoursFormSet(forms.BaseInlineFormSet):
         kept, deleted = _alive(self)
         # Rows not in this formset stay as they are; the formset's own rows are as proposed.
         touched = {f.instance.pk for f in kept + deleted if f.instance.pk}
-        untouched = WorkingHours.objects.filter(calendar=self.instance).exclude(pk__in=touched) \
-            if self.instance.pk else WorkingHours.objects.none()
+        untouched = (
+            WorkingHours.objects.filter(calendar=self.instance).exclude(pk__in=touched)
+            if self.instance.pk
+            else WorkingHours.objects.none()
+        )
         weekly: dict[int, list[tuple[int, int]]] = {}
         for row in untouched:
             weekly.setdefault(row.weekday, []).append(row.minutes)
         for form in kept:
-            row = WorkingHours(weekday=form.cleaned_data["weekday"], start=form.cleaned_data["start"],
-                               end=form.cleaned_data["end"])
+            row = WorkingHours(
+                weekday=form.cleaned_data["weekday"], start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
             for a, b in weekly.get(row.weekday, []):
                 c, d = row.minutes
                 if c < b and a < d:
@@ -71,7 +75,8 @@ class CalendarExceptionFormSet(forms.BaseInlineFormSet):
         years |= {f.instance.date.year for f in deleted if f.instance.pk}
         proposal = dict(
             CalendarException.objects.filter(calendar=self.instance, date__year__in=years)
-            .exclude(pk__in=touched).values_list("date", "kind")
+            .exclude(pk__in=touched)
+            .values_list("date", "kind")
         )
         for form in kept:
             proposal[form.cleaned_data["date"]] = form.cleaned_data["kind"]
@@ -102,17 +107,25 @@ class CalendarExceptionInline(admin.TabularInline):
 
 class CalendarForm(forms.ModelForm):
     complete_years = forms.CharField(
-        label=_("已完整的年份"), required=False,
+        label=_("已完整的年份"),
+        required=False,
         help_text=_("已录入全部节假日和调休安排的年份，用逗号分隔，例如 2026, 2027。"),
     )
     mark_year_complete = forms.IntegerField(
-        label=_("标记年份为已完整"), required=False, min_value=1900, max_value=2200,
+        label=_("标记年份为已完整"),
+        required=False,
+        min_value=1900,
+        max_value=2200,
         help_text=_("录入某年全部安排后在此填写年份并保存。"),
     )
     schedule = forms.CharField(
-        label=_("批量录入节假日/调休"), required=False, widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
-        help_text=_("每行一条：日期或日期范围、类型（放假/班）、名称。例如："
-                    "“2027-02-15~2027-02-21 放假 春节”、“2027-02-07 班 春节调休”。同一天已有的记录会被替换。"),
+        label=_("批量录入节假日/调休"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text=_(
+            "每行一条：日期或日期范围、类型（放假/班）、名称。例如："
+            "“2027-02-15~2027-02-21 放假 春节”、“2027-02-07 班 春节调休”。同一天已有的记录会被替换。"
+        ),
     )
 
     class Meta:
@@ -174,8 +187,16 @@ class CalendarAdmin(admin.ModelAdmin):
     form = CalendarForm
     list_display = ["code", "name", "timezone", "yearly_schedule", "years_display"]
     inlines = [WorkingHoursInline, CalendarExceptionInline]
-    fields = ["code", "name", "timezone", "makeup_weekday", "yearly_schedule", "complete_years",
-              "mark_year_complete", "schedule"]
+    fields = [
+        "code",
+        "name",
+        "timezone",
+        "makeup_weekday",
+        "yearly_schedule",
+        "complete_years",
+        "mark_year_complete",
+        "schedule",
+    ]
 
     @admin.display(description=_("已完整的年份"))
     def years_display(self, obj: Calendar) -> str:
@@ -235,8 +256,17 @@ class _ReadOnly(admin.ModelAdmin):
 @admin.register(Timer)
 class TimerAdmin(_ReadOnly):
     # calendar_incomplete is the flag DESIGN.md §4 asks to show administrators.
-    list_display = ["case", "stage", "status", "department", "due_at", "calendar", "calendar_incomplete",
-                    "escalation_level", "stopped_at"]
+    list_display = [
+        "case",
+        "stage",
+        "status",
+        "department",
+        "due_at",
+        "calendar",
+        "calendar_incomplete",
+        "escalation_level",
+        "stopped_at",
+    ]
     list_filter = ["calendar_incomplete", "status", "stage", "calendar", "department"]
     search_fields = ["case__tracking_no"]
     list_select_related = ["case", "department", "calendar"]

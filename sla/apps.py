@@ -15,6 +15,7 @@ class SlaConfig(AppConfig):
         # The old names, for stored events only. A stored ``extension_decided`` that is public (a
         # grant) keeps showing its note, the new deadline, as it always did.
         old = dict(LEGACY_AUDIT_ACTIONS)
-        register_actions({"extension_decided": old.pop("extension_decided")}, public=True, public_note=True,
-                         legacy=True)
+        register_actions(
+            {"extension_decided": old.pop("extension_decided")}, public=True, public_note=True, legacy=True
+        )
         register_actions(old, legacy=True)

@@ -42,8 +42,10 @@ def board_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     (grouped by department id, so no join; ``stage`` is counted because it is in the index and never
     null), then the departments' names."""
     now = now or timezone.now()
-    colours = {c: colour_condition(c, now=now) for c in
-               (ClockColour.RUNNING, ClockColour.WARNING, ClockColour.BREACHED, ClockColour.PAUSED)}
+    colours = {
+        c: colour_condition(c, now=now)
+        for c in (ClockColour.RUNNING, ClockColour.WARNING, ClockColour.BREACHED, ClockColour.PAUSED)
+    }
     rows = list(
         Timer.objects.filter(LIVE, stage__in=BOARD_STAGES)
         .values("department_id", "stage")
@@ -61,7 +63,8 @@ def board_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     out = [
         {
             "department": _dept(depts.get(r["department_id"])),
-            "stage": r["stage"], "stage_label": str(Stage(r["stage"]).label),
+            "stage": r["stage"],
+            "stage_label": str(Stage(r["stage"]).label),
             **{k: r[k] for k in COUNTS},
         }
         for r in rows
@@ -74,14 +77,19 @@ def oldest_breached(now: dt.datetime, limit: int = OLDEST_LIMIT) -> list[dict[st
     """The red clocks (``clock_colour``) that are most overdue; one query."""
     qs = (
         Timer.objects.filter(colour_condition(ClockColour.BREACHED, now=now), stage__in=BOARD_STAGES)
-        .select_related("case", "department").order_by("due_at")[:limit]
+        .select_related("case", "department")
+        .order_by("due_at")[:limit]
     )
     return [
         {
-            "tracking_no": t.case.tracking_no, "title": t.case.title,
+            "tracking_no": t.case.tracking_no,
+            "title": t.case.title,
             "department": _dept(t.department),
-            "stage": t.stage, "stage_label": str(Stage(t.stage).label), "due_at": t.due_at,
-            "overdue_seconds": overdue_seconds(t.due_at, now), "escalation_level": t.escalation_level,
+            "stage": t.stage,
+            "stage_label": str(Stage(t.stage).label),
+            "due_at": t.due_at,
+            "overdue_seconds": overdue_seconds(t.due_at, now),
+            "escalation_level": t.escalation_level,
         }
         for t in qs
     ]

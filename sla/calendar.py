@@ -236,15 +236,20 @@ def validate_term(
     """Exactly one term, of the right type and within bounds; ``TermError`` names the field otherwise."""
     given = {
         name: value
-        for name, value in (("working_days", working_days), ("working_hours", working_hours),
-                            ("calendar_days", calendar_days))
+        for name, value in (
+            ("working_days", working_days),
+            ("working_hours", working_hours),
+            ("calendar_days", calendar_days),
+        )
         if value is not None
     }
     if not given:
         raise TermError("term", _("请给出一个期限：working_days、working_hours 或 calendar_days。"))
     if len(given) > 1:
         names = tuple(sorted(given))
-        raise TermError(names[0], _("只能给出一个期限，收到了：%(names)s。") % {"names": "、".join(names)}, fields=names)
+        raise TermError(
+            names[0], _("只能给出一个期限，收到了：%(names)s。") % {"names": "、".join(names)}, fields=names
+        )
     name, value = next(iter(given.items()))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TermError(name, _("必须是数字。"))
@@ -308,9 +313,17 @@ def years_without_working_day(
     working day with the proposed ``weekly`` hours and/or ``exceptions`` (the full set for
     the years they cover); unchanged parts come from the database. ``0`` stands for
     "a year without data" (weekly hours only)."""
-    sched = load_schedule(calendar) if calendar.pk else Schedule(
-        code=calendar.code, tz=calendar.tz, weekly={}, makeup_weekday=calendar.makeup_weekday,
-        yearly_schedule=calendar.yearly_schedule, known_years=frozenset(calendar.years_with_data),
+    sched = (
+        load_schedule(calendar)
+        if calendar.pk
+        else Schedule(
+            code=calendar.code,
+            tz=calendar.tz,
+            weekly={},
+            makeup_weekday=calendar.makeup_weekday,
+            yearly_schedule=calendar.yearly_schedule,
+            known_years=frozenset(calendar.years_with_data),
+        )
     )
     sched.makeup_weekday = calendar.makeup_weekday
     if weekly is not None:

@@ -38,7 +38,9 @@ def calendar_set_exception(*, calendar: Calendar, date: dt.date, kind: str, name
         proposed[date] = kind
         check_year_has_working_day(calendar, date.year, exceptions=proposed)
         row, _created = CalendarException.objects.update_or_create(
-            calendar=calendar, date=date, defaults={"kind": kind, "name": name},
+            calendar=calendar,
+            date=date,
+            defaults={"kind": kind, "name": name},
         )
         return row
 
@@ -99,10 +101,16 @@ def calendar_mark_year(*, calendar: Calendar, year: int, complete: bool = True) 
 # --- pasting a year's schedule -------------------------------------------------------------------
 
 KIND_WORDS = {
-    "holiday": ExceptionKind.HOLIDAY, "节假日": ExceptionKind.HOLIDAY, "假": ExceptionKind.HOLIDAY,
-    "休": ExceptionKind.HOLIDAY, "放假": ExceptionKind.HOLIDAY,
-    "workday": ExceptionKind.WORKDAY, "调休": ExceptionKind.WORKDAY, "班": ExceptionKind.WORKDAY,
-    "上班": ExceptionKind.WORKDAY, "调休工作日": ExceptionKind.WORKDAY,
+    "holiday": ExceptionKind.HOLIDAY,
+    "节假日": ExceptionKind.HOLIDAY,
+    "假": ExceptionKind.HOLIDAY,
+    "休": ExceptionKind.HOLIDAY,
+    "放假": ExceptionKind.HOLIDAY,
+    "workday": ExceptionKind.WORKDAY,
+    "调休": ExceptionKind.WORKDAY,
+    "班": ExceptionKind.WORKDAY,
+    "上班": ExceptionKind.WORKDAY,
+    "调休工作日": ExceptionKind.WORKDAY,
 }
 MAX_SCHEDULE_LINES = 400
 MAX_RANGE_DAYS = 31
@@ -135,7 +143,9 @@ def parse_schedule(text: str) -> dict[dt.date, tuple[str, str]]:
         except ValueError:
             raise ValidationError(_("第 %(n)s 行：日期应为 YYYY-MM-DD。") % {"n": number}) from None
         if last < first or (last - first).days >= MAX_RANGE_DAYS:
-            raise ValidationError(_("第 %(n)s 行：日期范围无效（最多 %(max)s 天）。") % {"n": number, "max": MAX_RANGE_DAYS})
+            raise ValidationError(
+                _("第 %(n)s 行：日期范围无效（最多 %(max)s 天）。") % {"n": number, "max": MAX_RANGE_DAYS}
+            )
         day = first
         while day <= last:
             entries[day] = (kind, name)
@@ -161,7 +171,9 @@ def calendar_import_schedule(
         check_schedule(calendar, entries)
         for day, (kind, name) in sorted(entries.items()):
             CalendarException.objects.update_or_create(
-                calendar=calendar, date=day, defaults={"kind": kind, "name": name},
+                calendar=calendar,
+                date=day,
+                defaults={"kind": kind, "name": name},
             )
         if complete and entries:
             calendar.complete_years = sorted(set(calendar.years_with_data) | {day.year for day in entries})

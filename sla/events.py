@@ -28,19 +28,33 @@ def timer_event(type_: str, timer: Timer, case: Case) -> None:
     per deadline: a granted extension gives a new deadline and so a new warning)."""
     dept = timer.department
     template = Template.TIMER_WARNING if type_ == "timer.warning" else Template.TIMER_BREACHED
-    notify_deadline(case=case, template=template, key=f"timer:{timer.pk}:{type_}:{timer.due_at.timestamp():.0f}",
-                    stage=timer.stage, stage_label=timer.get_stage_display(), due_at=timer.due_at, department=dept)
-    _fan_out(type_, {
-        "tracking_no": case.tracking_no, "stage": timer.stage, "department": dept.code if dept else None,
-        "due_at": iso(timer.due_at), "status": timer.status, "escalation_level": timer.escalation_level,
-    }, dept)
+    notify_deadline(
+        case=case,
+        template=template,
+        key=f"timer:{timer.pk}:{type_}:{timer.due_at.timestamp():.0f}",
+        stage=timer.stage,
+        stage_label=timer.get_stage_display(),
+        due_at=timer.due_at,
+        department=dept,
+    )
+    _fan_out(
+        type_,
+        {
+            "tracking_no": case.tracking_no,
+            "stage": timer.stage,
+            "department": dept.code if dept else None,
+            "due_at": iso(timer.due_at),
+            "status": timer.status,
+            "escalation_level": timer.escalation_level,
+        },
+        dept,
+    )
 
 
 def supervision_event(order: SupervisionOrder, case: Case) -> None:
     """``supervision.issued`` / ``supervision.answered``: the order as ``order_data`` shapes it."""
     order.case = case  # the locked row the service holds; saves a query
-    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", order_data(order),
-             order.department)
+    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", order_data(order), order.department)
 
 
 def extension_event(extension: Extension, case: Case) -> None:

@@ -36,15 +36,21 @@ class Calendar(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
     makeup_weekday = models.PositiveSmallIntegerField(
-        _("调休日作息"), choices=Weekday.choices, default=Weekday.MONDAY,
+        _("调休日作息"),
+        choices=Weekday.choices,
+        default=Weekday.MONDAY,
         help_text=_("调休工作日按这一天的工作时间上班。"),
     )
     yearly_schedule = models.BooleanField(
-        _("需要逐年节假日安排"), default=True,
+        _("需要逐年节假日安排"),
+        default=True,
         help_text=_("勾选后，未标记为“已完整”的年份按仅周末休息计算，并标记期限为“日历不完整”。"),
     )
     complete_years = models.JSONField(
-        _("已完整的年份"), default=list, blank=True, validators=[validate_year_list],
+        _("已完整的年份"),
+        default=list,
+        blank=True,
+        validators=[validate_year_list],
         help_text=_("已录入全部节假日和调休安排的年份，例如 [2026, 2027]。"),
     )
 
@@ -138,8 +144,9 @@ class CalendarException(models.Model):
 
         others = {
             e.date: e.kind
-            for e in CalendarException.objects.filter(calendar_id=self.calendar_id, date__year=self.date.year)
-            .exclude(pk=self.pk)
+            for e in CalendarException.objects.filter(calendar_id=self.calendar_id, date__year=self.date.year).exclude(
+                pk=self.pk
+            )
         }
         others[self.date] = self.kind
         check_year_has_working_day(self.calendar, self.date.year, exceptions=others)
@@ -152,17 +159,27 @@ class Policy(models.Model):
     kind = models.CharField(_("诉求类型"), max_length=16, choices=Kind.choices, blank=True)
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices, blank=True)
     category = models.ForeignKey(
-        "cases.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-        verbose_name=_("业务分类"), help_text=_("也适用于其下级分类。"),
+        "cases.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("业务分类"),
+        help_text=_("也适用于其下级分类。"),
     )
     priority = models.CharField(_("紧急程度"), max_length=8, choices=Priority.choices, blank=True)
     unit = models.CharField(_("期限单位"), max_length=16, choices=TermUnit.choices)
     value = models.DecimalField(
-        _("期限"), max_digits=7, decimal_places=2,
+        _("期限"),
+        max_digits=7,
+        decimal_places=2,
         help_text=_("工作日为 0 表示“当日”：当前工作日下班前。"),
     )
     calendar = models.ForeignKey(
-        Calendar, on_delete=models.PROTECT, related_name="policies", verbose_name=_("工作日历"),
+        Calendar,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        verbose_name=_("工作日历"),
     )
     active = models.BooleanField(_("启用"), default=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
@@ -174,9 +191,14 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         scope = " / ".join(
-            str(x) for x in (self.get_kind_display() if self.kind else "", self.get_channel_display()
-                             if self.channel else "", self.category or "", self.get_priority_display()
-                             if self.priority else "") if x
+            str(x)
+            for x in (
+                self.get_kind_display() if self.kind else "",
+                self.get_channel_display() if self.channel else "",
+                self.category or "",
+                self.get_priority_display() if self.priority else "",
+            )
+            if x
         ) or _("全部")
         return f"{self.get_stage_display()} · {scope}: {self.value} {self.get_unit_display()}"
 
@@ -188,7 +210,9 @@ class Policy(models.Model):
             raise ValidationError({"value": _("期限不能为负数。")})
         limit = MAX_TERM_HOURS if self.unit == TermUnit.WORKING_HOURS else MAX_TERM_DAYS
         if self.value > limit:
-            raise ValidationError({"value": ValidationError(_("期限过长（上限 %(limit)s）。"), params={"limit": limit})})
+            raise ValidationError(
+                {"value": ValidationError(_("期限过长（上限 %(limit)s）。"), params={"limit": limit})}
+            )
         if self.unit != TermUnit.WORKING_HOURS and self.value != int(self.value):
             raise ValidationError({"value": _("天数必须是整数。")})
 
@@ -210,7 +234,11 @@ class Timer(models.Model):
     # Who the clock runs against (the case's department, or the dispatch desk for triage/review);
     # stored so the board groups without joining the cases table.
     department = models.ForeignKey(
-        "cases.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "cases.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("责任单位"),
     )
     term_unit = models.CharField(_("期限单位"), max_length=16, choices=TermUnit.choices)
@@ -243,15 +271,22 @@ class Timer(models.Model):
         verbose_name = _("计时器")
         verbose_name_plural = _("计时器")
         indexes = [
-            models.Index(fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False),
-                         name="sla_timer_work_queue"),
+            models.Index(
+                fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False), name="sla_timer_work_queue"
+            ),
             # The board counts live timers by colour from this index alone (PostgreSQL: index-only scan):
             # the colour rule reads status, warned_at, warn_at and due_at.
-            models.Index(fields=["department", "stage", "status"],
-                         include=["warned_at", "warn_at", "due_at", "escalation_level"],
-                         condition=models.Q(stopped_at__isnull=True), name="sla_timer_live_colour_cover"),
-            models.Index(fields=["due_at"], condition=models.Q(stopped_at__isnull=True, status="breached"),
-                         name="sla_timer_live_breached"),
+            models.Index(
+                fields=["department", "stage", "status"],
+                include=["warned_at", "warn_at", "due_at", "escalation_level"],
+                condition=models.Q(stopped_at__isnull=True),
+                name="sla_timer_live_colour_cover",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(stopped_at__isnull=True, status="breached"),
+                name="sla_timer_live_breached",
+            ),
             models.Index(fields=["case", "stage"], name="sla_timer_case_stage"),
         ]
 
@@ -269,8 +304,9 @@ class Extension(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="extensions", verbose_name=_("工单"))
     timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="extensions")
-    department = models.ForeignKey("cases.Department", on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("承办单位"))
+    department = models.ForeignKey(
+        "cases.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("承办单位")
+    )
     requested_by = models.ForeignKey("cases.User", on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("申请时间"))
     previous_due_at = models.DateTimeField(_("原到期时间"))
@@ -286,8 +322,11 @@ class Extension(models.Model):
         verbose_name = _("延期申请")
         verbose_name_plural = _("延期申请")
         constraints = [
-            models.UniqueConstraint(fields=["timer"], condition=models.Q(status=ExtensionStatus.PENDING),
-                                    name="sla_extension_one_pending_per_timer"),
+            models.UniqueConstraint(
+                fields=["timer"],
+                condition=models.Q(status=ExtensionStatus.PENDING),
+                name="sla_extension_one_pending_per_timer",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -297,15 +336,34 @@ class Extension(models.Model):
 class SupervisionOrder(models.Model):
     """督办: a formal order about a case to its department, by a supervisor or by escalation."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="supervision_orders",
-                             verbose_name=_("工单"))
-    timer = models.ForeignKey(Timer, null=True, blank=True, on_delete=models.CASCADE, related_name="orders",
-                              help_text=_("由超期升级产生时所属的计时器。"))
-    department = models.ForeignKey("cases.Department", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("承办单位"))
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="supervision_orders", verbose_name=_("工单")
+    )
+    timer = models.ForeignKey(
+        Timer,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="orders",
+        help_text=_("由超期升级产生时所属的计时器。"),
+    )
+    department = models.ForeignKey(
+        "cases.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("承办单位"),
+    )
     level = models.PositiveSmallIntegerField(_("级别"), choices=SupervisionLevel.choices)
-    issued_by = models.ForeignKey("cases.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  help_text=_("空表示系统超期自动升级。"))
+    issued_by = models.ForeignKey(
+        "cases.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("空表示系统超期自动升级。"),
+    )
     issued_at = models.DateTimeField(_("下达时间"))
     note = models.TextField(_("督办意见"), blank=True)
     answered_by = models.ForeignKey("cases.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -318,11 +376,17 @@ class SupervisionOrder(models.Model):
         verbose_name_plural = _("督办单")
         constraints = [
             # An escalation is never doubled: one order per timer and level, whichever worker acts.
-            models.UniqueConstraint(fields=["timer", "level"], condition=models.Q(timer__isnull=False),
-                                    name="sla_supervision_once_per_timer_level"),
+            models.UniqueConstraint(
+                fields=["timer", "level"],
+                condition=models.Q(timer__isnull=False),
+                name="sla_supervision_once_per_timer_level",
+            ),
         ]
-        indexes = [models.Index(fields=["department"], condition=models.Q(answered_at__isnull=True),
-                                name="sla_supervision_open")]
+        indexes = [
+            models.Index(
+                fields=["department"], condition=models.Q(answered_at__isnull=True), name="sla_supervision_open"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.pk}"

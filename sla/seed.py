@@ -43,26 +43,42 @@ def chinese_calendar_data() -> tuple[dict[dt.date, tuple[str, str]], list[int]]:
     return data, years
 
 
-def _ensure_calendar(Calendar: Any, WorkingHours: Any, *, code: str, name: str, weekdays: range,  # noqa: N803
-                     hours: list[tuple[dt.time, dt.time]], yearly: bool) -> Any:
+def _ensure_calendar(
+    Calendar: Any,
+    WorkingHours: Any,
+    *,
+    code: str,
+    name: str,
+    weekdays: range,
+    hours: list[tuple[dt.time, dt.time]],
+    yearly: bool,
+) -> Any:
     calendar, created = Calendar.objects.get_or_create(
-        code=code, defaults={"name": name, "timezone": "Asia/Shanghai", "yearly_schedule": yearly},
+        code=code,
+        defaults={"name": name, "timezone": "Asia/Shanghai", "yearly_schedule": yearly},
     )
     if created or not WorkingHours.objects.filter(calendar=calendar).exists():
         WorkingHours.objects.bulk_create(
             WorkingHours(calendar=calendar, weekday=day, start=start, end=end)
-            for day in weekdays for start, end in hours
+            for day in weekdays
+            for start, end in hours
         )
     return calendar
 
 
-def seed_calendars(Calendar: Any, WorkingHours: Any, CalendarException: Any,  # noqa: N803
-                   *, overwrite: bool = False) -> dict[str, int]:
+def seed_calendars(
+    Calendar: Any,
+    WorkingHours: Any,
+    CalendarException: Any,
+    *,
+    overwrite: bool = False,
+) -> dict[str, int]:
     """Create what is missing. With ``overwrite`` the package's years are made to match the
     package exactly (an administrator's edits to those years are replaced); other years and
     hand-entered years are never touched."""
-    cn = _ensure_calendar(Calendar, WorkingHours, code="CN", name="中国大陆工作日", weekdays=range(5),
-                          hours=CN_HOURS, yearly=True)
+    cn = _ensure_calendar(
+        Calendar, WorkingHours, code="CN", name="中国大陆工作日", weekdays=range(5), hours=CN_HOURS, yearly=True
+    )
     _ensure_calendar(Calendar, WorkingHours, code="24x7", name="全天候", weekdays=range(7), hours=ALL_DAY, yearly=False)
 
     data, years = chinese_calendar_data()
@@ -70,7 +86,8 @@ def seed_calendars(Calendar: Any, WorkingHours: Any, CalendarException: Any,  # 
     created = updated = deleted = 0
     new_rows = [
         CalendarException(calendar=cn, date=day, kind=kind, name=name)
-        for day, (kind, name) in sorted(data.items()) if day not in existing
+        for day, (kind, name) in sorted(data.items())
+        if day not in existing
     ]
     CalendarException.objects.bulk_create(new_rows)
     created = len(new_rows)

@@ -21,11 +21,13 @@ BOARD_LIST_LIMIT = 50
 
 # --- extensions and supervision orders (what the case page, the case API and the inbox show) -----
 
+
 def case_extensions(case: Case) -> list[Extension]:
     """The case's extension requests, newest first, with what ``extension_data`` and the page read
     joined: one query however many."""
     return list(
-        Extension.objects.filter(case=case).select_related("case", "department", "requested_by", "decided_by")
+        Extension.objects.filter(case=case)
+        .select_related("case", "department", "requested_by", "decided_by")
         .order_by("-requested_at", "-pk")
     )
 
@@ -33,7 +35,8 @@ def case_extensions(case: Case) -> list[Extension]:
 def case_orders(case: Case) -> list[SupervisionOrder]:
     """The case's supervision orders, newest first; one query however many."""
     return list(
-        SupervisionOrder.objects.filter(case=case).select_related("case", "department", "issued_by", "answered_by")
+        SupervisionOrder.objects.filter(case=case)
+        .select_related("case", "department", "issued_by", "answered_by")
         .order_by("-issued_at", "-pk")
     )
 
@@ -42,12 +45,14 @@ def department_orders_to_answer(department: Department) -> list[SupervisionOrder
     """The orders the department has still to answer, the highest level and the oldest first."""
     return list(
         SupervisionOrder.objects.filter(department=department, answered_at__isnull=True)
-        .select_related("case", "department", "issued_by").order_by("-level", "issued_at", "pk")
+        .select_related("case", "department", "issued_by")
+        .order_by("-level", "issued_at", "pk")
     )
 
 
-def department_extensions(department: Department, *, now: dt.datetime,
-                          limit: int = DEPARTMENT_EXTENSIONS_SHOWN) -> list[Extension]:
+def department_extensions(
+    department: Department, *, now: dt.datetime, limit: int = DEPARTMENT_EXTENSIONS_SHOWN
+) -> list[Extension]:
     """The department's extension requests: every pending one (they wait on a supervisor), then those
     decided in the last ``DECIDED_DAYS_SHOWN`` days, newest first, so the clerk sees the answers.
     One query (a Case/When puts the pending ones first)."""
@@ -56,8 +61,9 @@ def department_extensions(department: Department, *, now: dt.datetime,
         Extension.objects.filter(department=department)
         .filter(Q(status=ExtensionStatus.PENDING) | Q(requested_at__gte=since))
         .select_related("case", "department", "requested_by", "decided_by")
-        .order_by(DbCase(When(status=ExtensionStatus.PENDING, then=Value(0)), default=Value(1)), "-requested_at",
-                  "-pk")[:limit]
+        .order_by(
+            DbCase(When(status=ExtensionStatus.PENDING, then=Value(0)), default=Value(1)), "-requested_at", "-pk"
+        )[:limit]
     )
 
 
@@ -65,7 +71,8 @@ def pending_extensions(limit: int = BOARD_LIST_LIMIT) -> list[Extension]:
     """Every department's requests waiting for a supervisor, the oldest first (the board)."""
     return list(
         Extension.objects.filter(status=ExtensionStatus.PENDING)
-        .select_related("case", "department", "requested_by").order_by("requested_at", "pk")[:limit]
+        .select_related("case", "department", "requested_by")
+        .order_by("requested_at", "pk")[:limit]
     )
 
 
@@ -73,5 +80,6 @@ def open_orders(limit: int = BOARD_LIST_LIMIT) -> list[SupervisionOrder]:
     """Every unanswered order, the highest level and the oldest first (the board)."""
     return list(
         SupervisionOrder.objects.filter(answered_at__isnull=True)
-        .select_related("case", "department", "issued_by").order_by("-level", "issued_at", "pk")[:limit]
+        .select_related("case", "department", "issued_by")
+        .order_by("-level", "issued_at", "pk")[:limit]
     )

@@ -22,12 +22,38 @@ from .models import Extension, SupervisionOrder, Timer
 # The documented fields, in order; tests/sla/test_serializers.py holds the functions to them.
 TIMER_FIELDS = ("id", "stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete")
 EXTENSION_FIELDS = (
-    "id", "tracking_no", "timer", "department", "status", "requested_by", "requested_by_name", "requested_at",
-    "previous_due_at", "until", "reason", "decided_by", "decided_by_name", "decided_at", "decision_note",
+    "id",
+    "tracking_no",
+    "timer",
+    "department",
+    "status",
+    "requested_by",
+    "requested_by_name",
+    "requested_at",
+    "previous_due_at",
+    "until",
+    "reason",
+    "decided_by",
+    "decided_by_name",
+    "decided_at",
+    "decision_note",
 )
 ORDER_FIELDS = (
-    "id", "tracking_no", "timer", "level", "level_label", "department", "escalation", "issued_by", "issued_by_name",
-    "issued_at", "note", "answered_by", "answered_by_name", "answered_at", "answer",
+    "id",
+    "tracking_no",
+    "timer",
+    "level",
+    "level_label",
+    "department",
+    "escalation",
+    "issued_by",
+    "issued_by_name",
+    "issued_at",
+    "note",
+    "answered_by",
+    "answered_by_name",
+    "answered_at",
+    "answer",
 )
 
 
@@ -48,8 +74,13 @@ def timer_data(t: Timer) -> dict[str, Any]:
     (running/paused/met/breached), ``calendar_incomplete``, and its ``id`` (which extensions and
     supervision orders name as their ``timer``; the API has always carried it)."""
     return {
-        "id": t.pk, "stage": t.stage, "started_at": iso(t.started_at), "due_at": iso(t.due_at), "warn_at": iso(t.warn_at),
-        "status": t.status, "calendar_incomplete": t.calendar_incomplete,
+        "id": t.pk,
+        "stage": t.stage,
+        "started_at": iso(t.started_at),
+        "due_at": iso(t.due_at),
+        "warn_at": iso(t.warn_at),
+        "status": t.status,
+        "calendar_incomplete": t.calendar_incomplete,
     }
 
 
@@ -68,13 +99,21 @@ def extension_data(e: Extension) -> dict[str, Any]:
     Reads ``e.case``, ``e.department``, ``e.requested_by`` and ``e.decided_by``: join them
     (``sla.selectors`` does) when serialising a list."""
     return {
-        "id": e.pk, "tracking_no": e.case.tracking_no, "timer": e.timer_id, "department": e.department.code,
+        "id": e.pk,
+        "tracking_no": e.case.tracking_no,
+        "timer": e.timer_id,
+        "department": e.department.code,
         "status": e.status,
-        "requested_by": _username(e.requested_by), "requested_by_name": _name(e.requested_by),
-        "requested_at": iso(e.requested_at), "previous_due_at": iso(e.previous_due_at), "until": iso(e.until),
+        "requested_by": _username(e.requested_by),
+        "requested_by_name": _name(e.requested_by),
+        "requested_at": iso(e.requested_at),
+        "previous_due_at": iso(e.previous_due_at),
+        "until": iso(e.until),
         "reason": e.reason,
-        "decided_by": _username(e.decided_by), "decided_by_name": _name(e.decided_by),
-        "decided_at": iso(e.decided_at), "decision_note": e.decision_note,
+        "decided_by": _username(e.decided_by),
+        "decided_by_name": _name(e.decided_by),
+        "decided_at": iso(e.decided_at),
+        "decision_note": e.decision_note,
     }
 
 
@@ -87,11 +126,19 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
     Reads ``o.case``, ``o.department``, ``o.issued_by`` and ``o.answered_by``: join them when
     serialising a list."""
     return {
-        "id": o.pk, "tracking_no": o.case.tracking_no, "timer": o.timer_id, "level": o.level,
+        "id": o.pk,
+        "tracking_no": o.case.tracking_no,
+        "timer": o.timer_id,
+        "level": o.level,
         "level_label": str(o.get_level_display()),
-        "department": o.department.code if o.department_id else None, "escalation": o.timer_id is not None,
-        "issued_by": _username(o.issued_by), "issued_by_name": _name(o.issued_by), "issued_at": iso(o.issued_at),
+        "department": o.department.code if o.department_id else None,
+        "escalation": o.timer_id is not None,
+        "issued_by": _username(o.issued_by),
+        "issued_by_name": _name(o.issued_by),
+        "issued_at": iso(o.issued_at),
         "note": o.note,
-        "answered_by": _username(o.answered_by), "answered_by_name": _name(o.answered_by),
-        "answered_at": iso(o.answered_at), "answer": o.answer,
+        "answered_by": _username(o.answered_by),
+        "answered_by_name": _name(o.answered_by),
+        "answered_at": iso(o.answered_at),
+        "answer": o.answer,
     }

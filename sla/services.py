@@ -78,15 +78,24 @@ def extension_cap(case: Case, timer: Timer) -> dt.datetime:
 
 def _reply_timer(case: Case) -> Timer | None:
     return (
-        Timer.objects.select_for_update(of=("self",)).select_related("calendar")
-        .filter(LIVE, case=case, stage=Stage.REPLY).order_by("-id").first()
+        Timer.objects.select_for_update(of=("self",))
+        .select_related("calendar")
+        .filter(LIVE, case=case, stage=Stage.REPLY)
+        .order_by("-id")
+        .first()
     )
 
 
 # --- extensions -------------------------------------------------------------------------
 
+
 def extension_request(
-    *, case: Case | int, actor: User, until: object, reason: str, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    until: object,
+    reason: str,
+    now: dt.datetime | None = None,
 ) -> Extension:
     """The case's department asks for a later reply deadline. Refused after the deadline, beyond the
     cap, by anyone but the lead department, or while another request is pending.
@@ -99,16 +108,18 @@ def extension_request(
         if not sla_rules.may_request_extension(actor, locked):
             if not rules.is_case_department(actor, locked):
                 raise CasePermissionDenied(_("只有本工单的承办单位可以申请延期。"))
-            raise CaseConflict(_("当前状态为“%(state)s”，不能申请延期。") % {"state": State(locked.state).label},
-                               state=locked.state)
+            raise CaseConflict(
+                _("当前状态为“%(state)s”，不能申请延期。") % {"state": State(locked.state).label}, state=locked.state
+            )
         timer = _reply_timer(locked)
         if timer is None:
             raise CaseConflict(_("此工单没有正在计时的答复期限。"), state=locked.state)
         if timer.status == TimerStatus.PAUSED:
             raise CaseConflict(_("工单挂起中，计时已暂停，恢复后再申请延期。"), state=locked.state)
         if timer.status == TimerStatus.BREACHED or timer.due_at <= act.now:
-            raise CaseConflict(_("答复期限 %(due)s 已过，不能再申请延期。") % {"due": _fmt(timer.due_at)},
-                               state=locked.state)
+            raise CaseConflict(
+                _("答复期限 %(due)s 已过，不能再申请延期。") % {"due": _fmt(timer.due_at)}, state=locked.state
+            )
         if Extension.objects.filter(timer=timer, status=ExtensionStatus.PENDING).exists():
             raise CaseConflict(_("已有一项延期申请在等待审批。"), state=locked.state)
         if until_at <= timer.due_at:
@@ -119,8 +130,14 @@ def extension_request(
             msg = _("延期超过上限：最晚可延至 %(cap)s。") % {"cap": _fmt(cap)}
             raise CaseValidationError(msg, fields={"until": [msg]})
         ext = Extension.objects.create(
-            case=locked, timer=timer, department=locked.department, requested_by=actor, requested_at=act.now,
-            previous_due_at=timer.due_at, until=until_at, reason=reason,
+            case=locked,
+            timer=timer,
+            department=locked.department,
+            requested_by=actor,
+            requested_at=act.now,
+            previous_due_at=timer.due_at,
+            until=until_at,
+            reason=reason,
         )
         act.data = {"extension": ext.pk, "until": until_at.isoformat()}
         events.extension_event(ext, locked)
@@ -128,7 +145,12 @@ def extension_request(
 
 
 def extension_decide(
-    *, extension: Extension | int, actor: User, grant: bool, note: str = "", now: dt.datetime | None = None,
+    *,
+    extension: Extension | int,
+    actor: User,
+    grant: bool,
+    note: str = "",
+    now: dt.datetime | None = None,
 ) -> Extension:
     """A supervisor grants or refuses a pending request. A grant moves the reply timer's deadline
     (clearing a breach) and the citizen is told the new date (a public ``sla.extension.granted``
@@ -146,18 +168,24 @@ def extension_decide(
         locked = act.case
         if not sla_rules.is_extension_decider(actor):
             raise CasePermissionDenied(_("只有督办员可以审批延期申请。"))
-        ext = Extension.objects.select_for_update(of=("self",)).select_related("timer__calendar", "department") \
+        ext = (
+            Extension.objects.select_for_update(of=("self",))
+            .select_related("timer__calendar", "department")
             .get(pk=ext_id)
+        )
         if not sla_rules.may_decide_extension(actor, ext):
-            raise CaseConflict(_("该延期申请已处理（%(s)s）。") % {"s": ExtensionStatus(ext.status).label},
-                               state=locked.state)
+            raise CaseConflict(
+                _("该延期申请已处理（%(s)s）。") % {"s": ExtensionStatus(ext.status).label}, state=locked.state
+            )
         timer = Timer.objects.select_for_update(of=("self",)).select_related("calendar").get(pk=ext.timer_id)
         if grant:
             if timer.stopped_at is not None:
                 raise CaseConflict(_("答复已提交，无需延期。"), state=locked.state)
             if ext.until <= act.now:
-                raise CaseConflict(_("申请延期至的时间 %(u)s 已过，请退回后由承办单位重新申请。") % {"u": _fmt(ext.until)},
-                                   state=locked.state)
+                raise CaseConflict(
+                    _("申请延期至的时间 %(u)s 已过，请退回后由承办单位重新申请。") % {"u": _fmt(ext.until)},
+                    state=locked.state,
+                )
             timers.timer_extend(timer=timer, until=ext.until, now=act.now)
         ext.status = ExtensionStatus.GRANTED if grant else ExtensionStatus.REFUSED
         ext.decided_by, ext.decided_at, ext.decision_note = actor, act.now, note
@@ -171,15 +199,23 @@ def extension_decide(
 
 # --- supervision orders -----------------------------------------------------------------
 
+
 def _order_data(order: SupervisionOrder) -> dict[str, Any]:
     return {
-        "order": order.pk, "level": order.level, "department": order.department.code if order.department else None,
+        "order": order.pk,
+        "level": order.level,
+        "department": order.department.code if order.department else None,
         "stage": order.timer.stage if order.timer_id else None,
     }
 
 
 def supervision_issue(
-    *, case: Case | int, actor: User, level: object, note: str, now: dt.datetime | None = None,
+    *,
+    case: Case | int,
+    actor: User,
+    level: object,
+    note: str,
+    now: dt.datetime | None = None,
 ) -> SupervisionOrder:
     """A supervisor's order about an open case to its department (or the dispatch desk before assignment).
     Side effects: internal timeline entry (``sla.supervision.issued``); ``supervision.issued`` to the
@@ -193,12 +229,17 @@ def supervision_issue(
         if not rules.is_supervisor(actor):
             raise CasePermissionDenied(_("只有督办员可以下达督办单。"))
         if locked.state not in OPEN_STATES:
-            raise CaseConflict(_("当前状态为“%(state)s”，无需督办。") % {"state": State(locked.state).label},
-                               state=locked.state)
+            raise CaseConflict(
+                _("当前状态为“%(state)s”，无需督办。") % {"state": State(locked.state).label}, state=locked.state
+            )
         stage = Stage.TRIAGE if locked.state == State.REGISTERED else Stage.REPLY
         order = SupervisionOrder.objects.create(
-            case=locked, department=timers.responsible_department(locked, stage), level=int(level),
-            issued_by=actor, issued_at=act.now, note=note,
+            case=locked,
+            department=timers.responsible_department(locked, stage),
+            level=int(level),
+            issued_by=actor,
+            issued_at=act.now,
+            note=note,
         )
         act.data = _order_data(order)
         events.supervision_event(order, locked)
@@ -206,7 +247,12 @@ def supervision_issue(
 
 
 def supervision_escalate(
-    *, case: Case | int, timer: Timer, level: int, note: str, now: dt.datetime,
+    *,
+    case: Case | int,
+    timer: Timer,
+    level: int,
+    note: str,
+    now: dt.datetime,
 ) -> SupervisionOrder | None:
     """The SLA worker's order for a breached timer (the caller holds the case and timer locks).
     Side effects: internal timeline entry (``sla.timer.escalated``, by the system); board and inbox
@@ -214,11 +260,17 @@ def supervision_escalate(
     (timer, level) constraint refuses a double escalation, and the action's savepoint keeps the
     caller's transaction usable."""
     try:
-        with case_action(case, actor=None, action=AuditAction.TIMER_ESCALATED, as_label="system", note=note,
-                         now=now) as act:
+        with case_action(
+            case, actor=None, action=AuditAction.TIMER_ESCALATED, as_label="system", note=note, now=now
+        ) as act:
             order = SupervisionOrder.objects.create(
-                case=act.case, timer=timer, department=timer.department, level=level, issued_by=None,
-                issued_at=act.now, note=note,
+                case=act.case,
+                timer=timer,
+                department=timer.department,
+                level=level,
+                issued_by=None,
+                issued_at=act.now,
+                note=note,
             )
             act.data = _order_data(order)
             events.supervision_event(order, act.case)
@@ -229,7 +281,11 @@ def supervision_escalate(
 
 
 def supervision_answer(
-    *, order: SupervisionOrder | int, actor: User, text: str, now: dt.datetime | None = None,
+    *,
+    order: SupervisionOrder | int,
+    actor: User,
+    text: str,
+    now: dt.datetime | None = None,
 ) -> SupervisionOrder:
     """The department answers an order (once). Side effects: internal timeline entry
     (``sla.supervision.answered``); board event."""
@@ -239,8 +295,9 @@ def supervision_answer(
     if case_id is None:
         raise CaseNotFound(_("督办单不存在。"))
     with case_action(case_id, actor=actor, action=AuditAction.SUPERVISION_ANSWERED, note=text, now=now) as act:
-        locked_order = SupervisionOrder.objects.select_for_update(of=("self",)).select_related("department") \
-            .get(pk=order_id)
+        locked_order = (
+            SupervisionOrder.objects.select_for_update(of=("self",)).select_related("department").get(pk=order_id)
+        )
         # Who may answer depends on the order, which is only read under the case lock.
         if not sla_rules.may_answer_order(actor, locked_order):
             if not sla_rules.is_order_addressee(actor, locked_order):

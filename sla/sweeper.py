@@ -55,7 +55,9 @@ def claim(worker_id: str, *, now: dt.datetime, limit: int = BATCH) -> list[tuple
             qs = qs.select_for_update(skip_locked=True)
         pairs = list(qs.values_list("id", "case_id")[:limit])
         if pairs:
-            Timer.objects.filter(id__in=[t for t, _ in pairs]).update(claimed_by=worker_id, claim_expires_at=now + LEASE)
+            Timer.objects.filter(id__in=[t for t, _ in pairs]).update(
+                claimed_by=worker_id, claim_expires_at=now + LEASE
+            )
     return pairs
 
 
@@ -132,8 +134,9 @@ def _act_on(timer: Timer, case: Case, now: dt.datetime, schedules: Schedules) ->
     return "nothing"
 
 
-def act(timer_id: int, worker_id: str, *, now: dt.datetime, case_id: int | None = None,
-        schedules: Schedules | None = None) -> str:
+def act(
+    timer_id: int, worker_id: str, *, now: dt.datetime, case_id: int | None = None, schedules: Schedules | None = None
+) -> str:
     """Act on one claimed timer in its own transaction; 'lost' if the lease went to another worker."""
     if case_id is None:
         case_id = Timer.objects.filter(pk=timer_id).values_list("case_id", flat=True).first()
@@ -142,8 +145,10 @@ def act(timer_id: int, worker_id: str, *, now: dt.datetime, case_id: int | None 
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=case_id).first()
         timer = (
-            Timer.objects.select_for_update(of=("self",)).select_related("calendar", "department")
-            .filter(pk=timer_id, claimed_by=worker_id).first()
+            Timer.objects.select_for_update(of=("self",))
+            .select_related("calendar", "department")
+            .filter(pk=timer_id, claimed_by=worker_id)
+            .first()
         )
         if case is None or timer is None:
             return "lost"

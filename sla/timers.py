@@ -101,6 +101,7 @@ def _save(timer: Timer, *fields: str) -> None:
 
 # --- start / stop ------------------------------------------------------------------
 
+
 def timer_start(*, case: Case, stage: str, now: dt.datetime) -> Timer:
     """Start the clock of ``stage`` with the term the policies give for this case."""
     term = term_for(case, stage)
@@ -110,9 +111,18 @@ def timer_start(*, case: Case, stage: str, now: dt.datetime) -> Timer:
     due = compute_deadline(sched, now, **term_kwargs(unit, value))
     warn = warn_moment(sched, unit, now, due.due_at)
     timer = Timer(
-        case=case, stage=stage, calendar=calendar, department=responsible_department(case, stage),
-        term_unit=unit, term_value=value, started_at=now, due_at=due.due_at, original_due_at=due.due_at,
-        warn_at=warn.due_at, calendar_incomplete=due.incomplete or warn.incomplete, status=TimerStatus.RUNNING,
+        case=case,
+        stage=stage,
+        calendar=calendar,
+        department=responsible_department(case, stage),
+        term_unit=unit,
+        term_value=value,
+        started_at=now,
+        due_at=due.due_at,
+        original_due_at=due.due_at,
+        warn_at=warn.due_at,
+        calendar_incomplete=due.incomplete or warn.incomplete,
+        status=TimerStatus.RUNNING,
     )
     timer.next_action_at = next_action_at(timer)
     timer.save()
@@ -160,7 +170,9 @@ def timer_reopen_reply(*, case: Case, now: dt.datetime) -> Timer | None:
     """send_back: the department's reply clock carries on from where it was (its due time unchanged)."""
     timer = (
         Timer.objects.select_for_update(of=("self",))
-        .filter(case=case, stage=Stage.REPLY).order_by("-started_at", "-id").first()
+        .filter(case=case, stage=Stage.REPLY)
+        .order_by("-started_at", "-id")
+        .first()
     )
     if timer is None or timer.stopped_at is None:
         return timer
@@ -175,6 +187,7 @@ def timer_reopen_reply(*, case: Case, now: dt.datetime) -> Timer | None:
 
 
 # --- hold ----------------------------------------------------------------------------
+
 
 def timer_pause(*, timer: Timer, now: dt.datetime) -> Timer:
     """Hold: remember how much of the clock was left, in the term's units, and stop the sweeper's interest."""
@@ -223,6 +236,7 @@ def timers_resume(*, case: Case, now: dt.datetime) -> list[Timer]:
 
 # --- extension and recompute --------------------------------------------------------
 
+
 def timer_extend(*, timer: Timer, until: dt.datetime, now: dt.datetime) -> Timer:
     """A granted extension: the deadline moves to ``until``; a breach is cleared; 80 % is re-measured."""
     warn = warn_moment(timer.calendar, timer.term_unit, timer.started_at, until)
@@ -237,8 +251,19 @@ def timer_extend(*, timer: Timer, until: dt.datetime, now: dt.datetime) -> Timer
         timer.status = TimerStatus.RUNNING
         timer.breached_at = None
         timer.next_escalation_at = None
-    _save(timer, "due_at", "warn_at", "extended", "resumed_at", "remaining_seconds", "remaining_warn_seconds",
-          "warned_at", "status", "breached_at", "next_escalation_at")
+    _save(
+        timer,
+        "due_at",
+        "warn_at",
+        "extended",
+        "resumed_at",
+        "remaining_seconds",
+        "remaining_warn_seconds",
+        "warned_at",
+        "status",
+        "breached_at",
+        "next_escalation_at",
+    )
     return timer
 
 
@@ -264,9 +289,7 @@ def timer_recompute(*, timer: Timer) -> Timer:
 
 def timers_recompute_for_calendar(*, calendar: Calendar) -> int:
     """Every running timer on ``calendar``, each recounted under its case's lock."""
-    ids = list(
-        Timer.objects.filter(LIVE, calendar=calendar, status=TimerStatus.RUNNING).values_list("case_id", "id")
-    )
+    ids = list(Timer.objects.filter(LIVE, calendar=calendar, status=TimerStatus.RUNNING).values_list("case_id", "id"))
     for case_id, timer_id in ids:
         with transaction.atomic():
             Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True).first()
@@ -278,6 +301,7 @@ def timers_recompute_for_calendar(*, calendar: Calendar) -> int:
 
 
 # --- the policy: what each case action does to the clocks ------------------------------
+
 
 def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
     """Apply one case action to the case's clocks: DESIGN.md §4's table, row by row.

@@ -29,14 +29,23 @@ class CallStatus(models.TextChoices):
     CANCELED = "canceled", _("已取消")
 
 
-FINAL_CALL_STATUSES = frozenset({
-    CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED, CallStatus.CANCELED,
-})
+FINAL_CALL_STATUSES = frozenset(
+    {
+        CallStatus.COMPLETED,
+        CallStatus.BUSY,
+        CallStatus.NO_ANSWER,
+        CallStatus.FAILED,
+        CallStatus.CANCELED,
+    }
+)
 
 # How far along a status is: a callback never moves a call backwards (Twilio may deliver
 # callbacks out of order, or retry an old one after a newer one arrived).
 CALL_STATUS_RANK = {
-    CallStatus.QUEUED: 0, CallStatus.INITIATED: 0, CallStatus.RINGING: 1, CallStatus.IN_PROGRESS: 2,
+    CallStatus.QUEUED: 0,
+    CallStatus.INITIATED: 0,
+    CallStatus.RINGING: 1,
+    CallStatus.IN_PROGRESS: 2,
     **{s: 3 for s in FINAL_CALL_STATUSES},
 }
 

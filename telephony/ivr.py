@@ -74,8 +74,11 @@ def _track(attempt: int, digits: str, caller_phone: str) -> str:
     sequential, so anyone else hears exactly what an unknown number gets (the access code,
     which has letters, cannot be keyed; SMS 查询 accepts it)."""
     digits = digits.strip().rstrip("#")
-    case = Case.objects.select_related("department").filter(tracking_no=digits).first() \
-        if TRACKING_NO.match(digits) else None
+    case = (
+        Case.objects.select_related("department").filter(tracking_no=digits).first()
+        if TRACKING_NO.match(digits)
+        else None
+    )
     if case is not None and (not caller_phone or case.citizen_phone != caller_phone):
         case = None
     if case is not None:

@@ -28,7 +28,11 @@ class Call(models.Model):
     queue_wait_seconds = models.PositiveIntegerField(_("排队等待（秒）"), null=True, blank=True)
     duration = models.PositiveIntegerField(_("通话时长（秒）"), null=True, blank=True)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="calls",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
         verbose_name=_("接听话务员"),
     )
     abandoned = models.BooleanField(_("放弃呼叫"), default=False, help_text=_("排队中挂断，未被接听。"))
@@ -38,7 +42,11 @@ class Call(models.Model):
     cases = models.ManyToManyField("cases.Case", blank=True, related_name="calls", verbose_name=_("关联工单"))
     # Outbound satisfaction call: the case being rated.
     survey_case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="survey_calls",
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="survey_calls",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -31,8 +31,11 @@ def call_ringing_data(call: Call) -> dict[str, Any]:
         "open_count": open_count,
         "cases": [
             {
-                "tracking_no": c.tracking_no, "title": c.title, "state": c.state,
-                "state_label": str(State(c.state).label), "registered_at": c.registered_at.isoformat(),
+                "tracking_no": c.tracking_no,
+                "title": c.title,
+                "state": c.state,
+                "state_label": str(State(c.state).label),
+                "registered_at": c.registered_at.isoformat(),
                 "category": c.category.name_zh if c.category_id else "",
             }
             for c in past
@@ -72,13 +75,20 @@ def desk_stats(day: date | None = None) -> dict[str, int]:
     figures = today.aggregate(
         received=Count("id"),
         answered=Count("id", filter=Q(answered_at__isnull=False)),
-        answered_in_target=Count("id", filter=Q(answered_at__isnull=False,
-                                                queue_wait_seconds__lte=ANSWER_TARGET_SECONDS)),
+        answered_in_target=Count(
+            "id", filter=Q(answered_at__isnull=False, queue_wait_seconds__lte=ANSWER_TARGET_SECONDS)
+        ),
         abandoned=Count("id", filter=Q(abandoned=True)),
     )
-    figures["waiting"] = hotline.filter(
-        answered_at__isnull=True, abandoned=False, started_at__gte=timezone.now() - timedelta(hours=2),
-    ).exclude(status__in=FINAL_CALL_STATUSES).count()
+    figures["waiting"] = (
+        hotline.filter(
+            answered_at__isnull=True,
+            abandoned=False,
+            started_at__gte=timezone.now() - timedelta(hours=2),
+        )
+        .exclude(status__in=FINAL_CALL_STATUSES)
+        .count()
+    )
     return figures
 
 
@@ -93,8 +103,9 @@ def calls_per_day(start: date, end: date) -> list[dict[str, Any]]:
         .annotate(
             received=Count("id"),
             answered=Count("id", filter=Q(answered_at__isnull=False)),
-            answered_in_target=Count("id", filter=Q(answered_at__isnull=False,
-                                                    queue_wait_seconds__lte=ANSWER_TARGET_SECONDS)),
+            answered_in_target=Count(
+                "id", filter=Q(answered_at__isnull=False, queue_wait_seconds__lte=ANSWER_TARGET_SECONDS)
+            ),
             abandoned=Count("id", filter=Q(abandoned=True)),
         )
         .order_by("day")
@@ -116,7 +127,9 @@ def case_calls(case: Case) -> list[Call]:
     """The calls linked to the case (the hotline call it came from, later calls about it) and its
     satisfaction calls, newest first, with the answering agent joined: one query however many."""
     return list(
-        Call.objects.filter(Q(cases=case) | Q(survey_case=case)).distinct().select_related("agent")
+        Call.objects.filter(Q(cases=case) | Q(survey_case=case))
+        .distinct()
+        .select_related("agent")
         .order_by("-started_at", "-pk")
     )
 

@@ -51,6 +51,7 @@ class CallConflict(CallError):
 
 # --- idempotency ----------------------------------------------------------------------
 
+
 def run_once(kind: str, key: str, handler: Callable[[], str]) -> str:
     """Run ``handler`` once per (kind, key); a repeat returns the first answer unchanged."""
     stored = WebhookReceipt.objects.filter(kind=kind, key=key).values_list("response", flat=True).first()
@@ -72,6 +73,7 @@ def run_once(kind: str, key: str, handler: Callable[[], str]) -> str:
 
 
 # --- calls ----------------------------------------------------------------------------
+
 
 def caller_phone_of(number: str) -> str:
     """The caller's number as cases store it, or "" (withheld, foreign, garbage)."""
@@ -99,8 +101,13 @@ def call_ring(*, call_sid: str, from_number: str, to_number: str, purpose: str) 
     """An incoming call reached us. Side effect: ``call.ringing`` to the desk (hotline calls)."""
     with transaction.atomic():
         call, created = _locked_call(
-            call_sid, from_number=from_number, to_number=to_number, caller_phone=caller_phone_of(from_number),
-            purpose=purpose, direction=Direction.INBOUND, status=CallStatus.RINGING,
+            call_sid,
+            from_number=from_number,
+            to_number=to_number,
+            caller_phone=caller_phone_of(from_number),
+            purpose=purpose,
+            direction=Direction.INBOUND,
+            status=CallStatus.RINGING,
         )
         if not created:
             # A status callback arrived first and made the row: complete it, keep its status.
@@ -118,7 +125,8 @@ def call_ring(*, call_sid: str, from_number: str, to_number: str, purpose: str) 
 def call_mark_self_service(*, call_sid: str) -> None:
     """The caller is in the out-of-hours menu: not a queue call, so never 'abandoned'."""
     Call.objects.filter(call_sid=call_sid).exclude(purpose=CallPurpose.AFTER_HOURS).update(
-        purpose=CallPurpose.AFTER_HOURS)
+        purpose=CallPurpose.AFTER_HOURS
+    )
 
 
 def call_answer(*, call_sid: str, agent: User) -> Call:
@@ -140,8 +148,11 @@ def call_answer(*, call_sid: str, agent: User) -> Call:
         call.queue_wait_seconds = max(0, int((now - call.started_at).total_seconds()))
         _advance(call, CallStatus.IN_PROGRESS)
         call.save()
-        publish(DESK, "call.answered", {"call_sid": call.call_sid, "agent": agent.username,
-                                        "agent_name": agent.display_name})
+        publish(
+            DESK,
+            "call.answered",
+            {"call_sid": call.call_sid, "agent": agent.username, "agent_name": agent.display_name},
+        )
         if settings.TELEPHONY_BACKEND == "twilio":
             sid, target = call.call_sid, agent_dial_target(agent)
             transaction.on_commit(lambda: _bridge_rollback_unsafe(sid, target))
@@ -173,21 +184,24 @@ def _end(call: Call, *, duration: int | None, at: datetime) -> None:
         return  # self-service and call-backs are not the desk's business
     if call.answered_at is None:
         call.abandoned = True
-    publish(DESK, "call.ended", {"call_sid": call.call_sid, "abandoned": call.abandoned,
-                                 "duration": call.duration})
+    publish(DESK, "call.ended", {"call_sid": call.call_sid, "abandoned": call.abandoned, "duration": call.duration})
 
 
-def call_status(*, call_sid: str, status: str, duration: int | None, from_number: str = "",
-                to_number: str = "", direction: str = "") -> Call:
+def call_status(
+    *, call_sid: str, status: str, duration: int | None, from_number: str = "", to_number: str = "", direction: str = ""
+) -> Call:
     """A status callback. Out of order or repeated callbacks never move a call backwards.
     Side effect: ``call.ended`` to the desk when a hotline call ends."""
     outbound = direction.startswith("outbound")  # our only outbound calls are satisfaction call-backs
     with transaction.atomic():
         call, _created = _locked_call(
-            call_sid, from_number=from_number, to_number=to_number,
+            call_sid,
+            from_number=from_number,
+            to_number=to_number,
             caller_phone=caller_phone_of(to_number if outbound else from_number),
             direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
-            purpose=CallPurpose.SURVEY if outbound else CallPurpose.HOTLINE, status=CallStatus.QUEUED,
+            purpose=CallPurpose.SURVEY if outbound else CallPurpose.HOTLINE,
+            status=CallStatus.QUEUED,
         )
         was_over = call.is_over
         if not _advance(call, status):
@@ -250,18 +264,25 @@ def link_registered_case(*, case: Case, actor: User | None) -> Call | None:
 
 # --- voice messages -------------------------------------------------------------------
 
+
 def voicemail_category() -> str:
     return getattr(settings, "TELEPHONY_VOICEMAIL_CATEGORY", settings.TELEPHONY_SMS_DEFAULT_CATEGORY)
 
 
-def recording_received(*, call_sid: str, recording_sid: str, url: str, duration: int | None,
-                       status: str, from_number: str = "") -> Case | None:
+def recording_received(
+    *, call_sid: str, recording_sid: str, url: str, duration: int | None, status: str, from_number: str = ""
+) -> Case | None:
     """An out-of-hours voice message is ready: keep it on the call and register a case for the
     morning shift (actor: the citizen). A caller whose number we cannot use gets no case — the
     recording stays on the call record and is logged for the supervisor."""
     with transaction.atomic():
-        call, _created = _locked_call(call_sid, purpose=CallPurpose.AFTER_HOURS, from_number=from_number,
-                                      caller_phone=caller_phone_of(from_number), status=CallStatus.IN_PROGRESS)
+        call, _created = _locked_call(
+            call_sid,
+            purpose=CallPurpose.AFTER_HOURS,
+            from_number=from_number,
+            caller_phone=caller_phone_of(from_number),
+            status=CallStatus.IN_PROGRESS,
+        )
         if status and status != "completed":
             log.warning("recording %s for call %s ended with status %s", recording_sid, call_sid, status)
             return None
@@ -278,9 +299,15 @@ def recording_received(*, call_sid: str, recording_sid: str, url: str, duration:
         try:
             with transaction.atomic():
                 case = case_register(
-                    actor=None, channel=Channel.HOTLINE, kind=Kind.HELP, category=voicemail_category(),
-                    title=f"语音留言 {number or call_sid}"[:200], content=content,
-                    citizen=Citizen(phone=call.caller_phone), publish_consent=False, as_label="citizen",
+                    actor=None,
+                    channel=Channel.HOTLINE,
+                    kind=Kind.HELP,
+                    category=voicemail_category(),
+                    title=f"语音留言 {number or call_sid}"[:200],
+                    content=content,
+                    citizen=Citizen(phone=call.caller_phone),
+                    publish_consent=False,
+                    as_label="citizen",
                 )
         except CaseValidationError as exc:
             log.warning("voice message %s on call %s not registered: %s", recording_sid, call_sid, exc.fields)
@@ -290,6 +317,7 @@ def recording_received(*, call_sid: str, recording_sid: str, url: str, duration:
 
 
 # --- satisfaction call-back ---------------------------------------------------------------
+
 
 def survey_call_request(*, case: Case, actor: User | None) -> None:
     """Ask the citizen to rate the answer by phone. The call is placed after commit (Twilio
@@ -311,8 +339,12 @@ def _place_survey_call_rollback_unsafe(to: str, url: str, tracking_no: str) -> N
         return
     try:
         _twilio_client().calls.create(
-            to=to, from_=settings.TWILIO_FROM_NUMBER, url=url, method="POST",
-            status_callback=twiml.absolute("voice_status"), status_callback_method="POST",
+            to=to,
+            from_=settings.TWILIO_FROM_NUMBER,
+            url=url,
+            method="POST",
+            status_callback=twiml.absolute("voice_status"),
+            status_callback_method="POST",
             status_callback_event=["initiated", "ringing", "answered", "completed"],
         )
     except Exception:  # the feedback window still runs; an agent can call back by hand
@@ -323,8 +355,14 @@ def survey_call_start(*, call_sid: str, tracking_no: str, to_number: str) -> tup
     """Our outbound survey call was answered; tie it to the case it asks about."""
     with transaction.atomic():
         case = Case.objects.filter(tracking_no=tracking_no).first()
-        call, _created = _locked_call(call_sid, direction=Direction.OUTBOUND, purpose=CallPurpose.SURVEY,
-                                      to_number=to_number, status=CallStatus.IN_PROGRESS, answered_at=timezone.now())
+        call, _created = _locked_call(
+            call_sid,
+            direction=Direction.OUTBOUND,
+            purpose=CallPurpose.SURVEY,
+            to_number=to_number,
+            status=CallStatus.IN_PROGRESS,
+            answered_at=timezone.now(),
+        )
         call.purpose = CallPurpose.SURVEY
         call.survey_case = call.survey_case or case
         call.save()

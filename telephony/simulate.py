@@ -80,17 +80,21 @@ def desk_answerer(server: str, username: str, password: str, log: Callable[[str]
         return next((c.value for c in jar if c.name == "csrftoken"), "")
 
     opener.open(base + "/console/login/", timeout=10).read()
-    login = urllib.parse.urlencode({"username": username, "password": password,
-                                    "csrfmiddlewaretoken": csrf()}).encode()
-    opener.open(urllib.request.Request(base + "/console/login/", data=login,
-                                       headers={"Referer": base + "/console/login/"}), timeout=10).read()
+    login = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf()}).encode()
+    opener.open(
+        urllib.request.Request(base + "/console/login/", data=login, headers={"Referer": base + "/console/login/"}),
+        timeout=10,
+    ).read()
     if not any(c.name == "sessionid" for c in jar):
         raise OSError(f"could not sign in to {base} as {username}")
 
     def answer(call_sid: str) -> None:
-        req = urllib.request.Request(f"{base}/telephony/desk/calls/{call_sid}/answer/", data=b"{}", method="POST",
-                                     headers={"X-CSRFToken": csrf(), "Content-Type": "application/json",
-                                              "Referer": base + "/console/desk/"})
+        req = urllib.request.Request(
+            f"{base}/telephony/desk/calls/{call_sid}/answer/",
+            data=b"{}",
+            method="POST",
+            headers={"X-CSRFToken": csrf(), "Content-Type": "application/json", "Referer": base + "/console/desk/"},
+        )
         try:
             with opener.open(req, timeout=10) as resp:
                 log(f"desk: {username} answered {call_sid} → {resp.status}")
@@ -134,13 +138,27 @@ class Twilio:
 
 # --- scenarios: each returns the replies in order -------------------------------------
 
+
 def call_params(call_sid: str, caller: str, **extra: str) -> dict[str, str]:
-    return {"CallSid": call_sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": HOTLINE,
-            "Direction": "inbound", **extra}
+    return {
+        "CallSid": call_sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": caller,
+        "To": HOTLINE,
+        "Direction": "inbound",
+        **extra,
+    }
 
 
-def hotline_call(tw: Twilio, caller: str, *, wait: int = 8, talk: int = 95, call_sid: str = "",
-                 answer: Callable[[str], None] | None = None) -> list[Reply]:
+def hotline_call(
+    tw: Twilio,
+    caller: str,
+    *,
+    wait: int = 8,
+    talk: int = 95,
+    call_sid: str = "",
+    answer: Callable[[str], None] | None = None,
+) -> list[Reply]:
     """Ring, wait in the queue, (an agent presses "answer" on the desk,) be bridged, talk, hang up."""
     sid = call_sid or new_sid("CA")
     replies = [tw.post("voice/incoming/", call_params(sid, caller, CallStatus="ringing"))]
@@ -148,8 +166,9 @@ def hotline_call(tw: Twilio, caller: str, *, wait: int = 8, talk: int = 95, call
     if answer is not None:
         answer(sid)
     replies.append(tw.post("voice/queue/", call_params(sid, caller, QueueResult="bridged", QueueTime=str(wait))))
-    replies.append(tw.post("voice/status/", call_params(sid, caller, CallStatus="completed",
-                                                       CallDuration=str(wait + talk))))
+    replies.append(
+        tw.post("voice/status/", call_params(sid, caller, CallStatus="completed", CallDuration=str(wait + talk)))
+    )
     return replies
 
 
@@ -159,14 +178,22 @@ def voice_message(tw: Twilio, caller: str, *, call_sid: str = "") -> list[Reply]
     # The recording callback carries no From: the call record made on ringing supplies it.
     tw.post("voice/incoming/", call_params(sid, caller, CallStatus="ringing"))
     menu = tw.post("voice/gather/?step=menu&attempt=1", call_params(sid, caller, Digits="1"))
-    recorded = tw.follow(menu, call_params(sid, caller, RecordingUrl="https://api.twilio.com/rec/RE1",
-                                           RecordingDuration="21", Digits="#"))
+    recorded = tw.follow(
+        menu,
+        call_params(sid, caller, RecordingUrl="https://api.twilio.com/rec/RE1", RecordingDuration="21", Digits="#"),
+    )
     rec_sid = new_sid("RE")
-    recording = tw.post("voice/recording/", {
-        "CallSid": sid, "AccountSid": "AC" + "0" * 32, "RecordingSid": rec_sid, "RecordingStatus": "completed",
-        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/{rec_sid}",
-        "RecordingDuration": "21",
-    })
+    recording = tw.post(
+        "voice/recording/",
+        {
+            "CallSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "RecordingSid": rec_sid,
+            "RecordingStatus": "completed",
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/{rec_sid}",
+            "RecordingDuration": "21",
+        },
+    )
     ended = tw.post("voice/status/", call_params(sid, caller, CallStatus="completed", CallDuration="40"))
     return [menu, recorded, recording, ended]  # the ringing reply depends on the server's clock
 
@@ -182,15 +209,29 @@ def status_check(tw: Twilio, caller: str, tracking_no: str, *, call_sid: str = "
 
 
 def sms(tw: Twilio, sender: str, body: str, *, message_sid: str = "") -> Reply:
-    return tw.post("sms/incoming/", {"MessageSid": message_sid or new_sid("SM"), "AccountSid": "AC" + "0" * 32,
-                                     "From": sender, "To": HOTLINE, "Body": body, "NumMedia": "0"})
+    return tw.post(
+        "sms/incoming/",
+        {
+            "MessageSid": message_sid or new_sid("SM"),
+            "AccountSid": "AC" + "0" * 32,
+            "From": sender,
+            "To": HOTLINE,
+            "Body": body,
+            "NumMedia": "0",
+        },
+    )
 
 
 def survey(tw: Twilio, citizen: str, tracking_no: str, digit: str, *, call_sid: str = "") -> list[Reply]:
     """Our satisfaction call-back is answered; the citizen keys 1, 2 or 3."""
     sid = call_sid or new_sid("CA")
-    params = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": HOTLINE, "To": citizen,
-              "Direction": "outbound-api"}
+    params = {
+        "CallSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": HOTLINE,
+        "To": citizen,
+        "Direction": "outbound-api",
+    }
     question = tw.post(f"voice/survey/?case={tracking_no}", {**params, "CallStatus": "in-progress"})
     if not any(el.tag == "Gather" for el in question.xml.iter()):
         return [question]

@@ -46,8 +46,7 @@ def _title(body: str) -> str:
 def _query(phone: str, tracking_no: str, code: str) -> tuple[str, Case | None]:
     case = Case.objects.select_related("department").filter(tracking_no=tracking_no).first()
     owns = case is not None and (
-        (phone and case.citizen_phone == phone)
-        or (code and secrets.compare_digest(case.access_code, code.upper()))
+        (phone and case.citizen_phone == phone) or (code and secrets.compare_digest(case.access_code, code.upper()))
     )
     if not owns:
         # Same answer for unknown and not-yours: a stranger learns nothing.
@@ -73,8 +72,14 @@ def _intake(phone: str, body: str) -> tuple[str, Case | None]:
     try:
         with transaction.atomic():
             case = case_register(
-                actor=None, channel=Channel.SMS, kind=Kind.HELP, category=settings.TELEPHONY_SMS_DEFAULT_CATEGORY,
-                title=_title(body), content=body, citizen=Citizen(phone=phone), publish_consent=False,
+                actor=None,
+                channel=Channel.SMS,
+                kind=Kind.HELP,
+                category=settings.TELEPHONY_SMS_DEFAULT_CATEGORY,
+                title=_title(body),
+                content=body,
+                citizen=Citizen(phone=phone),
+                publish_consent=False,
                 reply_channel=ReplyChannel.SMS,
             )
     except CaseValidationError as exc:
@@ -116,8 +121,14 @@ def sms_incoming(*, message_sid: str, from_number: str, to_number: str, body: st
     else:
         reply, case = _intake(phone, text)
     SmsMessage.objects.create(
-        message_sid=message_sid, direction=Direction.INBOUND, from_number=from_number[:40], to_number=to_number[:40],
-        body=text[: MAX_CONTENT + 100], intent=intent, reply=reply, case=case,
+        message_sid=message_sid,
+        direction=Direction.INBOUND,
+        from_number=from_number[:40],
+        to_number=to_number[:40],
+        body=text[: MAX_CONTENT + 100],
+        intent=intent,
+        reply=reply,
+        case=case,
     )
     log.info("SMS %s from %s handled as %s", message_sid, phone or from_number[:40], intent)
     return reply
@@ -129,7 +140,8 @@ def sms_status(*, message_sid: str, status: str, error_code: str) -> None:
 
     if outbox_mark_delivery(message_sid, status, error_code or None):
         return
-    row, _created = SmsMessage.objects.get_or_create(message_sid=message_sid,
-                                                     defaults={"direction": Direction.OUTBOUND})
+    row, _created = SmsMessage.objects.get_or_create(
+        message_sid=message_sid, defaults={"direction": Direction.OUTBOUND}
+    )
     row.status, row.error_code = status[:16], error_code[:16]
     row.save(update_fields=["status", "error_code", "updated_at"])

@@ -55,8 +55,11 @@ def greeting_to_queue() -> str:
     r = VoiceResponse()
     _say(r, settings.TELEPHONY_GREETING)
     r.enqueue(
-        settings.TELEPHONY_QUEUE_NAME, action=absolute("voice_queue"), method="POST",
-        wait_url=absolute("voice_wait"), wait_url_method="POST",
+        settings.TELEPHONY_QUEUE_NAME,
+        action=absolute("voice_queue"),
+        method="POST",
+        wait_url=absolute("voice_wait"),
+        wait_url_method="POST",
     )
     return str(r)
 
@@ -85,8 +88,13 @@ def after_hours_menu(attempt: int, *, apology: str = "") -> str:
         _say(r, apology)
     elif attempt == 1:
         _say(r, "您好，这里是95100政务服务热线。现在是非工作时间。")
-    g = r.gather(num_digits=1, action=gather_url(GatherStep.MENU, attempt), method="POST",
-                 timeout=GATHER_TIMEOUT, action_on_empty_result=True)
+    g = r.gather(
+        num_digits=1,
+        action=gather_url(GatherStep.MENU, attempt),
+        method="POST",
+        timeout=GATHER_TIMEOUT,
+        action_on_empty_result=True,
+    )
     _say(g, "语音留言请按1；查询工单办理进度请按2。")
     return str(r)
 
@@ -95,9 +103,14 @@ def record_message() -> str:
     r = VoiceResponse()
     _say(r, "请在提示音后说出您的诉求、姓名和地址，说完请按井号键。我们将在上班后尽快处理。")
     r.record(
-        action=gather_url(GatherStep.RECORDED, 1), method="POST", max_length=RECORD_MAX_SECONDS,
-        finish_on_key="#", play_beep=True, recording_status_callback=absolute("voice_recording"),
-        recording_status_callback_method="POST", recording_status_callback_event="completed",
+        action=gather_url(GatherStep.RECORDED, 1),
+        method="POST",
+        max_length=RECORD_MAX_SECONDS,
+        finish_on_key="#",
+        play_beep=True,
+        recording_status_callback=absolute("voice_recording"),
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed",
     )
     return str(r)
 
@@ -106,8 +119,13 @@ def ask_tracking_no(attempt: int, *, apology: str = "") -> str:
     r = VoiceResponse()
     if apology:
         _say(r, apology)
-    g = r.gather(finish_on_key="#", action=gather_url(GatherStep.TRACK, attempt), method="POST",
-                 timeout=GATHER_TIMEOUT * 2, action_on_empty_result=True)
+    g = r.gather(
+        finish_on_key="#",
+        action=gather_url(GatherStep.TRACK, attempt),
+        method="POST",
+        timeout=GATHER_TIMEOUT * 2,
+        action_on_empty_result=True,
+    )
     _say(g, "请输入13位工单流水号，以井号键结束。")
     return str(r)
 
@@ -118,8 +136,13 @@ def survey_question(tracking_no: str, attempt: int, *, apology: str = "") -> str
         _say(r, apology)
     elif attempt == 1:
         _say(r, f"您好，这里是95100政务服务热线回访。您的工单 {spell(tracking_no)} 已经答复。")
-    g = r.gather(num_digits=1, action=gather_url(GatherStep.SURVEY, attempt), method="POST",
-                 timeout=GATHER_TIMEOUT, action_on_empty_result=True)
+    g = r.gather(
+        num_digits=1,
+        action=gather_url(GatherStep.SURVEY, attempt),
+        method="POST",
+        timeout=GATHER_TIMEOUT,
+        action_on_empty_result=True,
+    )
     _say(g, "满意请按1；基本满意请按2；不满意请按3。")
     return str(r)
 

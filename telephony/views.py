@@ -37,8 +37,12 @@ def _missing(request: HttpRequest, *names: str) -> HttpResponse | None:
     if not absent:
         return None
     log.warning("twilio webhook %s without a valid %s", request.path, ", ".join(absent))
-    return _xml(twiml.say_and_hang_up("抱歉，系统暂时无法处理您的请求，请稍后再拨。")
-                if "/voice/" in request.path else twiml.empty(), status=400)
+    return _xml(
+        twiml.say_and_hang_up("抱歉，系统暂时无法处理您的请求，请稍后再拨。")
+        if "/voice/" in request.path
+        else twiml.empty(),
+        status=400,
+    )
 
 
 def _int(value: str | None) -> int | None:
@@ -59,8 +63,11 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
         return bad
     p = request.POST
     sid = p["CallSid"]
-    return _once(Webhook.VOICE_INCOMING, sid, lambda: ivr.incoming(
-        call_sid=sid, from_number=p.get("From", "")[:40], to_number=p.get("To", "")[:40]))
+    return _once(
+        Webhook.VOICE_INCOMING,
+        sid,
+        lambda: ivr.incoming(call_sid=sid, from_number=p.get("From", "")[:40], to_number=p.get("To", "")[:40]),
+    )
 
 
 @twilio_webhook
@@ -75,8 +82,13 @@ def voice_queue(request: HttpRequest) -> HttpResponse:
         return bad
     p = request.POST
     sid = p["CallSid"]
-    return _once(Webhook.VOICE_QUEUE, sid, lambda: services.call_queue_result(
-        call_sid=sid, result=p["QueueResult"].strip(), queue_time=_int(p.get("QueueTime"))))
+    return _once(
+        Webhook.VOICE_QUEUE,
+        sid,
+        lambda: services.call_queue_result(
+            call_sid=sid, result=p["QueueResult"].strip(), queue_time=_int(p.get("QueueTime"))
+        ),
+    )
 
 
 @twilio_webhook
@@ -90,8 +102,13 @@ def voice_gather(request: HttpRequest) -> HttpResponse:
         return _xml(twiml.say_and_hang_up(ivr.GOODBYE), status=400)
     sid = request.POST["CallSid"]
     digits = request.POST.get("Digits", "")[:64]
-    return _once(Webhook.VOICE_GATHER, f"{sid}:{step}:{attempt}", lambda: ivr.gather(
-        call_sid=sid, step=step, attempt=attempt, digits=digits, from_number=request.POST.get("From", "")[:40]))
+    return _once(
+        Webhook.VOICE_GATHER,
+        f"{sid}:{step}:{attempt}",
+        lambda: ivr.gather(
+            call_sid=sid, step=step, attempt=attempt, digits=digits, from_number=request.POST.get("From", "")[:40]
+        ),
+    )
 
 
 @twilio_webhook
@@ -105,9 +122,14 @@ def voice_status(request: HttpRequest) -> HttpResponse:
         return _xml(twiml.empty())
 
     def handle() -> str:
-        services.call_status(call_sid=sid, status=status, duration=_int(p.get("CallDuration")),
-                             from_number=p.get("From", "")[:40], to_number=p.get("To", "")[:40],
-                             direction=p.get("Direction", ""))
+        services.call_status(
+            call_sid=sid,
+            status=status,
+            duration=_int(p.get("CallDuration")),
+            from_number=p.get("From", "")[:40],
+            to_number=p.get("To", "")[:40],
+            direction=p.get("Direction", ""),
+        )
         return twiml.empty()
 
     return _once(Webhook.VOICE_STATUS, f"{sid}:{status}", handle)
@@ -121,8 +143,11 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
 
     def handle() -> str:
         services.recording_received(
-            call_sid=p["CallSid"], recording_sid=p["RecordingSid"], url=p["RecordingUrl"][:500],
-            duration=_int(p.get("RecordingDuration")), status=p.get("RecordingStatus", "completed"),
+            call_sid=p["CallSid"],
+            recording_sid=p["RecordingSid"],
+            url=p["RecordingUrl"][:500],
+            duration=_int(p.get("RecordingDuration")),
+            status=p.get("RecordingStatus", "completed"),
             from_number=p.get("From", "")[:40],
         )
         return twiml.empty()
@@ -137,8 +162,11 @@ def voice_survey(request: HttpRequest) -> HttpResponse:
         return bad
     tracking_no = request.GET.get("case", "")[:16]
     sid = request.POST["CallSid"]
-    return _once(Webhook.VOICE_SURVEY, sid, lambda: ivr.survey(
-        call_sid=sid, tracking_no=tracking_no, to_number=request.POST.get("To", "")[:40]))
+    return _once(
+        Webhook.VOICE_SURVEY,
+        sid,
+        lambda: ivr.survey(call_sid=sid, tracking_no=tracking_no, to_number=request.POST.get("To", "")[:40]),
+    )
 
 
 @twilio_webhook
@@ -147,8 +175,13 @@ def sms_incoming(request: HttpRequest) -> HttpResponse:
         return bad
     p = request.POST
     sid = p["MessageSid"]
-    return _once(Webhook.SMS_INCOMING, sid, lambda: twiml.sms(sms.sms_incoming(
-        message_sid=sid, from_number=p["From"], to_number=p.get("To", ""), body=p.get("Body", ""))))
+    return _once(
+        Webhook.SMS_INCOMING,
+        sid,
+        lambda: twiml.sms(
+            sms.sms_incoming(message_sid=sid, from_number=p["From"], to_number=p.get("To", ""), body=p.get("Body", ""))
+        ),
+    )
 
 
 @twilio_webhook

@@ -75,7 +75,9 @@ def users(org):
         "head_cgj": UserFactory(username="head_cgj", role=Role.HEAD, department_code="CGJ"),
         "clerk_hbj": UserFactory(username="clerk_hbj", role=Role.CLERK, department_code="HBJ"),
         "supervisor": UserFactory(username="supervisor", role=Role.SUPERVISOR, department_code="GOV"),
-        "admin": UserFactory(username="admin", role=Role.ADMIN, department_code="GOV", is_staff=True, is_superuser=True),
+        "admin": UserFactory(
+            username="admin", role=Role.ADMIN, department_code="GOV", is_staff=True, is_superuser=True
+        ),
     }
 
 
@@ -100,12 +102,18 @@ def asgi_server():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = ProtocolTypeRouter({
-        "http": ASGIStaticFilesHandler(get_asgi_application()),
-        "websocket": project_app.application_mapping["websocket"],
-    })
-    server = Server(application=app, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=port),
-                    signal_handlers=False, verbosity=0)
+    app = ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(get_asgi_application()),
+            "websocket": project_app.application_mapping["websocket"],
+        }
+    )
+    server = Server(
+        application=app,
+        endpoints=build_endpoint_description_strings(host="127.0.0.1", port=port),
+        signal_handlers=False,
+        verbosity=0,
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -44,9 +44,13 @@ class CaseFactory:
             name="张三", phone=f"1380013{cls.counter % 10000:04d}", email="zhangsan@example.com"
         )
         fields = {
-            "channel": Channel.WEB, "kind": Kind.COMPLAINT, "category": "CITY-VEND",
-            "title": f"人行道占道经营 {cls.counter}", "content": "每天晚上七点后，小区门口人行道被摊贩占满，行人只能走机动车道。",
-            "location": "东湖街道幸福路12号", "publish_consent": True,
+            "channel": Channel.WEB,
+            "kind": Kind.COMPLAINT,
+            "category": "CITY-VEND",
+            "title": f"人行道占道经营 {cls.counter}",
+            "content": "每天晚上七点后，小区门口人行道被摊贩占满，行人只能走机动车道。",
+            "location": "东湖街道幸福路12号",
+            "publish_consent": True,
         }
         fields.update(overrides)
         return services.case_register(actor=actor, citizen=citizen, **fields)

@@ -20,8 +20,15 @@ from cases.enums import Rating, State
 from cases.models import Case, CaseEvent
 from cases.selectors import verify_chain
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 TIMEOUT_MS = 15_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,8 +39,9 @@ def private_cache(settings, tmp_path):
     # The portal's per-address submission limit lives in the cache: a shared Redis must neither
     # carry earlier runs' hits into this test nor be cleared by it. The server thread reads the
     # same settings, so this holds for the pages the browser loads too.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "e2e-lifecycle"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "e2e-lifecycle"}
+    }
     settings.MEDIA_ROOT = str(tmp_path)
 
 
@@ -130,7 +138,9 @@ def test_a_web_message_goes_from_citizen_to_closed_case_through_every_role(live_
             row = dispatcher.locator(f"#review #case-{tracking_no}")
             expect(row.locator(".reply-text")).to_have_text(first_reply)
             submit_action(dispatcher, row, "send_back", {"note": send_back_note})
-            expect(dispatcher.locator(".messages")).to_contain_text(f"工单 {tracking_no}：已退回重办，当前状态：办理中。")
+            expect(dispatcher.locator(".messages")).to_contain_text(
+                f"工单 {tracking_no}：已退回重办，当前状态：办理中。"
+            )
             expect(dispatcher.locator(f"#review #case-{tracking_no}")).to_have_count(0)
 
             # --- the clerk sees the note and replies again ---------------------------------------
@@ -149,7 +159,9 @@ def test_a_web_message_goes_from_citizen_to_closed_case_through_every_role(live_
             row.locator("form.action-approve").locator("xpath=ancestor::details[1]/summary").click()
             expect(row.locator("form.action-approve [name=answer]")).to_have_value(final_reply)
             submit_action(dispatcher, row, "approve")
-            expect(dispatcher.locator(".messages")).to_contain_text(f"工单 {tracking_no}：已审核通过，当前状态：已答复。")
+            expect(dispatcher.locator(".messages")).to_contain_text(
+                f"工单 {tracking_no}：已审核通过，当前状态：已答复。"
+            )
 
             # --- the citizen reads the answer and rates it ---------------------------------------
             web.goto(f"{base}/track/")
@@ -182,8 +194,14 @@ def test_a_web_message_goes_from_citizen_to_closed_case_through_every_role(live_
     assert case.answer == final_reply
     events = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("transition", "actor__username"))
     assert events == [
-        ("register", None), ("assign", "dispatcher"), ("sign_for", "clerk_cgj"), ("reply", "clerk_cgj"),
-        ("send_back", "dispatcher"), ("reply", "clerk_cgj"), ("approve", "dispatcher"), ("feedback", None),
+        ("register", None),
+        ("assign", "dispatcher"),
+        ("sign_for", "clerk_cgj"),
+        ("reply", "clerk_cgj"),
+        ("send_back", "dispatcher"),
+        ("reply", "clerk_cgj"),
+        ("approve", "dispatcher"),
+        ("feedback", None),
     ]
     assert verify_chain(case.pk) == (True, None, "")
 
@@ -225,5 +243,7 @@ def test_an_agent_registers_a_call_and_resolves_it_on_the_spot(live_server, user
     assert (case.registered_by, case.answer, case.first_contact_resolution) == (users["agent"], answer, True)
     assert state_on_page == State(case.state).label
     assert list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("transition", flat=True)) == [
-        "register", "resolve_directly"]
+        "register",
+        "resolve_directly",
+    ]
     assert verify_chain(case.pk)[0] is True

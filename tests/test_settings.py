@@ -15,8 +15,9 @@ GOOD_SECRET = "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "CASECENTER_ENV"}}
     full_env.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_refuses_debug_on():
@@ -32,8 +33,15 @@ def test_production_refuses_missing_secret_key():
 
 
 def test_production_check_deploy_is_clean():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", CASECENTER_ENV="production",
-                        SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="hotline.example.gov.cn")
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        CASECENTER_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="hotline.example.gov.cn",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -47,10 +55,21 @@ def test_development_default_runs_on_sqlite_and_in_memory_layer():
         assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("1", True), ("true", True), ("TRUE", True), (" Yes ", True), ("on", True),
-    ("0", False), ("false", False), ("False", False), ("no", False), (" OFF", False),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("TRUE", True),
+        (" Yes ", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("False", False),
+        ("no", False),
+        (" OFF", False),
+    ],
+)
 def test_env_bool_reads_the_documented_spellings(monkeypatch, raw, expected):
     from casecenter.settings import env_bool
 
@@ -86,8 +105,13 @@ def test_an_unparseable_debug_stops_the_process_with_the_variable_in_the_message
 
 
 def test_an_unparseable_flag_stops_production_too():
-    result = run_manage("check", CASECENTER_ENV="production", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="x",
-                        SECURE_SSL_REDIRECT="yes please")
+    result = run_manage(
+        "check",
+        CASECENTER_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="x",
+        SECURE_SSL_REDIRECT="yes please",
+    )
     assert result.returncode != 0
     assert "SECURE_SSL_REDIRECT='yes please' is not a boolean" in result.stderr
 
@@ -99,7 +123,11 @@ def test_a_bad_trusted_proxies_value_stops_the_process_naming_the_variable():
 
 
 def test_trusted_proxies_are_addresses_and_networks_from_the_environment():
-    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.TRUSTED_PROXIES)",
-                        TRUSTED_PROXIES=" 10.0.0.1 ,192.168.1.0/24,,2001:db8::/32")
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.TRUSTED_PROXIES)",
+        TRUSTED_PROXIES=" 10.0.0.1 ,192.168.1.0/24,,2001:db8::/32",
+    )
     assert result.returncode == 0, result.stderr
     assert "('10.0.0.1/32', '192.168.1.0/24', '2001:db8::/32')" in result.stdout

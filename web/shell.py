@@ -1,16 +1,16 @@
 """The staff shell: what every staff page shares, in one place.
 
-    @staff_page(roles=None, *, denied=..., ws_topic="")   signed in (else the console login), allowed
-                                                          (else the 403 page), inside the menu
-    error_page(request, message, *, title=..., status=403)  the one error page, with the menu
-    shell_context(request)                                the context processor that puts the menu
-                                                          (nav, role_label, ws_topic) into a staff page
-    console_nav(user), role_label(user)                   the menu itself; OVERSIGHT_ROLES, has_inbox(user),
-                                                          may_see_calls_report(user): the checks it shares
-                                                          with the pages it links
-    safe_next(request, default)                           where a posted form may send the browser back
-    client_address(request)                               the client's IP, X-Forwarded-For believed only
-                                                          from settings.TRUSTED_PROXIES (API.md)
+@staff_page(roles=None, *, denied=..., ws_topic="")   signed in (else the console login), allowed
+                                                      (else the 403 page), inside the menu
+error_page(request, message, *, title=..., status=403)  the one error page, with the menu
+shell_context(request)                                the context processor that puts the menu
+                                                      (nav, role_label, ws_topic) into a staff page
+console_nav(user), role_label(user)                   the menu itself; OVERSIGHT_ROLES, has_inbox(user),
+                                                      may_see_calls_report(user): the checks it shares
+                                                      with the pages it links
+safe_next(request, default)                           where a posted form may send the browser back
+client_address(request)                               the client's IP, X-Forwarded-For believed only
+                                                      from settings.TRUSTED_PROXIES (API.md)
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def console_nav(user: User) -> list[tuple[str, str]]:
 
 # The pages' own checks where they are more than one rule, so a menu entry never leads to a 403.
 
+
 def has_inbox(user: User) -> bool:
     return rules.role_of(user) in rules.DEPARTMENT_ROLES and bool(user.department_id)
 
@@ -71,6 +72,7 @@ def role_label(user: User) -> str:
 
 
 # --- the page decorator ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StaffPage:
@@ -90,14 +92,16 @@ def _allowed(user: User, roles: RoleCheck) -> bool:
     return rules.role_of(user) in roles
 
 
-def staff_page(roles: RoleCheck = None, *, denied: str = gettext_lazy("您的岗位不能使用此页面。"),
-               ws_topic: str = "") -> Callable:
+def staff_page(
+    roles: RoleCheck = None, *, denied: str = gettext_lazy("您的岗位不能使用此页面。"), ws_topic: str = ""
+) -> Callable:
     """A staff page: signed in (else the console login, coming back here), allowed for ``roles``
     (a set of roles, or a predicate on the user; else the 403 page saying ``denied``), and rendered
     inside the console shell (menu, who is signed in, the page's live topic ``ws_topic``).
 
     Pass ``denied`` lazily (gettext_lazy): it is read per request, in the user's language.
     """
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -107,15 +111,16 @@ def staff_page(roles: RoleCheck = None, *, denied: str = gettext_lazy("您的岗
             if not _allowed(request.user, roles):
                 return error_page(request, str(denied))
             return view(request, *args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
 def error_page(request: HttpRequest, message: str, *, title: str | None = None, status: int = 403) -> HttpResponse:
     """The console's one error page (403 by default), inside the shell so the way on is one click."""
     request.staff_page = StaffPage()  # inside the shell, and never a live page
-    return render(request, "console/error.html", {"title": title or _("无权访问"), "message": message},
-                  status=status)
+    return render(request, "console/error.html", {"title": title or _("无权访问"), "message": message}, status=status)
 
 
 def shell_context(request: HttpRequest) -> dict[str, Any]:
@@ -129,12 +134,14 @@ def shell_context(request: HttpRequest) -> dict[str, Any]:
 
 # --- redirects -------------------------------------------------------------------------------
 
+
 def safe_next(request: HttpRequest, default: str) -> str:
     """The ``next`` the form carried (POST, else the query) if it stays on this host (and on https
     when the request came over https); otherwise ``default``."""
     target = str(request.POST.get("next") or request.GET.get("next") or "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 

@@ -17,10 +17,15 @@ from .api_helpers import TRACKING_NO, act, assert_error, public_client, staff_cl
 pytestmark = pytest.mark.django_db
 
 NEW_CASE = {
-    "channel": "hotline", "kind": "complaint", "category": "CITY-VEND",
-    "title": "幸福路夜市占道", "content": "幸福路12号门口每晚摊贩占满人行道，行人只能走机动车道。",
+    "channel": "hotline",
+    "kind": "complaint",
+    "category": "CITY-VEND",
+    "title": "幸福路夜市占道",
+    "content": "幸福路12号门口每晚摊贩占满人行道，行人只能走机动车道。",
     "citizen": {"name": "李四", "phone": "138-0013-5678", "email": "lisi@example.com"},
-    "location": "东湖街道幸福路12号", "publish_consent": True, "priority": "normal",
+    "location": "东湖街道幸福路12号",
+    "publish_consent": True,
+    "priority": "normal",
 }
 
 
@@ -52,26 +57,59 @@ def test_a_case_goes_from_registration_to_closed_through_the_api(users):
     assert body["category"] == "CITY-VEND"
     assert body["department"] is None
     assert body["channel"] == "hotline" and body["kind"] == "complaint" and body["priority"] == "normal"
-    assert body["citizen"] == {"name": "李四", "phone": "13800135678", "email": "lisi@example.com",
-                               "id_no": "", "masked": False}
+    assert body["citizen"] == {
+        "name": "李四",
+        "phone": "13800135678",
+        "email": "lisi@example.com",
+        "id_no": "",
+        "masked": False,
+    }
     assert body["access_code"] == Case.objects.get(tracking_no=no).access_code
     assert body["publication"] == "private"
     assert body["registered_at"].endswith("+08:00")
     assert isinstance(body["timers"], list) and body["extensions"] == [] and body["supervision"] == []
-    assert body["events"] == [{
-        "seq": 1, "at": body["events"][0]["at"], "actor": "agent", "role": "agent", "transition": "register",
-        "from": "", "to": "registered", "note": "", "public": True,
-    }]
+    assert body["events"] == [
+        {
+            "seq": 1,
+            "at": body["events"][0]["at"],
+            "actor": "agent",
+            "role": "agent",
+            "transition": "register",
+            "from": "",
+            "to": "registered",
+            "note": "",
+            "public": True,
+        }
+    ]
 
     steps = [
-        (dispatcher, "assign", {"department": "CGJ", "assisting_departments": ["HBJ"], "instructions": "请核实处理"},
-         State.REGISTERED, State.ASSIGNED, "dispatcher"),
+        (
+            dispatcher,
+            "assign",
+            {"department": "CGJ", "assisting_departments": ["HBJ"], "instructions": "请核实处理"},
+            State.REGISTERED,
+            State.ASSIGNED,
+            "dispatcher",
+        ),
         (clerk, "sign_for", {}, State.ASSIGNED, State.IN_PROGRESS, "clerk_cgj"),
         (clerk, "reply", {"text": "已派执法队员劝离。"}, State.IN_PROGRESS, State.REPLIED, "clerk_cgj"),
         (dispatcher, "send_back", {"note": "请说明长效措施。"}, State.REPLIED, State.IN_PROGRESS, "dispatcher"),
-        (clerk, "reply", {"text": "已劝离，并将该路段列入夜间巡查重点。"}, State.IN_PROGRESS, State.REPLIED, "clerk_cgj"),
-        (dispatcher, "approve", {"answer": "您反映的占道问题已处理，该路段已列入夜间巡查重点。"},
-         State.REPLIED, State.ANSWERED, "dispatcher"),
+        (
+            clerk,
+            "reply",
+            {"text": "已劝离，并将该路段列入夜间巡查重点。"},
+            State.IN_PROGRESS,
+            State.REPLIED,
+            "clerk_cgj",
+        ),
+        (
+            dispatcher,
+            "approve",
+            {"answer": "您反映的占道问题已处理，该路段已列入夜间巡查重点。"},
+            State.REPLIED,
+            State.ANSWERED,
+            "dispatcher",
+        ),
     ]
     for seq, (client, name, payload, before, after, actor) in enumerate(steps, start=2):
         response = act(client, no, name, **payload)
@@ -81,7 +119,12 @@ def test_a_case_goes_from_registration_to_closed_through_the_api(users):
         assert body["state"] == after
         event = last_event(body)
         assert (event["seq"], event["transition"], event["from"], event["to"], event["actor"]) == (
-            seq, name, before, after, actor)
+            seq,
+            name,
+            before,
+            after,
+            actor,
+        )
     assert body["department"] == "CGJ"
     assert body["assisting_departments"] == ["HBJ"]
     assert body["reply_text"] == "已劝离，并将该路段列入夜间巡查重点。"
@@ -97,14 +140,33 @@ def test_a_case_goes_from_registration_to_closed_through_the_api(users):
     assert track["department"] == "示范区城市管理和综合执法局"
     assert track["can_give_feedback"] is True
     assert [row["transition"] for row in track["timeline"]] == [
-        "register", "assign", "sign_for", "reply", "reply", "approve"]  # send_back is internal
+        "register",
+        "assign",
+        "sign_for",
+        "reply",
+        "reply",
+        "approve",
+    ]  # send_back is internal
     text = response.content.decode()
-    for private in ("李四", "13800135678", "5678", "lisi@example.com", "幸福路12号", "请核实处理", "已派执法队员劝离",
-                    "请说明长效措施", "clerk_cgj", "dispatcher"):
+    for private in (
+        "李四",
+        "13800135678",
+        "5678",
+        "lisi@example.com",
+        "幸福路12号",
+        "请核实处理",
+        "已派执法队员劝离",
+        "请说明长效措施",
+        "clerk_cgj",
+        "dispatcher",
+    ):
         assert private not in text
 
-    response = citizen.post("/api/v1/public/feedback/", {"tracking_no": no, "access_code": code,
-                                                          "rating": "satisfied", "comment": "很及时"}, format="json")
+    response = citizen.post(
+        "/api/v1/public/feedback/",
+        {"tracking_no": no, "access_code": code, "rating": "satisfied", "comment": "很及时"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["state"] == State.CLOSED
     assert response.json()["rating"] == "satisfied"
@@ -119,11 +181,17 @@ def test_a_case_goes_from_registration_to_closed_through_the_api(users):
 
 def test_token_with_bad_credentials_is_a_400_in_the_error_shape(users):
     client = APIClient()
-    error = assert_error(client.post("/api/v1/auth/token/", {"username": "agent", "password": "wrong"},
-                                     format="json"), 400, "invalid_credentials")
+    error = assert_error(
+        client.post("/api/v1/auth/token/", {"username": "agent", "password": "wrong"}, format="json"),
+        400,
+        "invalid_credentials",
+    )
     assert list(error["fields"]) == ["non_field_errors"]
-    assert_error(client.post("/api/v1/auth/token/", {"username": "nobody", "password": "demo12345"},
-                             format="json"), 400, "invalid_credentials")
+    assert_error(
+        client.post("/api/v1/auth/token/", {"username": "nobody", "password": "demo12345"}, format="json"),
+        400,
+        "invalid_credentials",
+    )
     assert_error(client.post("/api/v1/auth/token/", [1, 2], format="json"), 400, "invalid")
 
 
@@ -148,8 +216,18 @@ def test_list_is_newest_first_and_paginated(users):
     assert body["next"] and body["previous"] is None
     page2 = client.get("/api/v1/cases/", {"page_size": 2, "page": 2}).json()
     assert [row["tracking_no"] for row in page2["results"]] == [made[0].tracking_no]
-    assert set(body["results"][0]) >= {"tracking_no", "state", "channel", "kind", "category", "department",
-                                        "title", "priority", "registered_at", "version"}
+    assert set(body["results"][0]) >= {
+        "tracking_no",
+        "state",
+        "channel",
+        "kind",
+        "category",
+        "department",
+        "title",
+        "priority",
+        "registered_at",
+        "version",
+    }
 
 
 def test_list_filters_by_state_department_category_and_text(users):
@@ -172,16 +250,19 @@ def test_list_filters_by_state_department_category_and_text(users):
     assert nos(q=registered.tracking_no) == [registered.tracking_no]
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"state": "lost"}, "state"),
-    ({"department": "NOPE"}, "department"),
-    ({"category": "NOPE"}, "category"),
-    ({"overdue": "maybe"}, "overdue"),
-    ({"page": "abc"}, "page"),
-    ({"page": "999"}, "page"),
-    ({"q": "a\x00b"}, "q"),
-    ({"q": "x" * 500}, "q"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"state": "lost"}, "state"),
+        ({"department": "NOPE"}, "department"),
+        ({"category": "NOPE"}, "category"),
+        ({"overdue": "maybe"}, "overdue"),
+        ({"page": "abc"}, "page"),
+        ({"page": "999"}, "page"),
+        ({"q": "a\x00b"}, "q"),
+        ({"q": "x" * 500}, "q"),
+    ],
+)
 def test_invalid_list_filters_are_a_400_naming_the_field(users, params, field):
     CaseFactory(actor=users["agent"])
     error = assert_error(staff_client(users["dispatcher"]).get("/api/v1/cases/", params), 400, "invalid")
@@ -214,8 +295,11 @@ def test_detail_shows_the_sla_timers_and_the_public_page_the_reply_deadline(user
     assert set(reply) >= {"stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete"}
     assert reply["status"] == "running"
     assert reply["due_at"].endswith("+08:00")
-    track = public_client().get("/api/v1/public/track/", {"tracking_no": case.tracking_no,
-                                                          "access_code": case.access_code}).json()
+    track = (
+        public_client()
+        .get("/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code})
+        .json()
+    )
     assert track["deadline"] == reply["due_at"]
 
 
@@ -237,8 +321,9 @@ def test_list_query_count_does_not_grow_with_the_number_of_cases(users):
 
 @pytest.fixture
 def two_departments(users):
-    cgj = make_case_in_state(State.ASSIGNED, users, title="城管局的案子 路灯",
-                             citizen=services.Citizen(name="王五", phone="13900001111"))
+    cgj = make_case_in_state(
+        State.ASSIGNED, users, title="城管局的案子 路灯", citizen=services.Citizen(name="王五", phone="13900001111")
+    )
     hbj = make_case_in_state(State.ASSIGNED, users, department="HBJ", title="环保局的案子 路灯")
     return cgj, hbj
 
@@ -282,7 +367,9 @@ def test_phone_is_masked_for_department_staff_and_full_for_agents(users, two_dep
     assert clerk_view["citizen"]["phone"] == "139****1111"
     assert clerk_view["citizen"]["masked"] is True
     assert clerk_view["access_code"] is None
-    assert "13900001111" not in staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{cgj.tracking_no}/").content.decode()
+    assert (
+        "13900001111" not in staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{cgj.tracking_no}/").content.decode()
+    )
     agent_view = staff_client(users["agent"]).get(f"/api/v1/cases/{cgj.tracking_no}/").json()
     assert agent_view["citizen"]["phone"] == "13900001111"
     assert agent_view["citizen"]["masked"] is False
@@ -290,10 +377,14 @@ def test_phone_is_masked_for_department_staff_and_full_for_agents(users, two_dep
 
 def test_clerk_sees_the_documented_mask_for_a_mobile_number(users):
     case = make_case_in_state(State.ASSIGNED, users, citizen=services.Citizen(name="李四", phone="13800135678"))
-    assert staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{case.tracking_no}/").json()["citizen"]["phone"] == \
-        "138****5678"
-    assert staff_client(users["agent"]).get(f"/api/v1/cases/{case.tracking_no}/").json()["citizen"]["phone"] == \
-        "13800135678"
+    assert (
+        staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{case.tracking_no}/").json()["citizen"]["phone"]
+        == "138****5678"
+    )
+    assert (
+        staff_client(users["agent"]).get(f"/api/v1/cases/{case.tracking_no}/").json()["citizen"]["phone"]
+        == "13800135678"
+    )
 
 
 def test_detail_lists_extensions_and_supervision_orders(users):
@@ -304,8 +395,12 @@ def test_detail_lists_extensions_and_supervision_orders(users):
     body = staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{case.tracking_no}/").json()
     assert len(body["supervision"]) == 1
     order = body["supervision"][0]
-    assert (order["level"], order["note"], order["department"], order["issued_by"]) == (1, "请加快办理", "CGJ",
-                                                                                       "supervisor")
+    assert (order["level"], order["note"], order["department"], order["issued_by"]) == (
+        1,
+        "请加快办理",
+        "CGJ",
+        "supervisor",
+    )
     assert order["issued_at"].endswith("+08:00")
     assert body["extensions"] == []
 
@@ -328,9 +423,14 @@ def test_the_openapi_schema_documents_the_case_and_public_endpoints(client, org)
     schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)
     paths = schema["paths"]
-    for path in ("/api/v1/auth/token/", "/api/v1/cases/", "/api/v1/cases/{tracking_no}/",
-                 "/api/v1/cases/{tracking_no}/transitions/{name}/", "/api/v1/public/track/",
-                 "/api/v1/public/feedback/"):
+    for path in (
+        "/api/v1/auth/token/",
+        "/api/v1/cases/",
+        "/api/v1/cases/{tracking_no}/",
+        "/api/v1/cases/{tracking_no}/transitions/{name}/",
+        "/api/v1/public/track/",
+        "/api/v1/public/feedback/",
+    ):
         assert path in paths
     list_params = {p["name"] for p in paths["/api/v1/cases/"]["get"]["parameters"]}
     assert {"state", "department", "category", "overdue", "q", "page"} <= list_params

@@ -17,34 +17,41 @@ from .api_helpers import act, assert_error, public_client, staff_client
 pytestmark = pytest.mark.django_db
 
 VALID = {
-    "channel": "web", "kind": "complaint", "category": "CITY-VEND", "title": "占道经营",
-    "content": "小区门口人行道被摊贩占满。", "citizen": {"name": "张三", "phone": "13800138000"},
+    "channel": "web",
+    "kind": "complaint",
+    "category": "CITY-VEND",
+    "title": "占道经营",
+    "content": "小区门口人行道被摊贩占满。",
+    "citizen": {"name": "张三", "phone": "13800138000"},
 }
 
 
 # --- 400 ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"citizen": {"name": "张三", "phone": "12345"}}, "citizen.phone"),
-    ({"citizen": {"name": "张三", "phone": "13800138000", "id_no": "110101199003071234"}}, "citizen.id_no"),
-    ({"citizen": {"name": "张三", "phone": "13800138000", "email": "not-an-email"}}, "citizen.email"),
-    ({"citizen": {"name": "张三"}}, "citizen.phone"),
-    ({"citizen": "张三"}, "citizen.non_field_errors"),
-    ({"channel": "pigeon"}, "channel"),
-    ({"kind": "rant"}, "kind"),
-    ({"category": "NOPE"}, "category"),
-    ({"priority": "yesterday"}, "priority"),
-    ({"title": ""}, "title"),
-    ({"title": "标" * 201}, "title"),
-    ({"content": "   "}, "content"),
-    ({"content": "长" * 5001}, "content"),
-    ({"publish_consent": "maybe"}, "publish_consent"),
-    ({"title": {"nested": "object"}}, "title"),
-    ({"title": ["a", "list"]}, "title"),
-    ({"title": "a\x00b"}, "title"),
-    ({"title": "x" * 1_000_000}, "title"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"citizen": {"name": "张三", "phone": "12345"}}, "citizen.phone"),
+        ({"citizen": {"name": "张三", "phone": "13800138000", "id_no": "110101199003071234"}}, "citizen.id_no"),
+        ({"citizen": {"name": "张三", "phone": "13800138000", "email": "not-an-email"}}, "citizen.email"),
+        ({"citizen": {"name": "张三"}}, "citizen.phone"),
+        ({"citizen": "张三"}, "citizen.non_field_errors"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"kind": "rant"}, "kind"),
+        ({"category": "NOPE"}, "category"),
+        ({"priority": "yesterday"}, "priority"),
+        ({"title": ""}, "title"),
+        ({"title": "标" * 201}, "title"),
+        ({"content": "   "}, "content"),
+        ({"content": "长" * 5001}, "content"),
+        ({"publish_consent": "maybe"}, "publish_consent"),
+        ({"title": {"nested": "object"}}, "title"),
+        ({"title": ["a", "list"]}, "title"),
+        ({"title": "a\x00b"}, "title"),
+        ({"title": "x" * 1_000_000}, "title"),
+    ],
+)
 def test_registration_errors_name_the_field(users, change, field):
     response = staff_client(users["agent"]).post("/api/v1/cases/", {**VALID, **change}, format="json")
     error = assert_error(response, 400, "invalid")
@@ -55,7 +62,8 @@ def test_registration_errors_name_the_field(users, change, field):
 
 def test_registration_reports_every_bad_field_at_once(users):
     response = staff_client(users["agent"]).post(
-        "/api/v1/cases/", {**VALID, "channel": "x", "kind": "y", "title": "", "citizen": {"phone": "1"}}, format="json")
+        "/api/v1/cases/", {**VALID, "channel": "x", "kind": "y", "title": "", "citizen": {"phone": "1"}}, format="json"
+    )
     error = assert_error(response, 400, "invalid")
     assert {"channel", "kind", "title", "citizen.phone"} <= set(error["fields"])
 
@@ -79,8 +87,9 @@ def test_malformed_bodies_are_a_400_never_a_500(users, raw):
     assert_error(client.generic("POST", "/api/v1/cases/", raw, content_type="application/json"), 400, "invalid")
     case = make_case_in_state(State.REGISTERED, users)
     dispatcher = staff_client(users["dispatcher"])
-    response = dispatcher.generic("POST", f"/api/v1/cases/{case.tracking_no}/transitions/assign/", raw,
-                                  content_type="application/json")
+    response = dispatcher.generic(
+        "POST", f"/api/v1/cases/{case.tracking_no}/transitions/assign/", raw, content_type="application/json"
+    )
     assert_error(response, 400, "invalid")
     response = public_client().generic("POST", "/api/v1/public/feedback/", raw, content_type="application/json")
     assert_error(response, 400, "invalid")
@@ -91,18 +100,21 @@ def test_form_bodies_are_refused_with_415(users):
     assert_error(response, 415, "unsupported_media_type")
 
 
-@pytest.mark.parametrize(("name", "body", "field"), [
-    ("assign", {"department": "NOPE"}, "department"),
-    ("assign", {"department": "XFJ"}, "department"),  # the dispatch centre itself
-    ("assign", {"department": "CGJ", "assisting_departments": "HBJ"}, "assisting_departments"),
-    ("assign", {"department": "CGJ", "assisting_departments": ["NOPE"]}, "assisting_departments"),
-    ("assign", {"department": "CGJ", "version": "seven"}, "version"),
-    ("assign", {"department": "CGJ", "version": 10**40}, "version"),
-    ("reject", {"reason": "bored"}, "reason"),
-    ("merge", {"duplicate_of": "2099010100001"}, "duplicate_of"),
-    ("resolve_directly", {"answer": ""}, "answer"),
-    ("resolve_directly", {"answer": 12345}, None),  # a number is coerced to text: allowed
-])
+@pytest.mark.parametrize(
+    ("name", "body", "field"),
+    [
+        ("assign", {"department": "NOPE"}, "department"),
+        ("assign", {"department": "XFJ"}, "department"),  # the dispatch centre itself
+        ("assign", {"department": "CGJ", "assisting_departments": "HBJ"}, "assisting_departments"),
+        ("assign", {"department": "CGJ", "assisting_departments": ["NOPE"]}, "assisting_departments"),
+        ("assign", {"department": "CGJ", "version": "seven"}, "version"),
+        ("assign", {"department": "CGJ", "version": 10**40}, "version"),
+        ("reject", {"reason": "bored"}, "reason"),
+        ("merge", {"duplicate_of": "2099010100001"}, "duplicate_of"),
+        ("resolve_directly", {"answer": ""}, "answer"),
+        ("resolve_directly", {"answer": 12345}, None),  # a number is coerced to text: allowed
+    ],
+)
 def test_transition_bodies_are_validated(users, name, body, field):
     case = make_case_in_state(State.REGISTERED, users)
     response = act(staff_client(users["dispatcher"]), case, name, **body)
@@ -117,18 +129,24 @@ def test_transition_bodies_are_validated(users, name, body, field):
 
 def test_merging_into_itself_is_refused(users):
     case = make_case_in_state(State.REGISTERED, users)
-    error = assert_error(act(staff_client(users["dispatcher"]), case, "merge", duplicate_of=case.tracking_no), 400,
-                         "invalid")
+    error = assert_error(
+        act(staff_client(users["dispatcher"]), case, "merge", duplicate_of=case.tracking_no), 400, "invalid"
+    )
     assert list(error["fields"]) == ["duplicate_of"]
 
 
 # --- 401 ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("get", "/api/v1/cases/"), ("post", "/api/v1/cases/"), ("get", "/api/v1/cases/2026112100001/"),
-    ("post", "/api/v1/cases/2026112100001/transitions/assign/"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/cases/"),
+        ("post", "/api/v1/cases/"),
+        ("get", "/api/v1/cases/2026112100001/"),
+        ("post", "/api/v1/cases/2026112100001/transitions/assign/"),
+    ],
+)
 def test_without_credentials_the_staff_api_is_a_401(users, method, path):
     CaseFactory(actor=users["agent"])
     response = getattr(APIClient(), method)(path, {}, format="json") if method == "post" else APIClient().get(path)
@@ -222,8 +240,7 @@ def test_wrong_access_code_gets_the_same_404_as_an_unknown_number(users):
 
 
 def test_missing_lookup_fields_are_a_400(users):
-    error = assert_error(public_client().get("/api/v1/public/track/", {"tracking_no": "2026112100001"}), 400,
-                         "invalid")
+    error = assert_error(public_client().get("/api/v1/public/track/", {"tracking_no": "2026112100001"}), 400, "invalid")
     assert list(error["fields"]) == ["access_code"]
 
 
@@ -238,13 +255,16 @@ def test_repeated_failed_lookups_are_rate_limited_per_ip(users):
     error = assert_error(blocked, 429, "throttled")
     assert int(blocked["Retry-After"]) > 0
     assert error["fields"] == {}
-    feedback = client.post("/api/v1/public/feedback/", {"tracking_no": case.tracking_no,
-                                                        "access_code": case.access_code, "rating": "satisfied"},
-                           format="json")
+    feedback = client.post(
+        "/api/v1/public/feedback/",
+        {"tracking_no": case.tracking_no, "access_code": case.access_code, "rating": "satisfied"},
+        format="json",
+    )
     assert_error(feedback, 429, "throttled")
     # ...while another citizen is not affected
-    other = public_client().get("/api/v1/public/track/", {"tracking_no": case.tracking_no,
-                                                          "access_code": case.access_code})
+    other = public_client().get(
+        "/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code}
+    )
     assert other.status_code == 200
 
 
@@ -252,31 +272,39 @@ def test_successful_lookups_do_not_count_as_failures(users):
     case = make_case_in_state(State.ASSIGNED, users)
     client = public_client()
     for _ in range(15):
-        response = client.get("/api/v1/public/track/", {"tracking_no": case.tracking_no,
-                                                         "access_code": case.access_code})
+        response = client.get(
+            "/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code}
+        )
         assert response.status_code == 200
 
 
 def test_public_feedback_before_the_answer_is_a_409(users):
     case = make_case_in_state(State.IN_PROGRESS, users)
-    response = public_client().post("/api/v1/public/feedback/", {"tracking_no": case.tracking_no,
-                                                                 "access_code": case.access_code,
-                                                                 "rating": "satisfied"}, format="json")
+    response = public_client().post(
+        "/api/v1/public/feedback/",
+        {"tracking_no": case.tracking_no, "access_code": case.access_code, "rating": "satisfied"},
+        format="json",
+    )
     assert assert_error(response, 409, "conflict")["state"] == State.IN_PROGRESS
 
 
 def test_public_feedback_with_a_bad_rating_is_a_400(users):
     case = make_case_in_state(State.ANSWERED, users)
-    response = public_client().post("/api/v1/public/feedback/", {"tracking_no": case.tracking_no,
-                                                                 "access_code": case.access_code,
-                                                                 "rating": "great"}, format="json")
+    response = public_client().post(
+        "/api/v1/public/feedback/",
+        {"tracking_no": case.tracking_no, "access_code": case.access_code, "rating": "great"},
+        format="json",
+    )
     assert list(assert_error(response, 400, "invalid")["fields"]) == ["rating"]
 
 
 def test_public_track_before_an_answer_shows_no_answer_and_no_internal_text(users):
     case = make_case_in_state(State.REPLIED, users)  # the department's reply awaits review
-    body = public_client().get("/api/v1/public/track/", {"tracking_no": case.tracking_no,
-                                                         "access_code": case.access_code}).json()
+    body = (
+        public_client()
+        .get("/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code})
+        .json()
+    )
     assert body["state"] == State.REPLIED
     assert body["answer"] == ""
     assert body["can_give_feedback"] is False
@@ -291,5 +319,9 @@ def test_repeated_failed_sign_ins_are_rate_limited(users):
         assert response.status_code == 400
     blocked = client.post("/api/v1/auth/token/", {"username": "agent", "password": "demo12345"}, format="json")
     assert_error(blocked, 429, "throttled")
-    assert public_client().post("/api/v1/auth/token/", {"username": "agent", "password": "demo12345"},
-                                format="json").status_code == 200
+    assert (
+        public_client()
+        .post("/api/v1/auth/token/", {"username": "agent", "password": "demo12345"}, format="json")
+        .status_code
+        == 200
+    )

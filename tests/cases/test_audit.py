@@ -60,8 +60,9 @@ def test_each_case_has_its_own_unbroken_chain(two_cases):
 
 def test_every_event_records_actor_role_states_and_time(two_cases, users):
     closed, _other = two_cases
-    rows = list(closed.events.order_by("seq").values_list("transition", "actor__username", "role", "from_state",
-                                                          "to_state"))
+    rows = list(
+        closed.events.order_by("seq").values_list("transition", "actor__username", "role", "from_state", "to_state")
+    )
     assert rows == [
         ("register", "agent", "agent", "", "registered"),
         ("assign", "dispatcher", "dispatcher", "registered", "assigned"),

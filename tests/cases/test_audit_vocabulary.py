@@ -45,13 +45,26 @@ def vocabulary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit, "_ACTIONS", dict(audit._ACTIONS))
 
 
-def append_stored(case: Case, transition: str, *, public: bool = False, note: str = "",
-                  data: dict[str, Any] | None = None) -> CaseEvent:
+def append_stored(
+    case: Case, transition: str, *, public: bool = False, note: str = "", data: dict[str, Any] | None = None
+) -> CaseEvent:
     """An event as an older release wrote it: straight into the chain, whatever its name."""
     last = case.events.order_by("-seq").first()
-    event = CaseEvent(case=case, seq=last.seq + 1, at=last.at + dt.timedelta(minutes=5), actor=None,
-                      actor_label="system", role="system", transition=transition, from_state=case.state,
-                      to_state=case.state, note=note, data=data or {}, public=public, prev_hash=last.hash)
+    event = CaseEvent(
+        case=case,
+        seq=last.seq + 1,
+        at=last.at + dt.timedelta(minutes=5),
+        actor=None,
+        actor_label="system",
+        role="system",
+        transition=transition,
+        from_state=case.state,
+        to_state=case.state,
+        note=note,
+        data=data or {},
+        public=public,
+        prev_hash=last.hash,
+    )
     event.hash = event.compute_hash()
     event.save()
     return event
@@ -64,6 +77,7 @@ def verify() -> str:
 
 
 # --- refused names ---------------------------------------------------------------------------
+
 
 def test_an_event_with_an_action_nobody_registered_is_refused_and_nothing_is_written(users):
     case = make_case_in_state(State.IN_PROGRESS, users)
@@ -101,28 +115,41 @@ def test_names_are_dotted_lower_case_words_and_one_name_means_one_thing(vocabula
 
 # --- another app's action, end to end ----------------------------------------------------------
 
+
 def test_another_apps_dotted_action_shows_its_label_on_every_timeline(users, client, vocabulary):
     audit.register_actions({"telephony.callback.made": "已电话回访"}, public=True, public_note=True)
     case = make_case_in_state(State.IN_PROGRESS, users)
-    with services.case_action(case, actor=users["agent"], action="telephony.callback.made",
-                              note="群众表示已收到短信。") as act:
+    with services.case_action(
+        case, actor=users["agent"], action="telephony.callback.made", note="群众表示已收到短信。"
+    ) as act:
         pass
     assert (act.event.transition, act.event.public) == ("telephony.callback.made", True)
 
     login(client, users["dispatcher"])
     events = client.get(reverse("console:case", args=[case.tracking_no])).context["events"]
     assert (events[-1]["label"], events[-1]["transition"], events[-1]["note"]) == (
-        "已电话回访", "telephony.callback.made", "群众表示已收到短信。")
+        "已电话回访",
+        "telephony.callback.made",
+        "群众表示已收到短信。",
+    )
     client.logout()
 
     page = client.get(track(client, case.tracking_no, case.access_code)["Location"]).content.decode()
     assert "<strong>已电话回访</strong>" in page and "群众表示已收到短信。" in page
 
-    body = public_client().get("/api/v1/public/track/", {"tracking_no": case.tracking_no,
-                                                          "access_code": case.access_code}).json()
+    body = (
+        public_client()
+        .get("/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code})
+        .json()
+    )
     assert body["timeline"][-1] | {"at": None} == {
-        "seq": act.event.seq, "at": None, "transition": "telephony.callback.made", "label": "已电话回访",
-        "to": State.IN_PROGRESS, "note": "群众表示已收到短信。"}
+        "seq": act.event.seq,
+        "at": None,
+        "transition": "telephony.callback.made",
+        "label": "已电话回访",
+        "to": State.IN_PROGRESS,
+        "note": "群众表示已收到短信。",
+    }
 
 
 def test_an_internal_action_of_another_app_stays_off_the_tracking_page(users, vocabulary):
@@ -135,25 +162,37 @@ def test_an_internal_action_of_another_app_stays_off_the_tracking_page(users, vo
 
 # --- the sla app's names, old and new ----------------------------------------------------------
 
+
 def test_the_cases_vocabulary_keeps_its_names_and_the_sla_app_owns_dotted_ones():
     assert not set(LEGACY_AUDIT_ACTIONS) & set(Transition.values)
     assert {"register", "assign", "reply", "approve", "hold", "note", "publish"} <= set(Transition.values)
     assert CaseEvent._meta.get_field("transition").choices is None
     assert all(a.startswith("sla.") and audit.is_registered(a) for a in AuditAction.values)
     assert sorted(AuditAction.values) == [
-        "sla.extension.granted", "sla.extension.refused", "sla.extension.requested",
-        "sla.supervision.answered", "sla.supervision.issued", "sla.timer.escalated"]
+        "sla.extension.granted",
+        "sla.extension.refused",
+        "sla.extension.requested",
+        "sla.supervision.answered",
+        "sla.supervision.issued",
+        "sla.timer.escalated",
+    ]
     with translation.override("en"):
-        assert [str(audit.action_label(n)) for n in ("assign", "sla.extension.granted", "sla.extension.refused",
-                                                     "extension_decided", "escalated")] == [
-            "Forwarded", "Extension granted", "Extension refused", "Extension decided", "Escalated"]
+        assert [
+            str(audit.action_label(n))
+            for n in ("assign", "sla.extension.granted", "sla.extension.refused", "extension_decided", "escalated")
+        ] == ["Forwarded", "Extension granted", "Extension refused", "Extension decided", "Escalated"]
 
 
 def test_stored_events_with_the_old_sla_names_still_verify_and_show_their_labels(users, client):
     case = make_case_in_state(State.IN_PROGRESS, users)
     append_stored(case, "extension_requested", note="需协调。", data={"extension": 1})
-    append_stored(case, "extension_decided", public=True, note="办理期限延长至 2026-12-20 17:30。",
-                  data={"extension": 1, "granted": True})
+    append_stored(
+        case,
+        "extension_decided",
+        public=True,
+        note="办理期限延长至 2026-12-20 17:30。",
+        data={"extension": 1, "granted": True},
+    )
     append_stored(case, "supervision_issued", note="请加快。")
     append_stored(case, "supervision_answered", note="正在办理。")
     append_stored(case, "escalated", note="签收超期，催办。")
@@ -168,8 +207,13 @@ def test_stored_events_with_the_old_sla_names_still_verify_and_show_their_labels
     assert "超期升级" in admin_page.content.decode() and "escalated" in admin_page.content.decode()
     # The old grant was public, with the new deadline as its note, and still is.
     assert public_timeline(case)[-1] | {"at": None} == {
-        "seq": 5, "at": None, "transition": "extension_decided", "label": "延期审批", "to": State.IN_PROGRESS,
-        "note": "办理期限延长至 2026-12-20 17:30。"}
+        "seq": 5,
+        "at": None,
+        "transition": "extension_decided",
+        "label": "延期审批",
+        "to": State.IN_PROGRESS,
+        "note": "办理期限延长至 2026-12-20 17:30。",
+    }
 
 
 def test_a_stored_event_whose_action_no_app_registers_fails_verification(users):

@@ -78,9 +78,14 @@ def entered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def footprint(case: Case) -> tuple:
     """Everything an action could have written."""
     row = Case.objects.filter(pk=case.pk).values_list("state", "version", "updated_at", "on_hold").get()
-    return (row, CaseEvent.objects.filter(case=case).count(), Outbox.objects.filter(case=case).count(),
-            list(Timer.objects.filter(case=case).order_by("id").values_list("status", "due_at", "stopped_at")),
-            Extension.objects.filter(case=case).count(), SupervisionOrder.objects.filter(case=case).count())
+    return (
+        row,
+        CaseEvent.objects.filter(case=case).count(),
+        Outbox.objects.filter(case=case).count(),
+        list(Timer.objects.filter(case=case).order_by("id").values_list("status", "due_at", "stopped_at")),
+        Extension.objects.filter(case=case).count(),
+        SupervisionOrder.objects.filter(case=case).count(),
+    )
 
 
 def last_event(case: Case) -> CaseEvent:
@@ -88,6 +93,7 @@ def last_event(case: Case) -> CaseEvent:
 
 
 # --- who is refused first ----------------------------------------------------------------------
+
 
 def _sla_request(case: Case, actor: Any) -> Any:
     return sla_services.extension_request(case=case, actor=actor, until="2026-12-20", reason="需协调。")
@@ -99,24 +105,46 @@ def _sla_supervise(case: Case, actor: Any) -> Any:
 
 # (what, state that does not allow it, an actor who may not act but can see the case, one who may)
 WRONG_BOTH: list[tuple[str, Callable[[Case, Any], Any], str, str, str]] = [
-    ("approve", lambda c, a: services.case_approve(case=c, actor=a, answer="已处理。"),
-     State.IN_PROGRESS, "agent", "dispatcher"),
+    (
+        "approve",
+        lambda c, a: services.case_approve(case=c, actor=a, answer="已处理。"),
+        State.IN_PROGRESS,
+        "agent",
+        "dispatcher",
+    ),
     ("sign_for", lambda c, a: services.case_sign_for(case=c, actor=a), State.IN_PROGRESS, "dispatcher", "clerk_cgj"),
-    ("reopen", lambda c, a: services.case_reopen(case=c, actor=a, reason="未解决"), State.REPLIED, "dispatcher",
-     "supervisor"),
-    ("hold", lambda c, a: services.case_hold(case=c, actor=a, reason="等待材料"), State.CLOSED, "supervisor",
-     "dispatcher"),
-    ("draft_reply", lambda c, a: services.case_save_reply_draft(case=c, actor=a, text="草稿"), State.REPLIED,
-     "dispatcher", None),
+    (
+        "reopen",
+        lambda c, a: services.case_reopen(case=c, actor=a, reason="未解决"),
+        State.REPLIED,
+        "dispatcher",
+        "supervisor",
+    ),
+    (
+        "hold",
+        lambda c, a: services.case_hold(case=c, actor=a, reason="等待材料"),
+        State.CLOSED,
+        "supervisor",
+        "dispatcher",
+    ),
+    (
+        "draft_reply",
+        lambda c, a: services.case_save_reply_draft(case=c, actor=a, text="草稿"),
+        State.REPLIED,
+        "dispatcher",
+        None,
+    ),
     ("sla.extension.requested", _sla_request, State.REPLIED, "dispatcher", "clerk_cgj"),
     ("sla.supervision.issued", _sla_supervise, State.CLOSED, "agent", "supervisor"),
 ]
 
 
-@pytest.mark.parametrize(("name", "call", "state", "wrong_actor", "right_actor"), WRONG_BOTH,
-                         ids=[w[0] for w in WRONG_BOTH])
-def test_an_actor_who_may_not_act_gets_403_even_when_the_state_is_wrong_too(users, name, call, state,
-                                                                             wrong_actor, right_actor):
+@pytest.mark.parametrize(
+    ("name", "call", "state", "wrong_actor", "right_actor"), WRONG_BOTH, ids=[w[0] for w in WRONG_BOTH]
+)
+def test_an_actor_who_may_not_act_gets_403_even_when_the_state_is_wrong_too(
+    users, name, call, state, wrong_actor, right_actor
+):
     case = make_case_in_state(state, users)
     before = footprint(case)
     with pytest.raises(CasePermissionDenied):
@@ -162,6 +190,7 @@ def test_the_state_machine_and_the_services_check_the_same_named_permission(user
 
 # --- a stale form writes nothing -------------------------------------------------------------
 
+
 def test_a_stale_expected_version_is_a_conflict_and_nothing_is_written_or_announced(users, announced):
     case = make_case_in_state(State.IN_PROGRESS, users)
     seen = case.version
@@ -181,23 +210,41 @@ def test_a_stale_expected_version_is_a_conflict_and_nothing_is_written_or_announ
 
 # --- once, and at one moment ----------------------------------------------------------------------
 
+
 def _ext(case: Case, users: dict) -> Any:
     return sla_services.extension_request(case=case, actor=users["clerk_cgj"], until="2026-12-20", reason="需协调。")
 
 
 # (action, state, how, whether the case row (and so its version) changes)
 ONCE: list[tuple[str, str, Callable[[Case, dict], Any], bool]] = [
-    ("assign", State.REGISTERED, lambda c, u: services.case_assign(case=c, actor=u["dispatcher"], department="CGJ"),
-     True),
+    (
+        "assign",
+        State.REGISTERED,
+        lambda c, u: services.case_assign(case=c, actor=u["dispatcher"], department="CGJ"),
+        True,
+    ),
     ("hold", State.IN_PROGRESS, lambda c, u: services.case_hold(case=c, actor=u["clerk_cgj"], reason="等待材料"), True),
-    ("draft_reply", State.IN_PROGRESS,
-     lambda c, u: services.case_save_reply_draft(case=c, actor=u["clerk_cgj"], text="草稿"), True),
+    (
+        "draft_reply",
+        State.IN_PROGRESS,
+        lambda c, u: services.case_save_reply_draft(case=c, actor=u["clerk_cgj"], text="草稿"),
+        True,
+    ),
     ("publish", State.CLOSED, None, True),
-    ("note", State.IN_PROGRESS, lambda c, u: services.case_add_note(case=c, actor=u["clerk_cgj"], note="已联系"), False),
+    (
+        "note",
+        State.IN_PROGRESS,
+        lambda c, u: services.case_add_note(case=c, actor=u["clerk_cgj"], note="已联系"),
+        False,
+    ),
     ("reveal", State.IN_PROGRESS, lambda c, u: services.case_reveal_contact(case=c, actor=u["clerk_cgj"]), False),
     ("sla.extension.requested", State.IN_PROGRESS, _ext, False),
-    ("sla.supervision.issued", State.IN_PROGRESS,
-     lambda c, u: sla_services.supervision_issue(case=c, actor=u["supervisor"], level=2, note="请三日内办结。"), False),
+    (
+        "sla.supervision.issued",
+        State.IN_PROGRESS,
+        lambda c, u: sla_services.supervision_issue(case=c, actor=u["supervisor"], level=2, note="请三日内办结。"),
+        False,
+    ),
 ]
 
 
@@ -208,8 +255,10 @@ def test_one_action_appends_one_event_and_announces_it_once(users, announced, ac
         from cases import publication
 
         def how(c: Case, u: dict) -> Any:
-            return publication.publication_publish(case=c, actor=u["dispatcher"], title="路灯不亮",
-                                                   content="小区门口路灯坏了。", answer="已修复。")
+            return publication.publication_publish(
+                case=c, actor=u["dispatcher"], title="路灯不亮", content="小区门口路灯坏了。", answer="已修复。"
+            )
+
     seq, version = last_event(case).seq, case.version
     announced[:] = []
     how(case, users)
@@ -270,8 +319,9 @@ def test_a_body_that_skips_its_declared_transition_is_a_bug_and_writes_nothing(u
     before, announced[:] = footprint(case), []
     with (
         pytest.raises(RuntimeError, match="did not run assign"),
-        services.case_action(case, actor=users["dispatcher"], action=Transition.ASSIGN, may=rules.may_triage,
-                             transition=Case.assign) as act,
+        services.case_action(
+            case, actor=users["dispatcher"], action=Transition.ASSIGN, may=rules.may_triage, transition=Case.assign
+        ) as act,
     ):
         act.case.instructions = "忘了转办"
     assert footprint(case) == before
@@ -279,6 +329,7 @@ def test_a_body_that_skips_its_declared_transition_is_a_bug_and_writes_nothing(u
 
 
 # --- the sla app's writes ----------------------------------------------------------------------
+
 
 def test_every_sla_write_goes_through_the_primitive_once(users, entered, announced):
     case = make_case_in_state(State.IN_PROGRESS, users)
@@ -293,14 +344,21 @@ def test_every_sla_write_goes_through_the_primitive_once(users, entered, announc
     thursday = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SH)
     sweeper.Sweeper().step(now=thursday)  # the worker breaches the sign-for timer and escalates
     actions = [kw["action"] for kw in entered]
-    assert actions == [AuditAction.EXTENSION_REQUESTED, AuditAction.EXTENSION_GRANTED,
-                       AuditAction.SUPERVISION_ISSUED, AuditAction.SUPERVISION_ANSWERED,
-                       AuditAction.TIMER_ESCALATED]
+    assert actions == [
+        AuditAction.EXTENSION_REQUESTED,
+        AuditAction.EXTENSION_GRANTED,
+        AuditAction.SUPERVISION_ISSUED,
+        AuditAction.SUPERVISION_ANSWERED,
+        AuditAction.TIMER_ESCALATED,
+    ]
     assert [a["action"] for a in announced] == actions
     assert [e.transition for e in CaseEvent.objects.filter(case=case).order_by("seq")][-4:] == actions[:4]
     escalated = last_event(late)
-    assert (escalated.transition, escalated.actor_label, escalated.at) == (AuditAction.TIMER_ESCALATED, "system",
-                                                                           thursday)
+    assert (escalated.transition, escalated.actor_label, escalated.at) == (
+        AuditAction.TIMER_ESCALATED,
+        "system",
+        thursday,
+    )
     # None of them touched the case row, so a form open on either case is still current.
     assert (Case.objects.get(pk=case.pk).version, Case.objects.get(pk=late.pk).version) == versions
 

@@ -46,16 +46,27 @@ def busy_case(users: dict, n: int):
         for i in range(n):
             traveller.shift(dt.timedelta(minutes=5))
             sla.supervision_issue(case=case, actor=users["supervisor"], level=1 + i % 3, note=f"督办 {i}")
-            ext = sla.extension_request(case=case, actor=users["clerk_cgj" if i % 2 else "head_cgj"],
-                                        until="2026-12-15", reason=f"理由 {i}")
+            ext = sla.extension_request(
+                case=case, actor=users["clerk_cgj" if i % 2 else "head_cgj"], until="2026-12-15", reason=f"理由 {i}"
+            )
             if i < n - 1:
-                sla.extension_decide(extension=ext, actor=users["supervisor" if i % 2 else "admin"], grant=False,
-                                     note=f"不批准 {i}")
-            Outbox.objects.create(recipient=users["clerk_cgj" if i % 2 else "head_cgj"], channel=OutboxChannel.EMAIL,
-                                  template=Template.TIMER_WARNING, idempotency_key=f"q:{case.pk}:{i}", case=case)
-            call = Call.objects.create(call_sid=f"CA{case.pk:06d}{i:04d}", from_number="+8613800138000",
-                                       caller_phone="13800138000", started_at=START,
-                                       agent=users["agent"] if i % 2 else None)
+                sla.extension_decide(
+                    extension=ext, actor=users["supervisor" if i % 2 else "admin"], grant=False, note=f"不批准 {i}"
+                )
+            Outbox.objects.create(
+                recipient=users["clerk_cgj" if i % 2 else "head_cgj"],
+                channel=OutboxChannel.EMAIL,
+                template=Template.TIMER_WARNING,
+                idempotency_key=f"q:{case.pk}:{i}",
+                case=case,
+            )
+            call = Call.objects.create(
+                call_sid=f"CA{case.pk:06d}{i:04d}",
+                from_number="+8613800138000",
+                caller_phone="13800138000",
+                started_at=START,
+                agent=users["agent"] if i % 2 else None,
+            )
             call.cases.add(case)
         # one order answered, so the page shows an answer next to the open ones
         order = case.supervision_orders.order_by("pk").first()
@@ -85,7 +96,8 @@ def api_queries(users: dict, case) -> tuple[int, dict]:
 
 
 def test_the_case_page_reads_the_same_number_of_queries_for_one_or_five_orders_extensions_messages(
-        client, users, django_assert_max_num_queries):
+    client, users, django_assert_max_num_queries
+):
     one, five = busy_case(users, 1), busy_case(users, 5)
     n_one, _html = page_queries(client, users, one)
     n_five, html_five = page_queries(client, users, five)
@@ -98,7 +110,8 @@ def test_the_case_page_reads_the_same_number_of_queries_for_one_or_five_orders_e
 
 
 def test_the_case_detail_api_reads_the_same_number_of_queries_for_one_or_five_orders_and_extensions(
-        users, django_assert_max_num_queries):
+    users, django_assert_max_num_queries
+):
     one, five = busy_case(users, 1), busy_case(users, 5)
     n_one, body_one = api_queries(users, one)
     n_five, body_five = api_queries(users, five)

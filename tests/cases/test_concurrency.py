@@ -96,10 +96,15 @@ def test_an_unorchestrated_race_still_has_exactly_one_winner(org, users):
     go = threading.Event()
     results: dict[str, Any] = {}
     threads = [
-        in_thread(results, str(i), lambda d=dept, a=actor: services.case_assign(case=case, actor=users[a], department=d),
-                  start=go)
-        for i, (dept, actor) in enumerate([("CGJ", "dispatcher"), ("HBJ", "admin"), ("ZJJ", "dispatcher"),
-                                           ("JTJ", "admin")])
+        in_thread(
+            results,
+            str(i),
+            lambda d=dept, a=actor: services.case_assign(case=case, actor=users[a], department=d),
+            start=go,
+        )
+        for i, (dept, actor) in enumerate(
+            [("CGJ", "dispatcher"), ("HBJ", "admin"), ("ZJJ", "dispatcher"), ("JTJ", "admin")]
+        )
     ]
     go.set()
     for t in threads:

@@ -32,12 +32,22 @@ def last_event(case: Case):
 
 # --- every action performs its transition ----------------------------------------------------
 
+
 def test_assign_forwards_to_the_department_with_assisting_and_instructions(client, users):
     case = CaseFactory(actor=users["agent"])
     login(client, users["dispatcher"])
-    response = act(client, case, "assign", {"department": "CGJ", "assisting_departments": ["JD-E", "HBJ"],
-                                            "instructions": "请三日内现场核查", "next": "/console/queue/"},
-                   REMOTE_ADDR="10.0.0.9")
+    response = act(
+        client,
+        case,
+        "assign",
+        {
+            "department": "CGJ",
+            "assisting_departments": ["JD-E", "HBJ"],
+            "instructions": "请三日内现场核查",
+            "next": "/console/queue/",
+        },
+        REMOTE_ADDR="10.0.0.9",
+    )
     assert response.status_code == 302 and response["Location"] == "/console/queue/"
     case.refresh_from_db()
     assert case.state == State.ASSIGNED and case.department.code == "CGJ"
@@ -45,29 +55,88 @@ def test_assign_forwards_to_the_department_with_assisting_and_instructions(clien
     assert case.instructions == "请三日内现场核查"
     event = last_event(case)
     assert (event.transition, event.actor, event.from_state, event.to_state, event.note, event.client_ip) == (
-        Transition.ASSIGN, users["dispatcher"], State.REGISTERED, State.ASSIGNED, "请三日内现场核查", "10.0.0.9")
+        Transition.ASSIGN,
+        users["dispatcher"],
+        State.REGISTERED,
+        State.ASSIGNED,
+        "请三日内现场核查",
+        "10.0.0.9",
+    )
 
 
-@pytest.mark.parametrize(("state", "user", "action", "data", "expected_state", "expected_fields"), [
-    (State.REGISTERED, "dispatcher", "reject", {"reason": "out_of_remit", "note": "属市级事权"},
-     State.REJECTED, {"reject_note": "属市级事权"}),
-    (State.REGISTERED, "agent", "resolve_directly", {"answer": "已当场解答。"},
-     State.ANSWERED, {"answer": "已当场解答。", "first_contact_resolution": True}),
-    (State.ASSIGNED, "clerk_cgj", "sign_for", {}, State.IN_PROGRESS, {}),
-    (State.ASSIGNED, "clerk_cgj", "return", {"reason": "不属本局职责，应由住建局办理"},
-     State.REGISTERED, {"department_id": None, "return_count": 1}),
-    (State.IN_PROGRESS, "clerk_cgj", "reply", {"text": "已现场处置。"}, State.REPLIED, {"reply_text": "已现场处置。"}),
-    (State.REPLIED, "dispatcher", "send_back", {"note": "答复过于简单，请补充处置结果"},
-     State.IN_PROGRESS, {"reply_text": "已安排执法队员现场劝离，并加强夜间巡查。"}),
-    (State.REPLIED, "dispatcher", "approve", {"answer": "经核查，已清理占道摊点。"},
-     State.ANSWERED, {"answer": "经核查，已清理占道摊点。"}),
-    (State.ANSWERED, "agent", "feedback", {"rating": Rating.BASICALLY_SATISFIED, "comment": "回访电话"},
-     State.CLOSED, {"rating": Rating.BASICALLY_SATISFIED, "feedback_comment": "回访电话"}),
-    (State.CLOSED, "supervisor", "reopen", {"department": "HBJ", "reason": "群众反映问题反弹"},
-     State.ASSIGNED, {"reopen_count": 1, "rating": ""}),
-])
+@pytest.mark.parametrize(
+    ("state", "user", "action", "data", "expected_state", "expected_fields"),
+    [
+        (
+            State.REGISTERED,
+            "dispatcher",
+            "reject",
+            {"reason": "out_of_remit", "note": "属市级事权"},
+            State.REJECTED,
+            {"reject_note": "属市级事权"},
+        ),
+        (
+            State.REGISTERED,
+            "agent",
+            "resolve_directly",
+            {"answer": "已当场解答。"},
+            State.ANSWERED,
+            {"answer": "已当场解答。", "first_contact_resolution": True},
+        ),
+        (State.ASSIGNED, "clerk_cgj", "sign_for", {}, State.IN_PROGRESS, {}),
+        (
+            State.ASSIGNED,
+            "clerk_cgj",
+            "return",
+            {"reason": "不属本局职责，应由住建局办理"},
+            State.REGISTERED,
+            {"department_id": None, "return_count": 1},
+        ),
+        (
+            State.IN_PROGRESS,
+            "clerk_cgj",
+            "reply",
+            {"text": "已现场处置。"},
+            State.REPLIED,
+            {"reply_text": "已现场处置。"},
+        ),
+        (
+            State.REPLIED,
+            "dispatcher",
+            "send_back",
+            {"note": "答复过于简单，请补充处置结果"},
+            State.IN_PROGRESS,
+            {"reply_text": "已安排执法队员现场劝离，并加强夜间巡查。"},
+        ),
+        (
+            State.REPLIED,
+            "dispatcher",
+            "approve",
+            {"answer": "经核查，已清理占道摊点。"},
+            State.ANSWERED,
+            {"answer": "经核查，已清理占道摊点。"},
+        ),
+        (
+            State.ANSWERED,
+            "agent",
+            "feedback",
+            {"rating": Rating.BASICALLY_SATISFIED, "comment": "回访电话"},
+            State.CLOSED,
+            {"rating": Rating.BASICALLY_SATISFIED, "feedback_comment": "回访电话"},
+        ),
+        (
+            State.CLOSED,
+            "supervisor",
+            "reopen",
+            {"department": "HBJ", "reason": "群众反映问题反弹"},
+            State.ASSIGNED,
+            {"reopen_count": 1, "rating": ""},
+        ),
+    ],
+)
 def test_each_action_performs_its_transition_and_writes_the_event(
-        client, users, state, user, action, data, expected_state, expected_fields):
+    client, users, state, user, action, data, expected_state, expected_fields
+):
     case = make_case_in_state(state, users)
     before = case.events.count()
     login(client, users[user])
@@ -79,7 +148,11 @@ def test_each_action_performs_its_transition_and_writes_the_event(
     assert case.events.count() == before + 1
     event = last_event(case)
     assert (event.transition, event.actor, event.from_state, event.to_state) == (
-        Transition(action), users[user], state, expected_state)
+        Transition(action),
+        users[user],
+        state,
+        expected_state,
+    )
     # A department that returned the case no longer sees it and lands back in its inbox.
     landing = "/console/inbox/" if action == "return" else f"/console/cases/{case.tracking_no}/"
     assert response.redirect_chain[-1][0] == landing
@@ -124,7 +197,11 @@ def test_internal_note_is_added_to_the_timeline_and_not_public(client, users):
     response = act(client, case, "note", {"note": "已电话联系群众，约定周三上门"}, follow=True)
     event = last_event(case)
     assert (event.transition, event.note, event.public, event.actor) == (
-        Transition.NOTE, "已电话联系群众，约定周三上门", False, users["clerk_cgj"])
+        Transition.NOTE,
+        "已电话联系群众，约定周三上门",
+        False,
+        users["clerk_cgj"],
+    )
     assert "已电话联系群众，约定周三上门" in response.content.decode()
     assert case.state == State.ASSIGNED
 
@@ -152,27 +229,56 @@ def test_clerk_saves_a_draft_and_the_head_submits_it(client, users):
 
 # --- bad input: a specific error in the page, nothing changes ------------------------------------
 
-@pytest.mark.parametrize(("state", "user", "action", "data", "field", "message"), [
-    (State.REGISTERED, "dispatcher", "reject", {"reason": ""}, "reason", "请从列表中选择不予受理理由。"),
-    (State.REGISTERED, "dispatcher", "merge", {"duplicate_of": "2099010100001"}, "duplicate_of",
-     "找不到要合并到的工单：2099010100001"),
-    (State.REGISTERED, "dispatcher", "assign", {"department": "NOPE"}, "department",
-     "选择一个有效的选项。 NOPE 不在可用的选项中。"),
-    (State.REGISTERED, "dispatcher", "assign", {"department": "XFJ"}, "department",
-     "选择一个有效的选项。 XFJ 不在可用的选项中。"),
-    (State.REGISTERED, "dispatcher", "assign", {"department": "CGJ", "instructions": "字" * 2001}, "instructions",
-     "转办意见不能超过2000个字符（现有2001个）。"),
-    (State.REGISTERED, "agent", "resolve_directly", {"answer": "   "}, "answer", "请填写答复内容。"),
-    (State.ASSIGNED, "clerk_cgj", "return", {"reason": ""}, "reason", "请填写退单理由。"),
-    (State.IN_PROGRESS, "clerk_cgj", "reply", {"text": ""}, "text", "请填写答复内容。"),
-    (State.IN_PROGRESS, "clerk_cgj", "hold", {"reason": ""}, "reason", "请填写挂起原因。"),
-    (State.REPLIED, "dispatcher", "send_back", {"note": ""}, "note", "请填写退回意见。"),
-    (State.ANSWERED, "agent", "feedback", {"rating": ""}, "rating", "评价须为：满意、基本满意或不满意。"),
-    (State.CLOSED, "supervisor", "reopen", {"reason": ""}, "reason", "请填写重办理由。"),
-    (State.ASSIGNED, "clerk_cgj", "note", {"note": ""}, "note", "请填写备注。"),
-])
-def test_bad_input_shows_the_specific_error_and_changes_nothing(client, users, state, user, action, data, field,
-                                                                  message):
+
+@pytest.mark.parametrize(
+    ("state", "user", "action", "data", "field", "message"),
+    [
+        (State.REGISTERED, "dispatcher", "reject", {"reason": ""}, "reason", "请从列表中选择不予受理理由。"),
+        (
+            State.REGISTERED,
+            "dispatcher",
+            "merge",
+            {"duplicate_of": "2099010100001"},
+            "duplicate_of",
+            "找不到要合并到的工单：2099010100001",
+        ),
+        (
+            State.REGISTERED,
+            "dispatcher",
+            "assign",
+            {"department": "NOPE"},
+            "department",
+            "选择一个有效的选项。 NOPE 不在可用的选项中。",
+        ),
+        (
+            State.REGISTERED,
+            "dispatcher",
+            "assign",
+            {"department": "XFJ"},
+            "department",
+            "选择一个有效的选项。 XFJ 不在可用的选项中。",
+        ),
+        (
+            State.REGISTERED,
+            "dispatcher",
+            "assign",
+            {"department": "CGJ", "instructions": "字" * 2001},
+            "instructions",
+            "转办意见不能超过2000个字符（现有2001个）。",
+        ),
+        (State.REGISTERED, "agent", "resolve_directly", {"answer": "   "}, "answer", "请填写答复内容。"),
+        (State.ASSIGNED, "clerk_cgj", "return", {"reason": ""}, "reason", "请填写退单理由。"),
+        (State.IN_PROGRESS, "clerk_cgj", "reply", {"text": ""}, "text", "请填写答复内容。"),
+        (State.IN_PROGRESS, "clerk_cgj", "hold", {"reason": ""}, "reason", "请填写挂起原因。"),
+        (State.REPLIED, "dispatcher", "send_back", {"note": ""}, "note", "请填写退回意见。"),
+        (State.ANSWERED, "agent", "feedback", {"rating": ""}, "rating", "评价须为：满意、基本满意或不满意。"),
+        (State.CLOSED, "supervisor", "reopen", {"reason": ""}, "reason", "请填写重办理由。"),
+        (State.ASSIGNED, "clerk_cgj", "note", {"note": ""}, "note", "请填写备注。"),
+    ],
+)
+def test_bad_input_shows_the_specific_error_and_changes_nothing(
+    client, users, state, user, action, data, field, message
+):
     case = make_case_in_state(state, users)
     before = snapshot(case)
     login(client, users[user])
@@ -207,6 +313,7 @@ def test_a_form_without_version_is_refused_with_a_message(client, users):
 
 # --- conflicts ---------------------------------------------------------------------------------
 
+
 def test_a_stale_form_gets_the_conflict_message_and_changes_nothing(client, users):
     case = make_case_in_state(State.ASSIGNED, users)
     stale_version = case.version
@@ -214,8 +321,9 @@ def test_a_stale_form_gets_the_conflict_message_and_changes_nothing(client, user
     services.case_hold(case=case, actor=users["dispatcher"], reason="等待补充材料")  # bumps the version
     before = snapshot(case)
     login(client, users["clerk_cgj"])
-    response = client.post(reverse("console:case_action", args=[case.tracking_no, "sign_for"]),
-                           {"version": stale_version})
+    response = client.post(
+        reverse("console:case_action", args=[case.tracking_no, "sign_for"]), {"version": stale_version}
+    )
     assert response.status_code == 409
     html = response.content.decode()
     assert f"工单 {case.tracking_no} 已被他人更新（当前状态：已转办），请刷新后重试。" in html
@@ -224,12 +332,15 @@ def test_a_stale_form_gets_the_conflict_message_and_changes_nothing(client, user
     assert f'name="version" value="{case.version}"' in html
 
 
-@pytest.mark.parametrize(("state", "user", "status", "message"), [
-    # The state moved on: 409 naming the current state.
-    (State.IN_PROGRESS, "clerk_cgj", 409, "当前状态为“办理中”，不能执行“签收”。"),
-    # The role may not: a 403 page.
-    (State.ASSIGNED, "dispatcher", 403, "您无权执行此操作。"),
-])
+@pytest.mark.parametrize(
+    ("state", "user", "status", "message"),
+    [
+        # The state moved on: 409 naming the current state.
+        (State.IN_PROGRESS, "clerk_cgj", 409, "当前状态为“办理中”，不能执行“签收”。"),
+        # The role may not: a 403 page.
+        (State.ASSIGNED, "dispatcher", 403, "您无权执行此操作。"),
+    ],
+)
 def test_a_refused_action_says_why_and_changes_nothing(client, users, state, user, status, message):
     case = make_case_in_state(state, users)
     before = snapshot(case)

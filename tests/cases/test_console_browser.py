@@ -9,8 +9,15 @@ from cases.enums import Channel
 from cases.models import Case
 from cases.services import Citizen, case_register
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def sign_in(page, base_url: str, username: str, next_url: str) -> None:
@@ -27,8 +34,15 @@ def test_typing_a_number_on_the_desk_shows_the_callers_history_and_intake_works(
     from playwright.sync_api import expect, sync_playwright
 
     phone = "13912345678"
-    past = case_register(actor=users["agent"], channel=Channel.HOTLINE, kind="help", category="CITY-ROAD",
-                         title="路灯不亮", content="幸福路路灯坏了。", citizen=Citizen(name="李四", phone=phone))
+    past = case_register(
+        actor=users["agent"],
+        channel=Channel.HOTLINE,
+        kind="help",
+        category="CITY-ROAD",
+        title="路灯不亮",
+        content="幸福路路灯坏了。",
+        citizen=Citizen(name="李四", phone=phone),
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
@@ -39,7 +53,8 @@ def test_typing_a_number_on_the_desk_shows_the_callers_history_and_intake_works(
 
             page.type("#intake-form [name=citizen_phone]", "139 1234 5678")
             expect(history.locator(".history-summary")).to_have_text(
-                f"{phone}：以往工单 1 件，其中未办结 1 件", timeout=10000)
+                f"{phone}：以往工单 1 件，其中未办结 1 件", timeout=10000
+            )
             expect(history.locator("a")).to_have_text(past.tracking_no)
 
             page.fill("#intake-form [name=citizen_name]", "李四")
@@ -50,8 +65,10 @@ def test_typing_a_number_on_the_desk_shows_the_callers_history_and_intake_works(
             page.click("#intake-form button[type=submit]")
             page.wait_for_url("**/console/desk/?done=*")
             # The ORM may not run inside Playwright's event loop: read the page, check the DB after.
-            shown = (page.locator(".registered-panel .tracking-no").inner_text(),
-                     page.locator(".registered-panel .access-code").inner_text())
+            shown = (
+                page.locator(".registered-panel .tracking-no").inner_text(),
+                page.locator(".registered-panel .access-code").inner_text(),
+            )
         finally:
             browser.close()
     case = Case.objects.exclude(pk=past.pk).get()
@@ -64,8 +81,15 @@ def test_typing_a_number_on_the_desk_shows_the_callers_history_and_intake_works(
 def test_queue_live_refresh_pauses_while_a_form_holds_unsaved_input(live_server, users):
     from playwright.sync_api import expect, sync_playwright
 
-    case = case_register(actor=users["agent"], channel=Channel.HOTLINE, kind="help", category="CITY-ROAD",
-                         title="路灯不亮", content="幸福路路灯坏了。", citizen=Citizen(name="李四", phone="13912345678"))
+    case = case_register(
+        actor=users["agent"],
+        channel=Channel.HOTLINE,
+        kind="help",
+        category="CITY-ROAD",
+        title="路灯不亮",
+        content="幸福路路灯坏了。",
+        citizen=Citizen(name="李四", phone="13912345678"),
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:

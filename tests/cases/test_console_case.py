@@ -19,11 +19,13 @@ ID_NO = "11010519491231002X"
 
 
 def case_with_id(users, state: str = State.ASSIGNED) -> Case:
-    return make_case_in_state(state, users, citizen=services.Citizen(
-        name="赵六", phone="13812345678", email="zhao@example.com", id_no=ID_NO))
+    return make_case_in_state(
+        state, users, citizen=services.Citizen(name="赵六", phone="13812345678", email="zhao@example.com", id_no=ID_NO)
+    )
 
 
 # --- the case page ---------------------------------------------------------------------------
+
 
 def test_case_page_shows_fields_timeline_and_the_users_actions(client, users):
     case = make_case_in_state(State.REPLIED, users, title="小区门口占道经营", location="幸福路12号")
@@ -32,13 +34,25 @@ def test_case_page_shows_fields_timeline_and_the_users_actions(client, users):
     response = client.get(reverse("console:case", args=[case.tracking_no]))
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ["小区门口占道经营", "幸福路12号", "城建城管 › 占道经营", "示范区城市管理和综合执法局", "待审核",
-                 case.reply_text, "请核实处理", case.access_code]:
+    for text in [
+        "小区门口占道经营",
+        "幸福路12号",
+        "城建城管 › 占道经营",
+        "示范区城市管理和综合执法局",
+        "待审核",
+        case.reply_text,
+        "请核实处理",
+        case.access_code,
+    ]:
         assert text in html
     events = response.context["events"]
     assert [(e["label"], e["from"], e["to"]) for e in events] == [
-        ("登记", "", "已登记"), ("转办", "已登记", "已转办"), ("签收", "已转办", "办理中"),
-        ("答复", "办理中", "待审核"), ("备注", "待审核", "待审核")]
+        ("登记", "", "已登记"),
+        ("转办", "已登记", "已转办"),
+        ("签收", "已转办", "办理中"),
+        ("答复", "办理中", "待审核"),
+        ("备注", "待审核", "待审核"),
+    ]
     assert (events[1]["actor"], events[1]["role"], events[1]["note"]) == ("dispatcher", "分拨员", "请核实处理")
     assert events[4]["public"] is False
     assert [spec.name for spec, _ in response.context["action_forms"]] == ["approve", "send_back"]
@@ -63,8 +77,7 @@ def test_assisting_department_can_read_but_not_act(client, users):
     assert response.status_code == 200
     assert [spec.name for spec, _ in response.context["action_forms"]] == []
     before = snapshot(case)
-    denied = client.post(reverse("console:case_action", args=[case.tracking_no, "sign_for"]),
-                         {"version": case.version})
+    denied = client.post(reverse("console:case_action", args=[case.tracking_no, "sign_for"]), {"version": case.version})
     assert denied.status_code == 403
     assert snapshot(case) == before
 
@@ -86,19 +99,24 @@ def test_queue_and_inbox_show_each_cases_running_clock(client, users):
     assigned = make_case_in_state(State.ASSIGNED, users)
     from django.utils import timezone
 
-    for case, user, url, stage in [(registered, "dispatcher", "console:queue", "triage"),
-                                   (assigned, "clerk_cgj", "console:inbox", "sign_for")]:
+    for case, user, url, stage in [
+        (registered, "dispatcher", "console:queue", "triage"),
+        (assigned, "clerk_cgj", "console:inbox", "sign_for"),
+    ]:
         timer = case.timers.get(stage=stage)
         client.logout()
         login(client, users[user])
         html = client.get(reverse(url)).content.decode()
         due = timezone.localtime(timer.due_at)
         # one clock per row, in one colour (sla/_clock.html)
-        assert (f'<span class="sla-badge sla-running" title="{timer.get_stage_display()} · 期限 '
-                f'{due:%Y-%m-%d %H:%M}">{timer.get_stage_display()}\n{due:%m-%d %H:%M} 到期</span>') in html
+        assert (
+            f'<span class="sla-badge sla-running" title="{timer.get_stage_display()} · 期限 '
+            f'{due:%Y-%m-%d %H:%M}">{timer.get_stage_display()}\n{due:%m-%d %H:%M} 到期</span>'
+        ) in html
 
 
 # --- contact masking and reveal --------------------------------------------------------------
+
 
 def test_clerk_sees_masked_contact_and_agent_sees_it_in_full(client, users):
     case = case_with_id(users)
@@ -128,13 +146,18 @@ def test_reveal_shows_the_full_contact_and_writes_an_audit_event(client, users):
     assert case.events.count() == before + 1
     event = case.events.order_by("-seq").first()
     assert (event.transition, event.actor, event.client_ip, event.public) == (
-        Transition.REVEAL, users["clerk_cgj"], "10.9.8.7", False)
+        Transition.REVEAL,
+        users["clerk_cgj"],
+        "10.9.8.7",
+        False,
+    )
     # The reveal is for that one response: reloading masks again.
     again = client.get(reverse("console:case", args=[case.tracking_no])).content.decode()
     assert "13812345678" not in again
 
 
 # --- department isolation: a CGJ case must not leak to HBJ -----------------------------------
+
 
 @pytest.fixture
 def cgj_case(users):
@@ -149,15 +172,23 @@ def test_other_departments_clerk_gets_404_for_the_case_page(client, users, cgj_c
     assert client.get(reverse("console:case", args=[cgj_case.tracking_no])).status_code == 404
 
 
-@pytest.mark.parametrize(("action", "data"), [
-    ("reply", {"text": "冒名答复"}), ("hold", {"reason": "x"}), ("note", {"note": "x"}),
-    ("draft_reply", {"text": "x"}), ("sign_for", {}), ("assign", {"department": "HBJ"}),
-])
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("reply", {"text": "冒名答复"}),
+        ("hold", {"reason": "x"}),
+        ("note", {"note": "x"}),
+        ("draft_reply", {"text": "x"}),
+        ("sign_for", {}),
+        ("assign", {"department": "HBJ"}),
+    ],
+)
 def test_other_departments_clerk_gets_404_for_every_action_and_nothing_changes(client, users, cgj_case, action, data):
     before = snapshot(cgj_case)
     login(client, users["clerk_hbj"])
-    response = client.post(reverse("console:case_action", args=[cgj_case.tracking_no, action]),
-                           {"version": cgj_case.version, **data})
+    response = client.post(
+        reverse("console:case_action", args=[cgj_case.tracking_no, action]), {"version": cgj_case.version, **data}
+    )
     assert response.status_code == 404
     assert snapshot(cgj_case) == before
 
@@ -190,6 +221,7 @@ def test_other_departments_clerk_cannot_list_or_find_the_case(client, users, cgj
 
 # --- query-count guards ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def many_cases(users):
     """~20 cases across the states the lists show, with assisting departments on some."""
@@ -202,18 +234,22 @@ def many_cases(users):
     assert Case.objects.count() == 21
 
 
-@pytest.mark.parametrize(("name", "url", "params", "max_queries", "expected"), [
-    # session, user, triage + its timers, review + its timers, departments, reject reasons,
-    # duplicate scan, header department
-    ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
-    # session, user, four lists + their timers, header department, supervision orders, extension requests
-    ("clerk_cgj", "console:inbox", {}, 13, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
-    # session, user, filter choices (2), count, page + its timers, header department
-    ("dispatcher", "console:cases", {"q": "占道"}, 8, {None: 21}),
-    ("clerk_cgj", "console:cases", {"q": "占道"}, 8, {None: 13}),
-])
-def test_list_query_count_does_not_grow_with_cases(client, users, many_cases, django_assert_max_num_queries,
-                                                   name, url, params, max_queries, expected):
+@pytest.mark.parametrize(
+    ("name", "url", "params", "max_queries", "expected"),
+    [
+        # session, user, triage + its timers, review + its timers, departments, reject reasons,
+        # duplicate scan, header department
+        ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
+        # session, user, four lists + their timers, header department, supervision orders, extension requests
+        ("clerk_cgj", "console:inbox", {}, 13, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+        # session, user, filter choices (2), count, page + its timers, header department
+        ("dispatcher", "console:cases", {"q": "占道"}, 8, {None: 21}),
+        ("clerk_cgj", "console:cases", {"q": "占道"}, 8, {None: 13}),
+    ],
+)
+def test_list_query_count_does_not_grow_with_cases(
+    client, users, many_cases, django_assert_max_num_queries, name, url, params, max_queries, expected
+):
     login(client, users[name])
     with django_assert_max_num_queries(max_queries):
         response = client.get(reverse(url), params)

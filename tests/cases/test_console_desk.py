@@ -16,10 +16,20 @@ from tests.factories import CaseFactory, make_case_in_state
 pytestmark = pytest.mark.django_db
 
 CALL = {
-    "channel": "hotline", "citizen_phone": "139 1234 5678", "citizen_name": "李四", "kind": "complaint",
-    "category": "ENV-NOISE", "title": "工地夜间施工噪声", "content": "幸福路工地每晚十一点后仍在施工，噪声很大。",
-    "location": "幸福路88号", "priority": "urgent", "reply_channel": "", "citizen_email": "",
-    "citizen_id_no": "", "publish_consent": "on", "call_sid": "CA0123456789abcdef0123456789abcdef",
+    "channel": "hotline",
+    "citizen_phone": "139 1234 5678",
+    "citizen_name": "李四",
+    "kind": "complaint",
+    "category": "ENV-NOISE",
+    "title": "工地夜间施工噪声",
+    "content": "幸福路工地每晚十一点后仍在施工，噪声很大。",
+    "location": "幸福路88号",
+    "priority": "urgent",
+    "reply_channel": "",
+    "citizen_email": "",
+    "citizen_id_no": "",
+    "publish_consent": "on",
+    "call_sid": "CA0123456789abcdef0123456789abcdef",
 }
 
 
@@ -37,10 +47,13 @@ def test_intake_registers_the_case_and_shows_tracking_number_and_access_code(cli
     response = client.post(reverse("console:desk"), CALL, REMOTE_ADDR="10.1.2.3")
     case = Case.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == (f"/console/desk/?done={case.tracking_no}"
-                                    f"&call_sid={CALL['call_sid']}")
+    assert response["Location"] == (f"/console/desk/?done={case.tracking_no}&call_sid={CALL['call_sid']}")
     assert (case.channel, case.kind, case.category.code, case.priority) == (
-        Channel.HOTLINE, Kind.COMPLAINT, "ENV-NOISE", Priority.URGENT)
+        Channel.HOTLINE,
+        Kind.COMPLAINT,
+        "ENV-NOISE",
+        Priority.URGENT,
+    )
     assert (case.title, case.content, case.location) == (CALL["title"], CALL["content"], CALL["location"])
     assert (case.citizen_name, case.citizen_phone, case.reply_channel) == ("李四", "13912345678", ReplyChannel.SMS)
     assert case.publish_consent is True
@@ -60,13 +73,24 @@ def test_intake_registers_the_case_and_shows_tracking_number_and_access_code(cli
 
 def test_intake_of_a_paper_letter_by_a_clerk_without_phone_uses_email_reply(client, users):
     login(client, users["clerk_cgj"])
-    data = {**CALL, "channel": "letter", "citizen_phone": "", "citizen_email": "li@example.com",
-            "reply_channel": "email", "publish_consent": "", "call_sid": ""}
+    data = {
+        **CALL,
+        "channel": "letter",
+        "citizen_phone": "",
+        "citizen_email": "li@example.com",
+        "reply_channel": "email",
+        "publish_consent": "",
+        "call_sid": "",
+    }
     response = client.post(reverse("console:desk"), data)
     assert response.status_code == 302
     case = Case.objects.get()
     assert (case.channel, case.citizen_email, case.reply_channel, case.publish_consent) == (
-        Channel.LETTER, "li@example.com", ReplyChannel.EMAIL, False)
+        Channel.LETTER,
+        "li@example.com",
+        ReplyChannel.EMAIL,
+        False,
+    )
     # The clerk who registered it gets the numbers, though the unassigned case is not theirs to open.
     html = client.get(response["Location"]).content.decode()
     assert f'<strong class="tracking-no">{case.tracking_no}</strong>' in html
@@ -83,15 +107,18 @@ def test_desk_does_not_show_the_numbers_of_a_case_someone_else_registered(client
     assert case.access_code not in html
 
 
-@pytest.mark.parametrize(("change", "field", "message"), [
-    ({"citizen_phone": "12345"}, "citizen_phone", "电话号码格式不正确：应为11位手机号或带区号的固定电话。"),
-    ({"citizen_phone": ""}, "citizen_phone", "请填写联系电话。"),
-    ({"title": "  "}, "title", "请填写标题。"),
-    ({"content": ""}, "content", "请填写诉求内容。"),
-    ({"citizen_id_no": "110101199003070000"}, "citizen_id_no", "身份证号码无效：应为18位且校验位正确。"),
-    ({"reply_channel": "email"}, "citizen_email", "选择邮件答复时请填写电子邮箱。"),
-    ({"category": "NOPE"}, "category", "选择一个有效的选项。 NOPE 不在可用的选项中。"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"citizen_phone": "12345"}, "citizen_phone", "电话号码格式不正确：应为11位手机号或带区号的固定电话。"),
+        ({"citizen_phone": ""}, "citizen_phone", "请填写联系电话。"),
+        ({"title": "  "}, "title", "请填写标题。"),
+        ({"content": ""}, "content", "请填写诉求内容。"),
+        ({"citizen_id_no": "110101199003070000"}, "citizen_id_no", "身份证号码无效：应为18位且校验位正确。"),
+        ({"reply_channel": "email"}, "citizen_email", "选择邮件答复时请填写电子邮箱。"),
+        ({"category": "NOPE"}, "category", "选择一个有效的选项。 NOPE 不在可用的选项中。"),
+    ],
+)
 def test_bad_intake_shows_the_specific_error_next_to_the_field_and_saves_nothing(client, users, change, field, message):
     login(client, users["agent"])
     response = client.post(reverse("console:desk"), {**CALL, **change})
@@ -140,9 +167,14 @@ def test_caller_history_json_returns_the_callers_cases_and_open_count(client, us
     assert data["open_count"] == 1
     assert [c["tracking_no"] for c in data["cases"]] == [open_case.tracking_no, closed.tracking_no]
     assert data["cases"][1] == {
-        "tracking_no": closed.tracking_no, "title": closed.title, "state": "closed", "state_label": "已办结",
-        "category": "占道经营", "department": "示范区城市管理和综合执法局",
-        "registered_at": data["cases"][1]["registered_at"], "is_open": False,
+        "tracking_no": closed.tracking_no,
+        "title": closed.title,
+        "state": "closed",
+        "state_label": "已办结",
+        "category": "占道经营",
+        "department": "示范区城市管理和综合执法局",
+        "registered_at": data["cases"][1]["registered_at"],
+        "is_open": False,
         "url": f"/console/cases/{closed.tracking_no}/",
     }
 
@@ -168,8 +200,13 @@ def test_resolve_now_after_registering_answers_the_case_on_first_contact(client,
     case = Case.objects.get()
     response = client.post(
         reverse("console:case_action", args=[case.tracking_no, "resolve_directly"]),
-        {"version": case.version, "answer": "已告知施工许可时间为早六点至晚十点，可向环保分局举报。",
-         "next": reverse("console:desk")}, follow=True)
+        {
+            "version": case.version,
+            "answer": "已告知施工许可时间为早六点至晚十点，可向环保分局举报。",
+            "next": reverse("console:desk"),
+        },
+        follow=True,
+    )
     assert response.redirect_chain[-1][0] == reverse("console:desk")
     case.refresh_from_db()
     assert case.state == State.ANSWERED

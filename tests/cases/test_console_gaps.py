@@ -43,12 +43,13 @@ def later_than_reply_deadline(case, days: int = 1) -> str:
 
 # --- the case page -----------------------------------------------------------------------------
 
+
 def test_case_page_lists_the_messages_sent_about_the_case(client, users, clock, published):
     case = make_case_in_state(State.ANSWERED, users)
     sent = list(case.outbox_messages.all())
     assert sent, "the answer should have been queued for the citizen"
     html = page(client, users["dispatcher"], case.tracking_no)
-    outbox = html[html.index('class="case-outbox"'):]
+    outbox = html[html.index('class="case-outbox"') :]
     assert "通知记录" in outbox
     for message in sent:
         assert message.get_template_display() in outbox
@@ -60,11 +61,24 @@ def test_case_page_lists_the_calls_about_the_case_and_no_others(client, users, c
 
     case = make_case_in_state(State.ANSWERED, users)
     other = make_case_in_state(State.ASSIGNED, users)
-    intake = Call.objects.create(call_sid="CA-intake", from_number="+8613800138000", caller_phone="13800138000",
-                                 started_at=case.registered_at, status="completed", duration=185, agent=users["agent"])
+    intake = Call.objects.create(
+        call_sid="CA-intake",
+        from_number="+8613800138000",
+        caller_phone="13800138000",
+        started_at=case.registered_at,
+        status="completed",
+        duration=185,
+        agent=users["agent"],
+    )
     intake.cases.add(case)
-    survey = Call.objects.create(call_sid="CA-survey", direction=Direction.OUTBOUND, purpose=CallPurpose.SURVEY,
-                                 to_number="+8613800138000", started_at=clock.now, survey_case=case)
+    survey = Call.objects.create(
+        call_sid="CA-survey",
+        direction=Direction.OUTBOUND,
+        purpose=CallPurpose.SURVEY,
+        to_number="+8613800138000",
+        started_at=clock.now,
+        survey_case=case,
+    )
     elsewhere = Call.objects.create(call_sid="CA-other", from_number="+8613900139000", started_at=clock.now)
     elsewhere.cases.add(other)
 
@@ -92,8 +106,9 @@ def test_the_department_answers_a_supervision_order_from_the_case_page(client, u
     client.logout()
     login(client, users["clerk_cgj"])
     case_url = reverse("console:case", args=[case.tracking_no])
-    response = client.post(reverse("sla_pages:supervision_answer", args=[order.pk]),
-                           {"text": "已派人现场清理。", "next": case_url})
+    response = client.post(
+        reverse("sla_pages:supervision_answer", args=[order.pk]), {"text": "已派人现场清理。", "next": case_url}
+    )
     assert (response.status_code, response.url) == (302, case_url)
     order.refresh_from_db()
     assert (order.answer, order.answered_by) == ("已派人现场清理。", users["clerk_cgj"])
@@ -103,7 +118,8 @@ def test_the_department_answers_a_supervision_order_from_the_case_page(client, u
 
 
 def test_the_department_requests_an_extension_and_the_supervisor_decides_it_on_the_case_page(
-        client, users, clock, published):
+    client, users, clock, published
+):
     case = make_case_in_state(State.IN_PROGRESS, users)
     request_url = reverse("sla_pages:extension_request", args=[case.tracking_no])
     case_url = reverse("console:case", args=[case.tracking_no])
@@ -147,14 +163,17 @@ def test_a_refused_extension_request_says_why_and_creates_nothing(client, users,
 def test_an_extension_cannot_be_requested_for_a_case_the_user_cannot_see(client, users, clock, published):
     case = make_case_in_state(State.IN_PROGRESS, users)  # CGJ's case
     login(client, users["clerk_hbj"])
-    response = client.post(reverse("sla_pages:extension_request", args=[case.tracking_no]),
-                           {"until": later_than_reply_deadline(case), "reason": "想看看"})
+    response = client.post(
+        reverse("sla_pages:extension_request", args=[case.tracking_no]),
+        {"until": later_than_reply_deadline(case), "reason": "想看看"},
+    )
     assert response.status_code == 404
     assert "工单不存在" in response.content.decode() and case.title not in response.content.decode()
     assert not Extension.objects.exists()
 
 
 # --- the department inbox ----------------------------------------------------------------------
+
 
 def test_inbox_shows_each_cases_deadline_in_colour(client, users, clock, published):
     assigned = make_case_in_state(State.ASSIGNED, users)
@@ -172,16 +191,17 @@ def test_inbox_shows_each_cases_deadline_in_colour(client, users, clock, publish
     assert 'class="sla-badge sla-breached"' in row and "超期" in row
 
 
-def test_inbox_lists_the_departments_orders_to_answer_and_its_extension_requests_only(
-        client, users, clock, published):
+def test_inbox_lists_the_departments_orders_to_answer_and_its_extension_requests_only(client, users, clock, published):
     ours = make_case_in_state(State.IN_PROGRESS, users)
     theirs = make_case_in_state(State.IN_PROGRESS, users, department="HBJ")
     our_order = sla.supervision_issue(case=ours, actor=users["supervisor"], level=1, note="请加快办理")
     their_order = sla.supervision_issue(case=theirs, actor=users["supervisor"], level=2, note="环保督办")
-    sla.extension_request(case=ours, actor=users["clerk_cgj"], until=later_than_reply_deadline(ours),
-                          reason="需协调环卫车辆。")
-    sla.extension_request(case=theirs, actor=users["clerk_hbj"], until=later_than_reply_deadline(theirs),
-                          reason="需要监测数据。")
+    sla.extension_request(
+        case=ours, actor=users["clerk_cgj"], until=later_than_reply_deadline(ours), reason="需协调环卫车辆。"
+    )
+    sla.extension_request(
+        case=theirs, actor=users["clerk_hbj"], until=later_than_reply_deadline(theirs), reason="需要监测数据。"
+    )
 
     login(client, users["clerk_cgj"])
     html = client.get(reverse("console:inbox")).content.decode()
@@ -195,8 +215,9 @@ def test_inbox_lists_the_departments_orders_to_answer_and_its_extension_requests
     assert theirs.tracking_no not in extensions and "需要监测数据。" not in extensions
 
     # answered from the inbox: back to the inbox, and the order leaves the list
-    response = client.post(reverse("sla_pages:supervision_answer", args=[our_order.pk]),
-                           {"text": "今日完成。", "next": "/console/inbox/"})
+    response = client.post(
+        reverse("sla_pages:supervision_answer", args=[our_order.pk]), {"text": "今日完成。", "next": "/console/inbox/"}
+    )
     assert (response.status_code, response.url) == (302, "/console/inbox/")
     orders = section(client.get(reverse("console:inbox")).content.decode(), "supervision-orders")
     assert ours.tracking_no not in orders
@@ -207,12 +228,15 @@ def test_the_supervision_answer_form_only_returns_to_console_pages(client, users
     case = make_case_in_state(State.IN_PROGRESS, users)
     order = sla.supervision_issue(case=case, actor=users["supervisor"], level=1, note="请加快办理")
     login(client, users["clerk_cgj"])
-    response = client.post(reverse("sla_pages:supervision_answer", args=[order.pk]),
-                           {"text": "好的", "next": "https://evil.example/console/"})
+    response = client.post(
+        reverse("sla_pages:supervision_answer", args=[order.pk]),
+        {"text": "好的", "next": "https://evil.example/console/"},
+    )
     assert (response.status_code, response.url) == (302, reverse("console:home"))
 
 
 # --- other pages -------------------------------------------------------------------------------
+
 
 def test_the_notifications_list_loads_live_js_once(client, users):
     login(client, users["clerk_cgj"])

@@ -16,10 +16,13 @@ def menu(client, url: str) -> list[str]:
     return re.findall(r'href="([^"]+)"', nav)
 
 
-@pytest.mark.parametrize(("who", "pages"), [
-    ("supervisor", ["console:cases", "sla_pages:board", "publication:queue", "reports:monthly"]),
-    ("dispatcher", ["console:queue", "console:cases", "publication:queue", "reports:monthly"]),
-])
+@pytest.mark.parametrize(
+    ("who", "pages"),
+    [
+        ("supervisor", ["console:cases", "sla_pages:board", "publication:queue", "reports:monthly"]),
+        ("dispatcher", ["console:queue", "console:cases", "publication:queue", "reports:monthly"]),
+    ],
+)
 def test_the_menu_is_the_same_on_console_sla_publication_and_report_pages(users, client, who, pages):
     client.force_login(users[who])
     menus = {name: menu(client, reverse(name)) for name in pages}

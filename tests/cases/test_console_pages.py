@@ -29,6 +29,7 @@ def listed(response, section_id: str) -> list[str]:
 
 # --- sign-in and homes ------------------------------------------------------------------------
 
+
 def test_anonymous_user_is_sent_to_the_login_page(client, org):
     response = client.get(reverse("console:queue"))
     assert response.status_code == 302
@@ -50,10 +51,17 @@ def test_wrong_password_shows_an_error_and_stays_signed_out(client, users):
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.parametrize(("name", "home"), [
-    ("agent", "console:desk"), ("dispatcher", "console:queue"), ("clerk_cgj", "console:inbox"),
-    ("head_cgj", "console:inbox"), ("supervisor", "console:cases"), ("admin", "console:queue"),
-])
+@pytest.mark.parametrize(
+    ("name", "home"),
+    [
+        ("agent", "console:desk"),
+        ("dispatcher", "console:queue"),
+        ("clerk_cgj", "console:inbox"),
+        ("head_cgj", "console:inbox"),
+        ("supervisor", "console:cases"),
+        ("admin", "console:queue"),
+    ],
+)
 def test_console_home_redirects_to_the_role_home(client, users, name, home):
     login(client, users[name])
     response = client.get(reverse("console:home"))
@@ -81,30 +89,47 @@ def test_shell_shows_who_is_signed_in_nav_and_live_indicator(client, users):
 
 def test_nav_links_each_role_to_its_pages_including_other_apps_console_pages(client, users):
     login(client, users["supervisor"])
-    nav = re.search(r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:cases")).content.decode(),
-                    re.S).group(1)
+    nav = re.search(
+        r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:cases")).content.decode(), re.S
+    ).group(1)
     # The telephony supervisor pages (dissatisfied ratings, calls per day) are in the menu too.
     assert re.findall(r'<a href="([^"]+)"', nav) == [
-        "/console/cases/", "/console/sla/board/", "/telephony/desk/dissatisfied/", "/telephony/desk/calls/report/",
-        "/console/publication/", "/console/reports/", "/notifications/"]
+        "/console/cases/",
+        "/console/sla/board/",
+        "/telephony/desk/dissatisfied/",
+        "/telephony/desk/calls/report/",
+        "/console/publication/",
+        "/console/reports/",
+        "/notifications/",
+    ]
     client.logout()
     login(client, users["agent"])
-    nav = re.search(r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:desk")).content.decode(),
-                    re.S).group(1)
+    nav = re.search(
+        r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:desk")).content.decode(), re.S
+    ).group(1)
     assert re.findall(r'<a href="([^"]+)"', nav) == ["/console/desk/", "/console/cases/", "/notifications/"]
 
 
-@pytest.mark.parametrize(("name", "url", "status"), [
-    ("agent", "console:queue", 403), ("clerk_cgj", "console:queue", 403), ("supervisor", "console:desk", 403),
-    ("agent", "console:inbox", 403), ("dispatcher", "console:inbox", 403),
-    ("agent", "console:desk", 200), ("clerk_cgj", "console:desk", 200), ("supervisor", "console:cases", 200),
-])
+@pytest.mark.parametrize(
+    ("name", "url", "status"),
+    [
+        ("agent", "console:queue", 403),
+        ("clerk_cgj", "console:queue", 403),
+        ("supervisor", "console:desk", 403),
+        ("agent", "console:inbox", 403),
+        ("dispatcher", "console:inbox", 403),
+        ("agent", "console:desk", 200),
+        ("clerk_cgj", "console:desk", 200),
+        ("supervisor", "console:cases", 200),
+    ],
+)
 def test_pages_are_limited_to_the_roles_that_use_them(client, users, name, url, status):
     login(client, users[name])
     assert client.get(reverse(url)).status_code == status
 
 
 # --- dispatcher queue ------------------------------------------------------------------------
+
 
 def test_queue_lists_registered_cases_oldest_first_and_replies_to_review(client, users):
     first = CaseFactory(actor=users["agent"])
@@ -124,8 +149,9 @@ def test_queue_assign_form_preselects_the_categorys_default_department(client, u
     case = CaseFactory(actor=users["agent"], category="ENV-NOISE", title="夜间施工噪声")
     login(client, users["dispatcher"])
     html = client.get(reverse("console:queue")).content.decode()
-    select = re.search(rf'<select name="department" required id="id_{case.pk}_assign_department">(.*?)</select>',
-                       html, re.S).group(1)
+    select = re.search(
+        rf'<select name="department" required id="id_{case.pk}_assign_department">(.*?)</select>', html, re.S
+    ).group(1)
     assert '<option value="HBJ" selected>' in select
     assert 'value="XFJ"' not in select  # the dispatch centre is not a department to forward to
 
@@ -134,20 +160,26 @@ def test_queue_approve_form_is_prefilled_with_the_departments_reply(client, user
     case = make_case_in_state(State.REPLIED, users)
     login(client, users["dispatcher"])
     html = client.get(reverse("console:queue")).content.decode()
-    textarea = re.search(rf'<textarea name="answer"[^>]*id="id_{case.pk}_approve_answer">(.*?)</textarea>',
-                         html, re.S).group(1)
+    textarea = re.search(
+        rf'<textarea name="answer"[^>]*id="id_{case.pk}_approve_answer">(.*?)</textarea>', html, re.S
+    ).group(1)
     assert textarea.strip() == case.reply_text
 
 
 def test_queue_suggests_possible_duplicates_by_phone_and_by_similar_title(client, users):
     from cases.services import Citizen
 
-    same_phone = CaseFactory(actor=users["agent"], category="CITY-ROAD", title="路灯不亮",
-                             citizen=Citizen(name="李四", phone="13912345678"))
+    same_phone = CaseFactory(
+        actor=users["agent"], category="CITY-ROAD", title="路灯不亮", citizen=Citizen(name="李四", phone="13912345678")
+    )
     similar = CaseFactory(actor=users["agent"], category="ENV-NOISE", title="幸福路工地夜间施工噪声扰民")
     unrelated = CaseFactory(actor=users["agent"], category="LAB-WAGE", title="公司拖欠三个月工资")
-    case = CaseFactory(actor=users["agent"], category="ENV-NOISE", title="幸福路工地夜间施工噪声",
-                       citizen=Citizen(name="李四", phone="13912345678"))
+    case = CaseFactory(
+        actor=users["agent"],
+        category="ENV-NOISE",
+        title="幸福路工地夜间施工噪声",
+        citizen=Citizen(name="李四", phone="13912345678"),
+    )
     login(client, users["dispatcher"])
     html = client.get(reverse("console:queue")).content.decode()
     row = re.search(rf'<tr id="case-{case.tracking_no}".*?</tr>', html, re.S).group(0)
@@ -158,6 +190,7 @@ def test_queue_suggests_possible_duplicates_by_phone_and_by_similar_title(client
 
 
 # --- department inbox ------------------------------------------------------------------------
+
 
 def test_inbox_lists_the_departments_cases_by_stage(client, users):
     to_sign = make_case_in_state(State.ASSIGNED, users)
@@ -182,8 +215,12 @@ def test_inbox_offers_sign_for_and_return_on_assigned_and_reply_on_in_progress(c
     working = make_case_in_state(State.IN_PROGRESS, users)
     login(client, users["clerk_cgj"])
     html = client.get(reverse("console:inbox")).content.decode()
-    for tracking_no, action in [(to_sign.tracking_no, "sign_for"), (to_sign.tracking_no, "return"),
-                                (working.tracking_no, "reply"), (working.tracking_no, "hold")]:
+    for tracking_no, action in [
+        (to_sign.tracking_no, "sign_for"),
+        (to_sign.tracking_no, "return"),
+        (working.tracking_no, "reply"),
+        (working.tracking_no, "hold"),
+    ]:
         assert f'action="/console/cases/{tracking_no}/actions/{action}/"' in html
     assert f'action="/console/cases/{working.tracking_no}/actions/draft_reply/"' not in html
 
@@ -205,17 +242,28 @@ def test_inbox_offers_a_draft_not_a_reply_to_a_clerk_whose_head_must_approve(cli
 
 # --- case list ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "sees"), [
-    ("agent", "all"), ("dispatcher", "all"), ("supervisor", "all"), ("admin", "all"),
-    ("clerk_cgj", "cgj"), ("head_cgj", "cgj"), ("clerk_hbj", "hbj"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "sees"),
+    [
+        ("agent", "all"),
+        ("dispatcher", "all"),
+        ("supervisor", "all"),
+        ("admin", "all"),
+        ("clerk_cgj", "cgj"),
+        ("head_cgj", "cgj"),
+        ("clerk_hbj", "hbj"),
+    ],
+)
 def test_case_list_is_newest_first_and_only_what_the_user_may_see(client, users, name, sees):
     cgj_old = make_case_in_state(State.ASSIGNED, users)
     hbj = make_case_in_state(State.ASSIGNED, users, department="HBJ")
     cgj_new = make_case_in_state(State.IN_PROGRESS, users)
     unassigned = CaseFactory(actor=users["agent"])
     expected = {
-        "all": [unassigned, cgj_new, hbj, cgj_old], "cgj": [cgj_new, cgj_old], "hbj": [hbj],
+        "all": [unassigned, cgj_new, hbj, cgj_old],
+        "cgj": [cgj_new, cgj_old],
+        "hbj": [hbj],
     }[sees]
     login(client, users[name])
     assert listed_rows(client.get(reverse("console:cases"))) == [c.tracking_no for c in expected]
@@ -228,8 +276,12 @@ def listed_rows(response) -> list[str]:
 def test_case_list_searches_by_tracking_number_phone_and_text(client, users):
     from cases.services import Citizen
 
-    lamp = CaseFactory(actor=users["agent"], category="CITY-ROAD", title="幸福路路灯不亮",
-                       citizen=Citizen(name="王五", phone="13711112222"))
+    lamp = CaseFactory(
+        actor=users["agent"],
+        category="CITY-ROAD",
+        title="幸福路路灯不亮",
+        citizen=Citizen(name="王五", phone="13711112222"),
+    )
     noise = CaseFactory(actor=users["agent"], category="ENV-NOISE", title="工地夜间施工")
     login(client, users["dispatcher"])
     url = reverse("console:cases")

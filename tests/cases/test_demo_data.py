@@ -14,8 +14,12 @@ from cases.selectors import verify_chain
 pytestmark = pytest.mark.django_db
 
 EXPECTED_USERS = {
-    "agent": (Role.AGENT, "XFJ"), "dispatcher": (Role.DISPATCHER, "XFJ"), "clerk_cgj": (Role.CLERK, "CGJ"),
-    "head_cgj": (Role.HEAD, "CGJ"), "clerk_hbj": (Role.CLERK, "HBJ"), "supervisor": (Role.SUPERVISOR, "GOV"),
+    "agent": (Role.AGENT, "XFJ"),
+    "dispatcher": (Role.DISPATCHER, "XFJ"),
+    "clerk_cgj": (Role.CLERK, "CGJ"),
+    "head_cgj": (Role.HEAD, "CGJ"),
+    "clerk_hbj": (Role.CLERK, "HBJ"),
+    "supervisor": (Role.SUPERVISOR, "GOV"),
     "admin": (Role.ADMIN, "GOV"),
 }
 
@@ -80,7 +84,14 @@ def test_demo_cases_cover_every_state_channel_kind_and_leaf_category(demo):
         assert verify_chain(case.pk)[0]
     reopened = Case.objects.get(reopen_count=1)
     assert [e.transition for e in reopened.events.order_by("seq")] == [
-        "register", "assign", "sign_for", "reply", "approve", "feedback", "reopen"]
+        "register",
+        "assign",
+        "sign_for",
+        "reply",
+        "approve",
+        "feedback",
+        "reopen",
+    ]
 
 
 def test_it_is_refused_when_demo_data_is_not_allowed(org, settings):

@@ -26,8 +26,12 @@ PDF = b"%PDF-1.4\n%fake but well-started\n"
 def fresh_cache_and_media(settings, tmp_path, request):
     # A private cache per test: limits and burnt captchas must not leak between tests, and the
     # shared Redis (if configured) must never be cleared.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"portal-test-{request.node.name}"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"portal-test-{request.node.name}",
+        }
+    }
     settings.MEDIA_ROOT = str(tmp_path)
 
 
@@ -38,9 +42,16 @@ def solved() -> dict[str, str]:
 
 def form_data(**overrides: object) -> dict:
     data = {
-        "name": "王小明", "phone": "139-1234-5678", "email": "wxm@example.com", "kind": Kind.COMPLAINT,
-        "category": "ENV-NOISE", "title": "工地夜间施工噪声", "content": "幸福路工地每晚十一点后仍在打桩，影响休息。",
-        "location": "幸福路与长江路交口", "reply_channel": ReplyChannel.SMS, **solved(),
+        "name": "王小明",
+        "phone": "139-1234-5678",
+        "email": "wxm@example.com",
+        "kind": Kind.COMPLAINT,
+        "category": "ENV-NOISE",
+        "title": "工地夜间施工噪声",
+        "content": "幸福路工地每晚十一点后仍在打桩，影响休息。",
+        "location": "幸福路与长江路交口",
+        "reply_channel": ReplyChannel.SMS,
+        **solved(),
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -52,6 +63,7 @@ def post_form(client, data: dict, url: str = "/write/", ip: str = "10.0.0.1"):
 
 # --- home -------------------------------------------------------------------------------
 
+
 def test_home_page_explains_the_hotline_and_links_to_every_public_entry(client):
     html = client.get("/").content.decode()
     assert "12345" in html
@@ -60,6 +72,7 @@ def test_home_page_explains_the_hotline_and_links_to_every_public_entry(client):
 
 
 # --- submission -------------------------------------------------------------------------
+
 
 def test_web_message_creates_a_case_with_exactly_what_the_citizen_typed(client):
     upload = SimpleUploadedFile("现场.png", PNG, content_type="application/octet-stream")
@@ -70,9 +83,16 @@ def test_web_message_creates_a_case_with_exactly_what_the_citizen_typed(client):
     assert response["Location"].startswith("/receipt/")
     assert str(case.pk) != response["Location"].split("/")[2]
     assert (case.channel, case.kind, case.category.code, case.state) == (
-        Channel.WEB, Kind.COMPLAINT, "ENV-NOISE", State.REGISTERED)
+        Channel.WEB,
+        Kind.COMPLAINT,
+        "ENV-NOISE",
+        State.REGISTERED,
+    )
     assert (case.title, case.content, case.location) == (
-        "工地夜间施工噪声", "幸福路工地每晚十一点后仍在打桩，影响休息。", "幸福路与长江路交口")
+        "工地夜间施工噪声",
+        "幸福路工地每晚十一点后仍在打桩，影响休息。",
+        "幸福路与长江路交口",
+    )
     assert (case.citizen_name, case.citizen_phone, case.citizen_email) == ("王小明", "13912345678", "wxm@example.com")
     assert case.publish_consent is False
     assert case.reply_channel == ReplyChannel.SMS
@@ -80,8 +100,13 @@ def test_web_message_creates_a_case_with_exactly_what_the_citizen_typed(client):
     event = case.events.get()
     assert (event.transition, event.actor_id, event.role, event.client_ip) == ("register", None, "citizen", "10.0.0.1")
     attachment = Attachment.objects.get()
-    assert (attachment.case_id, attachment.kind, attachment.original_name, attachment.content_type, attachment.size) == (
-        case.pk, AttachmentKind.CITIZEN, "现场.png", "image/png", len(PNG))
+    assert (
+        attachment.case_id,
+        attachment.kind,
+        attachment.original_name,
+        attachment.content_type,
+        attachment.size,
+    ) == (case.pk, AttachmentKind.CITIZEN, "现场.png", "image/png", len(PNG))
     assert attachment.file.read() == PNG
 
 
@@ -100,11 +125,17 @@ def test_form_offers_leaf_categories_grouped_by_parent(client):
 
 
 def test_up_to_three_pdf_and_jpeg_files_are_accepted(client):
-    files = [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("b.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
-             SimpleUploadedFile("c.png", PNG)]
+    files = [
+        SimpleUploadedFile("a.pdf", PDF),
+        SimpleUploadedFile("b.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
+        SimpleUploadedFile("c.png", PNG),
+    ]
     post_form(client, form_data(attachments=files))
     assert sorted(Attachment.objects.values_list("content_type", flat=True)) == [
-        "application/pdf", "image/jpeg", "image/png"]
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+    ]
 
 
 def _big_file() -> SimpleUploadedFile:
@@ -131,11 +162,15 @@ BAD_INPUTS = {
     "expired captcha": (_expired_captcha, "验证码已过期（有效期10分钟），请回答新的验证题。"),
     "oversized file": (lambda: {"attachments": [_big_file()]}, "文件“big.png”超过5MB，请压缩后再上传。"),
     "text posing as a jpg": (
-        lambda: {"attachments": [SimpleUploadedFile("photo.jpg", b"just some text, not an image",
-                                                    content_type="image/jpeg")]},
-        "文件“photo.jpg”不是JPEG、PNG或PDF文件（按文件内容判断）。"),
-    "four files": (lambda: {"attachments": [SimpleUploadedFile(f"{i}.pdf", PDF) for i in range(4)]},
-                   "最多上传3个附件（您选择了4个）。"),
+        lambda: {
+            "attachments": [SimpleUploadedFile("photo.jpg", b"just some text, not an image", content_type="image/jpeg")]
+        },
+        "文件“photo.jpg”不是JPEG、PNG或PDF文件（按文件内容判断）。",
+    ),
+    "four files": (
+        lambda: {"attachments": [SimpleUploadedFile(f"{i}.pdf", PDF) for i in range(4)]},
+        "最多上传3个附件（您选择了4个）。",
+    ),
 }
 
 
@@ -188,6 +223,7 @@ def test_sixth_submission_from_one_address_within_ten_minutes_is_refused(client)
 
 # --- receipt ----------------------------------------------------------------------------
 
+
 def test_receipt_shows_tracking_number_and_access_code(client):
     response = post_form(client, form_data())
     case = Case.objects.get()
@@ -214,6 +250,7 @@ def test_receipt_link_expires_after_an_hour(client):
 
 
 # --- tracking ---------------------------------------------------------------------------
+
 
 def track(client, tracking_no: str, access_code: str, ip: str = "10.0.0.9"):
     return client.post("/track/", {"tracking_no": tracking_no, "access_code": access_code}, REMOTE_ADDR=ip)
@@ -271,8 +308,10 @@ def test_tracking_page_shows_the_running_deadline_when_timers_exist(client):
     case = CaseFactory()
     due = timezone.localtime(case.timers.get(stage="triage").due_at)
     html = client.get(track(client, case.tracking_no, case.access_code)["Location"]).content.decode()
-    assert f'<dd id="deadline" data-status="running"><time datetime="{due.isoformat()}">{due:%Y-%m-%d %H:%M}</time>' \
+    assert (
+        f'<dd id="deadline" data-status="running"><time datetime="{due.isoformat()}">{due:%Y-%m-%d %H:%M}</time>'
         in html
+    )
 
 
 def test_answered_case_shows_the_answer_and_the_feedback_form_closes_it(client, users):
@@ -282,8 +321,9 @@ def test_answered_case_shows_the_answer_and_the_feedback_form_closes_it(client, 
     assert "已安排执法队员现场劝离，并加强夜间巡查。" in html
     assert 'name="rating"' in html
 
-    response = client.post(page_url + "feedback/", {"rating": Rating.BASICALLY_SATISFIED, "comment": "还可以"},
-                           REMOTE_ADDR="10.0.0.9")
+    response = client.post(
+        page_url + "feedback/", {"rating": Rating.BASICALLY_SATISFIED, "comment": "还可以"}, REMOTE_ADDR="10.0.0.9"
+    )
     assert response.status_code == 302 and response["Location"] == page_url
     case.refresh_from_db()
     assert (case.state, case.rating, case.feedback_comment) == (State.CLOSED, Rating.BASICALLY_SATISFIED, "还可以")
@@ -325,6 +365,7 @@ def test_tracking_page_shows_no_personal_data(client, users):
 
 
 # --- language -----------------------------------------------------------------------------
+
 
 def test_portal_speaks_english_to_an_english_browser(client):
     html = client.get("/write/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

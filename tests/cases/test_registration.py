@@ -29,8 +29,14 @@ def _chinese():
 
 def register(actor=None, **overrides):
     citizen = overrides.pop("citizen", services.Citizen(name="张三", phone="13800138000"))
-    fields = {"channel": Channel.HOTLINE, "kind": "help", "category": "CITY-ROAD", "title": "路灯不亮",
-              "content": "幸福路12号门口路灯已坏三天。", "location": "幸福路12号"}
+    fields = {
+        "channel": Channel.HOTLINE,
+        "kind": "help",
+        "category": "CITY-ROAD",
+        "title": "路灯不亮",
+        "content": "幸福路12号门口路灯已坏三天。",
+        "location": "幸福路12号",
+    }
     fields.update(overrides)
     return services.case_register(actor=actor, citizen=citizen, **fields)
 
@@ -76,7 +82,13 @@ def test_registration_starts_the_history_and_records_the_registrant(users):
     assert case.registered_by == users["agent"]
     event = case.events.get()
     assert (event.seq, event.transition, event.from_state, event.to_state, event.actor, event.data) == (
-        1, "register", "", "registered", users["agent"], {"channel": "hotline"})
+        1,
+        "register",
+        "",
+        "registered",
+        users["agent"],
+        {"channel": "hotline"},
+    )
 
 
 @pytest.mark.django_db
@@ -104,10 +116,17 @@ def test_a_supervisor_may_not_register(users):
 
 @pytest.mark.django_db
 def test_contact_details_are_normalised(users):
-    case = register(users["agent"], title="  路灯不亮  ",
-                    citizen=services.Citizen(name=" 张三 ", phone="+86 138-0013-8000", id_no="11010519491231002x"))
+    case = register(
+        users["agent"],
+        title="  路灯不亮  ",
+        citizen=services.Citizen(name=" 张三 ", phone="+86 138-0013-8000", id_no="11010519491231002x"),
+    )
     assert (case.title, case.citizen_name, case.citizen_phone, case.citizen_id_no) == (
-        "路灯不亮", "张三", "13800138000", "11010519491231002X")
+        "路灯不亮",
+        "张三",
+        "13800138000",
+        "11010519491231002X",
+    )
     assert case.reply_channel == ReplyChannel.SMS
     landline = register(users["agent"], citizen=services.Citizen(phone="(010) 1234-5678"))
     assert landline.citizen_phone == "01012345678"
@@ -131,21 +150,46 @@ BAD_FIELDS = [
     ({"content": ""}, "content", "请填写诉求内容。"),
     ({"content": "长" * 5001}, "content", "诉求内容不能超过5000个字符（现有5001个）。"),
     ({"location": "地" * 301}, "location", "地点不能超过300个字符（现有301个）。"),
-    ({"citizen": services.Citizen(name="名" * 101, phone="13800138000")}, "citizen.name",
-     "姓名不能超过100个字符（现有101个）。"),
+    (
+        {"citizen": services.Citizen(name="名" * 101, phone="13800138000")},
+        "citizen.name",
+        "姓名不能超过100个字符（现有101个）。",
+    ),
     ({"citizen": services.Citizen(name="张三")}, "citizen.phone", "请填写联系电话。"),
-    ({"citizen": services.Citizen(name="张三", phone="12345")}, "citizen.phone",
-     "电话号码格式不正确：应为11位手机号或带区号的固定电话。"),
-    ({"citizen": services.Citizen(name="张三", phone="23800138000")}, "citizen.phone",
-     "电话号码格式不正确：应为11位手机号或带区号的固定电话。"),
-    ({"citizen": services.Citizen(name="张三", phone="13800138000", id_no="110105194912310021")}, "citizen.id_no",
-     "身份证号码无效：应为18位且校验位正确。"),
-    ({"citizen": services.Citizen(name="张三", phone="13800138000", email="no-at-sign")}, "citizen.email",
-     "电子邮箱格式不正确。"),
-    ({"channel": Channel.WEB, "citizen": services.Citizen(name="张三")}, "citizen.phone",
-     "请填写联系电话，以便答复与回访。"),
-    ({"channel": Channel.WEB, "reply_channel": "email", "citizen": services.Citizen(name="张三", phone="13800138000")},
-     "citizen.email", "选择邮件答复时请填写电子邮箱。"),
+    (
+        {"citizen": services.Citizen(name="张三", phone="12345")},
+        "citizen.phone",
+        "电话号码格式不正确：应为11位手机号或带区号的固定电话。",
+    ),
+    (
+        {"citizen": services.Citizen(name="张三", phone="23800138000")},
+        "citizen.phone",
+        "电话号码格式不正确：应为11位手机号或带区号的固定电话。",
+    ),
+    (
+        {"citizen": services.Citizen(name="张三", phone="13800138000", id_no="110105194912310021")},
+        "citizen.id_no",
+        "身份证号码无效：应为18位且校验位正确。",
+    ),
+    (
+        {"citizen": services.Citizen(name="张三", phone="13800138000", email="no-at-sign")},
+        "citizen.email",
+        "电子邮箱格式不正确。",
+    ),
+    (
+        {"channel": Channel.WEB, "citizen": services.Citizen(name="张三")},
+        "citizen.phone",
+        "请填写联系电话，以便答复与回访。",
+    ),
+    (
+        {
+            "channel": Channel.WEB,
+            "reply_channel": "email",
+            "citizen": services.Citizen(name="张三", phone="13800138000"),
+        },
+        "citizen.email",
+        "选择邮件答复时请填写电子邮箱。",
+    ),
 ]
 
 

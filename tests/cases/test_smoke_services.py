@@ -10,4 +10,10 @@ def test_happy_path_reaches_closed(users):
     case = make_case_in_state(State.CLOSED, users)
     assert case.state == State.CLOSED
     assert [e.transition for e in case.events.order_by("seq")] == [
-        "register", "assign", "sign_for", "reply", "approve", "feedback"]
+        "register",
+        "assign",
+        "sign_for",
+        "reply",
+        "approve",
+        "feedback",
+    ]

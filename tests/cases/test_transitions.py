@@ -23,8 +23,16 @@ from tests.factories import CaseFactory, make_case_in_state
 
 pytestmark = pytest.mark.django_db
 
-ALL_STATES = [State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED, State.ANSWERED, State.CLOSED,
-              State.REJECTED, State.MERGED]
+ALL_STATES = [
+    State.REGISTERED,
+    State.ASSIGNED,
+    State.IN_PROGRESS,
+    State.REPLIED,
+    State.ANSWERED,
+    State.CLOSED,
+    State.REJECTED,
+    State.MERGED,
+]
 CITIZEN = "citizen"  # stands for actor=None
 
 
@@ -35,7 +43,9 @@ def _merge(case: Case, actor: User | None, users: dict) -> Case:
 
 # name → how to call its service with a valid body
 CALLS: dict[str, Callable[[Case, Any, dict], Case]] = {
-    "resolve_directly": lambda c, a, u: services.case_resolve_directly(case=c, actor=a, answer="可通过12345网站查询办事指南。"),
+    "resolve_directly": lambda c, a, u: services.case_resolve_directly(
+        case=c, actor=a, answer="可通过12345网站查询办事指南。"
+    ),
     "reject": lambda c, a, u: services.case_reject(case=c, actor=a, reason="out_of_remit", note="属市级事权"),
     "merge": _merge,
     "assign": lambda c, a, u: services.case_assign(case=c, actor=a, department="HBJ", instructions="请核实"),
@@ -55,21 +65,38 @@ MATRIX: dict[str, tuple[State, State, list[str], list[str]]] = {
     "reject": (State.REGISTERED, State.REJECTED, ["dispatcher", "admin"], ["agent", "supervisor"]),
     "merge": (State.REGISTERED, State.MERGED, ["dispatcher", "admin"], ["agent", "supervisor"]),
     "assign": (State.REGISTERED, State.ASSIGNED, ["dispatcher", "admin"], ["agent", "supervisor"]),
-    "return": (State.ASSIGNED, State.REGISTERED, ["clerk_cgj", "head_cgj", "supervisor", "admin"],
-               ["agent", "dispatcher"]),
-    "sign_for": (State.ASSIGNED, State.IN_PROGRESS, ["clerk_cgj", "head_cgj"],
-                 ["agent", "dispatcher", "supervisor", "admin"]),
+    "return": (
+        State.ASSIGNED,
+        State.REGISTERED,
+        ["clerk_cgj", "head_cgj", "supervisor", "admin"],
+        ["agent", "dispatcher"],
+    ),
+    "sign_for": (
+        State.ASSIGNED,
+        State.IN_PROGRESS,
+        ["clerk_cgj", "head_cgj"],
+        ["agent", "dispatcher", "supervisor", "admin"],
+    ),
     "reply": (State.IN_PROGRESS, State.REPLIED, ["clerk_cgj", "head_cgj"], ["agent", "dispatcher", "supervisor"]),
     "send_back": (State.REPLIED, State.IN_PROGRESS, ["dispatcher", "admin"], ["agent", "supervisor", "clerk_cgj"]),
     "approve": (State.REPLIED, State.ANSWERED, ["dispatcher", "admin"], ["agent", "supervisor", "clerk_cgj"]),
-    "feedback": (State.ANSWERED, State.CLOSED, [CITIZEN, "agent", "dispatcher", "admin"],
-                 ["supervisor", "clerk_cgj", "head_cgj"]),
+    "feedback": (
+        State.ANSWERED,
+        State.CLOSED,
+        [CITIZEN, "agent", "dispatcher", "admin"],
+        ["supervisor", "clerk_cgj", "head_cgj"],
+    ),
     "auto_close": (State.ANSWERED, State.CLOSED, [CITIZEN], []),
     "reopen": (State.ANSWERED, State.ASSIGNED, ["supervisor", "admin"], ["agent", "dispatcher", "clerk_cgj"]),
 }
 # a role allowed to act from the right state, used to probe the wrong ones
-PROBE = {"return": "supervisor", "sign_for": "head_cgj", "reply": "head_cgj", "feedback": "agent",
-         "auto_close": CITIZEN}
+PROBE = {
+    "return": "supervisor",
+    "sign_for": "head_cgj",
+    "reply": "head_cgj",
+    "feedback": "agent",
+    "auto_close": CITIZEN,
+}
 
 
 def actor(users: dict, role: str) -> User | None:
@@ -82,8 +109,12 @@ def run(name: str, case: Case, role: str, users: dict) -> Case:
 
 ALLOWED = [(name, role) for name, (_f, _t, allowed, _r) in MATRIX.items() for role in allowed]
 REFUSED = [(name, role) for name, (_f, _t, _a, refused) in MATRIX.items() for role in refused]
-WRONG_STATES = [(name, state) for name, (source, *_rest) in MATRIX.items() for state in ALL_STATES
-                if state != source and not (name == "reopen" and state == State.CLOSED)]
+WRONG_STATES = [
+    (name, state)
+    for name, (source, *_rest) in MATRIX.items()
+    for state in ALL_STATES
+    if state != source and not (name == "reopen" and state == State.CLOSED)
+]
 
 
 @pytest.mark.parametrize(("name", "role"), ALLOWED)
@@ -162,7 +193,11 @@ def test_reopen_from_closed_goes_back_to_assigned_with_a_new_department(users):
     assert result.rating == "" and result.closed_at is None
     event = result.events.order_by("-seq").first()
     assert (event.transition, event.from_state, event.to_state, event.actor) == (
-        "reopen", State.CLOSED, State.ASSIGNED, users["supervisor"])
+        "reopen",
+        State.CLOSED,
+        State.ASSIGNED,
+        users["supervisor"],
+    )
 
 
 def test_reopen_without_a_department_keeps_the_current_one(users):
@@ -197,7 +232,11 @@ def test_after_the_return_window_a_supervisor_may_still_return(users):
     assert result.state == State.REGISTERED
     event = result.events.order_by("-seq").first()
     assert (event.transition, event.actor, event.from_state, event.to_state) == (
-        "return", users["supervisor"], State.ASSIGNED, State.REGISTERED)
+        "return",
+        users["supervisor"],
+        State.ASSIGNED,
+        State.REGISTERED,
+    )
 
 
 # --- a department whose head submits replies ---------------------------------------------------
@@ -232,11 +271,16 @@ def test_head_replies_where_the_head_must_approve(users, head_approval):
 HOLDABLE = [State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS]
 
 
-@pytest.mark.parametrize(("state", "role"), [
-    (state, role) for state in HOLDABLE for role in ["dispatcher", "admin", "clerk_cgj", "head_cgj"]
-    # a registered case has no department yet, so department staff cannot see it
-    if not (state == State.REGISTERED and role in {"clerk_cgj", "head_cgj"})
-])
+@pytest.mark.parametrize(
+    ("state", "role"),
+    [
+        (state, role)
+        for state in HOLDABLE
+        for role in ["dispatcher", "admin", "clerk_cgj", "head_cgj"]
+        # a registered case has no department yet, so department staff cannot see it
+        if not (state == State.REGISTERED and role in {"clerk_cgj", "head_cgj"})
+    ],
+)
 def test_hold_and_resume_keep_the_state_and_are_recorded(users, state, role):
     case = make_case_in_state(state, users)
     held = services.case_hold(case=case, actor=users[role], reason="等待群众补充材料")
@@ -245,9 +289,18 @@ def test_hold_and_resume_keep_the_state_and_are_recorded(users, state, role):
     assert (resumed.state, resumed.on_hold, resumed.hold_reason) == (state, False, "")
     hold_ev, resume_ev = case.events.order_by("-seq")[:2][::-1]
     assert (hold_ev.transition, hold_ev.from_state, hold_ev.to_state, hold_ev.actor, hold_ev.note) == (
-        "hold", state, state, users[role], "等待群众补充材料")
+        "hold",
+        state,
+        state,
+        users[role],
+        "等待群众补充材料",
+    )
     assert (resume_ev.transition, resume_ev.from_state, resume_ev.to_state, resume_ev.actor) == (
-        "resume", state, state, users[role])
+        "resume",
+        state,
+        state,
+        users[role],
+    )
 
 
 @pytest.mark.parametrize("role", ["agent", "supervisor"])
@@ -296,5 +349,7 @@ def test_send_back_then_reply_again_is_recorded_in_order(users):
     services.case_send_back(case=case, actor=users["dispatcher"], note="请补充整改措施")
     services.case_reply(case=case, actor=users["clerk_cgj"], text="已补充：加强夜间巡查。")
     rows = list(case.events.order_by("seq").values_list("transition", "from_state", "to_state", "note"))
-    assert rows[-2:] == [("send_back", "replied", "in_progress", "请补充整改措施"),
-                         ("reply", "in_progress", "replied", "已补充：加强夜间巡查。")]
+    assert rows[-2:] == [
+        ("send_back", "replied", "in_progress", "请补充整改措施"),
+        ("reply", "in_progress", "replied", "已补充：加强夜间巡查。"),
+    ]

@@ -73,8 +73,17 @@ class FakeWorker:
 def test_the_loop_sleeps_only_after_a_step_that_found_no_work():
     worker = FakeWorker([True, True, False, True, False])
     assert Runner(worker, idle_sleep=7.5).run() == 6
-    assert worker.log == ["step True", "step True", "step False", "sleep 7.5", "step True", "step False",
-                          "sleep 7.5", "step (out of work, asks to stop)", "release"]
+    assert worker.log == [
+        "step True",
+        "step True",
+        "step False",
+        "sleep 7.5",
+        "step True",
+        "step False",
+        "sleep 7.5",
+        "step (out of work, asks to stop)",
+        "release",
+    ]
 
 
 def test_once_runs_exactly_one_step_even_when_there_is_more_work():
@@ -101,8 +110,14 @@ def test_a_failing_step_is_logged_and_counts_as_idle(caplog):
     worker = FakeWorker([True, RuntimeError("database went away"), True])
     with caplog.at_level(logging.ERROR, logger="cases.workers"):
         assert Runner(worker, idle_sleep=2).run() == 4
-    assert worker.log == ["step True", "step raises", "sleep 2", "step True", "step (out of work, asks to stop)",
-                          "release"]
+    assert worker.log == [
+        "step True",
+        "step raises",
+        "sleep 2",
+        "step True",
+        "step (out of work, asks to stop)",
+        "release",
+    ]
     assert "fake:1:0: step failed" in caplog.text and "database went away" in caplog.text
 
 
@@ -143,10 +158,14 @@ def test_worker_ids_name_the_host_and_process_and_differ_per_worker():
 
 # --- the two commands ---------------------------------------------------------------------
 
+
 def worker_options(app: str, name: str) -> dict[str, tuple[str, ...]]:
     parser = load_command_class(app, name).create_parser("manage.py", name)
-    return {action.option_strings[0]: (action.help % {"default": "N"}, type(action).__name__)
-            for action in parser._actions if action.option_strings and action.option_strings[0] in WORKER_FLAGS}
+    return {
+        action.option_strings[0]: (action.help % {"default": "N"}, type(action).__name__)
+        for action in parser._actions
+        if action.option_strings and action.option_strings[0] in WORKER_FLAGS
+    }
 
 
 def test_both_worker_commands_take_the_same_flags_with_the_same_meanings():
@@ -156,17 +175,26 @@ def test_both_worker_commands_take_the_same_flags_with_the_same_meanings():
 
 
 @pytest.mark.parametrize(("app", "name"), COMMANDS)
-@pytest.mark.parametrize(("flags", "mode"), [
-    ([], {"once": False, "until_idle": False}),
-    (["--once"], {"once": True, "until_idle": False}),
-    (["--until-idle"], {"once": False, "until_idle": True}),
-])
+@pytest.mark.parametrize(
+    ("flags", "mode"),
+    [
+        ([], {"once": False, "until_idle": False}),
+        (["--once"], {"once": True, "until_idle": False}),
+        (["--until-idle"], {"once": False, "until_idle": True}),
+    ],
+)
 def test_each_command_hands_its_flags_to_the_worker_and_the_runner(app, name, flags, mode, monkeypatch):
     seen: dict[str, Any] = {}
 
     def fake_run(self: Runner, *, once: bool = False, until_idle: bool = False) -> int:
-        seen.update(worker_id=self.worker.worker_id, batch=self.worker.batch, idle_sleep=self.idle_sleep,
-                    once=once, until_idle=until_idle, handler=signal.getsignal(signal.SIGTERM))
+        seen.update(
+            worker_id=self.worker.worker_id,
+            batch=self.worker.batch,
+            idle_sleep=self.idle_sleep,
+            once=once,
+            until_idle=until_idle,
+            handler=signal.getsignal(signal.SIGTERM),
+        )
         return 1
 
     monkeypatch.setattr(Runner, "run", fake_run)
@@ -186,12 +214,15 @@ def test_without_a_worker_id_each_command_names_itself_after_host_and_process(ap
 
 
 @pytest.mark.parametrize(("app", "name"), COMMANDS)
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--batch", "0"], "--batch must be at least 1"),
-    (["--idle-sleep", "-1"], "--idle-sleep must not be negative"),
-    (["--worker-id", "x" * 65], "--worker-id must be at most 64 characters"),
-    (["--once", "--until-idle"], "not allowed with argument"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--batch", "0"], "--batch must be at least 1"),
+        (["--idle-sleep", "-1"], "--idle-sleep must not be negative"),
+        (["--worker-id", "x" * 65], "--worker-id must be at most 64 characters"),
+        (["--once", "--until-idle"], "not allowed with argument"),
+    ],
+)
 def test_each_command_refuses_bad_flags_before_claiming_anything(app, name, flags, message, monkeypatch):
     monkeypatch.setattr(Runner, "run", lambda self, **kw: pytest.fail("the loop must not start"))
     with pytest.raises(CommandError, match=message):

@@ -17,14 +17,20 @@ def isolated_realtime(settings):
     tag = uuid.uuid4().hex[:10]
     if django_settings.REDIS_URL:
         log = events.RedisLog(django_settings.REDIS_URL, prefix=f"cc:test:{tag}:")
-        settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [django_settings.REDIS_URL], "prefix": f"asgi-test-{tag}"},
-        }}
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [django_settings.REDIS_URL], "prefix": f"asgi-test-{tag}"},
+            }
+        }
     else:
         log = events.MemoryLog()
         # A fresh in-memory layer per test (changing the setting resets channels' cache).
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", }}
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels.layers.InMemoryChannelLayer",
+            }
+        }
     events.set_event_log(log)
     ConsoleSMSTransport.sent.clear()
     yield log

@@ -36,8 +36,13 @@ def test_the_admin_lists_failed_messages_by_status_and_retries_them(client, user
 
 
 def test_run_delivery_worker_once_sends_what_is_due(users, capsys):
-    enqueue(channel="sms", template="receipt", context={"tracking_no": "2026112100001", "access_code": "ABC234"},
-            address="13800138000", idempotency_key="cmd")
+    enqueue(
+        channel="sms",
+        template="receipt",
+        context={"tracking_no": "2026112100001", "access_code": "ABC234"},
+        address="13800138000",
+        idempotency_key="cmd",
+    )
     call_command("run_delivery_worker", "--once", "--idle-sleep", "0")
     assert Outbox.objects.get(idempotency_key="cmd").status == OutboxStatus.SENT
     address, text = ConsoleSMSTransport.sent[-1]

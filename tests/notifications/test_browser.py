@@ -12,14 +12,24 @@ from django.test import Client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def api(base: str, path: str, body: dict, token: str | None = None) -> dict:
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Token {token}"} if token else {})})
+    req = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})},
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -48,9 +58,15 @@ def test_the_supervisor_board_updates_without_reload_when_a_case_is_assigned(use
             assert "department=CGJ" not in region.inner_html()
             page.evaluate("window.__notReloaded = true")
 
-            token = api(asgi_server, "/api/v1/auth/token/", {"username": "dispatcher", "password": "demo12345"})["token"]
-            api(asgi_server, f"/api/v1/cases/{case.tracking_no}/transitions/assign/",
-                {"department": "CGJ", "instructions": "请核实处理"}, token)
+            token = api(asgi_server, "/api/v1/auth/token/", {"username": "dispatcher", "password": "demo12345"})[
+                "token"
+            ]
+            api(
+                asgi_server,
+                f"/api/v1/cases/{case.tracking_no}/transitions/assign/",
+                {"department": "CGJ", "instructions": "请核实处理"},
+                token,
+            )
 
             # the CGJ sign-for clock appears on the board, and the page was not reloaded
             expect(region.locator('a[href$="department=CGJ"]').first).to_be_visible(timeout=10_000)
@@ -79,7 +95,8 @@ def test_the_board_turns_a_case_red_the_moment_its_timer_breaches(users, asgi_se
     # red on the board at once, by sla.deadlines.clock_colour, whether or not the sweeper has run).
     due = timezone.now() + dt.timedelta(seconds=10)
     Timer.objects.filter(case=case, stage="sign_for").update(
-        due_at=due, warn_at=due - dt.timedelta(hours=1), next_action_at=due - dt.timedelta(hours=1))
+        due_at=due, warn_at=due - dt.timedelta(hours=1), next_action_at=due - dt.timedelta(hours=1)
+    )
     client = Client()
     assert client.login(username="supervisor", password="demo12345")
     session = client.cookies["sessionid"].value

@@ -29,16 +29,24 @@ def sent(monkeypatch):
     return out
 
 
-def test_registration_announces_case_registered_to_desk_and_queue_after_commit(users, sent,
-                                                                               django_capture_on_commit_callbacks):
+def test_registration_announces_case_registered_to_desk_and_queue_after_commit(
+    users, sent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         case = CaseFactory(actor=users["agent"])
         assert sent == []  # nothing before commit
     for cb in callbacks:
         cb()
     assert [(t, s, ty) for t, s, ty, _ in sent] == [("desk", 1, "case.registered"), ("queue", 1, "case.registered")]
-    assert sent[0][3] == {"tracking_no": case.tracking_no, "state": "registered", "from": "", "action": "register",
-                          "department": None, "priority": "normal", "version": 1}
+    assert sent[0][3] == {
+        "tracking_no": case.tracking_no,
+        "state": "registered",
+        "from": "",
+        "action": "register",
+        "department": None,
+        "priority": "normal",
+        "version": 1,
+    }
 
 
 def test_events_carry_no_personal_data(users, sent, django_capture_on_commit_callbacks):
@@ -56,19 +64,19 @@ def test_a_rolled_back_action_sends_nothing(users, sent, django_capture_on_commi
     assert callbacks == [] and sent == []
 
 
-def test_assignment_goes_to_queue_board_and_the_departments_inbox_only(users, sent,
-                                                                       django_capture_on_commit_callbacks):
+def test_assignment_goes_to_queue_board_and_the_departments_inbox_only(users, sent, django_capture_on_commit_callbacks):
     case = CaseFactory(actor=users["agent"])
     with django_capture_on_commit_callbacks(execute=True):
         services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", assisting_departments=["HBJ"])
     assert [(t, ty) for t, _, ty, _ in sent] == [
-        ("queue", "case.assigned"), ("board", "case.assigned"), ("inbox.CGJ", "case.assigned"),
+        ("queue", "case.assigned"),
+        ("board", "case.assigned"),
+        ("inbox.CGJ", "case.assigned"),
         ("inbox.HBJ", "case.assigned"),
     ]
 
 
-def test_state_changes_reach_the_queue_only_when_they_touch_its_states(users, sent,
-                                                                       django_capture_on_commit_callbacks):
+def test_state_changes_reach_the_queue_only_when_they_touch_its_states(users, sent, django_capture_on_commit_callbacks):
     case = make_case_in_state(State.ASSIGNED, users)
     with django_capture_on_commit_callbacks(execute=True):
         case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
@@ -98,8 +106,9 @@ def test_replay_asks_for_a_refetch_when_the_buffer_no_longer_has_the_gap(isolate
     assert events.replay("board", 1) is None
 
 
-def test_publish_swallows_a_dead_redis_and_the_action_still_commits(users, monkeypatch,
-                                                                    django_capture_on_commit_callbacks):
+def test_publish_swallows_a_dead_redis_and_the_action_still_commits(
+    users, monkeypatch, django_capture_on_commit_callbacks
+):
     # A Redis that is not there: nothing listens on port 1.
     events.set_event_log(events.RedisLog("redis://127.0.0.1:1/0"))
     with django_capture_on_commit_callbacks(execute=True):

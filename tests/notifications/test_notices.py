@@ -30,11 +30,20 @@ NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 VARIANTS = {
     "written answer, extension granted, order to HBJ": {
-        "reply_channel": ReplyChannel.SMS, "channel": Channel.WEB, "payload": {"granted": True, "department": "HBJ"}},
+        "reply_channel": ReplyChannel.SMS,
+        "channel": Channel.WEB,
+        "payload": {"granted": True, "department": "HBJ"},
+    },
     "telephone answer, extension refused, no department named": {
-        "reply_channel": ReplyChannel.PHONE, "channel": Channel.WEB, "payload": {"granted": False}},
+        "reply_channel": ReplyChannel.PHONE,
+        "channel": Channel.WEB,
+        "payload": {"granted": False},
+    },
     "SMS intake answered by e-mail": {
-        "reply_channel": ReplyChannel.EMAIL, "channel": Channel.SMS, "payload": {"department": "XFJ"}},
+        "reply_channel": ReplyChannel.EMAIL,
+        "channel": Channel.SMS,
+        "payload": {"department": "XFJ"},
+    },
 }
 
 
@@ -58,7 +67,8 @@ def staff_rows(recipient: Staff) -> set[tuple]:
     roles = recipient.roles or ((Role.DISPATCHER, Role.AGENT) if dept.is_dispatch else (Role.CLERK, Role.HEAD))
     members = User.objects.filter(department=dept, is_active=True, role__in=roles)
     return {(OutboxChannel.INAPP, u.username, "") for u in members} | {
-        (OutboxChannel.EMAIL, u.username, u.email) for u in members if u.email}
+        (OutboxChannel.EMAIL, u.username, u.email) for u in members if u.email
+    }
 
 
 def citizen_rows(case: Case) -> set[tuple]:
@@ -80,8 +90,10 @@ def declared(occ: Occasion) -> set[tuple]:
 
 
 def produced(case: Case, before: int) -> list[tuple]:
-    return [(r.template, r.channel, r.recipient.username if r.recipient_id else "", r.address)
-            for r in Outbox.objects.filter(case=case, pk__gt=before)]
+    return [
+        (r.template, r.channel, r.recipient.username if r.recipient_id else "", r.address)
+        for r in Outbox.objects.filter(case=case, pk__gt=before)
+    ]
 
 
 def an_event(case: Case, seq: int) -> CaseEvent:
@@ -91,8 +103,7 @@ def an_event(case: Case, seq: int) -> CaseEvent:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("action", NOTICES)
-def test_every_action_in_the_table_produces_exactly_the_rows_and_event_it_declares(
-        case, variant, action, monkeypatch):
+def test_every_action_in_the_table_produces_exactly_the_rows_and_event_it_declares(case, variant, action, monkeypatch):
     published: list[tuple[str, str]] = []
     monkeypatch.setattr(notices.events, "publish", lambda topic, type_, data: published.append((topic, type_)))
     spec = VARIANTS[variant]

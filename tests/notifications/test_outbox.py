@@ -38,6 +38,7 @@ def rows(case, template=None):
 
 # --- what gets queued ------------------------------------------------------------------
 
+
 def test_registering_a_case_queues_an_sms_receipt_with_tracking_number_and_access_code(users):
     case = CaseFactory(actor=users["agent"])
     [receipt] = rows(case)
@@ -60,8 +61,11 @@ def test_a_citizen_who_chose_email_gets_the_receipt_by_email(users):
 
 
 def test_a_citizen_without_any_address_gets_nothing_and_registration_still_works(users):
-    case = CaseFactory(actor=users["agent"], citizen=services.Citizen(name="王五", phone="13800138000"),
-                       reply_channel=ReplyChannel.PHONE)
+    case = CaseFactory(
+        actor=users["agent"],
+        citizen=services.Citizen(name="王五", phone="13800138000"),
+        reply_channel=ReplyChannel.PHONE,
+    )
     case.citizen_phone = ""
     assert rows(case).count() == 1  # the SMS receipt to the phone given for the call-back
 
@@ -126,10 +130,12 @@ def test_nothing_is_queued_when_the_action_rolls_back(users):
 
 
 def test_enqueue_with_the_same_key_returns_the_existing_row(users):
-    first = enqueue(channel="sms", template="receipt", context={"tracking_no": "1"}, address="13800138000",
-                    idempotency_key="k-1")
-    again = enqueue(channel="sms", template="receipt", context={"tracking_no": "2"}, address="13900139000",
-                    idempotency_key="k-1")
+    first = enqueue(
+        channel="sms", template="receipt", context={"tracking_no": "1"}, address="13800138000", idempotency_key="k-1"
+    )
+    again = enqueue(
+        channel="sms", template="receipt", context={"tracking_no": "2"}, address="13900139000", idempotency_key="k-1"
+    )
     assert again.pk == first.pk and again.context == {"tracking_no": "1"}
     assert Outbox.objects.filter(idempotency_key="k-1").count() == 1
 
@@ -151,6 +157,7 @@ def test_messages_render_in_english_for_staff_who_chose_english(users):
 
 
 # --- the worker ----------------------------------------------------------------------------
+
 
 def deliver_all(worker_id="w1"):
     while worker.step(worker_id):
@@ -218,8 +225,9 @@ def test_after_the_last_allowed_attempt_the_row_fails_for_good(users, monkeypatc
 
 
 def test_a_permanent_failure_fails_at_once_and_an_admin_retry_requeues_it(users, monkeypatch):
-    monkeypatch.setattr(transports, "get_transport",
-                        lambda channel: FlakyTransport(PermanentDeliveryError("twilio error 21211")))
+    monkeypatch.setattr(
+        transports, "get_transport", lambda channel: FlakyTransport(PermanentDeliveryError("twilio error 21211"))
+    )
     row = enqueue(channel="sms", template="receipt", context={}, address="12345", idempotency_key="t")
     worker.step("w1")
     row.refresh_from_db()
@@ -230,8 +238,7 @@ def test_a_permanent_failure_fails_at_once_and_an_admin_retry_requeues_it(users,
 
 
 def test_an_invalid_email_address_is_a_permanent_failure(users):
-    row = enqueue(channel="email", template="receipt", context={}, address="not-an-address",
-                  idempotency_key="t")
+    row = enqueue(channel="email", template="receipt", context={}, address="not-an-address", idempotency_key="t")
     worker.step("w1")
     row.refresh_from_db()
     assert row.status == OutboxStatus.FAILED and "invalid e-mail" in row.last_error
@@ -256,8 +263,12 @@ def test_twilio_error_21610_is_permanent_and_other_twilio_errors_are_retried(use
         messages = FakeMessages()
 
     monkeypatch.setattr(transports.TwilioSMSTransport, "_client", FakeClient())
-    a = enqueue(channel="sms", template="receipt", context={"tracking_no": "1"}, address="13800138000", idempotency_key="a")
-    b = enqueue(channel="sms", template="receipt", context={"tracking_no": "2"}, address="13800138001", idempotency_key="b")
+    a = enqueue(
+        channel="sms", template="receipt", context={"tracking_no": "1"}, address="13800138000", idempotency_key="a"
+    )
+    b = enqueue(
+        channel="sms", template="receipt", context={"tracking_no": "2"}, address="13800138001", idempotency_key="b"
+    )
     worker.step("w1")
     a.refresh_from_db()
     b.refresh_from_db()
@@ -318,7 +329,10 @@ def test_the_delivery_loop_stops_when_asked_and_gives_back_the_rows_it_did_not_t
         assert Runner(delivery, idle_sleep=0).run() == 1
     assert delivery.acted == {"sent": 1}
     assert sorted(Outbox.objects.values_list("status", "claimed_by")) == [
-        (OutboxStatus.PENDING, ""), (OutboxStatus.PENDING, ""), (OutboxStatus.SENT, "")]
+        (OutboxStatus.PENDING, ""),
+        (OutboxStatus.PENDING, ""),
+        (OutboxStatus.SENT, ""),
+    ]
 
 
 def test_the_case_outbox_include_lists_the_cases_messages_with_masked_phone(users):
@@ -341,8 +355,14 @@ def test_a_deadline_breach_reaches_the_case_departments_staff_once_per_key(users
     case = make_case_in_state(State.ASSIGNED, users)
     due = datetime(2026, 11, 23, 17, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     for _ in range(2):
-        got = notify_deadline(case=case, template=Template.TIMER_BREACHED, key="timer:1:breached",
-                              stage="reply", stage_label="答复", due_at=due)
+        got = notify_deadline(
+            case=case,
+            template=Template.TIMER_BREACHED,
+            key="timer:1:breached",
+            stage="reply",
+            stage_label="答复",
+            due_at=due,
+        )
     assert sorted(r.recipient.username for r in got) == ["clerk_cgj", "head_cgj"]
     assert rows(case, Template.TIMER_BREACHED).count() == 2
     msg = render_message(got[0].template, got[0].context, "zh-hans")
@@ -357,10 +377,22 @@ def test_a_deadline_breach_reaches_the_case_departments_staff_once_per_key(users
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("template", Template.values)
 def test_every_message_template_renders_a_subject_body_and_sms_in_both_languages(template, language):
-    ctx = {"tracking_no": "2026112100042", "access_code": "ABC234", "title": "路灯不亮", "department": "区城管局",
-           "department_en": "City Management", "answer": "已修复。", "note": "请核实", "reason": "不属于受理范围",
-           "reason_en": "Not our remit", "duplicate_of": "2026112100007", "payload": {"granted": True, "level": 2,
-           "until": "2026-12-01"}, "track_url": "http://x/track/", "case_url": "http://x/c/", "due_at": "2026-11-23 17:30"}
+    ctx = {
+        "tracking_no": "2026112100042",
+        "access_code": "ABC234",
+        "title": "路灯不亮",
+        "department": "区城管局",
+        "department_en": "City Management",
+        "answer": "已修复。",
+        "note": "请核实",
+        "reason": "不属于受理范围",
+        "reason_en": "Not our remit",
+        "duplicate_of": "2026112100007",
+        "payload": {"granted": True, "level": 2, "until": "2026-12-01"},
+        "track_url": "http://x/track/",
+        "case_url": "http://x/c/",
+        "due_at": "2026-11-23 17:30",
+    }
     msg = render_message(template, ctx, language)
     assert msg.subject and msg.body and msg.sms
     assert "2026112100042" in msg.subject + msg.body

@@ -32,7 +32,8 @@ class OwnRedis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         for _ in range(100):  # wait for it to accept connections
@@ -56,8 +57,9 @@ def own_redis(settings) -> Iterator[OwnRedis]:
         pytest.skip("redis-server binary not installed")
     server = OwnRedis()
     server.start()
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [server.url]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
+    }
     events.set_event_log(events.RedisLog(server.url))
     yield server
     server.stop()
@@ -91,8 +93,11 @@ def test_intake_survives_a_redis_outage_and_events_flow_again_after_it_returns(u
 
         own_redis.start()  # a fresh, empty Redis: the sequence restarts
         comm = await connect("agent")
-        assert await ask(comm, {"subscribe": "desk", "resume_from": 1}) == {"type": "subscribed", "topic": "desk",
-                                                                            "seq": 0}
+        assert await ask(comm, {"subscribe": "desk", "resume_from": 1}) == {
+            "type": "subscribed",
+            "topic": "desk",
+            "seq": 0,
+        }
         assert await comm.receive_json_from(timeout=3) == {"type": "refetch", "topic": "desk"}
         later = await sync_to_async(CaseFactory)(actor=users["agent"])
         event = await comm.receive_json_from(timeout=3)

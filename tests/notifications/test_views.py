@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 def make_notes(user, n=2):
-    return [Notification.objects.create(user=user, template="case_assigned", title=f"新转办工单 {i}", body="请签收")
-            for i in range(n)]
+    return [
+        Notification.objects.create(user=user, template="case_assigned", title=f"新转办工单 {i}", body="请签收")
+        for i in range(n)
+    ]
 
 
 def test_the_list_shows_only_my_notifications_with_the_unread_count(client, users, django_assert_max_num_queries):
@@ -60,8 +62,10 @@ def test_preferences_switch_channels_off_and_the_outbox_honours_them(client, use
     client.force_login(users["clerk_cgj"])
     page = client.get(reverse("notifications:preferences")).content.decode()
     assert page.count('type="checkbox"') == 18 and page.count(" checked") == 18
-    resp = client.post(reverse("notifications:preferences"), {
-        "on": ["case_assigned:inapp", "timer_breached:email", "bogus:sms"], "language": "en"})
+    resp = client.post(
+        reverse("notifications:preferences"),
+        {"on": ["case_assigned:inapp", "timer_breached:email", "bogus:sms"], "language": "en"},
+    )
     assert resp.status_code == 302
     pref = NotificationPreference.objects.get(user=users["clerk_cgj"])
     assert pref.language == "en" and len(pref.disabled) == 16

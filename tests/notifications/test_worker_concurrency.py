@@ -32,8 +32,12 @@ class CountingTransport:
 def test_four_workers_never_send_a_row_twice(org, monkeypatch):
     transport = CountingTransport()
     monkeypatch.setattr(transports, "get_transport", lambda channel: transport)
-    ids = [enqueue(channel="sms", template="receipt", context={}, address=f"1380013{n:04d}",
-                   idempotency_key=f"conc-{n}").pk for n in range(200)]
+    ids = [
+        enqueue(
+            channel="sms", template="receipt", context={}, address=f"1380013{n:04d}", idempotency_key=f"conc-{n}"
+        ).pk
+        for n in range(200)
+    ]
     start = threading.Barrier(4)
     errors: list[BaseException] = []
 

@@ -30,8 +30,9 @@ def closed_case(users: dict, **overrides) -> Case:
 
 def published_case(users: dict, *, title: str, content: str, answer: str = "已处理。", **overrides) -> Case:
     case = closed_case(users, title=title, content=content, **overrides)
-    return publication.publication_publish(case=case, actor=users["dispatcher"], title=title, content=content,
-                                           answer=answer)
+    return publication.publication_publish(
+        case=case, actor=users["dispatcher"], title=title, content=content, answer=answer
+    )
 
 
 def shift_registered(case: Case, when: datetime) -> Case:

@@ -54,7 +54,9 @@ def test_two_character_query_finds_every_message_containing_it(board, client) ->
 
 def test_longer_query_needs_all_its_bigrams_and_one_character_query_is_a_substring(board, client) -> None:
     assert _titles(client.get(reverse("board:list"), {"q": "路灯不亮"})) == ["路灯不亮"]
-    assert sorted(_titles(client.get(reverse("board:list"), {"q": "灯"}))) == sorted(["路灯不亮", "井盖缺失", "灯光扰民"])
+    assert sorted(_titles(client.get(reverse("board:list"), {"q": "灯"}))) == sorted(
+        ["路灯不亮", "井盖缺失", "灯光扰民"]
+    )
     assert _titles(client.get(reverse("board:list"), {"q": "井盖 路灯"})) == ["井盖缺失"]
 
 
@@ -65,8 +67,9 @@ def test_any_query_never_errors(board, client, q: str) -> None:
 
 
 def test_filters_by_department_category_kind_and_month(board, users, client) -> None:
-    hbj = published_case(users, title="河道污染", content="河道发臭", department="HBJ", category="ENV-AIR",
-                         kind=Kind.REPORT)
+    hbj = published_case(
+        users, title="河道污染", content="河道发臭", department="HBJ", category="ENV-AIR", kind=Kind.REPORT
+    )
     publication.index_case(shift_registered(hbj, at(2026, 9, 15)))  # the index copies registered_at on publish
     assert _titles(client.get(reverse("board:list"), {"department": "HBJ"})) == ["河道污染"]
     assert _titles(client.get(reverse("board:list"), {"kind": "report"})) == ["河道污染"]
@@ -132,6 +135,7 @@ def test_on_postgres_the_bigram_vector_is_written_and_used(board) -> None:
 
 
 # --- statistics ----------------------------------------------------------------------------
+
 
 def test_stats_page_shows_each_department_with_its_rates(board, users, client, django_assert_max_num_queries) -> None:
     for case in board:

@@ -64,8 +64,15 @@ def test_services_are_the_leaf_categories(client, org, fmt: str) -> None:
         services = json.loads(response.content)
         codes = {s["service_code"] for s in services}
         vend = next(s for s in services if s["service_code"] == "CITY-VEND")
-        assert vend == {"service_code": "CITY-VEND", "service_name": "占道经营", "description": "城建城管 › 占道经营",
-                        "metadata": False, "type": "realtime", "keywords": "complaint", "group": "城建城管"}
+        assert vend == {
+            "service_code": "CITY-VEND",
+            "service_name": "占道经营",
+            "description": "城建城管 › 占道经营",
+            "metadata": False,
+            "type": "realtime",
+            "keywords": "complaint",
+            "group": "城建城管",
+        }
     else:
         root = ET.fromstring(response.content)
         assert root.tag == "services"
@@ -89,41 +96,72 @@ def test_service_definition_and_unknown_service(client, org, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_request_registers_a_case_through_the_service(client, api_key, fmt: str) -> None:
-    response = client.post(f"{BASE}requests.{fmt}", {
-        "api_key": api_key, "service_code": "CITY-VEND", "lat": "30.5928", "long": "114.3055",
-        "description": "小区门口人行道被摊贩占满", "first_name": "三", "last_name": "张", "phone": "13800138000",
-        "attribute[foo]": "ignored",
-    })
+    response = client.post(
+        f"{BASE}requests.{fmt}",
+        {
+            "api_key": api_key,
+            "service_code": "CITY-VEND",
+            "lat": "30.5928",
+            "long": "114.3055",
+            "description": "小区门口人行道被摊贩占满",
+            "first_name": "三",
+            "last_name": "张",
+            "phone": "13800138000",
+            "attribute[foo]": "ignored",
+        },
+    )
     assert response.status_code == 201
     [created] = _requests(response, fmt)
     case = Case.objects.get(tracking_no=created["service_request_id"])
     assert created["token"] == case.tracking_no
-    assert (case.channel, case.state, case.category.code, case.citizen_name) == (Channel.OPEN311, State.REGISTERED,
-                                                                               "CITY-VEND", "张 三")
+    assert (case.channel, case.state, case.category.code, case.citizen_name) == (
+        Channel.OPEN311,
+        State.REGISTERED,
+        "CITY-VEND",
+        "张 三",
+    )
     assert "30.592800" in case.location
     assert CaseEvent.objects.get(case=case).actor_label == "open311"
 
 
 def test_post_takes_the_query_string_too(client, api_key) -> None:
-    response = client.post(f"{BASE}requests.json?api_key={api_key}&service_code=CITY-VEND"
-                           "&address_string=幸福路&description=路灯坏了&email=a@example.com")
+    response = client.post(
+        f"{BASE}requests.json?api_key={api_key}&service_code=CITY-VEND"
+        "&address_string=幸福路&description=路灯坏了&email=a@example.com"
+    )
     assert response.status_code == 201
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("params", "status", "text"), [
-    ({}, 403, "api_key"),
-    ({"api_key": "wrong"}, 403, "api_key"),
-    ({"api_key": "K"}, 400, "service_code is required"),
-    ({"api_key": "K", "service_code": "NOPE"}, 404, "service_code NOPE not found"),
-    ({"api_key": "K", "service_code": "CITY-VEND", "description": "x", "phone": "13800138000"}, 400, "location"),
-    ({"api_key": "K", "service_code": "CITY-VEND", "lat": "abc", "long": "1", "description": "x"}, 400, "decimal"),
-    ({"api_key": "K", "service_code": "CITY-VEND", "lat": "95", "long": "1", "description": "x"}, 400, "range"),
-    ({"api_key": "K", "service_code": "CITY-VEND", "address_string": "幸福路"}, 400, "description is required"),
-    ({"api_key": "K", "service_code": "CITY-VEND", "address_string": "幸福路", "description": "x"}, 400, "citizen.phone"),
-    ({"api_key": "K", "service_code": "CITY-VEND", "address_string": "幸福路", "description": "x",
-      "phone": "12"}, 400, "citizen.phone"),
-])
+@pytest.mark.parametrize(
+    ("params", "status", "text"),
+    [
+        ({}, 403, "api_key"),
+        ({"api_key": "wrong"}, 403, "api_key"),
+        ({"api_key": "K"}, 400, "service_code is required"),
+        ({"api_key": "K", "service_code": "NOPE"}, 404, "service_code NOPE not found"),
+        ({"api_key": "K", "service_code": "CITY-VEND", "description": "x", "phone": "13800138000"}, 400, "location"),
+        ({"api_key": "K", "service_code": "CITY-VEND", "lat": "abc", "long": "1", "description": "x"}, 400, "decimal"),
+        ({"api_key": "K", "service_code": "CITY-VEND", "lat": "95", "long": "1", "description": "x"}, 400, "range"),
+        ({"api_key": "K", "service_code": "CITY-VEND", "address_string": "幸福路"}, 400, "description is required"),
+        (
+            {"api_key": "K", "service_code": "CITY-VEND", "address_string": "幸福路", "description": "x"},
+            400,
+            "citizen.phone",
+        ),
+        (
+            {
+                "api_key": "K",
+                "service_code": "CITY-VEND",
+                "address_string": "幸福路",
+                "description": "x",
+                "phone": "12",
+            },
+            400,
+            "citizen.phone",
+        ),
+    ],
+)
 def test_post_errors_use_the_spec_error_array(client, api_key, fmt: str, params: dict, status: int, text: str) -> None:
     params = {k: (api_key if v == "K" else v) for k, v in params.items()}
     before = Case.objects.count()
@@ -150,8 +188,9 @@ def three_cases(users) -> Iterator[list[Case]]:
 def _three_cases(users) -> list[Case]:
     open_case = shift_registered(make_case_in_state(State.IN_PROGRESS, users), at(2026, 11, 10))
     closed = shift_registered(make_case_in_state(State.CLOSED, users, content="张三说路灯坏了"), at(2026, 11, 12))
-    closed = publication.publication_publish(case=closed, actor=users["dispatcher"], title="路灯", content="路灯坏了",
-                                             answer="已修复路灯。")
+    closed = publication.publication_publish(
+        case=closed, actor=users["dispatcher"], title="路灯", content="路灯坏了", answer="已修复路灯。"
+    )
     old = shift_registered(make_case_in_state(State.REGISTERED, users, category="CITY-BUILD"), at(2026, 6, 1))
     return [open_case, closed, old]
 
@@ -188,7 +227,9 @@ def test_get_requests_filters(client, three_cases, fmt: str) -> None:
     assert ids(service_code="CITY-BUILD", start_date="2026-05-01T00:00:00+08:00") == {old.tracking_no}
     assert ids(start_date="2026-11-11T00:00:00+08:00", end_date="2026-11-13T00:00:00+08:00") == {closed.tracking_no}
     assert ids(service_request_id=f"{old.tracking_no},{closed.tracking_no},nope", status="open") == {
-        old.tracking_no, closed.tracking_no}
+        old.tracking_no,
+        closed.tracking_no,
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

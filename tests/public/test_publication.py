@@ -35,8 +35,9 @@ def test_a_closed_case_with_consent_is_pending_and_gets_a_redacted_draft(users) 
 def test_publishing_shows_the_public_copy_on_the_board_and_leaves_the_original_alone(users, client) -> None:
     case = _pending(users)
     draft = publication.publication_prepare(case=case)["draft"]
-    publication.publication_publish(case=case, actor=users["dispatcher"], title="路灯坏了",
-                                    content=draft["content"], answer="已修复。")
+    publication.publication_publish(
+        case=case, actor=users["dispatcher"], title="路灯坏了", content=draft["content"], answer="已修复。"
+    )
     case.refresh_from_db()
     assert case.publication == Publication.PUBLISHED
     assert case.content == CONTENT  # the original is never altered
@@ -49,8 +50,9 @@ def test_publishing_shows_the_public_copy_on_the_board_and_leaves_the_original_a
 
 def test_withdrawing_removes_the_item_from_the_board_and_the_index_and_it_can_be_republished(users, client) -> None:
     case = _pending(users)
-    publication.publication_publish(case=case, actor=users["dispatcher"], title="路灯坏了", content="路灯坏了一个月。",
-                                    answer="已修复。")
+    publication.publication_publish(
+        case=case, actor=users["dispatcher"], title="路灯坏了", content="路灯坏了一个月。", answer="已修复。"
+    )
     publication.publication_withdraw(case=case, actor=users["supervisor"], reason="群众要求撤回")
     case.refresh_from_db()
     assert case.publication == Publication.WITHDRAWN
@@ -58,22 +60,28 @@ def test_withdrawing_removes_the_item_from_the_board_and_the_index_and_it_can_be
     assert case.tracking_no not in client.get(reverse("board:list")).content.decode()
     assert client.get(reverse("board:item", args=[case.tracking_no])).status_code == 404
     assert client.get(reverse("board:list"), {"q": "路灯"}).context["page"].paginator.count == 0
-    publication.publication_publish(case=case, actor=users["dispatcher"], title="路灯坏了", content="路灯坏了一个月。",
-                                    answer="已修复。")
+    publication.publication_publish(
+        case=case, actor=users["dispatcher"], title="路灯坏了", content="路灯坏了一个月。", answer="已修复。"
+    )
     assert client.get(reverse("board:list"), {"q": "路灯"}).context["page"].paginator.count == 1
-    assert list(case.events.filter(transition__in=[Transition.PUBLISH, Transition.WITHDRAW])
-                .values_list("transition", flat=True)) == ["publish", "withdraw", "publish"]
+    assert list(
+        case.events.filter(transition__in=[Transition.PUBLISH, Transition.WITHDRAW]).values_list(
+            "transition", flat=True
+        )
+    ) == ["publish", "withdraw", "publish"]
 
 
 def test_publishing_refuses_text_that_still_contains_the_citizens_phone_or_name(users) -> None:
     case = _pending(users)
     with pytest.raises(CaseValidationError) as exc:
-        publication.publication_publish(case=case, actor=users["dispatcher"], title="路灯",
-                                        content="电话139-0000-1111", answer="好")
+        publication.publication_publish(
+            case=case, actor=users["dispatcher"], title="路灯", content="电话139-0000-1111", answer="好"
+        )
     assert "public_content" in exc.value.fields
     with pytest.raises(CaseValidationError) as exc:
-        publication.publication_publish(case=case, actor=users["dispatcher"], title="张三反映路灯", content="路灯",
-                                        answer="好")
+        publication.publication_publish(
+            case=case, actor=users["dispatcher"], title="张三反映路灯", content="路灯", answer="好"
+        )
     assert "public_title" in exc.value.fields
     case.refresh_from_db()
     assert case.publication == Publication.PENDING
@@ -102,6 +110,7 @@ def test_an_open_case_cannot_be_published(users) -> None:
 
 # --- the staff pages ---------------------------------------------------------------------
 
+
 def test_dispatcher_sees_the_pending_queue_and_the_prefilled_draft_and_publishes(users, client) -> None:
     case = _pending(users)
     client.force_login(users["dispatcher"])
@@ -109,8 +118,10 @@ def test_dispatcher_sees_the_pending_queue_and_the_prefilled_draft_and_publishes
     assert queue.status_code == 200 and case.tracking_no in queue.content.decode()
     page = client.get(reverse("publication:edit", args=[case.tracking_no])).content.decode()
     assert "幸福路**号*栋*单元***室" in page
-    response = client.post(reverse("publication:edit", args=[case.tracking_no]),
-                           {"title": "路灯坏了", "content": "小区门口路灯坏了一个月。", "answer": "已修复。"})
+    response = client.post(
+        reverse("publication:edit", args=[case.tracking_no]),
+        {"title": "路灯坏了", "content": "小区门口路灯坏了一个月。", "answer": "已修复。"},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.publication == Publication.PUBLISHED and case.public_title == "路灯坏了"
@@ -119,8 +130,10 @@ def test_dispatcher_sees_the_pending_queue_and_the_prefilled_draft_and_publishes
 def test_publish_form_with_a_leak_comes_back_with_the_error_and_publishes_nothing(users, client) -> None:
     case = _pending(users)
     client.force_login(users["dispatcher"])
-    response = client.post(reverse("publication:edit", args=[case.tracking_no]),
-                           {"title": "路灯", "content": "电话13900001111", "answer": "好"})
+    response = client.post(
+        reverse("publication:edit", args=[case.tracking_no]),
+        {"title": "路灯", "content": "电话13900001111", "answer": "好"},
+    )
     assert response.status_code == 400
     assert "请先遮盖" in response.content.decode()
     case.refresh_from_db()

@@ -69,8 +69,10 @@ def test_corpus_has_over_a_hundred_messages_with_personal_data_and_hard_negative
 
 def test_redaction_recall_and_precision_stay_at_their_measured_level() -> None:
     result = evaluate()
-    print(f"\nredaction corpus: {result['messages']} messages, "
-          f"recall {result['recall']:.4f}, precision {result['precision']:.4f}")
+    print(
+        f"\nredaction corpus: {result['messages']} messages, "
+        f"recall {result['recall']:.4f}, precision {result['precision']:.4f}"
+    )
     assert result["recall"] >= MIN_RECALL
     assert result["precision"] >= MIN_PRECISION
 
@@ -95,7 +97,9 @@ def test_address_keeps_the_road_name_and_hides_the_numbers() -> None:
 
 
 def test_citizen_name_and_courtesy_forms_are_masked_but_not_words_with_the_same_character() -> None:
-    assert redact("张三说张先生和张女士都很紧张，张贴了通知。", names=["张三"]) == "**说*先生和*女士都很紧张，张贴了通知。"
+    assert (
+        redact("张三说张先生和张女士都很紧张，张贴了通知。", names=["张三"]) == "**说*先生和*女士都很紧张，张贴了通知。"
+    )
 
 
 def test_licence_plates_including_new_energy() -> None:

@@ -19,8 +19,9 @@ def _api(client, user, **params):
     return client.get(reverse("api-reports-monthly"), params, HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
-def test_report_page_shows_each_department_for_leadership(october, users, client,
-                                                          django_assert_max_num_queries) -> None:
+def test_report_page_shows_each_department_for_leadership(
+    october, users, client, django_assert_max_num_queries
+) -> None:
     client.force_login(users["supervisor"])
     with django_assert_max_num_queries(14):
         response = client.get(reverse("reports:monthly"), {"month": "2026-10"})
@@ -31,8 +32,7 @@ def test_report_page_shows_each_department_for_leadership(october, users, client
     assert "66.7%" in page and "月度简报" in page and "占道经营" in page
 
 
-def test_report_query_count_does_not_grow_with_cases(october, users, client,
-                                                     django_assert_max_num_queries) -> None:
+def test_report_query_count_does_not_grow_with_cases(october, users, client, django_assert_max_num_queries) -> None:
     from tests.factories import make_case_in_state
 
     for _ in range(5):
@@ -74,11 +74,29 @@ def test_api_monthly_report_has_the_api_md_fields(october, users, client) -> Non
     body = response.json()
     assert body["month"] == "2026-10"
     rows = {r["department"]: r for r in body["rows"]}
-    expected = {"registered", "closed", "closure_rate", "replied", "replied_on_time", "on_time_rate", "rated",
-                "satisfied", "satisfaction_rate", "resolved_directly", "returned", "reopened", "avg_handling_hours"}
+    expected = {
+        "registered",
+        "closed",
+        "closure_rate",
+        "replied",
+        "replied_on_time",
+        "on_time_rate",
+        "rated",
+        "satisfied",
+        "satisfaction_rate",
+        "resolved_directly",
+        "returned",
+        "reopened",
+        "avg_handling_hours",
+    }
     assert expected <= set(rows["CGJ"])
     assert {k: rows["CGJ"][k] for k in ("registered", "closed", "closure_rate", "on_time_rate", "returned")} == {
-        "registered": 3, "closed": 2, "closure_rate": 0.6667, "on_time_rate": 0.5, "returned": 1}
+        "registered": 3,
+        "closed": 2,
+        "closure_rate": 0.6667,
+        "on_time_rate": 0.5,
+        "returned": 1,
+    }
     assert rows["XFJ"]["on_time_rate"] is None
     assert body["total"]["registered"] == 10
 
@@ -98,6 +116,7 @@ def test_api_errors_use_the_error_shape(users, client) -> None:
 
 
 # --- OpenAPI -----------------------------------------------------------------------------
+
 
 def test_schema_is_valid_openapi_with_the_report_and_cases_paths(client, org) -> None:
     from drf_spectacular.validation import validate_schema

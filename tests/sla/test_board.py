@@ -61,8 +61,10 @@ def test_the_oldest_breached_come_first_with_how_long_they_are_overdue(scene):
     # The fresh triage clock (due 11:00) is red at 11:30 by the one colour rule, though the worker
     # last ran at 10:40 and has not marked it breached yet.
     assert [(r["tracking_no"], r["stage"]) for r in oldest] == [
-        (scene["triage_late"].tracking_no, Stage.TRIAGE), (scene["cgj_unsigned"].tracking_no, Stage.SIGN_FOR),
-        (scene["triage_fresh"].tracking_no, Stage.TRIAGE)]
+        (scene["triage_late"].tracking_no, Stage.TRIAGE),
+        (scene["cgj_unsigned"].tracking_no, Stage.SIGN_FOR),
+        (scene["triage_fresh"].tracking_no, Stage.TRIAGE),
+    ]
     assert oldest[0]["overdue_seconds"] == 2 * 86400  # Monday 11:30 to Wednesday 11:30
     assert oldest[1]["overdue_seconds"] == 18 * 3600  # Tuesday 17:30 to Wednesday 11:30
     assert oldest[2]["overdue_seconds"] == 30 * 60
@@ -88,12 +90,21 @@ def test_the_api_gives_supervisors_the_board_in_one_shape(scene, users):
     r = staff_client(users["supervisor"]).get("/api/v1/boards/overdue/")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"generated_at", "totals", "rows", "oldest_breached", "supervision_orders",
-                         "pending_extensions"}
+    assert set(body) == {
+        "generated_at",
+        "totals",
+        "rows",
+        "oldest_breached",
+        "supervision_orders",
+        "pending_extensions",
+    }
     assert body["totals"] == {"running": 2, "warning": 1, "breached": 2, "paused": 1, "escalated": 2}
     first = body["oldest_breached"][0]
     assert (first["tracking_no"], first["department"]["code"], first["due_at"]) == (
-        scene["triage_late"].tracking_no, "XFJ", "2026-11-23T11:30:00+08:00")
+        scene["triage_late"].tracking_no,
+        "XFJ",
+        "2026-11-23T11:30:00+08:00",
+    )
     assert first["overdue_seconds"] > 0
     assert sorted(o["department"] for o in body["supervision_orders"]) == ["CGJ", "XFJ"]
     assert {o["escalation"] for o in body["supervision_orders"]} == {True}
@@ -169,12 +180,15 @@ def badge(case) -> str:
     return BADGE.render(Context({"clock": row_clock(case, now=SCENE_END)}))
 
 
-@pytest.mark.parametrize(("name", "css", "text"), [
-    ("cgj_running", "sla-running", "12-10 17:30 到期"),
-    ("cgj_unsigned", "sla-breached", "超期"),
-    ("hbj_paused", "sla-paused", "已暂停"),
-    ("triage_fresh", "sla-warning", "11-25 11:00 到期"),
-])
+@pytest.mark.parametrize(
+    ("name", "css", "text"),
+    [
+        ("cgj_running", "sla-running", "12-10 17:30 到期"),
+        ("cgj_unsigned", "sla-breached", "超期"),
+        ("hbj_paused", "sla-paused", "已暂停"),
+        ("triage_fresh", "sla-warning", "11-25 11:00 到期"),
+    ],
+)
 def test_the_deadline_badge_shows_the_clock_that_matters_in_its_colour(scene, name, css, text):
     html = badge(scene[name])
     assert f"sla-badge {css}" in html

@@ -49,8 +49,12 @@ def test_cn_calendar_is_seeded_with_every_year_chinesecalendar_knows():
     assert kinds[dt.date(2026, 2, 17)] == ExceptionKind.HOLIDAY
     assert kinds[dt.date(2026, 10, 1)] == ExceptionKind.HOLIDAY
     assert sorted(d for d, k in kinds.items() if k == ExceptionKind.WORKDAY) == [
-        dt.date(2026, 1, 4), dt.date(2026, 2, 14), dt.date(2026, 2, 28),
-        dt.date(2026, 5, 9), dt.date(2026, 9, 20), dt.date(2026, 10, 10),
+        dt.date(2026, 1, 4),
+        dt.date(2026, 2, 14),
+        dt.date(2026, 2, 28),
+        dt.date(2026, 5, 9),
+        dt.date(2026, 9, 20),
+        dt.date(2026, 10, 10),
     ]
 
 
@@ -139,15 +143,18 @@ def test_zero_working_days_means_the_end_of_the_current_working_day():
 # --- working hours --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("hh", "mm", "expected"), [
-    (11, 59, at(2026, 11, 23, 15, 29)),  # one minute in the morning, the rest after lunch
-    (12, 0, at(2026, 11, 23, 15, 30)),   # lunch does not count
-    (13, 29, at(2026, 11, 23, 15, 30)),
-    (13, 30, at(2026, 11, 23, 15, 30)),
-    (17, 30, at(2026, 11, 24, 11, 0)),   # after hours: starts at 09:00 next working day
-    (17, 31, at(2026, 11, 24, 11, 0)),
-    (8, 0, at(2026, 11, 23, 11, 0)),     # before hours: starts at 09:00
-])
+@pytest.mark.parametrize(
+    ("hh", "mm", "expected"),
+    [
+        (11, 59, at(2026, 11, 23, 15, 29)),  # one minute in the morning, the rest after lunch
+        (12, 0, at(2026, 11, 23, 15, 30)),  # lunch does not count
+        (13, 29, at(2026, 11, 23, 15, 30)),
+        (13, 30, at(2026, 11, 23, 15, 30)),
+        (17, 30, at(2026, 11, 24, 11, 0)),  # after hours: starts at 09:00 next working day
+        (17, 31, at(2026, 11, 24, 11, 0)),
+        (8, 0, at(2026, 11, 23, 11, 0)),  # before hours: starts at 09:00
+    ],
+)
 def test_two_working_hours_count_only_working_time(hh, mm, expected):
     assert due("CN", at(2026, 11, 23, hh, mm), working_hours=2) == expected
 
@@ -246,19 +253,22 @@ def test_working_hours_count_real_time_across_a_daylight_saving_change():
 # --- bad terms ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("term", "field"), [
-    ({"working_days": -1}, "working_days"),
-    ({"working_days": 3651}, "working_days"),
-    ({"calendar_days": 3651}, "calendar_days"),
-    ({"working_hours": 10000.5}, "working_hours"),
-    ({"working_hours": -0.5}, "working_hours"),
-    ({"working_hours": float("nan")}, "working_hours"),
-    ({"working_days": 1.5}, "working_days"),
-    ({"working_days": True}, "working_days"),
-    ({"working_days": "3"}, "working_days"),
-    ({}, "term"),
-    ({"working_days": 1, "working_hours": 2}, "working_days"),
-])
+@pytest.mark.parametrize(
+    ("term", "field"),
+    [
+        ({"working_days": -1}, "working_days"),
+        ({"working_days": 3651}, "working_days"),
+        ({"calendar_days": 3651}, "calendar_days"),
+        ({"working_hours": 10000.5}, "working_hours"),
+        ({"working_hours": -0.5}, "working_hours"),
+        ({"working_hours": float("nan")}, "working_hours"),
+        ({"working_days": 1.5}, "working_days"),
+        ({"working_days": True}, "working_days"),
+        ({"working_days": "3"}, "working_days"),
+        ({}, "term"),
+        ({"working_days": 1, "working_hours": 2}, "working_days"),
+    ],
+)
 def test_bad_terms_raise_a_value_error_naming_the_field(term, field):
     with pytest.raises(ValueError, match=field) as info:
         compute_deadline("CN", at(2026, 11, 23, 9), **term)

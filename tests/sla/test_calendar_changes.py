@@ -94,7 +94,9 @@ def test_removing_every_weekly_hour_is_refused(mondays):
 def test_hours_can_be_replaced_and_overlaps_are_refused(mondays):
     calendar_set_hours(calendar=mondays, weekday=2, periods=[(NINE, dt.time(12, 0)), (dt.time(13, 0), FIVE)])
     assert sorted(WorkingHours.objects.filter(calendar=mondays, weekday=2).values_list("start", "end")) == [
-        (NINE, dt.time(12, 0)), (dt.time(13, 0), FIVE)]
+        (NINE, dt.time(12, 0)),
+        (dt.time(13, 0), FIVE),
+    ]
     with pytest.raises(ValidationError):
         calendar_set_hours(calendar=mondays, weekday=3, periods=[(NINE, dt.time(12, 0)), (dt.time(11, 0), FIVE)])
     with pytest.raises(ValidationError):
@@ -139,18 +141,34 @@ def test_seeding_announces_only_when_something_changed(changes):
 
 
 def _management(prefix: str, total: int, initial: int = 0) -> dict[str, str]:
-    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
 
 
 def test_an_admin_creates_a_calendar_with_hours_holidays_and_a_complete_year(admin_client, changes):
     data = {
-        "code": "HK", "name": "Hong Kong office", "timezone": "Asia/Hong_Kong", "makeup_weekday": "0",
-        "yearly_schedule": "on", "complete_years": "", "mark_year_complete": "2027",
-        **_management("hours", 2), **_management("exceptions", 1),
-        "hours-0-weekday": "0", "hours-0-start": "09:00", "hours-0-end": "18:00",
-        "hours-1-weekday": "1", "hours-1-start": "09:00", "hours-1-end": "18:00",
-        "exceptions-0-date": "2027-01-01", "exceptions-0-kind": "holiday", "exceptions-0-name": "New Year",
+        "code": "HK",
+        "name": "Hong Kong office",
+        "timezone": "Asia/Hong_Kong",
+        "makeup_weekday": "0",
+        "yearly_schedule": "on",
+        "complete_years": "",
+        "mark_year_complete": "2027",
+        **_management("hours", 2),
+        **_management("exceptions", 1),
+        "hours-0-weekday": "0",
+        "hours-0-start": "09:00",
+        "hours-0-end": "18:00",
+        "hours-1-weekday": "1",
+        "hours-1-start": "09:00",
+        "hours-1-end": "18:00",
+        "exceptions-0-date": "2027-01-01",
+        "exceptions-0-kind": "holiday",
+        "exceptions-0-name": "New Year",
     }
     response = admin_client.post("/admin/sla/calendar/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -163,11 +181,20 @@ def test_an_admin_creates_a_calendar_with_hours_holidays_and_a_complete_year(adm
 def test_the_admin_refuses_removing_all_hours_with_a_form_error(admin_client, mondays):
     row = mondays.hours.get()
     data = {
-        "code": "MON", "name": "Mondays", "timezone": "Asia/Shanghai", "makeup_weekday": "0",
-        "yearly_schedule": "on", "complete_years": "2030",
-        **_management("hours", 1, 1), **_management("exceptions", 0),
-        "hours-0-id": str(row.pk), "hours-0-calendar": str(mondays.pk), "hours-0-weekday": "0",
-        "hours-0-start": "09:00", "hours-0-end": "17:00", "hours-0-DELETE": "on",
+        "code": "MON",
+        "name": "Mondays",
+        "timezone": "Asia/Shanghai",
+        "makeup_weekday": "0",
+        "yearly_schedule": "on",
+        "complete_years": "2030",
+        **_management("hours", 1, 1),
+        **_management("exceptions", 0),
+        "hours-0-id": str(row.pk),
+        "hours-0-calendar": str(mondays.pk),
+        "hours-0-weekday": "0",
+        "hours-0-start": "09:00",
+        "hours-0-end": "17:00",
+        "hours-0-DELETE": "on",
     }
     response = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", data)
     assert response.status_code == 200
@@ -177,10 +204,17 @@ def test_the_admin_refuses_removing_all_hours_with_a_form_error(admin_client, mo
 
 def test_the_admin_refuses_a_holiday_that_leaves_a_year_without_working_day(admin_client, mondays):
     data = {
-        "code": "MON", "name": "Mondays", "timezone": "Asia/Shanghai", "makeup_weekday": "0",
-        "yearly_schedule": "on", "complete_years": "2030",
-        **_management("hours", 0), **_management("exceptions", 1),
-        "exceptions-0-date": "2030-01-07", "exceptions-0-kind": "holiday", "exceptions-0-name": "休",
+        "code": "MON",
+        "name": "Mondays",
+        "timezone": "Asia/Shanghai",
+        "makeup_weekday": "0",
+        "yearly_schedule": "on",
+        "complete_years": "2030",
+        **_management("hours", 0),
+        **_management("exceptions", 1),
+        "exceptions-0-date": "2030-01-07",
+        "exceptions-0-kind": "holiday",
+        "exceptions-0-name": "休",
     }
     response = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", data)
     assert response.status_code == 200
@@ -191,9 +225,14 @@ def test_the_admin_refuses_a_holiday_that_leaves_a_year_without_working_day(admi
 
 def test_the_admin_refuses_a_bad_complete_year_list(admin_client, mondays):
     data = {
-        "code": "MON", "name": "Mondays", "timezone": "Asia/Shanghai", "makeup_weekday": "0",
-        "yearly_schedule": "on", "complete_years": "2030, next year",
-        **_management("hours", 0), **_management("exceptions", 0),
+        "code": "MON",
+        "name": "Mondays",
+        "timezone": "Asia/Shanghai",
+        "makeup_weekday": "0",
+        "yearly_schedule": "on",
+        "complete_years": "2030, next year",
+        **_management("hours", 0),
+        **_management("exceptions", 0),
     }
     response = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", data)
     assert response.status_code == 200
@@ -267,7 +306,10 @@ def test_two_edits_at_once_cannot_together_remove_the_last_working_days(org, mon
     first.join()
     second.join()
     assert outcome == {"first": "saved", "second": "refused"}
-    assert CalendarException.objects.filter(calendar=cal, date__in=[dt.date(2030, 1, 7), dt.date(2030, 1, 14)]).count() == 1
+    assert (
+        CalendarException.objects.filter(calendar=cal, date__in=[dt.date(2030, 1, 7), dt.date(2030, 1, 14)]).count()
+        == 1
+    )
 
 
 # --- pasting next year's schedule ------------------------------------------------------------------
@@ -276,18 +318,23 @@ def test_two_edits_at_once_cannot_together_remove_the_last_working_days(org, mon
 def test_a_pasted_schedule_is_parsed_with_ranges_kinds_names_and_comments():
     from sla.calendar_services import parse_schedule
 
-    entries = parse_schedule("# 2027 (example)\n2027-01-01 放假 元旦\n\n2027-02-10~2027-02-12 holiday 春节\n"
-                             "2027-02-07 班 春节调休  # Sunday\n")
+    entries = parse_schedule(
+        "# 2027 (example)\n2027-01-01 放假 元旦\n\n2027-02-10~2027-02-12 holiday 春节\n"
+        "2027-02-07 班 春节调休  # Sunday\n"
+    )
     assert entries == {
         dt.date(2027, 1, 1): ("holiday", "元旦"),
-        dt.date(2027, 2, 10): ("holiday", "春节"), dt.date(2027, 2, 11): ("holiday", "春节"),
+        dt.date(2027, 2, 10): ("holiday", "春节"),
+        dt.date(2027, 2, 11): ("holiday", "春节"),
         dt.date(2027, 2, 12): ("holiday", "春节"),
         dt.date(2027, 2, 7): ("workday", "春节调休"),
     }
 
 
-@pytest.mark.parametrize("text", ["2027-13-01 放假", "2027-01-01", "2027-01-01 maybe", "2027-02-10~2027-01-01 放假",
-                                  "2027-01-01~2027-12-31 放假"])
+@pytest.mark.parametrize(
+    "text",
+    ["2027-13-01 放假", "2027-01-01", "2027-01-01 maybe", "2027-02-10~2027-01-01 放假", "2027-01-01~2027-12-31 放假"],
+)
 def test_a_bad_pasted_line_is_refused_naming_the_line(text):
     from sla.calendar_services import parse_schedule
 
@@ -302,10 +349,16 @@ def test_an_admin_pastes_next_years_schedule_and_marks_it_complete(admin_client,
     start = dt.datetime(2026, 12, 31, 10, tzinfo=cn.tz)
     assert compute_deadline(cn, start, working_days=1) == Deadline(dt.datetime(2027, 1, 1, 17, 30, tzinfo=cn.tz), True)
     data = {
-        "code": "CN", "name": cn.name, "timezone": "Asia/Shanghai", "makeup_weekday": "0", "yearly_schedule": "on",
-        "complete_years": ", ".join(map(str, cn.years_with_data)), "mark_year_complete": "2027",
+        "code": "CN",
+        "name": cn.name,
+        "timezone": "Asia/Shanghai",
+        "makeup_weekday": "0",
+        "yearly_schedule": "on",
+        "complete_years": ", ".join(map(str, cn.years_with_data)),
+        "mark_year_complete": "2027",
         "schedule": "2027-01-01 放假 元旦\n2027-02-06~2027-02-12 放假 春节\n2027-02-14 班 春节调休",
-        **_management("hours", 0), **_management("exceptions", 0),
+        **_management("hours", 0),
+        **_management("exceptions", 0),
     }
     response = admin_client.post(f"/admin/sla/calendar/{cn.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -318,9 +371,15 @@ def test_an_admin_pastes_next_years_schedule_and_marks_it_complete(admin_client,
 
 def test_a_pasted_schedule_that_leaves_a_year_without_working_day_is_a_form_error(admin_client, mondays):
     data = {
-        "code": "MON", "name": "Mondays", "timezone": "Asia/Shanghai", "makeup_weekday": "0",
-        "yearly_schedule": "on", "complete_years": "2030", "schedule": "2030-01-07 放假",
-        **_management("hours", 0), **_management("exceptions", 0),
+        "code": "MON",
+        "name": "Mondays",
+        "timezone": "Asia/Shanghai",
+        "makeup_weekday": "0",
+        "yearly_schedule": "on",
+        "complete_years": "2030",
+        "schedule": "2030-01-07 放假",
+        **_management("hours", 0),
+        **_management("exceptions", 0),
     }
     response = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", data)
     assert response.status_code == 200

@@ -48,14 +48,17 @@ def test_the_deadline_across_spring_festival(client):
     response = deadline(client, start="2026-02-13T16:00:00+08:00", working_days=3)
     assert response.status_code == 200
     assert response.json() == {
-        "calendar": "CN", "start": "2026-02-13T16:00:00+08:00",
-        "deadline": "2026-02-25T17:30:00+08:00", "calendar_incomplete": False,
+        "calendar": "CN",
+        "start": "2026-02-13T16:00:00+08:00",
+        "deadline": "2026-02-25T17:30:00+08:00",
+        "calendar_incomplete": False,
     }
 
 
 def test_working_hours_and_calendar_days_and_a_start_in_another_zone(client):
     assert deadline(client, start="2026-11-23T11:59:00+08:00", working_hours=2).json()["deadline"] == (
-        "2026-11-23T15:29:00+08:00")
+        "2026-11-23T15:29:00+08:00"
+    )
     body = deadline(client, start="2026-02-13T20:00:00Z", calendar_days=1).json()
     assert body["start"] == "2026-02-14T04:00:00+08:00"
     assert body["deadline"] == "2026-02-15T23:59:59+08:00"
@@ -63,38 +66,47 @@ def test_working_hours_and_calendar_days_and_a_start_in_another_zone(client):
 
 def test_a_deadline_in_a_year_without_data_is_flagged(client):
     body = deadline(client, start="2026-12-31T10:00:00+08:00", working_days=1).json()
-    assert body == {"calendar": "CN", "start": "2026-12-31T10:00:00+08:00",
-                    "deadline": "2027-01-01T17:30:00+08:00", "calendar_incomplete": True}
+    assert body == {
+        "calendar": "CN",
+        "start": "2026-12-31T10:00:00+08:00",
+        "deadline": "2027-01-01T17:30:00+08:00",
+        "calendar_incomplete": True,
+    }
 
 
 def test_a_naive_start_is_local_time_on_the_calendar_and_an_unencoded_plus_is_understood(client):
     assert deadline(client, start="2026-11-23T09:00:00", working_hours=3).json()["deadline"] == (
-        "2026-11-23T12:00:00+08:00")
+        "2026-11-23T12:00:00+08:00"
+    )
     raw = client.get("/api/v1/calendars/CN/deadline/?start=2026-11-23T09:00:00+08:00&working_hours=3")
     assert raw.json()["deadline"] == "2026-11-23T12:00:00+08:00"
 
 
 def test_24x7(client):
     assert deadline(client, "24x7", start="2026-10-03T22:00:00+08:00", working_hours=5).json()["deadline"] == (
-        "2026-10-04T03:00:00+08:00")
+        "2026-10-04T03:00:00+08:00"
+    )
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"start": "2026-02-30T10:00:00+08:00", "working_days": 1}, "start"),
-    ({"start": "yesterday", "working_days": 1}, "start"),
-    ({"start": "9999-12-31T12:00:00+08:00", "working_days": 5}, "start"),
-    ({"start": "x" * 500, "working_days": 1}, "start"),
-    ({"working_days": -1}, "working_days"),
-    ({"working_days": "three"}, "working_days"),
-    ({"working_days": "1.5"}, "working_days"),
-    ({"working_days": 3651}, "working_days"),
-    ({"working_days": "9" * 40}, "working_days"),
-    ({"working_hours": 10001}, "working_hours"),
-    ({"working_hours": "nan"}, "working_hours"),
-    ({"working_hours": "inf"}, "working_hours"),
-    ({"calendar_days": -5}, "calendar_days"),
-    ({}, "term"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"start": "2026-02-30T10:00:00+08:00", "working_days": 1}, "start"),
+        ({"start": "yesterday", "working_days": 1}, "start"),
+        ({"start": "9999-12-31T12:00:00+08:00", "working_days": 5}, "start"),
+        ({"start": "x" * 500, "working_days": 1}, "start"),
+        ({"working_days": -1}, "working_days"),
+        ({"working_days": "three"}, "working_days"),
+        ({"working_days": "1.5"}, "working_days"),
+        ({"working_days": 3651}, "working_days"),
+        ({"working_days": "9" * 40}, "working_days"),
+        ({"working_hours": 10001}, "working_hours"),
+        ({"working_hours": "nan"}, "working_hours"),
+        ({"working_hours": "inf"}, "working_hours"),
+        ({"calendar_days": -5}, "calendar_days"),
+        ({}, "term"),
+    ],
+)
 def test_bad_input_is_a_400_naming_the_field(client, params, field):
     assert_field_error(deadline(client, **params), field)
 
@@ -122,4 +134,5 @@ def test_a_token_works(users):
     token = Token.objects.create(user=users["dispatcher"])
     api = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert deadline(api, start="2026-09-30T09:00:00+08:00", working_days=1).json()["deadline"] == (
-        "2026-10-08T17:30:00+08:00")
+        "2026-10-08T17:30:00+08:00"
+    )

@@ -181,8 +181,11 @@ def test_row_clocks_of_a_whole_list_cost_one_query_for_the_timers(users, pinned,
 def test_a_timer_is_serialised_with_the_api_md_fields_and_its_id(assigned):
     rows = timers_data(assigned)
     assert [r["stage"] for r in rows] == [Stage.TRIAGE, Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY]
-    assert tuple(rows[0]) == TIMER_FIELDS == ("id", "stage", "started_at", "due_at", "warn_at", "status",
-                                              "calendar_incomplete")
+    assert (
+        tuple(rows[0])
+        == TIMER_FIELDS
+        == ("id", "stage", "started_at", "due_at", "warn_at", "status", "calendar_incomplete")
+    )
     assert timer_data(sign_for(assigned))["due_at"] == "2026-11-24T17:30:00+08:00"
     assert Timer.objects.filter(case=assigned).aggregate(n=Count("pk"))["n"] == len(rows)
     assert {r["id"] for r in rows} == set(Timer.objects.filter(case=assigned).values_list("pk", flat=True))

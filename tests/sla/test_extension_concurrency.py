@@ -68,7 +68,8 @@ def test_a_grant_and_a_refusal_at_once_one_decides_the_other_is_told_it_was_deci
     assert "已处理" in results["refuse"].message
     assert Extension.objects.get(pk=ext.pk).status == ExtensionStatus.GRANTED
     decisions = CaseEvent.objects.filter(
-        case=case, transition__in=[AuditAction.EXTENSION_GRANTED, AuditAction.EXTENSION_REFUSED])
+        case=case, transition__in=[AuditAction.EXTENSION_GRANTED, AuditAction.EXTENSION_REFUSED]
+    )
     assert list(decisions.values_list("transition", flat=True)) == [AuditAction.EXTENSION_GRANTED]
     assert announced == [AuditAction.EXTENSION_GRANTED]
     assert CaseEvent.objects.filter(case=case).order_by("-seq").first().transition == AuditAction.EXTENSION_GRANTED

@@ -85,8 +85,10 @@ def test_a_grant_clears_a_breach_and_a_second_breach_climbs_to_the_next_level(us
     assert (timer.status, timer.breached_at, timer.next_escalation_at) == (TimerStatus.RUNNING, None, None)
     assert timer.due_at == at(2026, 12, 18, 23, 59, 59)
     sweeper.Sweeper().step(now=at(2026, 12, 19, 0, 0))
-    assert list(SupervisionOrder.objects.filter(timer=timer).order_by("level").values_list("level", flat=True)) \
-        == [1, 2]
+    assert list(SupervisionOrder.objects.filter(timer=timer).order_by("level").values_list("level", flat=True)) == [
+        1,
+        2,
+    ]
 
 
 def services_request(users, case, *, until: str) -> Extension:
@@ -147,14 +149,17 @@ def test_another_department_gets_404_and_an_assisting_one_403(users, clock):
     assert not Extension.objects.exists()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"reason": "需协调。"}, "until"),
-    ({"until": "下周五", "reason": "需协调。"}, "until"),
-    ({"until": "2026-13-45", "reason": "需协调。"}, "until"),
-    ({"until": "2026-12-09", "reason": "需协调。"}, "until"),  # not later than the current deadline
-    ({"until": "2026-12-15", "reason": "   "}, "reason"),
-    ({"until": ["2026-12-15"], "reason": "需协调。"}, "until"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"reason": "需协调。"}, "until"),
+        ({"until": "下周五", "reason": "需协调。"}, "until"),
+        ({"until": "2026-13-45", "reason": "需协调。"}, "until"),
+        ({"until": "2026-12-09", "reason": "需协调。"}, "until"),  # not later than the current deadline
+        ({"until": "2026-12-15", "reason": "   "}, "reason"),
+        ({"until": ["2026-12-15"], "reason": "需协调。"}, "until"),
+    ],
+)
 def test_bad_requests_say_which_field_is_wrong(users, case, body, field):
     err = assert_error(ask(users["clerk_cgj"], case, **body), 400, "invalid")
     assert field in err["fields"]
@@ -173,8 +178,11 @@ def test_only_supervisors_decide_and_bad_decisions_are_refused(users, case):
     assert_error(decide(users["supervisor"], ext.pk, grant="yes"), 400, "invalid")
     assert_error(decide(users["supervisor"], 999999, grant=True), 404, "not_found")
     assert_error(decide(users["supervisor"], "abc", grant=True), 404, "not_found")
-    assert_error(staff_client(users["supervisor"]).post(f"/api/v1/extensions/{ext.pk}/decision/", [1], format="json"),
-                 400, "invalid")
+    assert_error(
+        staff_client(users["supervisor"]).post(f"/api/v1/extensions/{ext.pk}/decision/", [1], format="json"),
+        400,
+        "invalid",
+    )
     assert Extension.objects.get(pk=ext.pk).status == ExtensionStatus.PENDING
 
 

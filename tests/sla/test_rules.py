@@ -41,7 +41,8 @@ def assisted(users, clock):
 
 
 def test_a_clerk_of_an_assisting_department_sees_the_order_but_no_answer_form_and_is_refused(
-        users, assisted, published):
+    users, assisted, published
+):
     order = sla.supervision_issue(case=assisted, actor=users["supervisor"], level=2, note="请三日内办结。")
     answer_url = reverse("sla_pages:supervision_answer", args=[order.pk])
 
@@ -51,8 +52,13 @@ def test_a_clerk_of_an_assisting_department_sees_the_order_but_no_answer_form_an
 
     r = post_page(users["clerk_hbj"], answer_url, {"text": "协办意见", "next": "/console/inbox/"})
     assert r.status_code == 403 and "只有被督办单位可以回复督办单。" in r.content.decode()
-    assert_error(staff_client(users["clerk_hbj"]).post(f"/api/v1/supervision/{order.pk}/answer/", {"text": "协办意见"},
-                                                       format="json"), 403, "forbidden")
+    assert_error(
+        staff_client(users["clerk_hbj"]).post(
+            f"/api/v1/supervision/{order.pk}/answer/", {"text": "协办意见"}, format="json"
+        ),
+        403,
+        "forbidden",
+    )
     assert SupervisionOrder.objects.get(pk=order.pk).answered_at is None
 
 
@@ -66,8 +72,11 @@ def test_a_clerk_of_another_department_never_sees_the_order_and_gets_404_posting
 
     r = post_page(users["clerk_hbj"], reverse("sla_pages:supervision_answer", args=[order.pk]), {"text": "不是我们的"})
     assert r.status_code == 404 and case.title not in r.content.decode()
-    assert_error(staff_client(users["clerk_hbj"]).post(f"/api/v1/supervision/{order.pk}/answer/", {"text": "x"},
-                                                       format="json"), 404, "not_found")
+    assert_error(
+        staff_client(users["clerk_hbj"]).post(f"/api/v1/supervision/{order.pk}/answer/", {"text": "x"}, format="json"),
+        404,
+        "not_found",
+    )
     assert SupervisionOrder.objects.get(pk=order.pk).answered_at is None
 
 
@@ -95,8 +104,9 @@ def test_the_extension_forms_follow_the_rules_and_posting_without_them_is_refuse
     r = post_page(users["dispatcher"], request_url, {"until": later_than_reply_deadline(case), "reason": "代申请"})
     assert r.status_code == 403 and not Extension.objects.exists()
 
-    ext = sla.extension_request(case=case, actor=users["clerk_cgj"], until=later_than_reply_deadline(case),
-                                reason="需协调")
+    ext = sla.extension_request(
+        case=case, actor=users["clerk_cgj"], until=later_than_reply_deadline(case), reason="需协调"
+    )
     decide_url = reverse("sla_pages:extension_decide", args=[ext.pk])
     for who, shown in [("clerk_cgj", False), ("dispatcher", False), ("supervisor", True), ("admin", True)]:
         assert (decide_url in case_page(users[who], case.tracking_no).content.decode()) is shown, who
@@ -109,18 +119,29 @@ def test_the_extension_forms_follow_the_rules_and_posting_without_them_is_refuse
 
 def test_no_extension_form_once_the_reply_is_in_and_the_service_says_why(users, clock, published):
     case = make_case_in_state(State.REPLIED, users)
-    assert reverse("sla_pages:extension_request", args=[case.tracking_no]) not in \
-        case_page(users["clerk_cgj"], case.tracking_no).content.decode()
+    assert (
+        reverse("sla_pages:extension_request", args=[case.tracking_no])
+        not in case_page(users["clerk_cgj"], case.tracking_no).content.decode()
+    )
     assert not rules.may_request_extension(users["clerk_cgj"], case)
-    r = staff_client(users["clerk_cgj"]).post(f"/api/v1/cases/{case.tracking_no}/extensions/",
-                                              {"until": "2026-12-20", "reason": "晚了"}, format="json")
+    r = staff_client(users["clerk_cgj"]).post(
+        f"/api/v1/cases/{case.tracking_no}/extensions/", {"until": "2026-12-20", "reason": "晚了"}, format="json"
+    )
     assert_error(r, 409, "conflict")
 
 
-@pytest.mark.parametrize(("who", "answers"), [
-    ("clerk_cgj", True), ("head_cgj", True), ("clerk_hbj", False), ("dispatcher", False), ("agent", False),
-    ("supervisor", False), ("admin", False),
-])
+@pytest.mark.parametrize(
+    ("who", "answers"),
+    [
+        ("clerk_cgj", True),
+        ("head_cgj", True),
+        ("clerk_hbj", False),
+        ("dispatcher", False),
+        ("agent", False),
+        ("supervisor", False),
+        ("admin", False),
+    ],
+)
 def test_who_answers_an_order_to_a_department(users, clock, published, who, answers):
     case = make_case_in_state(State.IN_PROGRESS, users)
     order = sla.supervision_issue(case=case, actor=users["supervisor"], level=1, note="请加快")

@@ -35,10 +35,19 @@ def test_a_supervisor_orders_the_department_and_it_shows_on_the_timeline_and_boa
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["level"], body["level_label"], body["department"], body["issued_by"], body["escalation"]) == (
-        2, "督办", "CGJ", "supervisor", False)
+        2,
+        "督办",
+        "CGJ",
+        "supervisor",
+        False,
+    )
     assert body["answered_at"] is None
     ev = last_event(case)
-    assert (ev.transition, ev.public, ev.note) == (AuditAction.SUPERVISION_ISSUED, False, "群众多次来电，请三日内办结。")
+    assert (ev.transition, ev.public, ev.note) == (
+        AuditAction.SUPERVISION_ISSUED,
+        False,
+        "群众多次来电，请三日内办结。",
+    )
     assert {("board", "supervision.issued"), ("inbox.CGJ", "supervision.issued")} <= {(t, ty) for t, ty, _ in published}
 
 
@@ -47,13 +56,16 @@ def test_an_order_before_assignment_goes_to_the_dispatch_desk(users, clock):
     assert issue(users["supervisor"], case, level=1, note="请尽快分拨。").json()["department"] == "XFJ"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"level": 4, "note": "x"}, "level"),
-    ({"level": "2", "note": "x"}, "level"),
-    ({"level": True, "note": "x"}, "level"),
-    ({"note": "x"}, "level"),
-    ({"level": 1, "note": ""}, "note"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"level": 4, "note": "x"}, "level"),
+        ({"level": "2", "note": "x"}, "level"),
+        ({"level": True, "note": "x"}, "level"),
+        ({"note": "x"}, "level"),
+        ({"level": 1, "note": ""}, "note"),
+    ],
+)
 def test_bad_orders_say_which_field_is_wrong(users, clock, body, field):
     case = make_case_in_state(State.IN_PROGRESS, users)
     err = assert_error(issue(users["supervisor"], case, **body), 400, "invalid")

@@ -65,8 +65,12 @@ def test_a_breach_issues_one_level_1_order_to_the_department_and_a_timeline_entr
     assert (event.transition, event.public, event.actor_label) == (AuditAction.TIMER_ESCALATED, False, "system")
     assert event.data["level"] == 1 and event.data["stage"] == Stage.REPLY
     types = {(t, ty) for t, ty, _ in published}
-    assert {("board", "timer.breached"), ("inbox.CGJ", "timer.breached"),
-            ("board", "supervision.issued"), ("inbox.CGJ", "supervision.issued")} <= types
+    assert {
+        ("board", "timer.breached"),
+        ("inbox.CGJ", "timer.breached"),
+        ("board", "supervision.issued"),
+        ("inbox.CGJ", "supervision.issued"),
+    } <= types
     # A second pass at the same moment finds nothing to do: never doubled.
     assert sweeper.Sweeper().step(now=clock.now) is False
     assert SupervisionOrder.objects.filter(case=case).count() == 1
@@ -88,8 +92,11 @@ def test_the_ladder_climbs_to_level_2_after_5_and_level_3_after_10_more_working_
     run_until_idle(at(2026, 12, 14, 17, 30))
     triage.refresh_from_db()
     assert (triage.escalation_level, triage.next_escalation_at, triage.next_action_at) == (3, None, None)
-    assert list(SupervisionOrder.objects.filter(timer=triage).order_by("level").values_list("level", flat=True)) \
-        == [1, 2, 3]
+    assert list(SupervisionOrder.objects.filter(timer=triage).order_by("level").values_list("level", flat=True)) == [
+        1,
+        2,
+        3,
+    ]
     assert {o.department.code for o in SupervisionOrder.objects.filter(timer=triage)} == {"XFJ"}
     assert run_until_idle(at(2027, 6, 1, 9, 0)).acted == {}
 

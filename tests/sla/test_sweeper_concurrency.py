@@ -27,18 +27,43 @@ DUE = at(2026, 11, 23, 11, 0)
 def make_due_timers(n: int) -> None:
     cat = Category.objects.get(code="CITY-VEND")
     cgj = Department.objects.get(code="CGJ")
-    cases = Case.objects.bulk_create([
-        Case(tracking_no=f"2026112{i:06d}", channel="web", kind="complaint", category=cat, title=f"并发 {i}",
-             content="并发测试", state=State.IN_PROGRESS, department=cgj)
-        for i in range(n)
-    ], batch_size=1000)
+    cases = Case.objects.bulk_create(
+        [
+            Case(
+                tracking_no=f"2026112{i:06d}",
+                channel="web",
+                kind="complaint",
+                category=cat,
+                title=f"并发 {i}",
+                content="并发测试",
+                state=State.IN_PROGRESS,
+                department=cgj,
+            )
+            for i in range(n)
+        ],
+        batch_size=1000,
+    )
     cal = Calendar.objects.get(code="CN")
-    Timer.objects.bulk_create([
-        Timer(case=c, stage=Stage.REPLY, calendar=cal, department=cgj, term_unit=TermUnit.WORKING_DAYS,
-              term_value=Decimal(13), started_at=DUE - dt.timedelta(days=20), warn_at=DUE - dt.timedelta(days=2),
-              due_at=DUE, original_due_at=DUE, status=TimerStatus.RUNNING, next_action_at=DUE - dt.timedelta(days=2))
-        for c in cases
-    ], batch_size=1000)
+    Timer.objects.bulk_create(
+        [
+            Timer(
+                case=c,
+                stage=Stage.REPLY,
+                calendar=cal,
+                department=cgj,
+                term_unit=TermUnit.WORKING_DAYS,
+                term_value=Decimal(13),
+                started_at=DUE - dt.timedelta(days=20),
+                warn_at=DUE - dt.timedelta(days=2),
+                due_at=DUE,
+                original_due_at=DUE,
+                status=TimerStatus.RUNNING,
+                next_action_at=DUE - dt.timedelta(days=2),
+            )
+            for c in cases
+        ],
+        batch_size=1000,
+    )
 
 
 @pytest.mark.postgres
@@ -75,6 +100,8 @@ def test_four_sweepers_act_on_every_due_timer_exactly_once(org):
     assert not Timer.objects.exclude(claimed_by="").exists()
     per_timer = Counter(SupervisionOrder.objects.filter(level=1).values_list("timer_id", flat=True))
     assert len(per_timer) == N_TIMERS and set(per_timer.values()) == {1}
-    per_case = Counter(CaseEvent.objects.filter(transition=AuditAction.TIMER_ESCALATED).values_list("case_id", flat=True))
+    per_case = Counter(
+        CaseEvent.objects.filter(transition=AuditAction.TIMER_ESCALATED).values_list("case_id", flat=True)
+    )
     assert len(per_case) == N_TIMERS and set(per_case.values()) == {1}
     assert sweeper.Sweeper().step(now=NOW) is False

@@ -55,8 +55,7 @@ def test_a_letter_gets_a_statutory_triage_term_of_15_calendar_days(users, clock)
 def test_assign_meets_triage_and_starts_sign_for_return_window_and_reply(users, clock):
     case = assigned_at_ten(users, clock)
     triage = only(case, Stage.TRIAGE)
-    assert (triage.status, triage.stopped_at, triage.next_action_at) == (
-        TimerStatus.MET, at(2026, 11, 23, 10, 0), None)
+    assert (triage.status, triage.stopped_at, triage.next_action_at) == (TimerStatus.MET, at(2026, 11, 23, 10, 0), None)
     timers = live(case)
     assert set(timers) == {Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY}
     assert timers[Stage.SIGN_FOR].due_at == at(2026, 11, 24, 17, 30)
@@ -120,7 +119,8 @@ def test_return_stops_the_department_clocks_and_restarts_triage(users, clock):
     services.case_return(case=case, actor=users["clerk_cgj"], reason="属于住建局职责。")
     stopped = Timer.objects.filter(case=case, stage__in=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY])
     assert {(t.stage, t.status, t.stopped_at) for t in stopped} == {
-        (s, TimerStatus.MET, at(2026, 11, 24, 9, 0)) for s in (Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY)}
+        (s, TimerStatus.MET, at(2026, 11, 24, 9, 0)) for s in (Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY)
+    }
     new_triage = live(case)[Stage.TRIAGE]
     assert new_triage.pk != first_triage.pk
     assert new_triage.started_at == at(2026, 11, 24, 9, 0)
@@ -201,8 +201,9 @@ def test_a_calendar_change_recomputes_running_timers_on_it(users, clock):
     case = make_case_in_state(State.IN_PROGRESS, users)
     reply = only(case, Stage.REPLY)
     assert reply.due_at == at(2026, 12, 10, 17, 30)
-    CalendarException.objects.create(calendar=Calendar.objects.get(code="CN"), date="2026-12-01",
-                                     kind=ExceptionKind.HOLIDAY, name="测试假日")
+    CalendarException.objects.create(
+        calendar=Calendar.objects.get(code="CN"), date="2026-12-01", kind=ExceptionKind.HOLIDAY, name="测试假日"
+    )
     reply.refresh_from_db()
     assert reply.due_at == at(2026, 12, 11, 17, 30)
     assert reply.next_action_at == reply.warn_at

@@ -118,7 +118,10 @@ def test_a_late_clock_stopped_by_an_action_is_breached_at_its_deadline(users, wa
     timers.timers_apply(case=case, action=Transition.ASSIGN, at=late)
     triage = Timer.objects.get(case=case, stage=Stage.TRIAGE)
     assert (triage.status, triage.breached_at, triage.stopped_at) == (
-        TimerStatus.BREACHED, dt.datetime(2026, 11, 23, 11, 30, tzinfo=SH), late)
+        TimerStatus.BREACHED,
+        dt.datetime(2026, 11, 23, 11, 30, tzinfo=SH),
+        late,
+    )
 
 
 def test_send_back_resumes_the_stopped_reply_clock_with_its_deadline_unchanged(users, wall_clock):

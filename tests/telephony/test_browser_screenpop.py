@@ -15,20 +15,35 @@ from telephony.models import Call
 
 from .conftest import CALLER, CALLER_PHONE, TOKEN
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake(
-        asgi_server, users, settings, in_hours):
+    asgi_server, users, settings, in_hours
+):
     from playwright.sync_api import expect, sync_playwright
 
     settings.PUBLIC_BASE_URL = asgi_server
     settings.ALLOWED_HOSTS = ["*"]
-    past = case_register(actor=users["agent"], channel=Channel.HOTLINE, kind="help", category="CIV-COMM",
-                         title="楼道灯不亮", content="三楼楼道灯坏了。", citizen=Citizen(phone=CALLER_PHONE))
+    past = case_register(
+        actor=users["agent"],
+        channel=Channel.HOTLINE,
+        kind="help",
+        category="CIV-COMM",
+        title="楼道灯不亮",
+        content="三楼楼道灯坏了。",
+        citizen=Citizen(phone=CALLER_PHONE),
+    )
     tw = simulate.Twilio(send=simulate.urllib_sender(asgi_server), public_base_url=asgi_server, auth_token=TOKEN)
     sid = "CA" + "d" * 32
 
@@ -44,8 +59,10 @@ def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake
             expect(page.locator("script[src*='screenpop.js']")).to_have_count(1)  # the desk loads the pop-up
             page.wait_for_function("window.ccScreenpop && window.ccScreenpop.listening === true", timeout=10000)
             # The holder a desk page adds for the call figures (see screenpop.js).
-            page.evaluate("document.body.appendChild(Object.assign(document.createElement('div'),"
-                          " {id: 'stats-holder'})).setAttribute('data-telephony-stats', '')")
+            page.evaluate(
+                "document.body.appendChild(Object.assign(document.createElement('div'),"
+                " {id: 'stats-holder'})).setAttribute('data-telephony-stats', '')"
+            )
 
             reply = tw.post("voice/incoming/", simulate.call_params(sid, CALLER, CallStatus="ringing"))
             assert reply.status == 200 and reply.verbs() == ["Say", "Enqueue"]

@@ -89,8 +89,9 @@ def test_answering_needs_an_intake_role_and_a_known_call(client, users, ringing)
     assert Call.objects.get().agent is None
 
 
-def test_with_the_twilio_backend_answering_bridges_the_caller_to_the_agent(client, users, ringing, settings,
-                                                                           monkeypatch):
+def test_with_the_twilio_backend_answering_bridges_the_caller_to_the_agent(
+    client, users, ringing, settings, monkeypatch
+):
     settings.TELEPHONY_BACKEND = "twilio"
     updates = []
 
@@ -117,9 +118,15 @@ def test_with_the_twilio_backend_answering_bridges_the_caller_to_the_agent(clien
 
 
 def _register(actor, phone: str = CALLER_PHONE):
-    return case_services.case_register(actor=actor, channel=Channel.HOTLINE, kind="help", category="CIV-COMM",
-                                       title="楼道灯坏了", content="三楼楼道灯坏了一个月。",
-                                       citizen=case_services.Citizen(phone=phone))
+    return case_services.case_register(
+        actor=actor,
+        channel=Channel.HOTLINE,
+        kind="help",
+        category="CIV-COMM",
+        title="楼道灯坏了",
+        content="三楼楼道灯坏了一个月。",
+        citizen=case_services.Citizen(phone=phone),
+    )
 
 
 def test_a_case_the_agent_registers_during_the_call_is_linked_to_it(client, users, ringing):
@@ -157,8 +164,11 @@ def test_the_desk_can_link_a_call_to_a_case_explicitly(client, users, ringing):
     case = _register(users["dispatcher"])
     client.force_login(users["agent"])
 
-    response = client.post(f"/telephony/desk/calls/{SID}/link/", json.dumps({"tracking_no": case.tracking_no}),
-                           content_type="application/json")
+    response = client.post(
+        f"/telephony/desk/calls/{SID}/link/",
+        json.dumps({"tracking_no": case.tracking_no}),
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
     assert response.json() == {"call_sid": SID, "cases": [case.tracking_no]}
@@ -166,8 +176,9 @@ def test_the_desk_can_link_a_call_to_a_case_explicitly(client, users, ringing):
     assert again.json()["cases"] == [case.tracking_no]
 
 
-@pytest.mark.parametrize("body,status", [({"tracking_no": "2099010100001"}, 404), ({}, 400),
-                                         ({"tracking_no": ["x"]}, 404)])
+@pytest.mark.parametrize(
+    "body,status", [({"tracking_no": "2099010100001"}, 404), ({}, 400), ({"tracking_no": ["x"]}, 404)]
+)
 def test_linking_to_a_missing_case_is_a_clear_error(client, users, ringing, body, status):
     client.force_login(users["agent"])
 
@@ -178,12 +189,24 @@ def test_linking_to_a_missing_case_is_a_clear_error(client, users, ringing, body
     assert not Call.objects.get().cases.exists()
 
 
-def _call(sid: str, *, started_ago: int, wait: int | None = None, abandoned: bool = False,
-          purpose: str = CallPurpose.HOTLINE, status: str = CallStatus.COMPLETED) -> Call:
+def _call(
+    sid: str,
+    *,
+    started_ago: int,
+    wait: int | None = None,
+    abandoned: bool = False,
+    purpose: str = CallPurpose.HOTLINE,
+    status: str = CallStatus.COMPLETED,
+) -> Call:
     start = timezone.now() - timedelta(seconds=started_ago)
     return Call.objects.create(
-        call_sid=sid, purpose=purpose, status=status, started_at=start, abandoned=abandoned,
-        answered_at=start + timedelta(seconds=wait) if wait is not None else None, queue_wait_seconds=wait,
+        call_sid=sid,
+        purpose=purpose,
+        status=status,
+        started_at=start,
+        abandoned=abandoned,
+        answered_at=start + timedelta(seconds=wait) if wait is not None else None,
+        queue_wait_seconds=wait,
     )
 
 
@@ -199,8 +222,13 @@ def test_desk_figures_count_waiting_answered_within_15s_and_abandoned(org, clien
     _call("CA6", started_ago=600, purpose=CallPurpose.AFTER_HOURS)  # not a queue call
     _call("CA7", started_ago=3 * 86400, wait=3)  # another day
 
-    assert selectors.desk_stats() == {"received": 5, "answered": 3, "answered_in_target": 2, "abandoned": 1,
-                                      "waiting": 1}
+    assert selectors.desk_stats() == {
+        "received": 5,
+        "answered": 3,
+        "answered_in_target": 2,
+        "abandoned": 1,
+        "waiting": 1,
+    }
     client.force_login(users["agent"])
     html = client.get("/telephony/desk/stats/").content.decode()
     assert '<dd data-stat="waiting">1</dd>' in html
@@ -220,7 +248,9 @@ def test_daily_call_counts_for_reports(org, client, users):
     rows = selectors.calls_per_day(today - timedelta(days=1), today)
 
     assert [(r["day"], r["received"], r["answered"], r["answered_in_target"], r["abandoned"]) for r in rows] == [
-        (today - timedelta(days=1), 1, 1, 0, 0), (today, 2, 1, 1, 1)]
+        (today - timedelta(days=1), 1, 1, 0, 0),
+        (today, 2, 1, 1, 1),
+    ]
     client.force_login(users["supervisor"])
     assert client.get("/telephony/desk/calls/report/").status_code == 200
     client.force_login(users["clerk_cgj"])

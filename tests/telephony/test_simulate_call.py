@@ -28,7 +28,12 @@ def test_a_whole_hotline_call_rings_is_answered_and_hangs_up(tw, org, in_hours, 
     assert replies[0].verbs() == ["Say", "Enqueue"]
     call = Call.objects.get()
     assert (call.status, call.purpose, call.queue_wait_seconds, call.duration, call.abandoned) == (
-        CallStatus.COMPLETED, CallPurpose.HOTLINE, 7, 87, False)
+        CallStatus.COMPLETED,
+        CallPurpose.HOTLINE,
+        7,
+        87,
+        False,
+    )
     assert call.answered_at is not None and call.ended_at is not None
     assert [t for t, _d in desk_events] == ["call.ringing", "call.ended"]
 
@@ -60,8 +65,9 @@ def test_a_whole_out_of_hours_session_message_sms_status_and_survey(tw, users, a
 def test_manage_py_simulate_call_plays_everything_over_http_against_a_live_server(live_server, org, in_hours):
     out = io.StringIO()
 
-    call_command("simulate_call", server=live_server.url, public_base_url=PUBLIC, token=TOKEN,
-                 caller=CALLER, stdout=out)
+    call_command(
+        "simulate_call", server=live_server.url, public_base_url=PUBLIC, token=TOKEN, caller=CALLER, stdout=out
+    )
 
     text = out.getvalue()
     assert "403" not in text and "→ 400" not in text and "done" in text
@@ -79,8 +85,17 @@ def test_manage_py_simulate_call_plays_everything_over_http_against_a_live_serve
 def test_simulate_call_can_press_answer_on_the_desk_as_a_signed_in_agent(live_server, users, in_hours):
     out = io.StringIO()
 
-    call_command("simulate_call", server=live_server.url, public_base_url=PUBLIC, token=TOKEN, caller=CALLER,
-                 only=["call"], agent="agent", password="demo12345", stdout=out)
+    call_command(
+        "simulate_call",
+        server=live_server.url,
+        public_base_url=PUBLIC,
+        token=TOKEN,
+        caller=CALLER,
+        only=["call"],
+        agent="agent",
+        password="demo12345",
+        stdout=out,
+    )
 
     call = Call.objects.get()
     assert "desk: agent answered" in out.getvalue()
@@ -91,8 +106,9 @@ def test_simulate_call_can_press_answer_on_the_desk_as_a_signed_in_agent(live_se
 def test_simulate_call_against_a_server_with_another_token_is_refused(live_server, org):
     out = io.StringIO()
 
-    call_command("simulate_call", server=live_server.url, public_base_url=PUBLIC, token="wrong",
-                 only=["sms"], stdout=out)
+    call_command(
+        "simulate_call", server=live_server.url, public_base_url=PUBLIC, token="wrong", only=["sms"], stdout=out
+    )
 
     assert "→ 403" in out.getvalue()
     assert not Case.objects.exists()

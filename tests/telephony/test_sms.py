@@ -31,10 +31,16 @@ def test_an_sms_matter_registers_a_case_and_replies_with_its_numbers(tw, org):
 
     assert reply.status == 200
     case = Case.objects.get()
-    assert _message(reply) == (f"您的诉求已受理。流水号：{case.tracking_no}，查询码：{case.access_code}。"
-                               f"回复“查询 {case.tracking_no}”可了解办理进度。")
-    assert (case.channel, case.kind, case.category.code, case.state) == (Channel.SMS, "help", "CIV-COMM",
-                                                                         State.REGISTERED)
+    assert _message(reply) == (
+        f"您的诉求已受理。流水号：{case.tracking_no}，查询码：{case.access_code}。"
+        f"回复“查询 {case.tracking_no}”可了解办理进度。"
+    )
+    assert (case.channel, case.kind, case.category.code, case.state) == (
+        Channel.SMS,
+        "help",
+        "CIV-COMM",
+        State.REGISTERED,
+    )
     assert (case.citizen_phone, case.content, case.title) == (CALLER_PHONE, MATTER, MATTER)
     assert case.publish_consent is False
     row = SmsMessage.objects.get()
@@ -57,10 +63,13 @@ def test_a_retried_sms_webhook_registers_one_case_and_replies_the_same(tw, org):
     assert Case.objects.count() == 1 and SmsMessage.objects.count() == 1
 
 
-@pytest.mark.parametrize("body,expected", [
-    ("   \n  ", "短信内容为空。请直接发送您的诉求内容，例如：幸福路12号路灯不亮。"),
-    ("路" * 5001, "短信内容超过5000字，未能登记。请精简后重新发送，或拨打95100。"),
-])
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        ("   \n  ", "短信内容为空。请直接发送您的诉求内容，例如：幸福路12号路灯不亮。"),
+        ("路" * 5001, "短信内容超过5000字，未能登记。请精简后重新发送，或拨打95100。"),
+    ],
+)
 def test_an_empty_or_oversized_sms_is_refused_clearly_and_makes_no_case(tw, org, body, expected):
     reply = sms(tw, CALLER, body)
 
@@ -118,8 +127,9 @@ def test_a_status_query_with_the_access_code_works_from_any_phone(tw, users):
     assert _message(reply).startswith(f"工单{theirs.tracking_no}的办理状态为：已转办。")
 
 
-@pytest.mark.parametrize("digit,rating", [("1", Rating.SATISFIED), ("２", Rating.BASICALLY_SATISFIED),
-                                          ("3", Rating.DISSATISFIED)])
+@pytest.mark.parametrize(
+    "digit,rating", [("1", Rating.SATISFIED), ("２", Rating.BASICALLY_SATISFIED), ("3", Rating.DISSATISFIED)]
+)
 def test_a_1_2_3_reply_rates_the_callers_answered_case(tw, users, digit, rating):
     case = make_case_in_state(State.ANSWERED, users, citizen=Citizen(phone=CALLER_PHONE))
 
@@ -166,11 +176,13 @@ def test_the_follow_up_page_is_for_supervisors_only(client, users):
 
 def test_a_delivery_report_updates_the_outbox_row(tw, org, monkeypatch):
     calls = []
-    monkeypatch.setattr("notifications.outbox.outbox_mark_delivery",
-                        lambda sid, status, code: calls.append((sid, status, code)) or True)
+    monkeypatch.setattr(
+        "notifications.outbox.outbox_mark_delivery", lambda sid, status, code: calls.append((sid, status, code)) or True
+    )
 
-    reply = tw.post("sms/status/", {"MessageSid": "SM" + "9" * 32, "MessageStatus": "undelivered",
-                                    "ErrorCode": "30003"})
+    reply = tw.post(
+        "sms/status/", {"MessageSid": "SM" + "9" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    )
 
     assert reply.status == 200
     assert calls == [("SM" + "9" * 32, "undelivered", "30003")]

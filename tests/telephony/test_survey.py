@@ -31,7 +31,10 @@ def test_the_survey_call_asks_for_1_2_3_about_the_case(tw, answered):
 
     question = replies[0]
     assert question.verbs() == ["Say", "Gather"]
-    assert question.xml[0].text == f"您好，这里是95100政务服务热线回访。您的工单 {' '.join(answered.tracking_no)} 已经答复。"
+    assert (
+        question.xml[0].text
+        == f"您好，这里是95100政务服务热线回访。您的工单 {' '.join(answered.tracking_no)} 已经答复。"
+    )
     gather = question.xml.find("Gather")
     assert gather.get("numDigits") == "1"
     assert gather.find("Say").text == "满意请按1；基本满意请按2；不满意请按3。"
@@ -69,8 +72,7 @@ def test_a_survey_call_for_an_unknown_case_says_goodbye(tw, org):
 
 
 def test_requesting_a_survey_call_with_the_console_backend_only_logs_it(answered, users, caplog):
-    with caplog.at_level(logging.INFO, logger="telephony.services"), \
-            TestCase.captureOnCommitCallbacks(execute=True):
+    with caplog.at_level(logging.INFO, logger="telephony.services"), TestCase.captureOnCommitCallbacks(execute=True):
         services.survey_call_request(case=answered, actor=users["agent"])
 
     assert f"would call +86{CALLER_PHONE} for the rating of {answered.tracking_no}" in caplog.text

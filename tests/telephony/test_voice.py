@@ -36,6 +36,7 @@ def status(tw, status_: str, sid: str = SID, **extra: str):
 
 # --- in hours ------------------------------------------------------------------------
 
+
 def test_in_hours_the_caller_hears_the_greeting_in_chinese_then_joins_the_queue(tw, org, in_hours, desk_events):
     reply = ring(tw)
 
@@ -57,11 +58,24 @@ def test_in_hours_the_caller_hears_the_greeting_in_chinese_then_joins_the_queue(
 def test_a_ringing_call_pops_up_on_the_desk_with_the_callers_past_cases(tw, users, in_hours, desk_events):
     citizen = case_services.Citizen(name="李四", phone=CALLER_PHONE)
     make_closed = make_case_in_state(State.CLOSED, users, citizen=citizen)
-    old = case_services.case_register(actor=users["agent"], channel=Channel.HOTLINE, kind="complaint",
-                                      category="CITY-VEND", title="占道经营", content="门口摊贩占道", citizen=citizen)
-    case_services.case_register(actor=users["agent"], channel=Channel.HOTLINE, kind="help", category="CITY-VEND",
-                                title="别人的事", content="与本来电无关",
-                                citizen=case_services.Citizen(phone="13900139000"))
+    old = case_services.case_register(
+        actor=users["agent"],
+        channel=Channel.HOTLINE,
+        kind="complaint",
+        category="CITY-VEND",
+        title="占道经营",
+        content="门口摊贩占道",
+        citizen=citizen,
+    )
+    case_services.case_register(
+        actor=users["agent"],
+        channel=Channel.HOTLINE,
+        kind="help",
+        category="CITY-VEND",
+        title="别人的事",
+        content="与本来电无关",
+        citizen=case_services.Citizen(phone="13900139000"),
+    )
 
     ring(tw)
 
@@ -108,6 +122,7 @@ def test_the_wait_music_tells_the_caller_their_place(tw, org):
 
 
 # --- status callbacks, in any order ----------------------------------------------------
+
 
 def test_a_completed_callback_before_the_incoming_webhook_is_kept_and_not_revived(tw, org, in_hours, desk_events):
     assert status(tw, "completed", CallDuration="5").status == 200
@@ -193,6 +208,7 @@ def test_a_full_queue_gets_a_spoken_apology(tw, org, in_hours):
 
 # --- out of hours ------------------------------------------------------------------------
 
+
 def test_out_of_hours_the_caller_gets_a_one_key_menu_and_no_desk_popup(tw, org, after_hours, desk_events):
     reply = ring(tw)
 
@@ -218,9 +234,16 @@ def test_key_1_records_a_message_with_a_status_callback(tw, org, after_hours):
 
 
 def _recording(tw, rec_sid: str = "RE" + "1" * 32, sid: str = SID):
-    return tw.post("voice/recording/", {"CallSid": sid, "RecordingSid": rec_sid, "RecordingStatus": "completed",
-                                        "RecordingUrl": f"https://api.twilio.com/Recordings/{rec_sid}",
-                                        "RecordingDuration": "21"})
+    return tw.post(
+        "voice/recording/",
+        {
+            "CallSid": sid,
+            "RecordingSid": rec_sid,
+            "RecordingStatus": "completed",
+            "RecordingUrl": f"https://api.twilio.com/Recordings/{rec_sid}",
+            "RecordingDuration": "21",
+        },
+    )
 
 
 def test_a_voice_message_becomes_a_registered_hotline_case_for_the_morning(tw, org, after_hours):
@@ -229,8 +252,12 @@ def test_a_voice_message_becomes_a_registered_hotline_case_for_the_morning(tw, o
     assert _recording(tw).status == 200
 
     case = Case.objects.get()
-    assert (case.channel, case.state, case.kind, case.category.code) == (Channel.HOTLINE, State.REGISTERED,
-                                                                          "help", "CIV-COMM")
+    assert (case.channel, case.state, case.kind, case.category.code) == (
+        Channel.HOTLINE,
+        State.REGISTERED,
+        "help",
+        "CIV-COMM",
+    )
     assert case.citizen_phone == CALLER_PHONE
     assert "https://api.twilio.com/Recordings/RE" + "1" * 32 in case.content
     assert case.publish_consent is False
@@ -288,7 +315,9 @@ def test_someone_elses_tracking_number_sounds_exactly_like_an_unknown_one(tw, us
     theirs = make_case_in_state(State.IN_PROGRESS, users, citizen=case_services.Citizen(phone="13900139000"))
 
     reply = tw.post("voice/gather/?step=track&attempt=1", call_params(SID, CALLER, Digits=theirs.tracking_no))
-    unknown = tw.post("voice/gather/?step=track&attempt=1", call_params("CA" + "2" * 32, CALLER, Digits="2099010100001"))
+    unknown = tw.post(
+        "voice/gather/?step=track&attempt=1", call_params("CA" + "2" * 32, CALLER, Digits="2099010100001")
+    )
 
     assert reply.verbs() == ["Say", "Gather"]
     assert reply.xml[0].text == unknown.xml[0].text == "抱歉，没有找到这个流水号，请核对后重新输入。"
@@ -302,20 +331,25 @@ def test_the_status_sentence_reads_the_citizens_reply_deadline_not_the_nearer_si
         sentence = case_status_sentence(case, now=timezone.now())
     # the sign-for clock (Tuesday 17:30) is the department's, not the citizen's
     assert case.timers.get(stage="sign_for").due_at == datetime(2026, 11, 24, 17, 30, tzinfo=tz)
-    assert sentence == (f"工单{case.tracking_no}的办理状态为：已转办。承办单位：{case.department.name_zh}。"
-                        "办理期限：12月10日17时30分。")
+    assert sentence == (
+        f"工单{case.tracking_no}的办理状态为：已转办。承办单位：{case.department.name_zh}。办理期限：12月10日17时30分。"
+    )
 
 
-@pytest.mark.parametrize("step,digits,apology", [
-    ("menu", "", "抱歉，没有听到您的选择。"),
-    ("menu", "9", "抱歉，您的按键无效。"),
-    ("track", "2026", "抱歉，流水号应为13位数字。"),
-    ("track", "9" * 60, "抱歉，流水号应为13位数字。"),
-    ("track", "2099010100001", "抱歉，没有找到这个流水号，请核对后重新输入。"),
-    ("track", "", "抱歉，没有收到您的输入。"),
-])
-def test_a_wrong_key_or_unknown_tracking_number_is_apologised_for_and_asked_again(tw, org, after_hours, step,
-                                                                                   digits, apology):
+@pytest.mark.parametrize(
+    "step,digits,apology",
+    [
+        ("menu", "", "抱歉，没有听到您的选择。"),
+        ("menu", "9", "抱歉，您的按键无效。"),
+        ("track", "2026", "抱歉，流水号应为13位数字。"),
+        ("track", "9" * 60, "抱歉，流水号应为13位数字。"),
+        ("track", "2099010100001", "抱歉，没有找到这个流水号，请核对后重新输入。"),
+        ("track", "", "抱歉，没有收到您的输入。"),
+    ],
+)
+def test_a_wrong_key_or_unknown_tracking_number_is_apologised_for_and_asked_again(
+    tw, org, after_hours, step, digits, apology
+):
     reply = tw.post(f"voice/gather/?step={step}&attempt=1", call_params(SID, CALLER, Digits=digits))
 
     assert reply.status == 200

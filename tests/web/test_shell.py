@@ -42,13 +42,35 @@ WITH_CASE = {"console:case", "publication:edit"}
 MENUS = {
     "agent": ["/console/desk/", "/console/cases/", "/notifications/"],
     "clerk_cgj": ["/console/inbox/", "/console/desk/", "/console/cases/", "/notifications/"],
-    "dispatcher": ["/console/queue/", "/console/desk/", "/console/cases/", "/telephony/desk/calls/report/",
-                   "/console/publication/", "/console/reports/", "/notifications/"],
-    "supervisor": ["/console/cases/", "/console/sla/board/", "/telephony/desk/dissatisfied/",
-                   "/telephony/desk/calls/report/", "/console/publication/", "/console/reports/", "/notifications/"],
-    "admin": ["/console/queue/", "/console/desk/", "/console/cases/", "/console/sla/board/",
-              "/telephony/desk/dissatisfied/", "/telephony/desk/calls/report/", "/console/publication/",
-              "/console/reports/", "/notifications/"],
+    "dispatcher": [
+        "/console/queue/",
+        "/console/desk/",
+        "/console/cases/",
+        "/telephony/desk/calls/report/",
+        "/console/publication/",
+        "/console/reports/",
+        "/notifications/",
+    ],
+    "supervisor": [
+        "/console/cases/",
+        "/console/sla/board/",
+        "/telephony/desk/dissatisfied/",
+        "/telephony/desk/calls/report/",
+        "/console/publication/",
+        "/console/reports/",
+        "/notifications/",
+    ],
+    "admin": [
+        "/console/queue/",
+        "/console/desk/",
+        "/console/cases/",
+        "/console/sla/board/",
+        "/telephony/desk/dissatisfied/",
+        "/telephony/desk/calls/report/",
+        "/console/publication/",
+        "/console/reports/",
+        "/notifications/",
+    ],
 }
 
 
@@ -98,7 +120,11 @@ def test_a_clerk_without_a_department_has_no_inbox_in_the_menu(client, users):
     clerk.save(update_fields=["department"])
     signed_in(client, clerk)
     assert client.get(reverse("console:inbox")).status_code == 403
-    assert menu(client.get(reverse("console:cases")).content.decode()) == ["/console/desk/", "/console/cases/", "/notifications/"]
+    assert menu(client.get(reverse("console:cases")).content.decode()) == [
+        "/console/desk/",
+        "/console/cases/",
+        "/notifications/",
+    ]
 
 
 @pytest.mark.parametrize("page", sorted(p for p, allowed in PAGES.items() if allowed != ALL))
@@ -138,16 +164,20 @@ def test_portal_pages_carry_no_staff_menu_even_for_a_signed_in_clerk(client, use
 
 # --- safe_next ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("target", "secure", "expected"), [
-    ("/console/cases/?page=2", False, "/console/cases/?page=2"),
-    ("http://testserver/console/queue/", False, "http://testserver/console/queue/"),
-    ("https://testserver/console/queue/", True, "https://testserver/console/queue/"),
-    ("http://testserver/console/queue/", True, "/fallback/"),  # never from https down to http
-    ("https://evil.example/console/", False, "/fallback/"),
-    ("//evil.example/console/", False, "/fallback/"),
-    ("javascript:alert(1)", False, "/fallback/"),
-    ("", False, "/fallback/"),
-])
+
+@pytest.mark.parametrize(
+    ("target", "secure", "expected"),
+    [
+        ("/console/cases/?page=2", False, "/console/cases/?page=2"),
+        ("http://testserver/console/queue/", False, "http://testserver/console/queue/"),
+        ("https://testserver/console/queue/", True, "https://testserver/console/queue/"),
+        ("http://testserver/console/queue/", True, "/fallback/"),  # never from https down to http
+        ("https://evil.example/console/", False, "/fallback/"),
+        ("//evil.example/console/", False, "/fallback/"),
+        ("javascript:alert(1)", False, "/fallback/"),
+        ("", False, "/fallback/"),
+    ],
+)
 def test_safe_next_stays_on_this_host(target, secure, expected):
     request = RequestFactory().post("/x/", {"next": target}, secure=secure)
     assert safe_next(request, "/fallback/") == expected
@@ -172,6 +202,7 @@ def test_staff_posts_refuse_to_redirect_off_site_and_follow_a_local_next(client,
 
 
 # --- client_address ------------------------------------------------------------------------------
+
 
 def request_from(remote: str | None, forwarded: str | None = None):
     meta = {}
@@ -200,25 +231,38 @@ def test_a_spoofed_x_forwarded_for_from_an_untrusted_peer_is_ignored(behind_prox
     assert client_address(request_from("198.51.100.7", "10.0.0.1, 203.0.113.1")) == "198.51.100.7"
 
 
-@pytest.mark.parametrize(("forwarded", "expected"), [
-    ("203.0.113.5", "203.0.113.5"),
-    # The client wrote the left part itself: only the entry our proxy appended counts.
-    ("6.6.6.6, 203.0.113.5", "203.0.113.5"),
-    # Two of our proxies in a row: skip both, take the first address they did not write.
-    ("6.6.6.6, 203.0.113.5, 10.2.3.4", "203.0.113.5"),
-    ("203.0.113.5 ,  10.2.3.4 ", "203.0.113.5"),
-    ("2001:db8::1, 2001:db8:1::9", "2001:db8::1"),  # every hop a trusted proxy: the farthest one
-    ("::ffff:203.0.113.5", "203.0.113.5"),
-    ("", "10.0.0.2"),  # a request from the proxy itself (health check)
-])
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        # The client wrote the left part itself: only the entry our proxy appended counts.
+        ("6.6.6.6, 203.0.113.5", "203.0.113.5"),
+        # Two of our proxies in a row: skip both, take the first address they did not write.
+        ("6.6.6.6, 203.0.113.5, 10.2.3.4", "203.0.113.5"),
+        ("203.0.113.5 ,  10.2.3.4 ", "203.0.113.5"),
+        ("2001:db8::1, 2001:db8:1::9", "2001:db8::1"),  # every hop a trusted proxy: the farthest one
+        ("::ffff:203.0.113.5", "203.0.113.5"),
+        ("", "10.0.0.2"),  # a request from the proxy itself (health check)
+    ],
+)
 def test_from_a_trusted_proxy_the_client_address_it_forwarded_is_used(behind_proxies, forwarded, expected):
     assert client_address(request_from("10.0.0.2", forwarded)) == expected
 
 
-@pytest.mark.parametrize("forwarded", [
-    "unknown", "203.0.113.5:443", "<script>", "999.1.1.1", "\x00", ",,,", "1.2.3.4, not-an-ip", "a" * 5000,
-    "203.0.113.5\n10.0.0.9",
-])
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        "unknown",
+        "203.0.113.5:443",
+        "<script>",
+        "999.1.1.1",
+        "\x00",
+        ",,,",
+        "1.2.3.4, not-an-ip",
+        "a" * 5000,
+        "203.0.113.5\n10.0.0.9",
+    ],
+)
 def test_malformed_x_forwarded_for_never_crashes_and_never_invents_an_address(behind_proxies, forwarded):
     address = client_address(request_from("10.0.0.2", forwarded))
     assert address in {"10.0.0.2", "1.2.3.4"}
@@ -236,10 +280,16 @@ def test_ipv4_mapped_peer_is_matched_against_ipv4_proxies(behind_proxies):
 def test_the_audit_trail_records_the_forwarded_client_behind_a_trusted_proxy(client, users, behind_proxies):
     case = make_case_in_state(State.ASSIGNED, users)
     signed_in(client, users["clerk_cgj"])
-    client.post(reverse("console:case_reveal", args=[case.tracking_no]), REMOTE_ADDR="10.0.0.2",
-                HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.77")
-    client.post(reverse("console:case_reveal", args=[case.tracking_no]), REMOTE_ADDR="198.51.100.3",
-                HTTP_X_FORWARDED_FOR="203.0.113.77")
+    client.post(
+        reverse("console:case_reveal", args=[case.tracking_no]),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.77",
+    )
+    client.post(
+        reverse("console:case_reveal", args=[case.tracking_no]),
+        REMOTE_ADDR="198.51.100.3",
+        HTTP_X_FORWARDED_FOR="203.0.113.77",
+    )
     reveals = CaseEvent.objects.filter(case=case, transition="reveal").order_by("seq")
     assert [e.client_ip for e in reveals] == ["203.0.113.77", "198.51.100.3"]
 
@@ -247,8 +297,9 @@ def test_the_audit_trail_records_the_forwarded_client_behind_a_trusted_proxy(cli
 def test_a_citizen_without_a_usable_address_is_recorded_without_one(client, users):
     # Before: the portal recorded "unknown" in an IP column (PostgreSQL refuses it for inet).
     case = make_case_in_state(State.ANSWERED, users)
-    page_url = client.post("/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code},
-                           REMOTE_ADDR="")["Location"]
+    page_url = client.post(
+        "/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code}, REMOTE_ADDR=""
+    )["Location"]
     response = client.post(page_url + "feedback/", {"rating": "satisfied", "comment": ""}, REMOTE_ADDR="")
     assert response.status_code == 302
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
@@ -261,15 +312,21 @@ def fresh(prefix: str) -> str:
 
 
 def failed_lookup(client, **headers: str) -> int:
-    return client.get("/api/v1/public/track/", {"tracking_no": "2026110100001", "access_code": "XXXXXX"},
-                      **headers).status_code
+    return client.get(
+        "/api/v1/public/track/", {"tracking_no": "2026110100001", "access_code": "XXXXXX"}, **headers
+    ).status_code
 
 
 def test_the_lookup_failure_limit_cannot_be_dodged_by_rewriting_x_forwarded_for(org, settings, behind_proxies):
     from rest_framework.test import APIClient
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "public_lookup_failures": "3/hour"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "public_lookup_failures": "3/hour",
+        },
+    }
     direct = APIClient(REMOTE_ADDR=fresh("198.51"))  # not one of our proxies
     answers = [failed_lookup(direct, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(5)]
     assert answers == [404, 404, 404, 429, 429]
@@ -285,11 +342,20 @@ def test_token_login_lockout_cannot_be_dodged_by_rewriting_x_forwarded_for(org, 
     from rest_framework.test import APIClient
 
     settings.TRUSTED_PROXIES = ()
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_failures": "2/hour"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_failures": "2/hour"},
+    }
     client = APIClient(REMOTE_ADDR=fresh("198.51"))
-    answers = [client.post("/api/v1/auth/token/", {"username": "agent", "password": "wrong"}, format="json",
-                           HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(3)]
+    answers = [
+        client.post(
+            "/api/v1/auth/token/",
+            {"username": "agent", "password": "wrong"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+        for n in range(3)
+    ]
     assert [r.status_code for r in answers] == [400, 400, 429]
     assert_error(answers[0], 400, "invalid_credentials")
     assert_error(answers[2], 429, "throttled")
@@ -299,10 +365,18 @@ def test_open311_records_the_client_address_behind_a_trusted_proxy(client, org, 
     from cases.models import Open311ApiKey
 
     key = Open311ApiKey.objects.create(key="shell-open311-key", name="shell").key
-    response = client.post("/open311/v2/requests.json", {
-        "api_key": key, "service_code": "CITY-VEND", "description": "人行道被摊贩占满", "address_string": "幸福路",
-        "phone": "13800138000",
-    }, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    response = client.post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": key,
+            "service_code": "CITY-VEND",
+            "description": "人行道被摊贩占满",
+            "address_string": "幸福路",
+            "phone": "13800138000",
+        },
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9",
+    )
     assert response.status_code == 201, response.content
     no = response.json()[0]["service_request_id"]
     assert CaseEvent.objects.get(case__tracking_no=no).client_ip == "203.0.113.9"

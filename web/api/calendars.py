@@ -46,8 +46,11 @@ class CalendarOut(serializers.Serializer):  # documentation of the response shap
     code = serializers.CharField()
     name = serializers.CharField()
     timezone = serializers.CharField()
-    years_with_data = serializers.ListField(child=serializers.IntegerField(), allow_null=True,
-                                            help_text="Years with holiday data; null when the calendar needs none.")
+    years_with_data = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="Years with holiday data; null when the calendar needs none.",
+    )
     yearly_schedule = serializers.BooleanField()
     working_hours = serializers.DictField(help_text='{"mon": [["09:00", "12:00"], …], …, "sun": []}')
 
@@ -115,9 +118,14 @@ class DeadlineView(APIView):
     @extend_schema(
         summary="The deadline of one term from a moment (DESIGN.md §4)",
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATETIME,
-                             description="ISO 8601; without offset it is local time on the calendar; default now"),
-            OpenApiParameter("working_days", OpenApiTypes.INT, description="0–3650; 0 = end of the current working day"),
+            OpenApiParameter(
+                "start",
+                OpenApiTypes.DATETIME,
+                description="ISO 8601; without offset it is local time on the calendar; default now",
+            ),
+            OpenApiParameter(
+                "working_days", OpenApiTypes.INT, description="0–3650; 0 = end of the current working day"
+            ),
             OpenApiParameter("working_hours", OpenApiTypes.NUMBER, description="0–10000"),
             OpenApiParameter("calendar_days", OpenApiTypes.INT, description="0–3650"),
         ],
@@ -146,9 +154,11 @@ class DeadlineView(APIView):
             raise  # sla's own errors: answered through web.api.errors.DOMAIN_ERRORS
         except (OverflowError, ValueError):  # a start near year 1 or 9999: dates run off the end
             raise _invalid("start", _("日期超出可计算范围。")) from None
-        return Response({
-            "calendar": calendar.code,
-            "start": local_start.isoformat(),
-            "deadline": deadline.due_at.isoformat(),
-            "calendar_incomplete": deadline.incomplete,
-        })
+        return Response(
+            {
+                "calendar": calendar.code,
+                "start": local_start.isoformat(),
+                "deadline": deadline.due_at.isoformat(),
+                "calendar_incomplete": deadline.incomplete,
+            }
+        )

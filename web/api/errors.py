@@ -86,8 +86,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    code = {400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            429: "throttled", 415: "unsupported_media_type", 406: "not_acceptable"}.get(response.status_code, "error")
+    code = {
+        400: "invalid",
+        401: "not_authenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "throttled",
+        415: "unsupported_media_type",
+        406: "not_acceptable",
+    }.get(response.status_code, "error")
     detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
     shaped = error_response(code, str(detail), response.status_code)
     # Keep what DRF put in the headers (WWW-Authenticate on 401, Retry-After on 429).

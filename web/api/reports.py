@@ -49,11 +49,26 @@ class MayReadReports(BasePermission):
 
 
 _ROW_FIELDS = {
-    "department": serializers.CharField(), "department_name": serializers.CharField(),
-    **{name: serializers.IntegerField() for name in ("registered", "closed", "replied", "replied_on_time", "rated",
-                                                       "satisfied", "resolved_directly", "returned", "reopened")},
-    **{name: serializers.FloatField(allow_null=True) for name in ("closure_rate", "on_time_rate", "satisfaction_rate",
-                                                                   "avg_handling_hours")},
+    "department": serializers.CharField(),
+    "department_name": serializers.CharField(),
+    **{
+        name: serializers.IntegerField()
+        for name in (
+            "registered",
+            "closed",
+            "replied",
+            "replied_on_time",
+            "rated",
+            "satisfied",
+            "resolved_directly",
+            "returned",
+            "reopened",
+        )
+    },
+    **{
+        name: serializers.FloatField(allow_null=True)
+        for name in ("closure_rate", "on_time_rate", "satisfaction_rate", "avg_handling_hours")
+    },
 }
 
 
@@ -67,14 +82,24 @@ class MonthlyReportView(APIView):
             OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM; default the current month"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
         ],
-        responses={200: inline_serializer("MonthlyReport", {
-            "month": serializers.CharField(), "rows": inline_serializer("MonthlyReportRow", _ROW_FIELDS, many=True),
-            "total": inline_serializer("MonthlyReportTotal", _ROW_FIELDS),
-        })},
+        responses={
+            200: inline_serializer(
+                "MonthlyReport",
+                {
+                    "month": serializers.CharField(),
+                    "rows": inline_serializer("MonthlyReportRow", _ROW_FIELDS, many=True),
+                    "total": inline_serializer("MonthlyReportTotal", _ROW_FIELDS),
+                },
+            )
+        },
     )
     def get(self, request: Request) -> Response:
         month = metrics.parse_month(request.query_params.get("month"))
         figures = metrics.department_figures(month)
-        return Response({
-            "month": f"{month:%Y-%m}", "rows": [f.as_row() for f in figures], "total": metrics.total(figures).as_row(),
-        })
+        return Response(
+            {
+                "month": f"{month:%Y-%m}",
+                "rows": [f.as_row() for f in figures],
+                "total": metrics.total(figures).as_row(),
+            }
+        )

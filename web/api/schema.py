@@ -70,8 +70,9 @@ class SupervisionOrderOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     tracking_no = serializers.CharField()
-    timer = serializers.IntegerField(allow_null=True,
-                                     help_text="The escalated timer; null when a supervisor issued it.")
+    timer = serializers.IntegerField(
+        allow_null=True, help_text="The escalated timer; null when a supervisor issued it."
+    )
     level = serializers.ChoiceField(choices=[1, 2, 3])
     level_label = serializers.CharField()
     department = serializers.CharField(allow_null=True, help_text="Department code")
@@ -115,7 +116,7 @@ class CaseSummaryOut(serializers.Serializer):
     priority = serializers.CharField()
     on_hold = serializers.BooleanField()
     registered_at = serializers.DateTimeField()
-    version = serializers.IntegerField(help_text="Send back as \"version\" to get 409 if the case changed meanwhile.")
+    version = serializers.IntegerField(help_text='Send back as "version" to get 409 if the case changed meanwhile.')
 
 
 class CasePageOut(serializers.Serializer):
@@ -156,12 +157,16 @@ class PublicCaseOut(serializers.Serializer):
     category = serializers.CharField()
     department = serializers.CharField(allow_null=True)
     deadline = serializers.DateTimeField(
-        allow_null=True, help_text="The deadline the citizen is told (sla.deadlines.citizen_deadline); null while "
-                                   "paused or when none applies.")
+        allow_null=True,
+        help_text="The deadline the citizen is told (sla.deadlines.citizen_deadline); null while "
+        "paused or when none applies.",
+    )
     deadline_status = serializers.ChoiceField(
-        choices=CitizenDeadlineStatus.values, allow_null=True,
+        choices=CitizenDeadlineStatus.values,
+        allow_null=True,
         help_text="running; paused (on hold, waiting for the citizen); overdue (past the deadline, no reply yet); "
-                  "met / late (replied, under review: in time / after the deadline); null: no deadline.")
+        "met / late (replied, under review: in time / after the deadline); null: no deadline.",
+    )
     answer = serializers.CharField()
     can_give_feedback = serializers.BooleanField()
     rating = serializers.CharField()

@@ -58,6 +58,7 @@ class VersionedInput(serializers.Serializer):
 
 # --- registration ------------------------------------------------------------------
 
+
 class CitizenInput(serializers.Serializer):
     name = TextField()
     phone = TextField()
@@ -80,10 +81,12 @@ class CaseRegisterInput(serializers.Serializer):
 
 # --- transitions (bodies per API.md; names equal the service keyword arguments) ------
 
+
 class AssignInput(VersionedInput):
     department = TextField()
-    assisting_departments = serializers.ListField(child=TextField(max_length=32), required=False, default=list,
-                                                  max_length=50)
+    assisting_departments = serializers.ListField(
+        child=TextField(max_length=32), required=False, default=list, max_length=50
+    )
     instructions = TextField()
 
 
@@ -141,6 +144,7 @@ TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
 
 # --- list filters ----------------------------------------------------------------------
 
+
 class CaseListFilter(serializers.Serializer):
     state = serializers.ChoiceField(choices=State.choices, required=False)
     department = TextField(max_length=32)
@@ -160,6 +164,7 @@ class CaseListFilter(serializers.Serializer):
 
 
 # --- output ----------------------------------------------------------------------------
+
 
 def iso(value: Any) -> Any:
     if isinstance(value, dt.datetime):
@@ -197,52 +202,54 @@ class CaseDetail(CaseListItem):
     def to_representation(self, case: Case) -> dict[str, Any]:
         user: User | None = self.context.get("user")
         data = super().to_representation(case)
-        data.update({
-            "assisting_departments": [d.code for d in case.assisting_departments.all()],
-            "content": case.content,
-            "location": case.location,
-            "citizen": selectors.contact_for(user, case),
-            # Intake roles read the code to a caller who lost it; others never see it.
-            "access_code": case.access_code if rules.may_see_full_contact(user) else None,
-            "reply_channel": case.reply_channel,
-            "publish_consent": case.publish_consent,
-            "publication": case.publication,
-            "instructions": case.instructions,
-            "duplicate_of": case.duplicate_of.tracking_no if case.duplicate_of_id else None,
-            "reject_reason": case.reject_reason.code if case.reject_reason_id else None,
-            "reject_note": case.reject_note,
-            "reply_draft": case.reply_draft,
-            "reply_text": case.reply_text,
-            "answer": case.answer,
-            "rating": case.rating,
-            "feedback_comment": case.feedback_comment,
-            "hold_reason": case.hold_reason,
-            "return_count": case.return_count,
-            "reopen_count": case.reopen_count,
-            "return_due_at": iso(case.return_due_at),
-            "assigned_at": iso(case.assigned_at),
-            "replied_at": iso(case.replied_at),
-            "answered_at": iso(case.answered_at),
-            "closed_at": iso(case.closed_at),
-            "timers": sla_serializers.timers_data(case),
-            # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
-            "extensions": [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
-            "supervision": [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
-            "events": [
-                {
-                    "seq": ev.seq,
-                    "at": iso(ev.at),
-                    "actor": ev.actor_label,
-                    "role": ev.role,
-                    "transition": ev.transition,
-                    "from": ev.from_state,
-                    "to": ev.to_state,
-                    "note": ev.note,
-                    "public": ev.public,
-                }
-                for ev in case.events.order_by("seq")
-            ],
-        })
+        data.update(
+            {
+                "assisting_departments": [d.code for d in case.assisting_departments.all()],
+                "content": case.content,
+                "location": case.location,
+                "citizen": selectors.contact_for(user, case),
+                # Intake roles read the code to a caller who lost it; others never see it.
+                "access_code": case.access_code if rules.may_see_full_contact(user) else None,
+                "reply_channel": case.reply_channel,
+                "publish_consent": case.publish_consent,
+                "publication": case.publication,
+                "instructions": case.instructions,
+                "duplicate_of": case.duplicate_of.tracking_no if case.duplicate_of_id else None,
+                "reject_reason": case.reject_reason.code if case.reject_reason_id else None,
+                "reject_note": case.reject_note,
+                "reply_draft": case.reply_draft,
+                "reply_text": case.reply_text,
+                "answer": case.answer,
+                "rating": case.rating,
+                "feedback_comment": case.feedback_comment,
+                "hold_reason": case.hold_reason,
+                "return_count": case.return_count,
+                "reopen_count": case.reopen_count,
+                "return_due_at": iso(case.return_due_at),
+                "assigned_at": iso(case.assigned_at),
+                "replied_at": iso(case.replied_at),
+                "answered_at": iso(case.answered_at),
+                "closed_at": iso(case.closed_at),
+                "timers": sla_serializers.timers_data(case),
+                # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
+                "extensions": [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
+                "supervision": [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
+                "events": [
+                    {
+                        "seq": ev.seq,
+                        "at": iso(ev.at),
+                        "actor": ev.actor_label,
+                        "role": ev.role,
+                        "transition": ev.transition,
+                        "from": ev.from_state,
+                        "to": ev.to_state,
+                        "note": ev.note,
+                        "public": ev.public,
+                    }
+                    for ev in case.events.order_by("seq")
+                ],
+            }
+        )
         return data
 
 
@@ -264,8 +271,14 @@ def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
         "can_give_feedback": case.state == State.ANSWERED,
         "rating": case.rating,
         "timeline": [
-            {"seq": row["seq"], "at": iso(row["at"]), "transition": row["transition"], "label": str(row["label"]),
-             "to": row["to"], "note": row["note"]}
+            {
+                "seq": row["seq"],
+                "at": iso(row["at"]),
+                "transition": row["transition"],
+                "label": str(row["label"]),
+                "to": row["to"],
+                "note": row["note"],
+            }
             for row in selectors.public_timeline(case)
         ],
     }

@@ -27,13 +27,19 @@ from web.api.schema import ERRORS, ErrorOut, ExtensionOut, SupervisionOrderOut
 # For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
 _EXTENSION_OUT = {200: ExtensionOut, 201: ExtensionOut, **ERRORS}
 _ORDER_OUT = {200: SupervisionOrderOut, 201: SupervisionOrderOut, **ERRORS}
-_EXTENSION_IN = inline_serializer("ExtensionRequestInput", {
-    "until": serializers.CharField(help_text="2026-12-31 (end of that day) or an ISO datetime"),
-    "reason": serializers.CharField()})
-_DECISION_IN = inline_serializer("ExtensionDecisionInput", {
-    "grant": serializers.BooleanField(), "note": serializers.CharField(required=False)})
-_ORDER_IN = inline_serializer("SupervisionIssueInput", {
-    "level": serializers.ChoiceField(choices=[1, 2, 3]), "note": serializers.CharField()})
+_EXTENSION_IN = inline_serializer(
+    "ExtensionRequestInput",
+    {
+        "until": serializers.CharField(help_text="2026-12-31 (end of that day) or an ISO datetime"),
+        "reason": serializers.CharField(),
+    },
+)
+_DECISION_IN = inline_serializer(
+    "ExtensionDecisionInput", {"grant": serializers.BooleanField(), "note": serializers.CharField(required=False)}
+)
+_ORDER_IN = inline_serializer(
+    "SupervisionIssueInput", {"level": serializers.ChoiceField(choices=[1, 2, 3]), "note": serializers.CharField()}
+)
 _ANSWER_IN = inline_serializer("SupervisionAnswerInput", {"text": serializers.CharField()})
 
 
@@ -55,13 +61,15 @@ class ExtensionRequestView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_EXTENSION_IN, responses=_EXTENSION_OUT,
-                   summary="A department asks for a later reply deadline")
+    @extend_schema(
+        request=_EXTENSION_IN, responses=_EXTENSION_OUT, summary="A department asks for a later reply deadline"
+    )
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
-        ext = services.extension_request(case=case, actor=request.user, until=data.get("until"),
-                                         reason=data.get("reason") or "")
+        ext = services.extension_request(
+            case=case, actor=request.user, until=data.get("until"), reason=data.get("reason") or ""
+        )
         return Response(extension_data(ext), status=201)
 
 
@@ -70,12 +78,17 @@ class ExtensionDecisionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=_DECISION_IN, responses=_EXTENSION_OUT,
-                   summary="A supervisor grants or refuses an extension")
+    @extend_schema(
+        request=_DECISION_IN, responses=_EXTENSION_OUT, summary="A supervisor grants or refuses an extension"
+    )
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
-        ext = services.extension_decide(extension=_int_id(pk, _("延期申请")), actor=request.user,
-                                        grant=data.get("grant"), note=data.get("note") or "")
+        ext = services.extension_decide(
+            extension=_int_id(pk, _("延期申请")),
+            actor=request.user,
+            grant=data.get("grant"),
+            note=data.get("note") or "",
+        )
         return Response(extension_data(ext))
 
 
@@ -88,8 +101,9 @@ class SupervisionIssueView(APIView):
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
-        order = services.supervision_issue(case=case, actor=request.user, level=data.get("level"),
-                                           note=data.get("note") or "")
+        order = services.supervision_issue(
+            case=case, actor=request.user, level=data.get("level"), note=data.get("note") or ""
+        )
         return Response(order_data(order), status=201)
 
 
@@ -101,8 +115,9 @@ class SupervisionAnswerView(APIView):
     @extend_schema(request=_ANSWER_IN, responses=_ORDER_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
-        order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user,
-                                            text=data.get("text") or "")
+        order = services.supervision_answer(
+            order=_int_id(pk, _("督办单")), actor=request.user, text=data.get("text") or ""
+        )
         return Response(order_data(order))
 
 
@@ -122,8 +137,10 @@ class OverdueBoardView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 401: ErrorOut, 403: ErrorOut},
-                   summary="Overdue board: counts per department and stage, oldest breached cases")
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, 401: ErrorOut, 403: ErrorOut},
+        summary="Overdue board: counts per department and stage, oldest breached cases",
+    )
     def get(self, request: Request) -> Response:
         if not rules.is_supervisor(request.user):
             raise CasePermissionDenied(_("只有督办员和管理员可以查看超期看板。"))

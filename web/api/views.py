@@ -94,6 +94,7 @@ class CasePagination(PageNumberPagination):
 
 # --- auth ------------------------------------------------------------------------------
 
+
 class TokenView(JSONAPIView):
     """POST {"username", "password"} → {"token"}."""
 
@@ -101,8 +102,11 @@ class TokenView(JSONAPIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginFailureThrottle]
 
-    @extend_schema(request=TokenInput, responses={200: TokenOut, 400: ErrorOut, 429: ErrorOut},
-                   summary="Exchange username and password for an API token")
+    @extend_schema(
+        request=TokenInput,
+        responses={200: TokenOut, 400: ErrorOut, 429: ErrorOut},
+        summary="Exchange username and password for an API token",
+    )
     def post(self, request: Request) -> Response:
         data = validated(TokenInput, request.data)
         user = None
@@ -117,6 +121,7 @@ class TokenView(JSONAPIView):
 
 
 # --- cases -----------------------------------------------------------------------------
+
 
 def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
     if filters.get("state"):
@@ -139,10 +144,16 @@ def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
 class CaseListCreateView(StaffAPIView):
     """GET: the cases the caller may see, newest first, paginated. POST: register a case."""
 
-    @extend_schema(parameters=[CaseListFilter, OpenApiParameter("page", OpenApiTypes.INT),
-                               OpenApiParameter("page_size", OpenApiTypes.INT)],
-                   responses={200: CasePageOut, **ERRORS}, summary="Cases the caller may see, newest first",
-                   operation_id="cases_list")
+    @extend_schema(
+        parameters=[
+            CaseListFilter,
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={200: CasePageOut, **ERRORS},
+        summary="Cases the caller may see, newest first",
+        operation_id="cases_list",
+    )
     def get(self, request: Request) -> Response:
         filters = validated(CaseListFilter, request.query_params)
         qs = filter_cases(selectors.cases_visible_to(request.user), filters).order_by("-registered_at", "-pk")
@@ -155,7 +166,9 @@ class CaseListCreateView(StaffAPIView):
         data = validated(CaseRegisterInput, request.data)
         citizen = data.pop("citizen", None) or {}
         case = services.case_register(
-            actor=request.user, citizen=services.Citizen(**citizen), client_ip=client_address(request),
+            actor=request.user,
+            citizen=services.Citizen(**citizen),
+            client_ip=client_address(request),
             **data,
         )
         return Response(render_case(case, request.user, registrant=True), status=status.HTTP_201_CREATED)
@@ -177,8 +190,11 @@ class CaseDetailView(StaffAPIView):
 class CaseTransitionView(StaffAPIView):
     """POST /cases/{tracking_no}/transitions/{name}/ — one service per name."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: CaseDetailOut, **ERRORS},
-                   summary="Run a transition (body per API.md; optional \"version\")")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: CaseDetailOut, **ERRORS},
+        summary='Run a transition (body per API.md; optional "version")',
+    )
     def post(self, request: Request, tracking_no: str, name: str) -> Response:
         service = services.TRANSITION_SERVICES.get(name)
         input_class = TRANSITION_INPUTS.get(name)
@@ -187,11 +203,14 @@ class CaseTransitionView(StaffAPIView):
         case = visible_case(request.user, tracking_no)
         data = validated(input_class, request.data)
         version = data.pop("version", None)
-        updated = service(case=case, actor=request.user, client_ip=client_address(request), expected_version=version, **data)
+        updated = service(
+            case=case, actor=request.user, client_ip=client_address(request), expected_version=version, **data
+        )
         return Response(render_case(updated, request.user))
 
 
 # --- citizens ----------------------------------------------------------------------------
+
 
 class PublicAPIView(JSONAPIView):
     """No account: the tracking number and access code are the credentials."""
@@ -217,22 +236,29 @@ class PublicAPIView(JSONAPIView):
 
 
 class PublicTrackView(PublicAPIView):
-    @extend_schema(parameters=[PublicLookupInput], responses={200: PublicCaseOut, **PUBLIC_ERRORS},
-                   summary="A citizen tracks their case (no account)", auth=[])
+    @extend_schema(
+        parameters=[PublicLookupInput],
+        responses={200: PublicCaseOut, **PUBLIC_ERRORS},
+        summary="A citizen tracks their case (no account)",
+        auth=[],
+    )
     def get(self, request: Request) -> Response:
         case = self.lookup(request, validated(PublicLookupInput, request.query_params))
         return Response(public_case(case, now=timezone.now()))
 
 
 class PublicFeedbackView(PublicAPIView):
-    @extend_schema(request=PublicFeedbackInput, responses={200: PublicCaseOut, **PUBLIC_ERRORS},
-                   summary="A citizen rates the answer (closes the case)", auth=[])
+    @extend_schema(
+        request=PublicFeedbackInput,
+        responses={200: PublicCaseOut, **PUBLIC_ERRORS},
+        summary="A citizen rates the answer (closes the case)",
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = validated(PublicFeedbackInput, request.data)
         case = self.lookup(request, data)
-        services.case_feedback(case=case, actor=None, rating=data["rating"], comment=data["comment"],
-                               client_ip=client_address(request))
+        services.case_feedback(
+            case=case, actor=None, rating=data["rating"], comment=data["comment"], client_ip=client_address(request)
+        )
         fresh = Case.objects.select_related("category", "department").get(pk=case.pk)
         return Response(public_case(fresh, now=timezone.now()))
-
-

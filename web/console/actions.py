@@ -34,38 +34,52 @@ class Action:
 
 # Button labels are verbs. The same Chinese words are also event labels (Transition), which
 # English renders in the past tense, hence a translation context of their own.
-ACTIONS: dict[str, Action] = {a.name: a for a in [
-    Action("assign", pgettext_lazy("console action", "转办"),
-           f.AssignForm, services.case_assign, choices="dept"),
-    Action("resolve_directly", pgettext_lazy("console action", "直接办结"),
-           f.ResolveDirectlyForm, services.case_resolve_directly),
-    Action("reject", pgettext_lazy("console action", "不予受理"),
-           f.RejectForm, services.case_reject, danger=True, choices="reason"),
-    Action("merge", pgettext_lazy("console action", "合并"),
-           f.MergeForm, services.case_merge),
-    Action("sign_for", pgettext_lazy("console action", "签收"),
-           f.SignForForm, services.case_sign_for),
-    Action("return", pgettext_lazy("console action", "退单"),
-           f.ReturnForm, services.case_return, danger=True),
-    Action("reply", pgettext_lazy("console action", "提交答复"),
-           f.ReplyForm, services.case_reply),
-    Action("draft_reply", pgettext_lazy("console action", "保存答复草稿"),
-           f.DraftReplyForm, services.case_save_reply_draft, versioned=False),
-    Action("approve", pgettext_lazy("console action", "审核通过"),
-           f.ApproveForm, services.case_approve),
-    Action("send_back", pgettext_lazy("console action", "退回重办"),
-           f.SendBackForm, services.case_send_back, danger=True),
-    Action("feedback", pgettext_lazy("console action", "登记回访评价"),
-           f.FeedbackForm, services.case_feedback),
-    Action("reopen", pgettext_lazy("console action", "重办"),
-           f.ReopenForm, services.case_reopen, choices="dept"),
-    Action("hold", pgettext_lazy("console action", "挂起"),
-           f.HoldForm, services.case_hold),
-    Action("resume", pgettext_lazy("console action", "恢复办理"),
-           f.ResumeForm, services.case_resume),
-    Action("note", pgettext_lazy("console action", "添加备注"),
-           f.NoteForm, services.case_add_note, versioned=False),
-]}
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action("assign", pgettext_lazy("console action", "转办"), f.AssignForm, services.case_assign, choices="dept"),
+        Action(
+            "resolve_directly",
+            pgettext_lazy("console action", "直接办结"),
+            f.ResolveDirectlyForm,
+            services.case_resolve_directly,
+        ),
+        Action(
+            "reject",
+            pgettext_lazy("console action", "不予受理"),
+            f.RejectForm,
+            services.case_reject,
+            danger=True,
+            choices="reason",
+        ),
+        Action("merge", pgettext_lazy("console action", "合并"), f.MergeForm, services.case_merge),
+        Action("sign_for", pgettext_lazy("console action", "签收"), f.SignForForm, services.case_sign_for),
+        Action("return", pgettext_lazy("console action", "退单"), f.ReturnForm, services.case_return, danger=True),
+        Action("reply", pgettext_lazy("console action", "提交答复"), f.ReplyForm, services.case_reply),
+        Action(
+            "draft_reply",
+            pgettext_lazy("console action", "保存答复草稿"),
+            f.DraftReplyForm,
+            services.case_save_reply_draft,
+            versioned=False,
+        ),
+        Action("approve", pgettext_lazy("console action", "审核通过"), f.ApproveForm, services.case_approve),
+        Action(
+            "send_back",
+            pgettext_lazy("console action", "退回重办"),
+            f.SendBackForm,
+            services.case_send_back,
+            danger=True,
+        ),
+        Action("feedback", pgettext_lazy("console action", "登记回访评价"), f.FeedbackForm, services.case_feedback),
+        Action("reopen", pgettext_lazy("console action", "重办"), f.ReopenForm, services.case_reopen, choices="dept"),
+        Action("hold", pgettext_lazy("console action", "挂起"), f.HoldForm, services.case_hold),
+        Action("resume", pgettext_lazy("console action", "恢复办理"), f.ResumeForm, services.case_resume),
+        Action(
+            "note", pgettext_lazy("console action", "添加备注"), f.NoteForm, services.case_add_note, versioned=False
+        ),
+    ]
+}
 
 # The FSM method is ``return_`` because ``return`` is a keyword.
 _METHOD_TO_ACTION = {"return_": "return"}

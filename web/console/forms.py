@@ -68,30 +68,38 @@ def _text(label: Any, *, rows: int = 3, required: bool = False, max_length: int 
     attrs: dict[str, Any] = {"rows": rows}
     if required:
         attrs["required"] = True
-    return forms.CharField(label=label, required=False, max_length=max_length,
-                           widget=forms.Textarea(attrs=attrs), strip=True)
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, widget=forms.Textarea(attrs=attrs), strip=True
+    )
 
 
 class IntakeForm(forms.Form):
     """The agent's quick intake: one screen, top to bottom in the order a call goes."""
 
-    channel = forms.ChoiceField(label=_("渠道"), choices=[(c.value, c.label) for c in DESK_CHANNELS],
-                                initial=Channel.HOTLINE)
-    citizen_phone = forms.CharField(label=_("来电号码"), required=False, max_length=32,
-                                    widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off",
-                                                                  "data-caller-history": "1"}))
+    channel = forms.ChoiceField(
+        label=_("渠道"), choices=[(c.value, c.label) for c in DESK_CHANNELS], initial=Channel.HOTLINE
+    )
+    citizen_phone = forms.CharField(
+        label=_("来电号码"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off", "data-caller-history": "1"}),
+    )
     citizen_name = forms.CharField(label=_("姓名"), required=False, max_length=100)
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, initial=Kind.COMPLAINT)
     category = forms.ChoiceField(label=_("业务分类"), choices=())
-    title = forms.CharField(label=_("标题"), required=False, max_length=200,
-                            widget=forms.TextInput(attrs={"required": True}))
+    title = forms.CharField(
+        label=_("标题"), required=False, max_length=200, widget=forms.TextInput(attrs={"required": True})
+    )
     content = _text(_("诉求内容"), rows=5, required=True)
     location = forms.CharField(label=_("地点"), required=False, max_length=300)
     priority = forms.ChoiceField(label=_("紧急程度"), choices=Priority.choices, initial=Priority.NORMAL)
-    reply_channel = forms.ChoiceField(label=_("答复方式"), required=False,
-                                      choices=[("", _("自动（有电话则短信）"))] + list(ReplyChannel.choices))
-    citizen_email = forms.CharField(label=_("电子邮箱（可选）"), required=False, max_length=254,
-                                    widget=forms.TextInput(attrs={"type": "email"}))
+    reply_channel = forms.ChoiceField(
+        label=_("答复方式"), required=False, choices=[("", _("自动（有电话则短信）"))] + list(ReplyChannel.choices)
+    )
+    citizen_email = forms.CharField(
+        label=_("电子邮箱（可选）"), required=False, max_length=254, widget=forms.TextInput(attrs={"type": "email"})
+    )
     citizen_id_no = forms.CharField(label=_("身份证号（可选）"), required=False, max_length=18)
     publish_consent = forms.BooleanField(label=_("同意在网上公开（隐去个人信息）"), required=False, initial=True)
     # Set by the telephony screen-pop when the form is opened for a ringing call; passed through.
@@ -105,11 +113,15 @@ class IntakeForm(forms.Form):
 class ActionForm(forms.Form):
     """Every action form carries the version the user saw, so a stale form is refused."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, error_messages={
-        "required": _("表单缺少版本信息，请刷新页面后重试。"),
-        "invalid": _("表单缺少版本信息，请刷新页面后重试。"),
-        "min_value": _("表单缺少版本信息，请刷新页面后重试。"),
-    })
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": _("表单缺少版本信息，请刷新页面后重试。"),
+            "invalid": _("表单缺少版本信息，请刷新页面后重试。"),
+            "min_value": _("表单缺少版本信息，请刷新页面后重试。"),
+        },
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_%s")
@@ -134,14 +146,19 @@ class RejectForm(ActionForm):
 
 
 class MergeForm(ActionForm):
-    duplicate_of = forms.CharField(label=_("合并到工单（流水号）"), max_length=16, required=False,
-                                   widget=forms.TextInput(attrs={"required": True, "inputmode": "numeric"}))
+    duplicate_of = forms.CharField(
+        label=_("合并到工单（流水号）"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"required": True, "inputmode": "numeric"}),
+    )
 
 
 class AssignForm(ActionForm):
     department = forms.ChoiceField(label=_("承办单位"), choices=())
-    assisting_departments = forms.MultipleChoiceField(label=_("协办单位"), choices=(), required=False,
-                                                      widget=forms.SelectMultiple(attrs={"size": 4}))
+    assisting_departments = forms.MultipleChoiceField(
+        label=_("协办单位"), choices=(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
     instructions = _text(_("转办意见"), rows=2)
 
     def __init__(self, *args: Any, dept_choices: list | None = None, **kwargs: Any) -> None:
@@ -202,8 +219,12 @@ class NoteForm(ActionForm):
 
 
 class CaseFilterForm(forms.Form):
-    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("流水号、电话或关键词")}))
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("流水号、电话或关键词")}),
+    )
     state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + list(State.choices))
     department = forms.ChoiceField(label=_("承办单位"), required=False, choices=())
     category = forms.ChoiceField(label=_("业务分类"), required=False, choices=())

@@ -24,8 +24,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(read_at__isnull=True)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
-    return render(request, "notifications/list.html",
-                  {"page": page, "unread": unread, "unread_only": unread_only})
+    return render(request, "notifications/list.html", {"page": page, "unread": unread, "unread_only": unread_only})
 
 
 @staff_page()
@@ -46,18 +45,28 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 @staff_page()
 def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        preference_save(user=request.user, enabled=request.POST.getlist("on"),
-                        language=request.POST.get("language", ""))
+        preference_save(
+            user=request.user, enabled=request.POST.getlist("on"), language=request.POST.get("language", "")
+        )
         messages.success(request, _("通知偏好已保存。"))
         return redirect(safe_next(request, reverse("notifications:preferences")))
     pref = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference()
     rows = [
-        {"template": t, "label": Template(t).label,
-         "cells": [{"value": f"{t.value}:{c.value}", "on": pref.allows(t, c)} for c in STAFF_CHANNELS]}
+        {
+            "template": t,
+            "label": Template(t).label,
+            "cells": [{"value": f"{t.value}:{c.value}", "on": pref.allows(t, c)} for c in STAFF_CHANNELS],
+        }
         for t in STAFF_TEMPLATES
     ]
-    return render(request, "notifications/preferences.html", {
-        "rows": rows, "channels": [OutboxChannel(c).label for c in STAFF_CHANNELS],
-        "language": pref.language, "languages": [(code, code) for code in SUPPORTED_LANGUAGES],
-        "has_email": bool(request.user.email),
-    })
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "rows": rows,
+            "channels": [OutboxChannel(c).label for c in STAFF_CHANNELS],
+            "language": pref.language,
+            "languages": [(code, code) for code in SUPPORTED_LANGUAGES],
+            "has_email": bool(request.user.email),
+        },
+    )

@@ -30,6 +30,7 @@ REPORT_ROLES = OVERSIGHT_ROLES
 
 # --- publication ------------------------------------------------------------------------
 
+
 @staff_page(PUBLICATION_ROLES)
 def queue(request: HttpRequest) -> HttpResponse:
     """Pending items oldest-closed first; published and withdrawn ones on their own tabs."""
@@ -41,13 +42,23 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(
         Case.objects.filter(publication__in=[Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN])
-        .order_by().values_list("publication").annotate(n=Count("pk"))
+        .order_by()
+        .values_list("publication")
+        .annotate(n=Count("pk"))
     )
-    tabs = [(value, Publication(value).label, counts.get(value, 0))
-            for value in (Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN)]
-    return render(request, "console/publication_queue.html", {
-        "page": page, "status": status, "tabs": tabs,
-    })
+    tabs = [
+        (value, Publication(value).label, counts.get(value, 0))
+        for value in (Publication.PENDING, Publication.PUBLISHED, Publication.WITHDRAWN)
+    ]
+    return render(
+        request,
+        "console/publication_queue.html",
+        {
+            "page": page,
+            "status": status,
+            "tabs": tabs,
+        },
+    )
 
 
 def _case(tracking_no: str) -> Case:
@@ -70,7 +81,11 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
         form = {k: request.POST.get(k, "") for k in ("title", "content", "answer")}
         try:
             publication.publication_publish(
-                case=case, actor=request.user, title=form["title"], content=form["content"], answer=form["answer"],
+                case=case,
+                actor=request.user,
+                title=form["title"],
+                content=form["content"],
+                answer=form["answer"],
                 client_ip=client_address(request),
             )
         except CaseValidationError as exc:
@@ -85,9 +100,17 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
         else:
             messages.success(request, _("工单 %(no)s 已公开。") % {"no": case.tracking_no})
             return redirect(safe_next(request, f"{reverse('publication:queue')}?status={Publication.PENDING}"))
-    return render(request, "console/publication_edit.html", {
-        "case": case, "form": form, "errors": errors, "remaining": prepared["remaining"],
-    }, status=status)
+    return render(
+        request,
+        "console/publication_edit.html",
+        {
+            "case": case,
+            "form": form,
+            "errors": errors,
+            "remaining": prepared["remaining"],
+        },
+        status=status,
+    )
 
 
 @staff_page(PUBLICATION_ROLES)
@@ -95,8 +118,9 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
 def withdraw(request: HttpRequest, tracking_no: str) -> HttpResponse:
     case = _case(tracking_no)
     try:
-        publication.publication_withdraw(case=case, actor=request.user, reason=request.POST.get("reason", ""),
-                                         client_ip=client_address(request))
+        publication.publication_withdraw(
+            case=case, actor=request.user, reason=request.POST.get("reason", ""), client_ip=client_address(request)
+        )
     except (CaseValidationError, CaseConflict, CasePermissionDenied, CaseNotFound) as exc:
         messages.error(request, exc.message)
     else:
@@ -105,6 +129,7 @@ def withdraw(request: HttpRequest, tracking_no: str) -> HttpResponse:
 
 
 # --- monthly report -----------------------------------------------------------------------
+
 
 @staff_page(REPORT_ROLES)
 def monthly_report(request: HttpRequest) -> HttpResponse:

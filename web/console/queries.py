@@ -21,7 +21,7 @@ DUPLICATE_SCAN_LIMIT = 2000
 
 def _bigrams(text: str) -> set[str]:
     text = "".join(ch for ch in (text or "").lower() if not ch.isspace())
-    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 def titles_similar(a: str, b: str, *, threshold: float = 0.5) -> bool:
@@ -48,8 +48,9 @@ def possible_duplicates(cases: Iterable[Case], *, limit: int = 3) -> dict[int, l
         .exclude(state__in=[State.MERGED, State.REJECTED])
         .filter(Q(citizen_phone__in=phones) | Q(category_id__in=categories))
         .order_by("-registered_at")
-        .values("pk", "tracking_no", "title", "citizen_phone", "category_id", "state", "registered_at")
-        [:DUPLICATE_SCAN_LIMIT]
+        .values("pk", "tracking_no", "title", "citizen_phone", "category_id", "state", "registered_at")[
+            :DUPLICATE_SCAN_LIMIT
+        ]
     )
     out: dict[int, list[dict[str, Any]]] = {}
     for case in cases:
@@ -60,8 +61,13 @@ def possible_duplicates(cases: Iterable[Case], *, limit: int = 3) -> dict[int, l
             same_phone = bool(case.citizen_phone) and row["citizen_phone"] == case.citizen_phone
             similar = row["category_id"] == case.category_id and titles_similar(row["title"], case.title)
             if same_phone or similar:
-                found.append({**row, "state_label": State(row["state"]).label,
-                              "why": _("同一来电号码") if same_phone else _("同类诉求、标题相近")})
+                found.append(
+                    {
+                        **row,
+                        "state_label": State(row["state"]).label,
+                        "why": _("同一来电号码") if same_phone else _("同类诉求、标题相近"),
+                    }
+                )
                 if len(found) >= limit:
                     break
         out[case.pk] = found
@@ -82,10 +88,17 @@ def timeline(case: Case) -> list[dict[str, Any]]:
     """Every event of the case, in order, as the console shows it."""
     return [
         {
-            "seq": ev.seq, "at": ev.at, "actor": ev.actor_label, "role": _role_label(ev.role),
-            "label": ev.transition_label, "transition": ev.transition,
-            "from": _state_label(ev.from_state), "to": _state_label(ev.to_state),
-            "changed": ev.from_state != ev.to_state, "note": ev.note, "public": ev.public,
+            "seq": ev.seq,
+            "at": ev.at,
+            "actor": ev.actor_label,
+            "role": _role_label(ev.role),
+            "label": ev.transition_label,
+            "transition": ev.transition,
+            "from": _state_label(ev.from_state),
+            "to": _state_label(ev.to_state),
+            "changed": ev.from_state != ev.to_state,
+            "note": ev.note,
+            "public": ev.public,
             "client_ip": ev.client_ip,
         }
         for ev in CaseEvent.objects.filter(case=case).order_by("seq")

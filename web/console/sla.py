@@ -37,8 +37,9 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("请选择批准或不批准。"))
         return redirect(back)
     try:
-        ext = services.extension_decide(extension=pk, actor=request.user, grant=decision == "grant",
-                                        note=request.POST.get("note", ""))
+        ext = services.extension_decide(
+            extension=pk, actor=request.user, grant=decision == "grant", note=request.POST.get("note", "")
+        )
     except CaseNotFound as exc:  # not for this user to know it exists
         return error_page(request, exc.message, title=_("工单不存在"), status=404)
     except CasePermissionDenied as exc:
@@ -46,8 +47,10 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("已处理工单 %(no)s 的延期申请：%(s)s。") % {
-            "no": ext.case.tracking_no, "s": ext.get_status_display()})
+        messages.success(
+            request,
+            _("已处理工单 %(no)s 的延期申请：%(s)s。") % {"no": ext.case.tracking_no, "s": ext.get_status_display()},
+        )
     return redirect(back)
 
 
@@ -78,8 +81,9 @@ def extension_request(request: HttpRequest, tracking_no: str) -> HttpResponse:
         return error_page(request, _("工单不存在。"), title=_("工单不存在"), status=404)
     back = safe_next(request, reverse("console:case", args=[case.tracking_no]))
     try:
-        services.extension_request(case=case, actor=request.user, until=request.POST.get("until", ""),
-                                   reason=request.POST.get("reason", ""))
+        services.extension_request(
+            case=case, actor=request.user, until=request.POST.get("until", ""), reason=request.POST.get("reason", "")
+        )
     except CasePermissionDenied as exc:
         return error_page(request, exc.message)
     except CaseError as exc:  # the services' messages name the field that was wrong

@@ -55,8 +55,14 @@ def call_answer(request: HttpRequest, call_sid: str) -> JsonResponse:
         return _error(404, "not_found", exc.message)
     except services.CallConflict as exc:
         return _error(409, "conflict", exc.message)
-    return JsonResponse({"call_sid": call.call_sid, "agent": call.agent.username,
-                         "answered_at": call.answered_at.isoformat(), "queue_wait_seconds": call.queue_wait_seconds})
+    return JsonResponse(
+        {
+            "call_sid": call.call_sid,
+            "agent": call.agent.username,
+            "answered_at": call.answered_at.isoformat(),
+            "queue_wait_seconds": call.queue_wait_seconds,
+        }
+    )
 
 
 @require_POST

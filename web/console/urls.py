@@ -9,8 +9,11 @@ from . import notifications, publication, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("desk/", views.desk, name="desk"),
     path("desk/caller-history/", views.caller_history, name="caller_history"),

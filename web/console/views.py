@@ -42,13 +42,14 @@ PAGE_SIZE = 25
 
 # --- helpers --------------------------------------------------------------------------
 
+
 def _visible_case(user: User, tracking_no: str) -> Case:
     """The case if this user may see it; 404 otherwise (never reveal that it exists)."""
     case = (
         selectors.cases_visible_to(user)
-        .select_related("category__default_department", "department", "duplicate_of", "reject_reason",
-                        "registered_by")
-        .filter(tracking_no=tracking_no).first()
+        .select_related("category__default_department", "department", "duplicate_of", "reject_reason", "registered_by")
+        .filter(tracking_no=tracking_no)
+        .first()
     )
     if case is None:
         raise Http404(_("工单不存在。"))
@@ -60,12 +61,14 @@ def _attach_forms(cases: list[Case], user: User, wanted: set[str], choices: Choi
     for case in cases:
         case.action_forms = [
             (ACTIONS[name], make_form(name, case, choices=choices))
-            for name in available_actions(case, user) if name in wanted
+            for name in available_actions(case, user)
+            if name in wanted
         ]
         case.next_url = next_url
 
 
 # --- entry ---------------------------------------------------------------------------
+
 
 @staff_page()
 def home(request: HttpRequest) -> HttpResponse:
@@ -73,6 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- agent desk --------------------------------------------------------------------------
+
 
 def _history(phone: str) -> dict[str, Any]:
     cases, open_count = selectors.caller_history(phone)
@@ -91,20 +95,34 @@ def desk(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 case = services.case_register(
-                    actor=user, channel=data["channel"], kind=data["kind"], category=data["category"],
-                    title=data["title"], content=data["content"], location=data["location"],
-                    citizen=services.Citizen(name=data["citizen_name"], phone=data["citizen_phone"],
-                                             email=data["citizen_email"], id_no=data["citizen_id_no"]),
-                    publish_consent=data["publish_consent"], priority=data["priority"],
-                    reply_channel=data["reply_channel"], client_ip=client_address(request),
+                    actor=user,
+                    channel=data["channel"],
+                    kind=data["kind"],
+                    category=data["category"],
+                    title=data["title"],
+                    content=data["content"],
+                    location=data["location"],
+                    citizen=services.Citizen(
+                        name=data["citizen_name"],
+                        phone=data["citizen_phone"],
+                        email=data["citizen_email"],
+                        id_no=data["citizen_id_no"],
+                    ),
+                    publish_consent=data["publish_consent"],
+                    priority=data["priority"],
+                    reply_channel=data["reply_channel"],
+                    client_ip=client_address(request),
                 )
             except CaseValidationError as exc:
                 f.add_service_errors(form, exc)
             except CasePermissionDenied as exc:
                 return error_page(request, exc.message)
             else:
-                messages.success(request, _("登记成功：流水号 %(no)s，查询码 %(code)s。请向来电人复述。")
-                                 % {"no": case.tracking_no, "code": case.access_code})
+                messages.success(
+                    request,
+                    _("登记成功：流水号 %(no)s，查询码 %(code)s。请向来电人复述。")
+                    % {"no": case.tracking_no, "code": case.access_code},
+                )
                 query = {"done": case.tracking_no}
                 if data["call_sid"]:
                     query["call_sid"] = data["call_sid"]
@@ -141,31 +159,40 @@ def desk(request: HttpRequest) -> HttpResponse:
 def caller_history(request: HttpRequest) -> JsonResponse:
     """The caller's past cases for the desk's side panel (fetched as the number is typed)."""
     if not rules.is_intake(request.user):
-        return JsonResponse({"error": {"code": "forbidden", "message": _("您无权查看来电历史。"), "fields": {}}},
-                            status=403)
+        return JsonResponse(
+            {"error": {"code": "forbidden", "message": _("您无权查看来电历史。"), "fields": {}}}, status=403
+        )
     try:
         phone = normalize_phone(request.GET.get("phone", ""), required=True)
     except CaseValidationError as exc:
-        return JsonResponse({"error": {"code": exc.code, "message": exc.message, "fields": {"phone": [exc.message]}}},
-                            status=400)
+        return JsonResponse(
+            {"error": {"code": exc.code, "message": exc.message, "fields": {"phone": [exc.message]}}}, status=400
+        )
     history = _history(phone)
-    return JsonResponse({
-        "phone": phone,
-        "open_count": history["open_count"],
-        "cases": [
-            {
-                "tracking_no": c.tracking_no, "title": c.title, "state": c.state,
-                "state_label": str(State(c.state).label), "category": c.category.name,
-                "department": c.department.name if c.department_id else "",
-                "registered_at": c.registered_at.isoformat(), "is_open": c.is_open,
-                "url": reverse("console:case", args=[c.tracking_no]),
-            }
-            for c in history["cases"]
-        ],
-    })
+    return JsonResponse(
+        {
+            "phone": phone,
+            "open_count": history["open_count"],
+            "cases": [
+                {
+                    "tracking_no": c.tracking_no,
+                    "title": c.title,
+                    "state": c.state,
+                    "state_label": str(State(c.state).label),
+                    "category": c.category.name,
+                    "department": c.department.name if c.department_id else "",
+                    "registered_at": c.registered_at.isoformat(),
+                    "is_open": c.is_open,
+                    "url": reverse("console:case", args=[c.tracking_no]),
+                }
+                for c in history["cases"]
+            ],
+        }
+    )
 
 
 # --- dispatcher queue --------------------------------------------------------------------
+
 
 @staff_page(rules.is_dispatch, denied=gettext_lazy("只有分拨员可以查看分拨队列。"), ws_topic="queue")
 def queue(request: HttpRequest) -> HttpResponse:
@@ -187,6 +214,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 # --- department inbox --------------------------------------------------------------------
 
+
 @staff_page(has_inbox, denied=gettext_lazy("只有承办单位工作人员有待办箱。"), ws_topic="inbox")
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -206,16 +234,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
     orders = sla_selectors.department_orders_to_answer(user.department)
     for order in orders:
         order.can_answer = sla_rules.may_answer_order(user, order)
-    return render(request, "console/inbox.html", {
-        "sections": sections, "department": user.department, "here": here,
-        "deadline_work": {
-            "orders": orders,
-            "extensions": sla_selectors.department_extensions(user.department, now=now),
+    return render(
+        request,
+        "console/inbox.html",
+        {
+            "sections": sections,
+            "department": user.department,
+            "here": here,
+            "deadline_work": {
+                "orders": orders,
+                "extensions": sla_selectors.department_extensions(user.department, now=now),
+            },
         },
-    })
+    )
 
 
 # --- case list -------------------------------------------------------------------------
+
 
 @staff_page()
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -243,6 +278,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 # --- case page -------------------------------------------------------------------------
 
+
 def _case_deadline_work(user: User, case: Case) -> dict[str, Any]:
     """The case's supervision orders and extension requests, each with the form this user gets
     (sla.rules decides, the same rules the services check)."""
@@ -252,12 +288,21 @@ def _case_deadline_work(user: User, case: Case) -> dict[str, Any]:
     extensions = sla_selectors.case_extensions(case)
     for ext in extensions:
         ext.can_decide = sla_rules.may_decide_extension(user, ext)
-    return {"orders": orders, "extensions": extensions,
-            "can_request_extension": sla_rules.may_request_extension(user, case)}
+    return {
+        "orders": orders,
+        "extensions": extensions,
+        "can_request_extension": sla_rules.may_request_extension(user, case),
+    }
 
 
-def _case_page(request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None,
-               contact: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    *,
+    bound: dict[str, f.ActionForm] | None = None,
+    contact: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     user = request.user
     choices = ChoiceCache()
     bound = bound or {}
@@ -316,12 +361,16 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     except CaseNotFound as exc:
         raise Http404(exc.message) from None
     fresh = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
-    messages.success(request, _("工单 %(no)s：已%(action)s，当前状态：%(state)s。")
-                     % {"no": case.tracking_no, "action": action_label(action), "state": State(fresh).label})
+    messages.success(
+        request,
+        _("工单 %(no)s：已%(action)s，当前状态：%(state)s。")
+        % {"no": case.tracking_no, "action": action_label(action), "state": State(fresh).label},
+    )
     # After a return the department no longer sees the case: send them home, not to a 404.
     still_visible = selectors.cases_visible_to(user).filter(pk=case.pk).exists()
-    default = reverse("console:case", args=[case.tracking_no]) if still_visible else reverse(
-        selectors.staff_role_home(user))
+    default = (
+        reverse("console:case", args=[case.tracking_no]) if still_visible else reverse(selectors.staff_role_home(user))
+    )
     return redirect(safe_next(request, default))
 
 
@@ -334,6 +383,10 @@ def case_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
         full = services.case_reveal_contact(case=case, actor=request.user, client_ip=client_address(request))
     except CaseNotFound as exc:
         raise Http404(exc.message) from None
-    contact = {**selectors.contact_for(request.user, case), "phone": full["phone"], "id_no": full["id_no"],
-               "masked": False}
+    contact = {
+        **selectors.contact_for(request.user, case),
+        "phone": full["phone"],
+        "id_no": full["id_no"],
+        "masked": False,
+    }
     return _case_page(request, case, contact=contact)

@@ -41,12 +41,24 @@ SATISFIED = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
 
 # API.md field order for the monthly report (CSV columns follow it).
 REPORT_FIELDS = (
-    "registered", "closed", "closure_rate", "replied", "replied_on_time", "on_time_rate", "rated", "satisfied",
-    "satisfaction_rate", "resolved_directly", "returned", "reopened", "avg_handling_hours",
+    "registered",
+    "closed",
+    "closure_rate",
+    "replied",
+    "replied_on_time",
+    "on_time_rate",
+    "rated",
+    "satisfied",
+    "satisfaction_rate",
+    "resolved_directly",
+    "returned",
+    "reopened",
+    "avg_handling_hours",
 )
 
 
 # --- months ---------------------------------------------------------------------------
+
 
 def current_month() -> date:
     return timezone.localdate().replace(day=1)
@@ -78,6 +90,7 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 
 # --- figures --------------------------------------------------------------------------
+
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
@@ -149,8 +162,14 @@ class Figures:
             row["department_name"] = self.department.name
         for name in REPORT_FIELDS:
             row[name] = getattr(self, name)
-        row.update({"hotline_registered": self.hotline, "first_contact_rate": self.first_contact_rate,
-                    "rejected": self.rejected, "merged": self.merged})
+        row.update(
+            {
+                "hotline_registered": self.hotline,
+                "first_contact_rate": self.first_contact_rate,
+                "rejected": self.rejected,
+                "merged": self.merged,
+            }
+        )
         return row
 
 
@@ -178,8 +197,19 @@ def _aggregates() -> dict[str, Any]:
 
 
 _COUNTS = (
-    "registered", "rejected", "merged", "closed", "replied", "replied_on_time", "rated", "satisfied", "hotline",
-    "resolved_directly", "returned", "reopened", "answered",
+    "registered",
+    "rejected",
+    "merged",
+    "closed",
+    "replied",
+    "replied_on_time",
+    "rated",
+    "satisfied",
+    "hotline",
+    "resolved_directly",
+    "returned",
+    "reopened",
+    "answered",
 )
 
 
@@ -245,7 +275,7 @@ def monthly_series(first: date, last: date, *, department: Department | None = N
     found: dict[date, Figures] = {}
     for row in rows:
         m = row.pop("m")
-        key = (timezone.localtime(m, tz) if isinstance(m, datetime) and timezone.is_aware(m) else m)
+        key = timezone.localtime(m, tz) if isinstance(m, datetime) and timezone.is_aware(m) else m
         key = date(key.year, key.month, 1)
         found[key] = _figures_from(row)
     series = []
@@ -260,7 +290,9 @@ def monthly_series(first: date, last: date, *, department: Department | None = N
 
 
 def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
-    rows = list(cohort(month).order_by().values("category_id").annotate(n=Count("pk")).order_by("-n", "category_id")[:limit])
+    rows = list(
+        cohort(month).order_by().values("category_id").annotate(n=Count("pk")).order_by("-n", "category_id")[:limit]
+    )
     cats = Category.objects.select_related("parent").in_bulk([r["category_id"] for r in rows])
     return [{"category": cats[r["category_id"]], "count": r["n"]} for r in rows if r["category_id"] in cats]
 
@@ -268,8 +300,15 @@ def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
 def most_overdue(month: date, *, now: datetime, limit: int = 10) -> list[dict[str, Any]]:
     """The month's cases whose reply is (or was) most overdue, by how far past the due time."""
     timers = overdue_reply_timers(cohort(month), now=now)
-    return [{"case": t.case, "due_at": t.due_at, "running": t.stopped_at is None,
-             "overdue_hours": round(_seconds(t.lateness) / 3600, 1)} for t in timers[:limit]]
+    return [
+        {
+            "case": t.case,
+            "due_at": t.due_at,
+            "running": t.stopped_at is None,
+            "overdue_hours": round(_seconds(t.lateness) / 3600, 1),
+        }
+        for t in timers[:limit]
+    ]
 
 
 def _seconds(value: timedelta | int | float | None) -> float:

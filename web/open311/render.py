@@ -26,12 +26,14 @@ def _to_xml(parent: ET.Element, key: str, value: Any, list_item: dict[str, str])
             node.text = str(value)
 
 
-def respond(data: Any, fmt: str, *, root: str, item: str = "", list_item: dict[str, str] | None = None,
-            status: int = 200) -> HttpResponse:
+def respond(
+    data: Any, fmt: str, *, root: str, item: str = "", list_item: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
     """``data`` is a list (each entry becomes ``<item>`` under ``<root>``) or a dict (children of ``<root>``)."""
     if fmt == "json":
-        return HttpResponse(json.dumps(data, ensure_ascii=False), status=status,
-                            content_type="application/json; charset=utf-8")
+        return HttpResponse(
+            json.dumps(data, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8"
+        )
     top = ET.Element(root)
     mapping = list_item or {}
     if isinstance(data, list):

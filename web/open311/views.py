@@ -48,8 +48,13 @@ def _services() -> QuerySet[Category]:
 
 def _service(cat: Category) -> dict[str, Any]:
     return {
-        "service_code": cat.code, "service_name": cat.name, "description": cat.path, "metadata": False,
-        "type": "realtime", "keywords": ",".join(cat.kinds or []), "group": cat.parent.name if cat.parent_id else "",
+        "service_code": cat.code,
+        "service_name": cat.name,
+        "description": cat.path,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(cat.kinds or []),
+        "group": cat.parent.name if cat.parent_id else "",
     }
 
 
@@ -59,8 +64,15 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
         "changeset": CHANGESET,
         "contact": "12345 政务服务便民热线",
         "key_service": getattr(settings, "PUBLIC_BASE_URL", "") + "/admin/",
-        "endpoints": [{"specification": SPEC_URL, "url": base, "changeset": CHANGESET, "type": "production",
-                       "formats": ["text/xml", "application/json"]}],
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": base,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
     }
     return respond(data, fmt, root="discovery", list_item={"endpoints": "endpoint", "formats": "format"})
 
@@ -73,8 +85,12 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
     cat = _services().filter(code=code).first()
     if cat is None:
         return error(fmt, 404, f"service_code {code[:40]} not found")
-    return respond({"service_code": cat.code, "attributes": []}, fmt, root="service_definition",
-                   list_item={"attributes": "attribute"})
+    return respond(
+        {"service_code": cat.code, "attributes": []},
+        fmt,
+        root="service_definition",
+        list_item={"attributes": "attribute"},
+    )
 
 
 def _status(case: Case) -> str:
@@ -190,18 +206,26 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
     kind = next((k for k in (cat.kinds or []) if k in Kind.values), Kind.HELP)
     try:
         case = services.case_register(
-            actor=None, channel=Channel.OPEN311, kind=kind, category=cat, title=description[:40],
-            content=description, location=location[:300],
+            actor=None,
+            channel=Channel.OPEN311,
+            kind=kind,
+            category=cat,
+            title=description[:40],
+            content=description,
+            location=location[:300],
             citizen=services.Citizen(name=name, phone=_param(request, "phone"), email=_param(request, "email")),
-            publish_consent=True, client_ip=client_address(request), as_label="open311",
+            publish_consent=True,
+            client_ip=client_address(request),
+            as_label="open311",
         )
     except CaseValidationError as exc:
-        errors = [(400, f"{field}: {msg}") for field, msgs in exc.fields.items() for msg in msgs] or [(400, exc.message)]
+        errors = [(400, f"{field}: {msg}") for field, msgs in exc.fields.items() for msg in msgs] or [
+            (400, exc.message)
+        ]
         return error(fmt, 400, errors=errors)
     except CaseError as exc:
         return error(fmt, 400, exc.message)
-    body = [{"service_request_id": case.tracking_no, "token": case.tracking_no, "service_notice": "",
-             "account_id": ""}]
+    body = [{"service_request_id": case.tracking_no, "token": case.tracking_no, "service_notice": "", "account_id": ""}]
     return respond(body, fmt, root="service_requests", item="request", status=201)
 
 
@@ -226,8 +250,9 @@ def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     case = Case.objects.filter(tracking_no=token[:20]).only("tracking_no").first()
     if case is None:
         return error(fmt, 404, f"token {token[:40]} not found")
-    return respond([{"service_request_id": case.tracking_no, "token": token}], fmt,
-                   root="service_requests", item="request")
+    return respond(
+        [{"service_request_id": case.tracking_no, "token": token}], fmt, root="service_requests", item="request"
+    )
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

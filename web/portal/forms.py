@@ -61,30 +61,44 @@ def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 class SubmissionForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=100, error_messages=_required(gettext_lazy("姓名")))
     phone = forms.CharField(
-        label=gettext_lazy("手机或电话"), max_length=32, error_messages=_required(gettext_lazy("联系电话")),
+        label=gettext_lazy("手机或电话"),
+        max_length=32,
+        error_messages=_required(gettext_lazy("联系电话")),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.EmailField(
-        label=gettext_lazy("电子邮箱（选填）"), required=False,
+        label=gettext_lazy("电子邮箱（选填）"),
+        required=False,
         error_messages={"invalid": gettext_lazy("电子邮箱格式不正确。")},
     )
     kind = forms.ChoiceField(
-        label=gettext_lazy("诉求类型"), choices=[("", gettext_lazy("请选择诉求类型")), *Kind.choices],
-        error_messages={"required": gettext_lazy("请选择诉求类型。"),
-                        "invalid_choice": gettext_lazy("请从列表中选择诉求类型。")},
+        label=gettext_lazy("诉求类型"),
+        choices=[("", gettext_lazy("请选择诉求类型")), *Kind.choices],
+        error_messages={
+            "required": gettext_lazy("请选择诉求类型。"),
+            "invalid_choice": gettext_lazy("请从列表中选择诉求类型。"),
+        },
     )
     category = forms.ChoiceField(
-        label=gettext_lazy("业务分类"), choices=(), error_messages={
+        label=gettext_lazy("业务分类"),
+        choices=(),
+        error_messages={
             "required": gettext_lazy("请选择业务分类。"),
             "invalid_choice": gettext_lazy("请从列表中选择业务分类。"),
         },
     )
-    title = forms.CharField(label=gettext_lazy("标题"), max_length=MAX_TITLE, error_messages={
-        **_required(gettext_lazy("标题")),
-        "max_length": gettext_lazy("标题不能超过%(limit_value)d个字符（现有%(show_value)d个）。"),
-    })
+    title = forms.CharField(
+        label=gettext_lazy("标题"),
+        max_length=MAX_TITLE,
+        error_messages={
+            **_required(gettext_lazy("标题")),
+            "max_length": gettext_lazy("标题不能超过%(limit_value)d个字符（现有%(show_value)d个）。"),
+        },
+    )
     content = forms.CharField(
-        label=gettext_lazy("诉求内容"), max_length=MAX_CONTENT, widget=forms.Textarea(attrs={"rows": 8}),
+        label=gettext_lazy("诉求内容"),
+        max_length=MAX_CONTENT,
+        widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={
             **_required(gettext_lazy("诉求内容")),
             "max_length": gettext_lazy("诉求内容不能超过%(limit_value)d个字符（现有%(show_value)d个）。"),
@@ -92,15 +106,20 @@ class SubmissionForm(forms.Form):
     )
     location = forms.CharField(label=gettext_lazy("地点（选填）"), max_length=300, required=False)
     attachments = MultipleFileField(
-        label=gettext_lazy("附件（选填，最多3个，每个不超过5MB，限JPEG、PNG、PDF）"), required=False,
+        label=gettext_lazy("附件（选填，最多3个，每个不超过5MB，限JPEG、PNG、PDF）"),
+        required=False,
         error_messages={"empty": gettext_lazy("上传的文件是空的。")},
     )
     private = forms.BooleanField(label=gettext_lazy("不公开：我的留言和答复不在网上公开"), required=False)
     reply_channel = forms.ChoiceField(
-        label=gettext_lazy("答复方式"), initial=ReplyChannel.SMS, widget=forms.RadioSelect,
+        label=gettext_lazy("答复方式"),
+        initial=ReplyChannel.SMS,
+        widget=forms.RadioSelect,
         choices=[(ReplyChannel.SMS, gettext_lazy("短信")), (ReplyChannel.EMAIL, gettext_lazy("电子邮件"))],
-        error_messages={"required": gettext_lazy("请选择答复方式。"),
-                        "invalid_choice": gettext_lazy("请选择短信或电子邮件答复。")},
+        error_messages={
+            "required": gettext_lazy("请选择答复方式。"),
+            "invalid_choice": gettext_lazy("请选择短信或电子邮件答复。"),
+        },
     )
     # Rendered by hand in the template with a fresh challenge each time (see views).
     captcha_token = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -119,7 +138,9 @@ class SubmissionForm(forms.Form):
     def clean_attachments(self) -> list[UploadedFile]:
         files = self.cleaned_data.get("attachments") or []
         if len(files) > MAX_FILES:
-            raise forms.ValidationError(_("最多上传%(n)d个附件（您选择了%(m)d个）。") % {"n": MAX_FILES, "m": len(files)})
+            raise forms.ValidationError(
+                _("最多上传%(n)d个附件（您选择了%(m)d个）。") % {"n": MAX_FILES, "m": len(files)}
+            )
         errors = []
         for upload in files:
             if upload.size > MAX_UPLOAD_BYTES:
@@ -153,21 +174,32 @@ class SubmissionForm(forms.Form):
 
 class TrackForm(forms.Form):
     tracking_no = forms.CharField(
-        label=gettext_lazy("流水号"), max_length=20, error_messages=_required(gettext_lazy("流水号")),
+        label=gettext_lazy("流水号"),
+        max_length=20,
+        error_messages=_required(gettext_lazy("流水号")),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     access_code = forms.CharField(
-        label=gettext_lazy("查询码"), max_length=12, error_messages=_required(gettext_lazy("查询码")),
+        label=gettext_lazy("查询码"),
+        max_length=12,
+        error_messages=_required(gettext_lazy("查询码")),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
 
 
 class FeedbackForm(forms.Form):
     rating = forms.ChoiceField(
-        label=gettext_lazy("您对答复的评价"), choices=Rating.choices, widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("请选择满意、基本满意或不满意。"),
-                        "invalid_choice": gettext_lazy("请选择满意、基本满意或不满意。")},
+        label=gettext_lazy("您对答复的评价"),
+        choices=Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("请选择满意、基本满意或不满意。"),
+            "invalid_choice": gettext_lazy("请选择满意、基本满意或不满意。"),
+        },
     )
     comment = forms.CharField(
-        label=gettext_lazy("意见（选填）"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("意见（选填）"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -44,4 +44,3 @@ class Limit:
 SUBMIT = Limit("submit", count=5, window_seconds=10 * 60)
 # Failed tracking look-ups (unknown number or wrong code), per IP.
 TRACK_FAILURES = Limit("track-fail", count=10, window_seconds=10 * 60)
-

@@ -54,11 +54,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
 
 
-def _render_submit(request: HttpRequest, form: SubmissionForm, channel: str, *, refusal: str = "",
-                   status: int = 200) -> HttpResponse:
+def _render_submit(
+    request: HttpRequest, form: SubmissionForm, channel: str, *, refusal: str = "", status: int = 200
+) -> HttpResponse:
     # Every render gets a fresh challenge: the previous token is burnt once it has been tried.
     context = {
-        "form": form, "channel": channel, "challenge": captcha.new_challenge(), "refusal": refusal,
+        "form": form,
+        "channel": channel,
+        "challenge": captcha.new_challenge(),
+        "refusal": refusal,
         "channel_title": _("网上留言") if channel == Channel.WEB else _("区长信箱"),
     }
     return render(request, "portal/submit.html", context, status=status)
@@ -72,8 +76,10 @@ def submit(request: HttpRequest, channel: str) -> HttpResponse:
     if limits.SUBMIT.exceeded(ip):
         # An unbound form keeps what was typed without validating (validating would burn the captcha).
         kept = {k: v for k, v in request.POST.items() if not k.startswith("captcha_") and k != "csrfmiddlewaretoken"}
-        refusal = _("提交过于频繁：同一网络%(minutes)d分钟内最多提交%(count)d件，请稍后再试；"
-                    "紧急事项请拨打12345。") % {"minutes": limits.SUBMIT.minutes, "count": limits.SUBMIT.count}
+        refusal = _("提交过于频繁：同一网络%(minutes)d分钟内最多提交%(count)d件，请稍后再试；紧急事项请拨打12345。") % {
+            "minutes": limits.SUBMIT.minutes,
+            "count": limits.SUBMIT.count,
+        }
         return _render_submit(request, SubmissionForm(initial=kept), channel, refusal=refusal, status=429)
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -82,9 +88,16 @@ def submit(request: HttpRequest, channel: str) -> HttpResponse:
     try:
         with transaction.atomic():  # the case and its files, or neither
             case = services.case_register(
-                actor=None, channel=channel, kind=data["kind"], category=data["category"], title=data["title"],
-                content=data["content"], location=data["location"], publish_consent=not data["private"],
-                reply_channel=data["reply_channel"], client_ip=ip,
+                actor=None,
+                channel=channel,
+                kind=data["kind"],
+                category=data["category"],
+                title=data["title"],
+                content=data["content"],
+                location=data["location"],
+                publish_consent=not data["private"],
+                reply_channel=data["reply_channel"],
+                client_ip=ip,
                 citizen=services.Citizen(name=data["name"], phone=data["phone"], email=data["email"]),
             )
             services.case_add_attachments(case=case, actor=None, files=data["attachments"])
@@ -112,7 +125,8 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
 
 def _too_many_failures() -> str:
     return _("查询失败次数过多，请%(minutes)d分钟后再试。如忘记查询码，请拨打12345热线。") % {
-        "minutes": limits.TRACK_FAILURES.minutes}
+        "minutes": limits.TRACK_FAILURES.minutes
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,11 +165,15 @@ def case_detail(request: HttpRequest, token: str) -> HttpResponse:
     return _render_case(request, case, token, FeedbackForm())
 
 
-def _render_case(request: HttpRequest, case: Case, token: str, feedback_form: FeedbackForm,
-                 status: int = 200) -> HttpResponse:
+def _render_case(
+    request: HttpRequest, case: Case, token: str, feedback_form: FeedbackForm, status: int = 200
+) -> HttpResponse:
     context = {
-        "case": case, "token": token, "state_label": State(case.state).label,
-        "timeline": selectors.public_timeline(case), "deadline": citizen_deadline(case, now=timezone.now()),
+        "case": case,
+        "token": token,
+        "state_label": State(case.state).label,
+        "timeline": selectors.public_timeline(case),
+        "deadline": citizen_deadline(case, now=timezone.now()),
         "show_answer": case.state in {State.ANSWERED, State.CLOSED} and bool(case.answer),
         "feedback_form": feedback_form if case.state == State.ANSWERED else None,
     }
@@ -173,8 +191,13 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, case, token, form, status=400)
     try:
-        services.case_feedback(case=case, actor=None, rating=form.cleaned_data["rating"],
-                               comment=form.cleaned_data["comment"], client_ip=client_address(request))
+        services.case_feedback(
+            case=case,
+            actor=None,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+            client_ip=client_address(request),
+        )
     except CaseConflict:
         messages.error(request, _("该工单当前不能评价（可能已评价或已办结）。"))
     except CaseError as exc:

@@ -75,13 +75,22 @@ def board(request: HttpRequest) -> HttpResponse:
     page.object_list = [found[pk] for pk in page.object_list if pk in found]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "public/board.html", {
-        "page": page, "q": q, "params": params, "month_error": month_error, "querystring": query.urlencode(),
-        "capped": page.paginator.count > COUNT_CAP, "count_cap": COUNT_CAP,
-        "departments": Department.objects.filter(active=True, is_dispatch=False, parent__isnull=False),
-        "categories": Category.objects.filter(active=True, parent__isnull=True),
-        "kinds": Kind.choices,
-    })
+    return render(
+        request,
+        "public/board.html",
+        {
+            "page": page,
+            "q": q,
+            "params": params,
+            "month_error": month_error,
+            "querystring": query.urlencode(),
+            "capped": page.paginator.count > COUNT_CAP,
+            "count_cap": COUNT_CAP,
+            "departments": Department.objects.filter(active=True, is_dispatch=False, parent__isnull=False),
+            "categories": Category.objects.filter(active=True, parent__isnull=True),
+            "kinds": Kind.choices,
+        },
+    )
 
 
 def board_item(request: HttpRequest, tracking_no: str) -> HttpResponse:
@@ -107,17 +116,29 @@ def stats(request: HttpRequest) -> HttpResponse:
     # Anyone may load this page and a year of aggregates is heavy: cache for a few minutes.
     rows = cache.get_or_set(
         f"public-stats:rows:{month:%Y-%m}",
-        lambda: [r for r in metrics.department_figures(month) if r.department is not None], STATS_CACHE_SECONDS,
+        lambda: [r for r in metrics.department_figures(month) if r.department is not None],
+        STATS_CACHE_SECONDS,
     )
     series = cache.get_or_set(
         f"public-stats:series:{month:%Y-%m}:{department.code if department else '*'}",
-        lambda: metrics.monthly_series(first, month, department=department), STATS_CACHE_SECONDS,
+        lambda: metrics.monthly_series(first, month, department=department),
+        STATS_CACHE_SECONDS,
     )
-    return render(request, "public/stats.html", {
-        "month": month, "month_error": month_error, "rows": rows, "total": metrics.total(rows, month),
-        "series": series, "series_max": _bars(series, "registered"), "rows_max": _bars(rows, "registered"),
-        "department": department,
-        "departments": Department.objects.filter(active=True, parent__isnull=False),
-        "prev_month": metrics.add_months(month, -1), "next_month": metrics.add_months(month, 1),
-        "is_current": month >= metrics.current_month(),
-    })
+    return render(
+        request,
+        "public/stats.html",
+        {
+            "month": month,
+            "month_error": month_error,
+            "rows": rows,
+            "total": metrics.total(rows, month),
+            "series": series,
+            "series_max": _bars(series, "registered"),
+            "rows_max": _bars(rows, "registered"),
+            "department": department,
+            "departments": Department.objects.filter(active=True, parent__isnull=False),
+            "prev_month": metrics.add_months(month, -1),
+            "next_month": metrics.add_months(month, 1),
+            "is_current": month >= metrics.current_month(),
+        },
+    )

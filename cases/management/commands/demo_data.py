@@ -13,8 +13,10 @@ def _width(text: str) -> int:
 
 
 class Command(BaseCommand):
-    help = ("Create the demo users (password demo12345) and ~40 cases in every state, through the services. "
-            "Idempotent: does nothing if the demo users exist. Refused when settings.DEMO_DATA_ALLOWED is False.")
+    help = (
+        "Create the demo users (password demo12345) and ~40 cases in every state, through the services. "
+        "Idempotent: does nothing if the demo users exist. Refused when settings.DEMO_DATA_ALLOWED is False."
+    )
 
     def handle(self, *args, **opts):
         try:
@@ -24,15 +26,22 @@ class Command(BaseCommand):
         if counts.get("skipped"):
             self.stdout.write("Demo users already exist; nothing created (delete the database to start over).")
         else:
-            self.stdout.write(self.style.SUCCESS(
-                f"Created {counts['users']} demo users and {counts['cases']} cases "
-                f"({counts['published']} published on the public board)."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {counts['users']} demo users and {counts['cases']} cases "
+                    f"({counts['published']} published on the public board)."
+                )
+            )
         self._print_logins()
 
     def _print_logins(self) -> None:
         rows = [("username", "password", "role", "department", "name")]
-        users = {u.username: u for u in User.objects.select_related("department")
-                 .filter(username__in=[d.username for d in demo.DEMO_USERS])}
+        users = {
+            u.username: u
+            for u in User.objects.select_related("department").filter(
+                username__in=[d.username for d in demo.DEMO_USERS]
+            )
+        }
         for spec in demo.DEMO_USERS:
             user = users.get(spec.username)
             if user is None:

@@ -20,8 +20,10 @@ class Command(BaseCommand):
             checked += 1
             if not ok:
                 broken += 1
-                self.stderr.write(f"BROKEN {tracking_no}: event seq={event.seq} (id={event.pk}, "
-                                  f"{event.transition} at {event.at.isoformat()}): {why}")
+                self.stderr.write(
+                    f"BROKEN {tracking_no}: event seq={event.seq} (id={event.pk}, "
+                    f"{event.transition} at {event.at.isoformat()}): {why}"
+                )
         if broken:
             raise CommandError(f"{broken} of {checked} case histories are broken.")
         self.stdout.write(self.style.SUCCESS(f"All {checked} case histories verify."))

@@ -15,29 +15,43 @@ from sla.seed import seed_calendars_now
 
 
 class Command(BaseCommand):
-    help = ("Seed the CN calendar (holidays and make-up working days from chinesecalendar) and 24x7; "
-            "with --schedule, load holidays from a file instead.")
+    help = (
+        "Seed the CN calendar (holidays and make-up working days from chinesecalendar) and 24x7; "
+        "with --schedule, load holidays from a file instead."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--overwrite", action="store_true",
+            "--overwrite",
+            action="store_true",
             help="Make the package's years match the package exactly (replaces admin edits to those years).",
         )
         parser.add_argument(
-            "--schedule", type=Path,
+            "--schedule",
+            type=Path,
             help="A UTF-8 file of lines like '2027-02-15~2027-02-21 放假 春节' or '2027-02-07 班 春节调休'.",
         )
         parser.add_argument("--calendar", default="CN", help="Calendar code for --schedule (default CN).")
         parser.add_argument("--complete", action="store_true", help="With --schedule: mark its years complete.")
 
-    def handle(self, *args: Any, overwrite: bool = False, schedule: Path | None = None, calendar: str = "CN",
-               complete: bool = False, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        overwrite: bool = False,
+        schedule: Path | None = None,
+        calendar: str = "CN",
+        complete: bool = False,
+        **options: Any,
+    ) -> None:
         if schedule is None:
             result = seed_calendars_now(overwrite=overwrite)
-            self.stdout.write(self.style.SUCCESS(
-                "CN: {years} years from chinesecalendar; {created} created, {updated} updated, {deleted} deleted."
-                .format(**result)
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "CN: {years} years from chinesecalendar; {created} created, {updated} updated, {deleted} deleted.".format(
+                        **result
+                    )
+                )
+            )
             return
         target = Calendar.objects.filter(code=calendar).first()
         if target is None:
@@ -50,7 +64,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         years = sorted({day.year for day in entries})
-        self.stdout.write(self.style.SUCCESS(
-            f"{target.code}: {count} dates written for {', '.join(map(str, years)) or 'no year'}"
-            + (" (marked complete)." if complete else ".")
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{target.code}: {count} dates written for {', '.join(map(str, years)) or 'no year'}"
+                + (" (marked complete)." if complete else ".")
+            )
+        )

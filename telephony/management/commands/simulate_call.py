@@ -27,8 +27,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--server", default="http://127.0.0.1:8000", help="where to send the webhooks")
-        parser.add_argument("--public-base-url", default=settings.PUBLIC_BASE_URL,
-                            help="the URL Twilio signs (the server's PUBLIC_BASE_URL)")
+        parser.add_argument(
+            "--public-base-url",
+            default=settings.PUBLIC_BASE_URL,
+            help="the URL Twilio signs (the server's PUBLIC_BASE_URL)",
+        )
         parser.add_argument("--token", default=settings.TWILIO_AUTH_TOKEN, help="Twilio auth token")
         parser.add_argument("--caller", default="+8613800138000")
         parser.add_argument("--tracking-no", default="", help="case for the status check and the survey")
@@ -39,15 +42,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["token"]:
             raise CommandError("No Twilio auth token (set TWILIO_AUTH_TOKEN or pass --token).")
-        tw = simulate.Twilio(send=simulate.urllib_sender(opts["server"]), public_base_url=opts["public_base_url"],
-                             auth_token=opts["token"], log=lambda line: self.stdout.write("  " + line))
+        tw = simulate.Twilio(
+            send=simulate.urllib_sender(opts["server"]),
+            public_base_url=opts["public_base_url"],
+            auth_token=opts["token"],
+            log=lambda line: self.stdout.write("  " + line),
+        )
         caller, tracking_no = opts["caller"], opts["tracking_no"]
         try:
             for name in opts["only"]:
                 self.stdout.write(self.style.MIGRATE_HEADING(name))
                 if name == "call":
-                    answer = simulate.desk_answerer(opts["server"], opts["agent"], opts["password"], tw.log) \
-                        if opts["agent"] else None
+                    answer = (
+                        simulate.desk_answerer(opts["server"], opts["agent"], opts["password"], tw.log)
+                        if opts["agent"]
+                        else None
+                    )
                     simulate.hotline_call(tw, caller, answer=answer)
                 elif name == "voicemail":
                     simulate.voice_message(tw, caller)
