@@ -22,10 +22,10 @@ from cases.enums import State
 from cases.models import Case
 from sla import services as sla_services
 from telephony.simulate import call_params, sms
-from tests.cases.api_helpers import public_client
 from tests.factories import make_case_in_state
 from tests.sla.fixtures import SH, at
 from tests.telephony.conftest import CALLER, CALLER_PHONE, tw, twilio_settings  # noqa: F401  (fixtures)
+from tests.web.api.api_helpers import public_client
 
 pytestmark = pytest.mark.django_db
 

@@ -22,10 +22,10 @@ from cases.enums import State, Transition
 from cases.models import Case, CaseEvent
 from cases.selectors import public_timeline
 from sla.enums import LEGACY_AUDIT_ACTIONS, AuditAction
-from tests.cases.api_helpers import public_client
-from tests.cases.test_console_pages import login
-from tests.cases.test_portal import track
 from tests.factories import make_case_in_state
+from tests.web.api.api_helpers import public_client
+from tests.web.console.test_console_pages import login
+from tests.web.portal.test_portal import track
 
 pytestmark = pytest.mark.django_db
 

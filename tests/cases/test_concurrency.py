@@ -20,8 +20,7 @@ from cases.enums import State
 from cases.exceptions import CaseConflict
 from cases.models import Case
 from tests.factories import make_case_in_state
-
-from .api_helpers import act, staff_client
+from tests.web.api.api_helpers import act, staff_client
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -14,9 +14,9 @@ from sla.deadlines import prefetch_timers, row_clock
 from sla.enums import ExtensionStatus, Stage
 from sla.models import Extension, Timer
 from sla.services import extension_request
-from tests.cases.api_helpers import assert_error, staff_client
 from tests.factories import CaseFactory, make_case_in_state
 from tests.sla.fixtures import at, clock  # noqa: F401
+from tests.web.api.api_helpers import assert_error, staff_client
 
 pytestmark = pytest.mark.django_db
 

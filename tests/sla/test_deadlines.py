@@ -192,14 +192,14 @@ def test_a_timer_is_serialised_with_the_api_md_fields_and_its_id(assigned):
 
 
 def test_the_case_detail_api_lists_the_timers_in_that_shape(users, assigned):
-    from tests.cases.api_helpers import staff_client
+    from tests.web.api.api_helpers import staff_client
 
     body = staff_client(users["clerk_cgj"]).get(f"/api/v1/cases/{assigned.tracking_no}/").json()
     assert body["timers"] == timers_data(assigned)
 
 
 def test_the_api_overdue_filter_lists_the_cases_with_a_red_clock_not_those_replied_late(users, pinned):
-    from tests.cases.api_helpers import staff_client
+    from tests.web.api.api_helpers import staff_client
 
     late = make_case_in_state(State.IN_PROGRESS, users)  # reply due 10 December
     answered_late = make_case_in_state(State.IN_PROGRESS, users)

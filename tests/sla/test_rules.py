@@ -12,10 +12,10 @@ from cases.enums import State
 from sla import rules
 from sla import services as sla
 from sla.models import Extension, SupervisionOrder
-from tests.cases.api_helpers import assert_error, staff_client
-from tests.cases.test_console_gaps import later_than_reply_deadline, section
 from tests.factories import CaseFactory, make_case_in_state
 from tests.sla.fixtures import clock, published  # noqa: F401
+from tests.web.api.api_helpers import assert_error, staff_client
+from tests.web.console.test_console_gaps import later_than_reply_deadline, section
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from cases.enums import State
 from sla import sweeper
 from sla.models import SupervisionOrder
 from sla.serializers import EXTENSION_FIELDS, ORDER_FIELDS, order_data
-from tests.cases.api_helpers import staff_client
 from tests.factories import make_case_in_state
 from tests.sla.fixtures import at, clock, published  # noqa: F401
+from tests.web.api.api_helpers import staff_client
 
 pytestmark = pytest.mark.django_db
 

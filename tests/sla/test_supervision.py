@@ -10,9 +10,9 @@ from cases.models import CaseEvent
 from sla import sweeper
 from sla.enums import AuditAction
 from sla.models import SupervisionOrder
-from tests.cases.api_helpers import assert_error, staff_client
 from tests.factories import CaseFactory, make_case_in_state
 from tests.sla.fixtures import at, clock, published  # noqa: F401
+from tests.web.api.api_helpers import assert_error, staff_client
 
 pytestmark = pytest.mark.django_db
 

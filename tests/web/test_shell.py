@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from cases.enums import Publication, State
 from cases.models import Case, CaseEvent
-from tests.cases.api_helpers import assert_error, unique_ip
 from tests.factories import PASSWORD, make_case_in_state
+from tests.web.api.api_helpers import assert_error, unique_ip
 from web.shell import client_address, safe_next
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,8 @@ from cases.enums import Publication, State, Transition
 from cases.exceptions import CaseConflict, CasePermissionDenied, CaseValidationError
 from cases.models import Case, PublicSearch
 from cases.services import Citizen
+from tests.cases.publication.helpers import closed_case
 from tests.factories import make_case_in_state
-
-from .helpers import closed_case
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from cases import services
 from cases.enums import State
 from cases.models import Case
 from tests.factories import CaseFactory, make_case_in_state
-
-from .api_helpers import act, assert_error, public_client, staff_client
+from tests.web.api.api_helpers import act, assert_error, public_client, staff_client
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,8 @@ import time_machine
 from cases import publication
 from cases.enums import Channel, State
 from cases.models import Case, CaseEvent, Open311ApiKey
+from tests.cases.publication.helpers import at, shift_registered
 from tests.factories import make_case_in_state
-
-from .helpers import at, shift_registered
 
 pytestmark = pytest.mark.django_db
 BASE = "/open311/v2/"

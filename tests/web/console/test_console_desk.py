@@ -10,8 +10,8 @@ from django.urls import reverse
 from cases.enums import Channel, Kind, Priority, ReplyChannel, State, Transition
 from cases.models import Case
 from cases.services import Citizen
-from tests.cases.test_console_pages import login
 from tests.factories import CaseFactory, make_case_in_state
+from tests.web.console.test_console_pages import login
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 from cases import services
 from cases.enums import State, Transition
 from cases.models import Case
-from tests.cases.test_console_actions import snapshot
-from tests.cases.test_console_pages import listed, listed_rows, login
 from tests.factories import CaseFactory, make_case_in_state
+from tests.web.console.test_console_actions import snapshot
+from tests.web.console.test_console_pages import listed, listed_rows, login
 
 pytestmark = pytest.mark.django_db
 

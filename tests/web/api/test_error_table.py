@@ -17,7 +17,7 @@ from cases.exceptions import (
 from sla.calendar import NoWorkingTime, TermError, UnknownCalendar
 from web.api.errors import InvalidCredentials, exception_handler
 
-API = Path(__file__).resolve().parents[2] / "web" / "api"
+API = Path(__file__).resolve().parents[3] / "web" / "api"
 
 
 class OrderNotFound(CaseNotFound):

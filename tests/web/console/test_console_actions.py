@@ -9,8 +9,8 @@ from django.urls import reverse
 from cases import services
 from cases.enums import Rating, State, Transition
 from cases.models import Case, Department
-from tests.cases.test_console_pages import login
 from tests.factories import CaseFactory, make_case_in_state
+from tests.web.console.test_console_pages import login
 
 pytestmark = pytest.mark.django_db
 

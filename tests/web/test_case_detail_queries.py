@@ -20,8 +20,8 @@ from notifications.enums import OutboxChannel, Template
 from notifications.models import Outbox
 from sla import services as sla
 from telephony.models import Call
-from tests.cases.api_helpers import staff_client
 from tests.factories import make_case_in_state
+from tests.web.api.api_helpers import staff_client
 
 pytestmark = pytest.mark.django_db
 

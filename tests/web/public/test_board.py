@@ -10,8 +10,7 @@ from cases import publication
 from cases.enums import Kind
 from cases.models import Case
 from cases.publication import bigrams, search_published
-
-from .helpers import at, closed_case, published_case, shift_registered
+from tests.cases.publication.helpers import at, closed_case, published_case, shift_registered
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from .test_metrics import october  # noqa: F401  (the fixed October data)
+from tests.web.public.test_metrics import october  # noqa: F401  (the fixed October data)
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from cases.enums import State
 from sla import services as sla
 from sla.models import Extension, SupervisionOrder
-from tests.cases.test_console_pages import login
 from tests.factories import make_case_in_state
 from tests.sla.fixtures import clock, published  # noqa: F401
+from tests.web.console.test_console_pages import login
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,9 @@ from cases.enums import Channel, Rating, State
 from cases.exceptions import CaseValidationError
 from cases.models import Case
 from sla.models import Timer
+from tests.cases.publication.helpers import at, pin, shift_registered
 from tests.factories import CaseFactory, make_case_in_state
 from web.figures import metrics
-
-from .helpers import at, pin, shift_registered
 
 pytestmark = pytest.mark.django_db
 OCT = date(2026, 10, 1)
