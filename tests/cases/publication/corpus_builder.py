@@ -1,6 +1,6 @@
-"""Builds tests/public/redaction_corpus.json: hand-written messages plus templated ones.
+"""Builds tests/cases/publication/redaction_corpus.json: hand-written messages plus templated ones.
 
-Run ``.venv/bin/python tests/public/corpus_builder.py`` to regenerate (deterministic seed).
+Run ``.venv/bin/python tests/cases/publication/corpus_builder.py`` to regenerate (deterministic seed).
 Each item: ``text``, ``names`` (the citizen's name, as the redactor is told it), and ``pii``:
 entries ``{"text": <substring>, "kind": <kind>, "secret": <part that must be hidden>}``;
 every occurrence of ``text`` is personal data. Hard negatives (dates, amounts, tracking
