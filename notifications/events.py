@@ -220,16 +220,17 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
     """Number, buffer and fan out one event now, whatever the transaction state. Never raises."""
     try:
         event = event_log().append(topic, type_, data)
-    except Exception:  # Redis down: the event is lost; clients see a gap and refetch later.
-        log.warning("real-time event %s to %s dropped (sequence store unavailable)", type_, topic, exc_info=True)
+    except Exception as exc:  # Redis down: the event is lost; clients see a gap and refetch later.
+        # One line, no traceback: during an outage every event says this.
+        log.warning("real-time event %s to %s dropped (sequence store unavailable: %r)", type_, topic, exc)
         return None
     layer = get_channel_layer()
     if layer is None:
         return event
     try:
         _group_send(layer, group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
-    except Exception:  # Redis down: pages still work on reload; never fail the request.
-        log.warning("real-time event %s to %s dropped", type_, topic, exc_info=True)
+    except Exception as exc:  # Redis down: pages still work on reload; never fail the request.
+        log.warning("real-time event %s to %s dropped (channel layer unavailable: %r)", type_, topic, exc)
     return event
 
 
