@@ -106,7 +106,9 @@ class FallbackRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         self.outage = outage_for(self._servers[0], retry_seconds)
         keys = {k: params[k] for k in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION") if k in params}
-        self.fallback = LocMemCache(f"casecenter-fallback:{self._servers[0]}", {**keys, "OPTIONS": {"MAX_ENTRIES": 5000}})
+        self.fallback = LocMemCache(
+            f"casecenter-fallback:{self._servers[0]}", {**keys, "OPTIONS": {"MAX_ENTRIES": 5000}}
+        )
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if self.outage.should_try():

@@ -220,7 +220,7 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
     """Number, buffer and fan out one event now, whatever the transaction state. Never raises."""
     try:
         event = event_log().append(topic, type_, data)
-    except Exception as exc:  # Redis down: the event is lost; clients see a gap and refetch later.
+    except Exception as exc:  # noqa: BLE001 - Redis down: the event is lost; clients see a gap and refetch.
         # One line, no traceback: during an outage every event says this.
         log.warning("real-time event %s to %s dropped (sequence store unavailable: %r)", type_, topic, exc)
         return None
@@ -229,7 +229,7 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
         return event
     try:
         _group_send(layer, group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
-    except Exception as exc:  # Redis down: pages still work on reload; never fail the request.
+    except Exception as exc:  # noqa: BLE001 - Redis down: pages work on reload; never fail the request.
         log.warning("real-time event %s to %s dropped (channel layer unavailable: %r)", type_, topic, exc)
     return event
 
