@@ -210,3 +210,19 @@ def test_sms_and_outbound_calls_use_the_client_with_the_timeout(settings, monkey
     monkeypatch.setattr(transports.TwilioSMSTransport, "_client", None)
     assert transports.TwilioSMSTransport().client().http_client.timeout == 3
     assert services._twilio_client().http_client.timeout == 3
+
+
+def test_an_in_app_message_retried_after_a_death_between_send_and_record_is_not_doubled(users):
+    from notifications.models import Notification
+
+    with time_machine.travel(T0, tick=False):
+        row = enqueue(
+            channel="inapp", template="receipt", context={}, recipient=users["clerk_cgj"], idempotency_key="inapp"
+        )
+        assert worker.claim_batch("dead") == [row.pk]
+        transports.InAppTransport().send(Outbox.objects.get(pk=row.pk))  # sent, then the worker died
+    with time_machine.travel(T0 + worker.LEASE * 1.1, tick=False):
+        assert worker.step("w2") is True
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.SENT
+    assert Notification.objects.filter(user=users["clerk_cgj"]).count() == 1
