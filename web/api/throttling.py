@@ -66,13 +66,6 @@ class LookupFailureThrottle(ClientAddressIdent, SimpleRateThrottle):
         throttle.cache.delete(throttle.get_cache_key(request, None))
 
 
-class LoginFailureThrottle(LookupFailureThrottle):
-    """The same for staff passwords at the token endpoint; roomier, since an office shares one IP."""
-
-    scope = "auth_failures"
-    default_rate = "30/hour"
-
-
 class PublicTrackThrottle(ClientAddressIdent, ScopedRateThrottle):
     """Overall request rate for the public endpoints (``public_track`` in settings)."""
 
