@@ -249,8 +249,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_track": "30/min",
         "public_submit": "10/hour",
-        # failed tracking lookups (wrong access code) per client IP
-        "public_lookup_failures": "10/hour",
+        # Failed tracking lookups are web/portal/limits.py's TRACK_FAILURES, shared with the portal.
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # JSON only: the browsable HTML API is not offered (nothing to show beyond the data).

@@ -4,8 +4,11 @@ one client address."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.http import HttpRequest
 from django.test import RequestFactory
 from django.urls import reverse
@@ -318,16 +321,18 @@ def failed_lookup(client, **headers: str) -> int:
     ).status_code
 
 
-def test_the_lookup_failure_limit_cannot_be_dodged_by_rewriting_x_forwarded_for(org, settings, behind_proxies):
+def test_the_lookup_failure_limit_cannot_be_dodged_by_rewriting_x_forwarded_for(
+    org, monkeypatch, behind_proxies, request
+):
     from rest_framework.test import APIClient
 
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "public_lookup_failures": "3/hour",
-        },
-    }
+    from web.portal import limits
+
+    monkeypatch.setattr(limits, "TRACK_FAILURES", limits.Limit("track-fail", count=3, window_seconds=3600))
+    # A fixed window: pin the clock inside one, so the count cannot roll over mid-test.
+    traveller = time_machine.travel(datetime(2026, 11, 23, 9, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     direct = APIClient(REMOTE_ADDR=fresh("198.51"))  # not one of our proxies
     answers = [failed_lookup(direct, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(5)]
     assert answers == [404, 404, 404, 429, 429]

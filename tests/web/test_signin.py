@@ -136,7 +136,9 @@ def test_a_locked_account_cannot_sign_in_on_the_console_either(users):
 
 def test_failures_are_audited_and_shown_to_administrators(users):
     fail_until_locked(APIClient(REMOTE_ADDR="198.51.100.22"), "agent", 5)
-    log = list(AccessFailureLog.objects.order_by("attempt_time", "id").values_list("username", "ip_address", "locked_out"))
+    log = list(
+        AccessFailureLog.objects.order_by("attempt_time", "id").values_list("username", "ip_address", "locked_out")
+    )
     assert log == [("agent", "198.51.100.22", False)] * 4 + [("agent", "198.51.100.22", True)]
     admin = Client()
     admin.force_login(users["admin"])
