@@ -6,7 +6,10 @@ on_logged_out                             Django's user_logged_out (console and 
 EndSessionsOnPasswordChange               Django calls a password validator's password_changed
                                           after every set_password() + save() (admin, the password
                                           change views, manage.py changepassword): every WebSocket
-                                          of the user, and the API token
+                                          of the user, and the API token (not on a mere re-hash at
+                                          sign-in, which Django does without that hook)
+on_password_disabled                      the same when password sign-in is switched off (the
+                                          admin's "usable password: no"), which that hook misses
 
 Django itself already refuses the user's other sessions after a password change (the session
 hash); this closes what a session check at connect time cannot reach (an open socket) and what
@@ -18,7 +21,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -67,3 +72,17 @@ class EndSessionsOnPasswordChange:
 
     def get_help_text(self) -> str:
         return _("修改密码后，该账号在其他地方的登录和API令牌随即失效。")
+
+
+@receiver(pre_save, sender=User, dispatch_uid="web.signout.on_password_disabled")
+def on_password_disabled(
+    sender: type[User], instance: User, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
+    # Only a save that leaves the password unusable reads the stored one: every other save is free.
+    if instance.pk is None or instance.has_usable_password():
+        return
+    if update_fields is not None and "password" not in update_fields:
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if before and is_password_usable(before):
+        sessions_end(user=instance, session_key=None, reason="password_disabled")

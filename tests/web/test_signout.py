@@ -65,6 +65,20 @@ def test_a_password_set_by_an_administrator_revokes_the_users_token(users):
     assert agent.check_password(NEW_PASSWORD)
 
 
+def test_switching_off_password_sign_in_revokes_the_users_token(users):
+    token = api_token("agent")
+    admin = Client()
+    admin.force_login(users["admin"])
+    agent = users["agent"]
+    response = admin.post(
+        f"/admin/cases/user/{agent.pk}/password/", {"usable_password": "false", "unset-password": "1"}
+    )
+    assert response.status_code == 302, response.content
+    agent.refresh_from_db()
+    assert not agent.has_usable_password()
+    assert cases_with(token) == 401
+
+
 def test_changing_ones_own_password_revokes_ones_token(users):
     token = api_token("admin")
     browser = signed_in(users["admin"])
@@ -91,4 +105,16 @@ def test_saving_other_account_fields_keeps_the_token(users, field):
     agent = users["agent"]
     setattr(agent, field, "changed@example.org" if field == "email" else "王")
     agent.save()
+    assert cases_with(token) == 200
+
+
+def test_a_rehash_at_sign_in_is_not_a_password_change_and_keeps_the_token(users, settings):
+    token = api_token("agent")
+    # A stronger hasher first: the next sign-in re-hashes the stored MD5 password (and saves it).
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    signed_in(users["agent"])
+    assert User.objects.get(username="agent").password.startswith("pbkdf2_sha256$")
     assert cases_with(token) == 200
