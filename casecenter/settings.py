@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # sign-in lockouts (web/signin.py)
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into web.signin's answer
 ]
 
 ROOT_URLCONF = "casecenter.urls"
@@ -184,10 +187,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Refuses nothing: its password_changed hook revokes the API token and closes the WebSockets.
+    {"NAME": "web.signout.EndSessionsOnPasswordChange"},
 ]
+# Locked-out accounts and addresses are refused before any password is checked (django-axes).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"
 LOGOUT_REDIRECT_URL = "console:login"
+
+# --- Sign-in lockouts (django-axes; the two rules are explained in web/signin.py) ---------
+AXES_HANDLER = "web.signin.SignInFailures"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = 5  # one account from one address
+LOGIN_ADDRESS_FAILURE_LIMIT = 20  # every account from one address (an office shares one)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# A refused try does not extend the lock: it ends the cool-off after the failure that set it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "web.shell.client_address"  # the one address rule (TRUSTED_PROXIES)
+AXES_LOCKOUT_CALLABLE = "web.signin.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for administrators in the admin
+AXES_VERBOSE = False  # no banner on every manage.py command
 
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -241,8 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_track": "30/min",
         "public_submit": "10/hour",
-        # failed tracking lookups (wrong access code) per client IP
-        "public_lookup_failures": "10/hour",
+        # Failed tracking lookups are web/portal/limits.py's TRACK_FAILURES, shared with the portal.
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # JSON only: the browsable HTML API is not offered (nothing to show beyond the data).
@@ -287,4 +307,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # axes narrates every sign-in at INFO; its warnings (failures, lockouts) are the ones to keep.
+    "loggers": {"axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import json
 import logging
 import threading
@@ -243,6 +244,37 @@ def publish(topic: str, type_: str, data: dict[str, Any]) -> None:
 def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
     for topic in dict.fromkeys(topics):
         publish(topic, type_, data)
+
+
+# --- ending connections ------------------------------------------------------------------
+
+CLOSE_MESSAGE_TYPE = "cc.close"  # handled by consumers.LiveConsumer.cc_close
+
+
+def user_topic(user_id: int) -> str:
+    """Every connection of one user (their notifications, and a password change closes them)."""
+    return f"user.{user_id}"
+
+
+def session_topic(session_key: str) -> str:
+    """Every connection signed in by one session. A digest, not the key: group names end up in Redis."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def _close_now_rollback_unsafe(topic: str, reason: str) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        _group_send(layer, group_name(topic), {"type": CLOSE_MESSAGE_TYPE, "reason": reason})
+    except Exception:  # Redis down: the consumers' own session re-check closes them a little later
+        log.warning("closing the connections of %s failed", topic, exc_info=True)
+
+
+def close_connections(topic: str, *, reason: str) -> None:
+    """Close every WebSocket following ``topic`` (``user_topic``, ``session_topic``) once the
+    transaction commits (at once when none is open). Never raises."""
+    transaction.on_commit(lambda: _close_now_rollback_unsafe(topic, reason))
 
 
 # --- payloads (the only place event bodies are built) ---------------------------------
