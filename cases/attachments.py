@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import rules
 from .enums import State, Transition
@@ -71,7 +72,6 @@ DOCX = FileType("docx", "DOCX", "application/vnd.openxmlformats-officedocument.w
 XLSX = FileType("xlsx", "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",))
 FILE_TYPES = (PDF, JPEG, PNG, OFD, DOCX, XLSX)
 BY_EXTENSION = {ext: t for t in FILE_TYPES for ext in t.extensions}
-ALLOWED_LABELS = "、".join(t.label for t in FILE_TYPES)
 # What the portal's file input offers (a hint for the browser; the server decides).
 ACCEPT = ",".join([*(t.content_type for t in FILE_TYPES), *BY_EXTENSION])
 
@@ -187,7 +187,8 @@ def check_upload(upload: Any, *, field: str = "file") -> CheckedUpload:
         raise UnsupportedFileType(msg, fields={field: [msg]})
     by_name = BY_EXTENSION.get(extension_of(name))
     if by_name is None:
-        msg = _("文件“%(name)s”的类型不受支持：只接受%(types)s文件。") % {"name": name, "types": ALLOWED_LABELS}
+        types = pgettext("list separator", "、").join(t.label for t in FILE_TYPES)
+        msg = _("文件“%(name)s”的类型不受支持：只接受%(types)s文件。") % {"name": name, "types": types}
         raise UnsupportedFileType(msg, fields={field: [msg]})
     by_content = identify(upload)
     if by_content is not by_name:

@@ -390,3 +390,30 @@ def test_the_portal_refuses_a_pdf_named_html(client):
     assert response.status_code == 400
     assert "文件“report.html”的类型不受支持：只接受PDF、JPEG、PNG、OFD、DOCX、XLSX文件。" in response.content.decode()
     assert Case.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+def test_with_x_accel_redirect_nginx_gets_the_path_after_the_check_and_the_same_headers(client, users, settings, filed):
+    settings.ATTACHMENTS_X_ACCEL_REDIRECT = "/protected-attachments/"
+    _case, photo, _reply = filed
+    assert client.get(url_of(photo)).status_code == 404  # still checked first
+    assert "X-Accel-Redirect" not in client.get(url_of(photo))
+    client.force_login(users["clerk_cgj"])
+    response = client.get(url_of(photo))
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"/protected-attachments/{photo.file.name}"
+    assert response.content == b""
+    assert response["Content-Type"] == "image/png"
+    for header, value in THREE_HEADERS.items():
+        assert response[header] == value
+    assert response["Content-Disposition"].startswith("attachment; ")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("ATTACHMENTS_MAX_FILE_BYTES", "5MB"), ("ATTACHMENTS_X_ACCEL_REDIRECT", "protected")]
+)
+def test_a_bad_attachment_setting_stops_the_process_naming_it(name, value):
+    from tests.test_settings import run_manage
+
+    result = run_manage("check", **{name: value})
+    assert result.returncode != 0
+    assert f"{name}={value!r}" in result.stderr
