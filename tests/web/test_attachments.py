@@ -417,3 +417,28 @@ def test_a_bad_attachment_setting_stops_the_process_naming_it(name, value):
     result = run_manage("check", **{name: value})
     assert result.returncode != 0
     assert f"{name}={value!r}" in result.stderr
+
+
+def test_a_portal_upload_cut_off_at_the_limit_says_why_and_keeps_what_arrived(client, settings):
+    from web.portal import captcha
+
+    settings.ATTACHMENTS_MAX_FILE_BYTES = 64 * 1024
+    challenge = captcha.new_challenge()
+    data = {
+        "title": "工地夜间施工噪声",  # before the file: arrives
+        "attachments": [upload("现场.png", PNG + b"\x00" * 200 * 1024)],
+        "name": "王小明",  # after the file: never read
+        "phone": "13912345678",
+        "kind": "complaint",
+        "category": "ENV-NOISE",
+        "content": "夜间施工。",
+        "reply_channel": "sms",
+        "captcha_token": challenge.token,
+        "captcha_answer": str(challenge.answer),
+    }
+    response = client.post("/write/", data, REMOTE_ADDR="10.8.8.9")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "文件“现场.png”超过64KB，请压缩后再上传。" in html
+    assert 'value="工地夜间施工噪声"' in html
+    assert Case.objects.count() == 0 and Attachment.objects.count() == 0
