@@ -197,7 +197,9 @@ def check_upload(upload: Any, *, field: str = "file") -> CheckedUpload:
     return CheckedUpload(upload=upload, file_type=by_name, name=name, size=size)
 
 
-def check_uploads(uploads: Iterable[Any], *, field: str = "file", max_files: int = MAX_FILES_PER_REQUEST) -> list:
+def check_uploads(
+    uploads: Iterable[Any], *, field: str = "file", max_files: int = MAX_FILES_PER_REQUEST
+) -> list[CheckedUpload]:
     """Every file checked; one error naming every refused file (a too-large one makes it
     ``AttachmentTooLarge``, the API's 413), so a sender fixes them all at once."""
     uploads = list(uploads)
@@ -311,7 +313,3 @@ def for_citizen(case: Case) -> QuerySet[Attachment]:
     if case.state not in {State.ANSWERED, State.CLOSED}:
         qs = qs.exclude(kind=AttachmentKind.REPLY)
     return qs
-
-
-def staff_may_see(user: User | None, attachment: Attachment) -> bool:
-    return rules.can_see_case(user, attachment.case)
