@@ -221,8 +221,32 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never routed: attachments are served only by web.attachments.download
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# --- Attachments (cases/attachments.py, web/uploads.py, web/attachments.py) ---------------
+_max_file = os.environ.get("ATTACHMENTS_MAX_FILE_BYTES", "").strip() or str(5 * 1024 * 1024)
+if not _max_file.isdigit() or int(_max_file) < 1024:
+    raise ImproperlyConfigured(f"ATTACHMENTS_MAX_FILE_BYTES={_max_file!r}: a whole number of bytes, at least 1024.")
+ATTACHMENTS_MAX_FILE_BYTES = int(_max_file)
+# e.g. "/protected-attachments/": nginx serves the file from that internal location once the
+# download view has checked who asks (README "Attachments in production"); empty: the view streams it.
+ATTACHMENTS_X_ACCEL_REDIRECT = os.environ.get("ATTACHMENTS_X_ACCEL_REDIRECT", "").strip()
+if ATTACHMENTS_X_ACCEL_REDIRECT and not ATTACHMENTS_X_ACCEL_REDIRECT.startswith("/"):
+    raise ImproperlyConfigured(
+        f"ATTACHMENTS_X_ACCEL_REDIRECT={ATTACHMENTS_X_ACCEL_REDIRECT!r}: an nginx internal location path, "
+        "e.g. /protected-attachments/."
+    )
+# The size limit counts bytes as they arrive and stops reading at it; the others keep what passed
+# (in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then in a temporary file).
+FILE_UPLOAD_HANDLERS = [
+    "web.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Form fields besides files (Django's default); bigger bodies of plain fields are refused whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Email / SMS ----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
