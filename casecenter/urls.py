@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include((api.cases, "api"))),
     path("telephony/twilio/", include("telephony.urls")),
     path("open311/v2/", include("web.open311.urls")),
+    path("captcha/", include("captcha.urls")),  # the portal captcha's images
     path("board/", include((public.board, "board"))),
     path("stats/", include((public.stats, "stats"))),
     path("", include("web.portal.urls")),
