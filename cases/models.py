@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 
 from django.contrib.auth.models import AbstractUser
@@ -26,6 +27,9 @@ from .enums import (
     Role,
     State,
 )
+
+# Han characters: a name written in them is written family name first, without a space.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class BilingualName(models.Model):
@@ -99,6 +103,20 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("工作人员")
         verbose_name_plural = _("工作人员")
+
+    def get_full_name(self) -> str:
+        """Family name first, as Chinese names are written: 王 + 建国 → "王建国" (Django's own
+        gives "建国 王"). A name in Latin letters keeps its own order with a space: "Anna Li"."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first and last):
+            return first or last
+        if _HAN.search(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}"
+
+    def get_short_name(self) -> str:
+        # The admin greets with this one: the whole name, not the given name alone.
+        return self.get_full_name()
 
     @property
     def display_name(self) -> str:
