@@ -97,7 +97,7 @@ STAFF_PAGES = [
     ("supervisor", "/console/sla/board/"),
     ("supervisor", "/console/publication/"),
     ("supervisor", "/console/reports/"),
-    ("supervisor", "/console/reports/?format=print"),
+    ("supervisor", "/console/reports/?month=2026-10&print=1"),
     ("agent", "/notifications/"),
     ("agent", "/notifications/preferences/"),
     ("agent", "/telephony/desk/stats/"),
