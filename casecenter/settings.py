@@ -129,7 +129,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "csp.context_processors.nonce",  # {{ CSP_NONCE }}, should a template ever need one
                 "web.shell.shell_context",  # the staff menu, on pages answered through @staff_page
             ],
         },
