@@ -12,6 +12,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -99,6 +100,8 @@ INSTALLED_APPS = [
     "web.console",
     "web.portal",
     "web.public",
+    "captcha",  # django-simple-captcha: the portal's image captcha (web/portal/captcha.py)
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into web.signin's answer
 ]
 
@@ -262,7 +266,22 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "" if PRODUCTION else "d
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "+8610095100")
 # Seconds for each Twilio API request (SMS, call updates); the client has no timeout by default.
 TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where citizens and Twilio reach the service: every link in an SMS or e-mail starts here. In
+# development it follows the port `scripts/serve` runs on (PORT, 8000 by default).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+if not PUBLIC_BASE_URL and not PRODUCTION:
+    PUBLIC_BASE_URL = f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '8000'}"
+if PRODUCTION:
+    if not TWILIO_AUTH_TOKEN.strip():
+        raise ImproperlyConfigured(
+            "Production settings need TWILIO_AUTH_TOKEN: without it no Twilio webhook can be verified."
+        )
+    _public_host = (urlsplit(PUBLIC_BASE_URL).hostname or "").lower()
+    if not _public_host or _public_host in {"localhost", "127.0.0.1", "::1", "0.0.0.0"}:
+        raise ImproperlyConfigured(
+            f"Production settings need PUBLIC_BASE_URL, the address citizens and Twilio reach "
+            f"(https://...), not {PUBLIC_BASE_URL!r}: every link in an SMS or e-mail starts with it."
+        )
 # Telephony (95100 hotline): "twilio" places real outbound calls; "console" only logs them.
 TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND", SMS_BACKEND)
 TELEPHONY_GREETING = os.environ.get(
@@ -299,6 +318,34 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Content-Security-Policy (django-csp 4) -------------------------------------------
+# Scripts and styles come from our own static files only: no inline <script>, no on*="..."
+# handlers, no style="..." attributes (bars use the .w-N / .h-N classes in app.css).
+# data: images only for the icons Swagger UI's stylesheet embeds.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],  # CSP 3: 'self' also covers ws(s):// to this host (live boards)
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Captcha (django-simple-captcha, used by web/portal/captcha.py) ---------------------
+CAPTCHA_FONT_SIZE = 30  # the library's own font (Bitstream Vera), shipped with the package
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 10  # minutes
+# Test mode: the answer "passed" is accepted (the challenge is still used up). For the test
+# suite and browser tests only, which cannot read an image; production refuses it.
+CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)
+if PRODUCTION and CAPTCHA_TEST_MODE:
+    raise ImproperlyConfigured("Production settings refuse CAPTCHA_TEST_MODE: it lets any script past the captcha.")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("open311/v2/", include("web.open311.urls")),
     # Attachments only through the one checked download view; MEDIA_ROOT is never served.
     path("attachments/<int:pk>/", attachments.download, name="attachment"),
+    path("captcha/", include("captcha.urls")),  # the portal captcha's images
     path("board/", include((public.board, "board"))),
     path("stats/", include((public.stats, "stats"))),
     path("", include("web.portal.urls")),

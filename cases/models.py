@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import secrets
 import uuid
 
@@ -28,6 +29,9 @@ from .enums import (
     Role,
     State,
 )
+
+# Han characters: a name written in them is written family name first, without a space.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class BilingualName(models.Model):
@@ -101,6 +105,20 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("工作人员")
         verbose_name_plural = _("工作人员")
+
+    def get_full_name(self) -> str:
+        """Family name first, as Chinese names are written: 王 + 建国 → "王建国" (Django's own
+        gives "建国 王"). A name in Latin letters keeps its own order with a space: "Anna Li"."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first and last):
+            return first or last
+        if _HAN.search(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}"
+
+    def get_short_name(self) -> str:
+        # The admin greets with this one: the whole name, not the given name alone.
+        return self.get_full_name()
 
     @property
     def display_name(self) -> str:

@@ -63,6 +63,13 @@ def _no_sign_in_lockouts_from_other_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _captcha_test_mode(settings):
+    # Browser tests cannot read the captcha image: in tests the answer "passed" is accepted
+    # (web/portal/captcha.py). Tests of the real check turn it off again.
+    settings.CAPTCHA_TEST_MODE = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

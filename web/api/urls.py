@@ -2,7 +2,7 @@
 ``api``), deadlines, boards, extensions and supervision, the monthly report, the OpenAPI schema."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import attachments, calendars, reports, timers, views
 
@@ -19,7 +19,7 @@ cases = [
 urlpatterns = [
     path("reports/monthly/", reports.MonthlyReportView.as_view(), name="api-reports-monthly"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("schema/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-schema-docs"),
+    path("schema/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-docs"),
     path("calendars/", calendars.CalendarListView.as_view(), name="sla-calendars"),
     path("calendars/<str:code>/deadline/", calendars.DeadlineView.as_view(), name="sla-deadline"),
     path("cases/<str:tracking_no>/extensions/", timers.ExtensionRequestView.as_view(), name="sla-extension-request"),

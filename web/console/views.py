@@ -190,7 +190,9 @@ def caller_history(request: HttpRequest) -> JsonResponse:
                     "state_label": str(State(c.state).label),
                     "category": c.category.name,
                     "department": c.department.name if c.department_id else "",
-                    "registered_at": c.registered_at.isoformat(),
+                    # Local time (+08:00), and as the desk shows it: the console prints no UTC.
+                    "registered_at": timezone.localtime(c.registered_at).isoformat(),
+                    "registered_at_display": timezone.localtime(c.registered_at).strftime("%Y-%m-%d %H:%M"),
                     "is_open": c.is_open,
                     "url": reverse("console:case", args=[c.tracking_no]),
                 }

@@ -108,7 +108,7 @@ class SubmissionForm(forms.Form):
     )
     # Rendered by hand in the template with a fresh challenge each time (see views).
     captcha_token = forms.CharField(required=False, widget=forms.HiddenInput)
-    captcha_answer = forms.CharField(label=gettext_lazy("验证题"), max_length=8, required=False)
+    captcha_answer = forms.CharField(label=gettext_lazy("验证码"), max_length=16, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,7 +135,7 @@ class SubmissionForm(forms.Form):
         if data.get("reply_channel") == ReplyChannel.EMAIL and not data.get("email") and "email" not in self.errors:
             self.add_error("email", _("选择邮件答复时请填写电子邮箱。"))
         if not (data.get("captcha_answer") or "").strip():
-            self.add_error("captcha_answer", _("请回答验证题。"))
+            self.add_error("captcha_answer", _("请输入图片中的验证码。"))
         else:
             try:
                 captcha.verify(data.get("captcha_token", ""), data["captcha_answer"])
