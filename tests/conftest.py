@@ -45,6 +45,12 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _audit_checkpoints_in_tmp(settings, tmp_path):
+    # Checkpoints a test writes (or the developer's own under var/) never meet another test.
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

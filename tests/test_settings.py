@@ -10,10 +10,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
+GOOD_AUDIT_KEY = "audit-" + "k" * 40
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "CASECENTER_ENV"}}
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "CASECENTER_ENV", "AUDIT_KEY"}}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
@@ -32,6 +33,15 @@ def test_production_refuses_missing_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("audit_key", ["", "short-key"])
+def test_production_refuses_an_empty_or_short_audit_key_naming_the_variable(audit_key):
+    result = run_manage(
+        "check", CASECENTER_ENV="production", SECRET_KEY=GOOD_SECRET, AUDIT_KEY=audit_key, ALLOWED_HOSTS="x"
+    )
+    assert result.returncode != 0
+    assert "Production settings need AUDIT_KEY (32+ random characters)." in result.stderr
+
+
 def test_production_check_deploy_is_clean():
     result = run_manage(
         "check",
@@ -40,6 +50,7 @@ def test_production_check_deploy_is_clean():
         "WARNING",
         CASECENTER_ENV="production",
         SECRET_KEY=GOOD_SECRET,
+        AUDIT_KEY=GOOD_AUDIT_KEY,
         ALLOWED_HOSTS="hotline.example.gov.cn",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -109,6 +120,7 @@ def test_an_unparseable_flag_stops_production_too():
         "check",
         CASECENTER_ENV="production",
         SECRET_KEY=GOOD_SECRET,
+        AUDIT_KEY=GOOD_AUDIT_KEY,
         ALLOWED_HOSTS="x",
         SECURE_SSL_REDIRECT="yes please",
     )
