@@ -182,6 +182,11 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live pages: the server sends a heartbeat this often on every socket; a page that hears nothing
+# for twice as long shows itself as not live. Without Redis, worker processes' events relay
+# through the database and the web process polls for them this often (notifications.events).
+LIVE_HEARTBEAT_SECONDS = 15
+LIVE_RELAY_POLL_SECONDS = 1.0
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

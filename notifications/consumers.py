@@ -10,12 +10,14 @@ Every signed-in user also receives their own ``user.<id>`` topic (in-app notific
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from cases.enums import Role
 
@@ -85,8 +87,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.department = await database_sync_to_async(lambda: user.department.code if user.department_id else None)()
         await self.accept()
         await self._join(f"user.{user.pk}")
+        events.ensure_relay_poller()
+        self.heartbeat = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        """Every LIVE_HEARTBEAT_SECONDS, ``{"type": "heartbeat"}`` — only while events from every
+        process can reach this page (events.live_path_healthy): a page that stops hearing it
+        marks itself not live (static/js/live.js) instead of claiming to be."""
+        while True:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            if events.live_path_healthy():
+                await self.send_json({"type": "heartbeat"})
 
     async def disconnect(self, code: int) -> None:
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
         for topic in self.topics:
             try:
                 await self.channel_layer.group_discard(events.group_name(topic), self.channel_name)
