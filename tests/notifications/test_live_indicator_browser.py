@@ -12,9 +12,7 @@ from tests.notifications.test_browser import CHROMIUM_ARGS
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_board_turns_grey_when_heartbeats_stop_and_live_when_they_return(
-    users, asgi_server, settings, monkeypatch
-):
+def test_the_board_turns_grey_when_heartbeats_stop_and_live_when_they_return(users, asgi_server, settings, monkeypatch):
     from playwright.sync_api import expect, sync_playwright
 
     settings.LIVE_HEARTBEAT_SECONDS = 1
