@@ -67,10 +67,12 @@ class Problem:
 _ROW_FIELDS = ("pk", "tracking_no", "registered_at", "audit_head_seq", "audit_head_hash", *chain.AUDITED_COLUMNS)
 
 
-def _rows(case_ids: list[int] | None = None) -> Iterator[dict[str, Any]]:
+def _rows(case_ids: list[int] | None = None, tracking_no: str | None = None) -> Iterator[dict[str, Any]]:
     qs = Case.objects.order_by("pk").values(*dict.fromkeys(_ROW_FIELDS))
     if case_ids is not None:
         qs = qs.filter(pk__in=case_ids)
+    if tracking_no is not None:
+        qs = qs.filter(tracking_no=tracking_no)
     return qs.iterator()
 
 
@@ -147,8 +149,7 @@ def verify_chain(case_id: int) -> tuple[bool, CaseEvent | None, str]:
 
 def verify_cases(tracking_no: str | None = None) -> tuple[int, list[Problem]]:
     checked, problems = 0, []
-    rows = _rows() if tracking_no is None else (r for r in _rows() if r["tracking_no"] == tracking_no)
-    for row in rows:
+    for row in _rows(tracking_no=tracking_no):
         checked += 1
         found = verify_case(row)
         if found is not None:
