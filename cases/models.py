@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -364,12 +366,25 @@ class AttachmentKind(models.TextChoices):
     REPLY = "reply", _("答复附件")
 
 
+# The extensions a stored file may carry: the six allowed types (cases.attachments).
+STORED_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png", ".ofd", ".docx", ".xlsx"})
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    """A random name the server makes up, under the month of upload; of the name it is given only an
+    allowed extension survives. Nothing the sender typed reaches the file system."""
+    ext = os.path.splitext(filename)[1].lower()
+    at = instance.uploaded_at or timezone.now()
+    return f"attachments/{at:%Y/%m}/{uuid.uuid4().hex}{ext if ext in STORED_EXTENSIONS else ''}"
+
+
 class Attachment(models.Model):
-    """A file on a case. Type and size are checked by content at the edge before saving."""
+    """A file on a case, written only by cases.attachments (type by content and extension, size,
+    generated name). ``original_name`` is the sanitised name to show, never a path."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.CITIZEN)
-    file = models.FileField(upload_to="attachments/%Y/%m/")
+    file = models.FileField(upload_to=attachment_upload_to)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

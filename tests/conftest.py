@@ -45,6 +45,24 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _no_sign_in_lockouts_from_other_tests(request):
+    # django-axes counts failed sign-ins in its tables, keyed on username and address (web/signin.py).
+    # A rollback or a transactional test's flush normally clears them; a test must still never start
+    # locked out by one before it (say, a database kept between runs), so every database test starts
+    # with none.
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from axes.utils import reset
+
+    reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _web_process_publishes_directly():
     # A worker command run by a test switches its process to the database relay
     # (notifications.events.relay_from_this_process); the next test is the web process again.

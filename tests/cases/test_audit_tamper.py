@@ -302,7 +302,7 @@ def test_a_legacy_event_after_a_keyed_one_is_a_rewrite(two_cases):
 def test_the_migration_backfills_heads_from_existing_events(two_cases):
     closed, other = two_cases
     raw("UPDATE {cases} SET audit_head_seq = 0, audit_head_hash = ''", [])
-    migration = importlib.import_module("cases.migrations.0007_keyed_audit_chain_heads")
+    migration = importlib.import_module("cases.migrations.0008_keyed_audit_chain_heads")
     migration.backfill_heads(apps, None)
     for case in (closed, other):
         case.refresh_from_db()

@@ -165,7 +165,7 @@ BAD_INPUTS = {
         lambda: {
             "attachments": [SimpleUploadedFile("photo.jpg", b"just some text, not an image", content_type="image/jpeg")]
         },
-        "文件“photo.jpg”不是JPEG、PNG或PDF文件（按文件内容判断）。",
+        "文件“photo.jpg”的内容不是JPEG文件（按文件内容判断）。",
     ),
     "four files": (
         lambda: {"attachments": [SimpleUploadedFile(f"{i}.pdf", PDF) for i in range(4)]},

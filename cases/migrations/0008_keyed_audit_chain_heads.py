@@ -22,7 +22,7 @@ def backfill_heads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0006_caseevent_transition_open_vocabulary"),
+        ("cases", "0007_attachment_generated_names"),
     ]
 
     operations = [
