@@ -4,6 +4,7 @@ heartbeats arrive, "● 已断开/未更新" in grey once they stop for two inte
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from notifications import events
@@ -17,7 +18,7 @@ def test_the_board_turns_grey_when_heartbeats_stop_and_live_when_they_return(use
 
     settings.LIVE_HEARTBEAT_SECONDS = 1
     client = Client()
-    assert client.login(username="supervisor", password="demo12345")
+    assert client.login(request=HttpRequest(), username="supervisor", password="demo12345")
     session = client.cookies["sessionid"].value
     healthy = {"now": True}
     monkeypatch.setattr(events, "live_path_healthy", lambda: healthy["now"])
