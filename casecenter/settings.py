@@ -71,6 +71,19 @@ if PRODUCTION:
 elif not SECRET_KEY:
     SECRET_KEY = "dev-insecure-casecenter-key-only-for-local-development-0123456789"
 
+# The key of the audit chain (HMAC-SHA256 over every case event, cases.chain). Its own secret, not
+# SECRET_KEY: rotating the session key must not break the history. Production refuses an empty or
+# short one; development and tests use a fixed, public key (their chains prove nothing).
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+if PRODUCTION:
+    if len(AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("Production settings need AUDIT_KEY (32+ random characters).")
+elif not AUDIT_KEY:
+    AUDIT_KEY = "dev-insecure-casecenter-audit-key-not-secret"
+# Where manage.py audit_checkpoint writes the daily digest of every case's chain head: outside
+# the database, ideally on storage the database's administrators cannot rewrite.
+AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 # The reverse proxies / load balancers in front of the web copies. Only from these is
@@ -185,6 +198,11 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live pages: the server sends a heartbeat this often on every socket; a page that hears nothing
+# for twice as long shows itself as not live. Without Redis, worker processes' events relay
+# through the database and the web process polls for them this often (notifications.events).
+LIVE_HEARTBEAT_SECONDS = 15
+LIVE_RELAY_POLL_SECONDS = 1.0
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -129,7 +129,12 @@ def shell_context(request: HttpRequest) -> dict[str, Any]:
     page = getattr(request, "staff_page", None)
     if page is None or not request.user.is_authenticated:
         return {}
-    return {"nav": console_nav(request.user), "role_label": role_label(request.user), "ws_topic": page.ws_topic}
+    return {
+        "nav": console_nav(request.user),
+        "role_label": role_label(request.user),
+        "ws_topic": page.ws_topic,
+        "ws_heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
+    }
 
 
 # --- redirects -------------------------------------------------------------------------------
