@@ -9,6 +9,7 @@ from cases.redaction import MASK, find_spans, leaks, redact
 
 CORPUS = Path(__file__).with_name("redaction_corpus.json")
 CJK_NUMERALS = set("一二三四五六七八九十百零〇")
+COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙"}
 
 # What the redactor reached when these were written (1.0/1.0 on the 120 messages it was tuned
 # on; the 10 held-out ones cost a phone written in Chinese numerals and a name inside a longer
@@ -27,7 +28,11 @@ def _sensitive_positions(item: dict) -> set[int]:
         assert start >= 0, (entry, text)
         while start >= 0:
             offset = start + entry["text"].find(secret)
-            for i in range(offset, offset + len(secret)):
+            first = offset
+            if entry["kind"] == "name":
+                # The surname may stay (王某某, 刘先生): only the given name must go.
+                first = offset + (2 if secret[:2] in COMPOUND_SURNAMES else 1)
+            for i in range(first, offset + len(secret)):
                 ch = text[i]
                 if ch.isspace():
                     continue
@@ -45,7 +50,7 @@ def evaluate(verbose: bool = False) -> dict[str, float]:
         text = item["text"]
         out = redact(text, names=item["names"])
         assert len(out) == len(text)
-        masked = {i for i, (a, b) in enumerate(zip(text, out, strict=True)) if b == MASK and a != MASK}
+        masked = {i for i, (a, b) in enumerate(zip(text, out, strict=True)) if a != b}
         sensitive = _sensitive_positions(item)
         hit += len(masked & sensitive)
         masked_total += len(masked)

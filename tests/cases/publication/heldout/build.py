@@ -1,13 +1,15 @@
-"""Turns messages.txt (hand-written, inline-annotated) into heldout.json with character spans.
+"""Turns messages.txt (hand-written, inline-annotated) into messages.json with character spans.
 
 ``[kind|text]`` marks personal data, ``{kind|text}`` text that must survive. Run
-``python tests/cases/publication/heldout/build.py``; the JSON is committed beside it.
+``python tests/cases/publication/heldout/build.py [folder]`` (default: this one; the tuning set is
+``tests/cases/publication/tuning``); the JSON is committed beside it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -28,15 +30,15 @@ def parse(line: str) -> dict:
     return {"text": "".join(text), "pii": pii, "keep": keep}
 
 
-def main() -> None:
-    lines = (HERE / "messages.txt").read_text(encoding="utf-8").splitlines()
+def main(folder: Path = HERE) -> None:
+    lines = (folder / "messages.txt").read_text(encoding="utf-8").splitlines()
     items = [parse(line) for line in lines if line.strip() and not line.startswith("#")]
     for item in items:
         for entry in item["pii"] + item["keep"]:
             assert item["text"][entry["start"] : entry["end"]] == entry["text"]
-    (HERE / "heldout.json").write_text(json.dumps(items, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (folder / "messages.json").write_text(json.dumps(items, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(len(items), "messages")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
