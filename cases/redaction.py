@@ -299,6 +299,8 @@ _AFTER_NAME = re.compile(
 # Words jieba tags ``nr`` that are not names in these letters.
 _NOT_NAMES = {
     "谢谢",
+    "许可",
+    "许可证",
     "阳光",
     "老公",
     "老婆",
@@ -348,6 +350,35 @@ _TITLE_ONLY = re.compile(
 )
 
 
+_BEFORE_NAME_AT = re.compile(r"(?:" + _BEFORE_NAME + r")[:：\s]{0,2}")
+_SELF_AT = re.compile(r"(?:我叫|我是|名叫|名字叫|本人|她叫|他叫)[:：\s]{0,2}")
+# What may follow a name: punctuation, a space, a function word, a title.
+_FUNCTION_CHARS = set("在的了是和与及说被把给对向从跟也都就还又要会能让叫住家等这那今昨已帮到去来打拿称")
+# A place, not a person, when these follow (岳麓大道, 黄河路, 金星小区).
+_PLACE_AFTER = re.compile(
+    r"^(?:大道|大街|路|街|道|巷|小区|花园|村|镇|乡|区|县|市|省|山|湖|江|河|桥|广场|公园|医院|学校|小学|中学|大学|"
+    r"公司|集团|局|所|站|店|馆|中心|社区|街道|新村|苑|府|城|园)"
+)
+
+
+def _is_boundary(following: str) -> bool:
+    return not following or not ("\u4e00" <= following[0] <= "\u9fff") or following[0] in _FUNCTION_CHARS
+
+
+def _guess_length(text: str, start: int) -> int:
+    """How long the name starting at ``start`` is (2–4 characters), or 0 if none starts there."""
+    surname = next((c for c in _COMPOUND_SURNAMES if text.startswith(c, start)), text[start : start + 1])
+    if surname not in _SURNAMES and surname not in _COMPOUND_SURNAMES:
+        return 0
+    s = len(surname)
+    options = [n for n in (s + 2, s + 1) if _looks_like_name(text[start : start + n])]
+    for n in options:  # the longest that ends where a name can end
+        rest = text[start + n :]
+        if _is_boundary(rest[:1]) or _AFTER_NAME.match(rest):
+            return 0 if _PLACE_AFTER.match(rest) else n
+    return options[0] if options and not _PLACE_AFTER.match(text[start + options[0] :]) else 0
+
+
 def _surname(name: str) -> str:
     for compound in _COMPOUND_SURNAMES:
         if name.startswith(compound) and len(name) > len(compound):
@@ -384,6 +415,16 @@ def _name_at(tokens: tuple[tuple[int, str, str], ...], i: int) -> tuple[str, boo
     after it (覃/海燕) — and whether jieba tagged it as a person's name."""
     _start, word, flag = tokens[i]
     if _looks_like_name(word):
+        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+        # jieba cuts a name it does not know as two characters and one (金秋/菊, 朱德/宝).
+        if (
+            len(word) == 2
+            and len(nxt) == 1
+            and "\u4e00" <= nxt <= "\u9fff"
+            and nxt not in _FUNCTION_CHARS
+            and _looks_like_name(word + nxt)
+        ):
+            return word + nxt, flag.startswith("nr") or tokens[i + 1][2].startswith("nr")
         return word, flag.startswith("nr")
     if i + 1 < len(tokens) and (word in _SURNAMES or word in _COMPOUND_SURNAMES):
         nxt, nflag = tokens[i + 1][1], tokens[i + 1][2]
@@ -406,25 +447,23 @@ def _name_spans(text: str, names: Iterable[str]) -> list[Span]:
         name, tagged = found
         end = start + len(name)
         before, after = text[max(0, start - 8) : start], text[end : end + 3]
-        if _AFTER_NAME.match(text[start + len(_surname(name)) :]):
-            continue  # 周师傅, 刘主任: a surname and a title, which may stay
+        if _AFTER_NAME.match(text[start + len(_surname(name)) :]) or _PLACE_AFTER.match(text[end:]):
+            continue  # 周师傅, 刘主任: a surname and a title, which may stay; 岳麓大道: a place
         context = bool(_BEFORE_NAME_RE.search(before) or _AFTER_NAME.match(after))
         self_named = bool(_SELF_RE.search(before)) and (not after or not ("\u4e00" <= after[0] <= "\u9fff"))
         if tagged or context or self_named:
             spans.append(Span(start, end, "name"))
-    # A name jieba glued to the word after it (王建国在 → one token) or cut apart: look after role words.
-    for m in re.finditer(r"(?:" + _BEFORE_NAME + r")[:：\s]{0,2}", text):
-        start = m.end()
-        if _AFTER_NAME.match(text[start + 1 :]):
-            continue
-        for length in (3, 2):
-            cand = text[start : start + length]
-            if _looks_like_name(cand) and (length == 2 or not _AFTER_NAME.match(text[start + 2 : start + 5])):
-                tail = text[start + length : start + length + 1]
-                if length == 3 and tail and "\u4e00" <= tail <= "\u9fff" and not _AFTER_NAME.match(text[start + 3 :]):
-                    continue
+    # Names jieba cut wrongly (王梓涵在 glued, 金秋/菊 cut apart): look right after role words and
+    # self-introductions, unless the tagger already found a name there.
+    taken = {span.start for span in spans}
+    for pattern in (_BEFORE_NAME_AT, _SELF_AT):
+        for m in pattern.finditer(text):
+            start = m.end()
+            if start in taken or _AFTER_NAME.match(text[start + 1 :]):
+                continue
+            length = _guess_length(text, start)
+            if length and (pattern is _BEFORE_NAME_AT or _is_boundary(text[start + length : start + length + 1])):
                 spans.append(Span(start, start + length, "name"))
-                break
     return spans
 
 
