@@ -87,7 +87,7 @@ _GROUP_SEP = re.compile(r"[" + re.escape(_SEPARATORS) + r"]")
 # Words just before a long number that mark it as a reference, not a person's number.
 _REFERENCE_BEFORE = re.compile(
     r"(?:流水号|工单|工单号|编号|单号|订单|订单号|运单|运单号|快递|快递号|合同号|案号|回执|受理号|受理编号|"
-    r"申请号|住院号|门诊号|发票号|批次|车次|航班|票号|序列号|条码|追溯码|代码|信用代码|车架号|发动机号)"
+    r"户号|申请号|住院号|门诊号|发票号|批次|车次|航班|票号|序列号|条码|追溯码|代码|信用代码|车架号|发动机号)"
     r"(?:号码|号)?[:：是为\s]{0,3}$"
 )
 _PHONE_BEFORE = re.compile(
@@ -174,13 +174,13 @@ def _number_spans(text: str, norm: str) -> list[Span]:
     spans: list[Span] = []
     for m in _RUN.finditer(norm):
         start, end = m.start(), m.end()
-        if _CODE_BEFORE.search(norm, max(0, start - 2), start):
+        before = text[max(0, start - 12) : start]
+        if _CODE_BEFORE.search(norm, max(0, start - 2), start) and not _QQ_BEFORE.search(before):
             continue  # part of a code (SF1234567890123, E12345678, K301): passports are found apart
         raw = m.group()
         # Strip separators the run swallowed at its ends.
         while raw and raw[-1] in _SEPARATORS:
             raw, end = raw[:-1], end - 1
-        before = text[max(0, start - 12) : start]
         after = text[end : end + 4]
         kind = _classify(raw, before, after)
         if kind is None and _GROUP_SEP.search(raw):
@@ -243,7 +243,7 @@ _ROOM = r"(?:[0-9０-９]{3,4}(?![0-9０-９号]))"  # 2单元301: the room with
 _ADDRESS = re.compile(
     r"(?P<road>[\u4e00-\u9fa5]{1,12}?(?:大道|大街|路|街|巷|胡同|弄|里|小区|花园|苑|家园|公寓|大厦|新村|社区|村|城|广场|园|庭|湾|居|阁|国际))"
     r"(?P<tail>\s?(?:" + _ADDR_PART + r"(?:\s?" + _ADDR_PART + r"|" + _ADDR_TAIL + r")*(?:\s?" + _ROOM + r")?"
-    r"|[0-9０-９]{1,3}[-－—][0-9０-９]{2,4}(?:[-－—][0-9０-９]{2,4})?(?![0-9０-９])))"
+    r"|[0-9０-９]{1,3}(?:[-－—][0-9０-９]{1,4}){1,2}(?![0-9０-９])))"
 )
 # A chain like "3栋2单元501室" with no road before it still identifies a home.
 _BUILDING = re.compile(
@@ -261,7 +261,7 @@ _SURNAMES = set(
     "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤温康施文牛樊葛"
     "邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕季裴霍涂成苗谷盛曲翁冉骆蓝"
     "游辛靳管柴蒙鲍华喻祁蒲房滕屈饶牟艾尤阳穆司卓吉缪项芦麦褚娄窦戚岑费卜晏卫柏宗瞿桂"
-    "佟臧闵苟邬卞姬仇栾隋刁荣巫寇桑郎甄丛仲虞敖巩佘邝"
+    "佟臧闵苟邬卞姬仇栾隋刁荣巫寇桑郎甄丛仲虞敖巩佘邝井奚蔺靖计伏咸籍茅郁厉阎楚帅"
 )
 _COMPOUND_SURNAMES = (
     "欧阳",
@@ -288,6 +288,7 @@ _BEFORE_NAME = (
     "哥哥|我哥|姐姐|我姐|弟弟|我弟|妹妹|我妹|公公|婆婆|岳父|岳母|老伴|孩子|孙子|孙女|侄子|外甥|同事|同学|朋友|"
     "房东|租客|业主|住户|老板|经理|主任|书记|民警|警官|医生|护士|老师|班主任|校长|司机|师傅|包工头|工头|网格员|"
     "志愿者|居民|市民|村民|联系人|来电人|投诉人|反映人|当事人|车主|店主|摊主|老板娘|负责人|工作人员|接线员|"
+    "快递员|外卖员|执法人员|人员|楼下的|楼上的|隔壁的|对门的|"
     "队长|科长|局长|所长|站长|组长|社长|村长|管家|保安|客服|律师|法官|代表|委员|专员|干部|姓名|署名|落款|本人"
 )
 _BEFORE_NAME_RE = re.compile(r"(?:" + _BEFORE_NAME + r")[:：\s]{0,2}$")
@@ -301,6 +302,12 @@ _NOT_NAMES = {
     "谢谢",
     "许可",
     "许可证",
+    "井盖",
+    "井口",
+    "计划",
+    "计算",
+    "郁闷",
+    "楚楚",
     "阳光",
     "老公",
     "老婆",
