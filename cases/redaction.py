@@ -35,7 +35,6 @@ from functools import lru_cache
 
 import jieba
 import jieba.posseg
-from stdnum import luhn
 from stdnum.cn import ric
 
 MASK = "*"
@@ -94,7 +93,9 @@ _PHONE_BEFORE = re.compile(
     r"(?:电话|手机|座机|固话|号码|致电|拨打|联系方式|联系|热线|tel|TEL|Tel|分机)(?:号码|号)?[:：是为\s]{0,3}$"
 )
 _QQ_BEFORE = re.compile(r"(?:QQ|qq|Qq|扣扣)(?:号码|号)?[:：是为\s]{0,3}$")
-_AMOUNT_AFTER = re.compile(r"^\s?(?:元|块|万|亿|角|人民币|美元|平方|平米|米|公里|千米|吨|斤|公斤|克|度|人次|次|个|人|户|份|件|台|辆)")
+_AMOUNT_AFTER = re.compile(
+    r"^\s?(?:元|块|万|亿|角|人民币|美元|平方|平米|米|公里|千米|吨|斤|公斤|克|度|人次|次|个|人|户|份|件|台|辆)"
+)
 _AMOUNT_BEFORE = re.compile(r"[¥￥$]\s?$")
 _CODE_BEFORE = re.compile(r"[A-Za-z][\s\-]?$")  # SF1234567890123, GB 50016-2014: codes, not people
 _EXTENSION = re.compile(r"(?:转|-|ext\.?|分机)\s?\d{1,5}(?!\d)")
@@ -378,6 +379,9 @@ def _guess_length(text: str, start: int) -> int:
     if surname not in _SURNAMES and surname not in _COMPOUND_SURNAMES:
         return 0
     s = len(surname)
+    jieba.dt.check_initialized()
+    if jieba.dt.FREQ.get(text[start : start + 2], 0) >= _COMMON_WORD:
+        return 0  # 经理张贴通知: an everyday word, not a name
     options = [n for n in (s + 2, s + 1) if _looks_like_name(text[start : start + n])]
     for n in options:  # the longest that ends where a name can end
         rest = text[start + n :]
@@ -393,10 +397,18 @@ def _surname(name: str) -> str:
     return name[:1]
 
 
+_COMMON_WORD = 100
+
+
 def _looks_like_name(word: str) -> bool:
     if not (2 <= len(word) <= 4) or not all("\u4e00" <= ch <= "\u9fff" for ch in word) or word in _NOT_NAMES:
         return False
     if word in _COMPOUND_SURNAMES:
+        return False
+    # jieba's dictionary tags many everyday words nr (张贴, 谢谢, 高峰, 阳光); the names in it are
+    # rare words (王建国 12), the everyday ones are common.
+    jieba.dt.check_initialized()
+    if len(word) == 2 and jieba.dt.FREQ.get(word, 0) >= _COMMON_WORD:
         return False
     surname = _surname(word)
     given = word[len(surname) :]
@@ -421,17 +433,20 @@ def _name_at(tokens: tuple[tuple[int, str, str], ...], i: int) -> tuple[str, boo
     """A name starting at token ``i`` — the token itself, or a surname token and the given name
     after it (覃/海燕) — and whether jieba tagged it as a person's name."""
     _start, word, flag = tokens[i]
+    if len(word) == 3 and word[2] in _FUNCTION_CHARS and _looks_like_name(word[:2]):
+        return word[:2], flag.startswith("nr")  # 张三说: jieba glued the verb on
+    nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+    # jieba cuts a name it does not know as two characters and one (金秋/菊, 朱德/宝) — even when
+    # the two are an everyday word, so this comes before the everyday-word filter.
+    if (
+        len(word) == 2
+        and len(nxt) == 1
+        and "\u4e00" <= nxt <= "\u9fff"
+        and nxt not in _FUNCTION_CHARS
+        and _looks_like_name(word + nxt)
+    ):
+        return word + nxt, flag.startswith("nr") or tokens[i + 1][2].startswith("nr")
     if _looks_like_name(word):
-        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-        # jieba cuts a name it does not know as two characters and one (金秋/菊, 朱德/宝).
-        if (
-            len(word) == 2
-            and len(nxt) == 1
-            and "\u4e00" <= nxt <= "\u9fff"
-            and nxt not in _FUNCTION_CHARS
-            and _looks_like_name(word + nxt)
-        ):
-            return word + nxt, flag.startswith("nr") or tokens[i + 1][2].startswith("nr")
         return word, flag.startswith("nr")
     if i + 1 < len(tokens) and (word in _SURNAMES or word in _COMPOUND_SURNAMES):
         nxt, nflag = tokens[i + 1][1], tokens[i + 1][2]

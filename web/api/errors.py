@@ -12,7 +12,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.exceptions import (
+    CaseConflict,
+    CaseError,
+    CaseNotFound,
+    CasePermissionDenied,
+    CaseValidationError,
+    PersonalDataRemains,
+)
 from sla.calendar import NoWorkingTime, TermError, UnknownCalendar
 
 
@@ -27,7 +34,9 @@ Shaped = tuple[str, str, dict[str, list[str]], dict[str, Any]]
 
 
 def _case_error(exc: CaseError) -> Shaped:
-    extra = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
+    extra: dict[str, Any] = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
+    if isinstance(exc, PersonalDataRemains):
+        extra["warnings"] = exc.warnings
     return exc.code, exc.message, exc.fields, extra
 
 

@@ -27,7 +27,7 @@ def _pending(users: dict) -> Case:
 def test_a_closed_case_with_consent_is_pending_and_gets_a_redacted_draft(users) -> None:
     case = _pending(users)
     draft = publication.publication_prepare(case=case)["draft"]
-    assert draft["content"] == "我是**，住在幸福路**号*栋*单元***室，电话***********。小区门口路灯坏了一个月。"
+    assert draft["content"] == "我是张某，住在幸福路**号*栋*单元***室，电话***********。小区门口路灯坏了一个月。"
     assert draft["answer"] == case.answer
 
 
