@@ -5,6 +5,8 @@ supervisors, admins; the services then decide who may publish or withdraw); to a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -15,7 +17,7 @@ from rest_framework.response import Response
 
 from cases import publication
 from cases.enums import Publication
-from cases.exceptions import CaseNotFound
+from cases.exceptions import CaseNotFound, CaseValidationError
 from cases.models import Case, User
 from web.shell import OVERSIGHT_ROLES, client_address
 
@@ -73,6 +75,16 @@ def publication_case(user: User, tracking_no: str) -> Case:
     return case
 
 
+@contextmanager
+def api_field_names() -> Iterator[None]:
+    """The services name the model's fields (public_title); the API's bodies say title."""
+    try:
+        yield
+    except CaseValidationError as exc:
+        exc.fields = {key.removeprefix("public_"): value for key, value in exc.fields.items()}
+        raise
+
+
 def render_publication(case: Case) -> dict[str, Any]:
     prepared = publication.publication_prepare(case=case)
     return {"state": case.publication, **prepared["draft"], "warnings": prepared["warnings"]}
@@ -93,7 +105,10 @@ class PublicationView(StaffAPIView):
     def put(self, request: Request, tracking_no: str) -> Response:
         case = publication_case(request.user, tracking_no)
         data = validated(PublicCopyInput, request.data)
-        saved = publication.publication_save(case=case, actor=request.user, client_ip=client_address(request), **data)
+        with api_field_names():
+            saved = publication.publication_save(
+                case=case, actor=request.user, client_ip=client_address(request), **data
+            )
         return Response(render_publication(saved))
 
 
@@ -111,9 +126,10 @@ class PublicationPublishView(StaffAPIView):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": [_("请求体应为 JSON 对象。")]})
         data = validated(PublicCopyInput, {**publication.publication_draft(case), **request.data})
-        published = publication.publication_publish(
-            case=case, actor=request.user, client_ip=client_address(request), **data
-        )
+        with api_field_names():
+            published = publication.publication_publish(
+                case=case, actor=request.user, client_ip=client_address(request), **data
+            )
         return Response(render_publication(published))
 
 
