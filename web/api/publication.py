@@ -45,7 +45,8 @@ class WarningOut(serializers.Serializer):
 
 
 class PublicationOut(serializers.Serializer):
-    state = serializers.ChoiceField(choices=Publication.values, help_text="The publication state.")
+    # A plain string in the schema: a ChoiceField named "state" would clash with the case's StateEnum.
+    state = serializers.CharField(help_text="The publication state: " + ", ".join(Publication.values))
     title = serializers.CharField()
     content = serializers.CharField()
     answer = serializers.CharField()
