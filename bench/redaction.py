@@ -33,6 +33,7 @@ SETS = {
     "tuning": ROOT / "tests/cases/publication/tuning/messages.json",
     "heldout": ROOT / "tests/cases/publication/heldout/messages.json",
     "heldout2": ROOT / "tests/cases/publication/heldout2/messages.json",
+    "heldout3": ROOT / "tests/cases/publication/heldout3/messages.json",
 }
 SEPARATORS = set(" \u3000-－—–.·()（）+")
 NUMERALS = set("一二三四五六七八九十百零〇")

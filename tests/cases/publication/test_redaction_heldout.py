@@ -106,3 +106,23 @@ def test_redacted_text_passes_the_check() -> None:
     assert check_public_text(text)
     assert check_public_text(redact(text)) == []
     assert find_spans(redact(text)) == []
+
+
+def test_a_third_held_out_set_written_after_tuning_keeps_recall_and_the_named_negatives() -> None:
+    """heldout3 was written by someone other than the redactor's tuner, after tuning ended, and
+    scored once (bench/redaction.py). Dates, amounts, tracking numbers and streets are never masked;
+    a receipt number is (the pre-publish rule masks any 7+ digit run it cannot place)."""
+    import json
+
+    result = evaluate(SETS["heldout3"])
+    assert result["messages"] == 30
+    assert result["recall"] >= MIN_RECALL, result["missed"]
+    items = json.loads(SETS["heldout3"].read_text(encoding="utf-8"))
+    kept = 0
+    for item in items:
+        out = redact(item["text"])
+        for entry in item["keep"]:
+            if entry["kind"] in {"date", "amount", "tracking", "street"}:
+                kept += 1
+                assert out[entry["start"] : entry["end"]] == entry["text"], (entry, out)
+    assert kept >= 20
