@@ -446,6 +446,16 @@ def _name_at(tokens: tuple[tuple[int, str, str], ...], i: int) -> tuple[str, boo
         and _looks_like_name(word + nxt)
     ):
         return word + nxt, flag.startswith("nr") or tokens[i + 1][2].startswith("nr")
+    # The same with a compound surname: 欧阳明/轩 is 欧阳明轩.
+    if (
+        len(word) == 3
+        and word[:2] in _COMPOUND_SURNAMES
+        and len(nxt) == 1
+        and "\u4e00" <= nxt <= "\u9fff"
+        and nxt not in _FUNCTION_CHARS
+        and _looks_like_name(word + nxt)
+    ):
+        return word + nxt, flag.startswith("nr") or tokens[i + 1][2].startswith("nr")
     if _looks_like_name(word):
         return word, flag.startswith("nr")
     if i + 1 < len(tokens) and (word in _SURNAMES or word in _COMPOUND_SURNAMES):
