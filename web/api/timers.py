@@ -68,7 +68,7 @@ class ExtensionRequestView(APIView):
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
         ext = services.extension_request(
-            case=case, actor=request.user, until=data.get("until"), reason=data.get("reason") or ""
+            case=case, actor=request.user, until=data.get("until"), reason=data.get("reason")
         )
         return Response(extension_data(ext), status=201)
 
@@ -87,7 +87,7 @@ class ExtensionDecisionView(APIView):
             extension=_int_id(pk, _("延期申请")),
             actor=request.user,
             grant=data.get("grant"),
-            note=data.get("note") or "",
+            note=data.get("note"),
         )
         return Response(extension_data(ext))
 
@@ -102,7 +102,7 @@ class SupervisionIssueView(APIView):
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
         order = services.supervision_issue(
-            case=case, actor=request.user, level=data.get("level"), note=data.get("note") or ""
+            case=case, actor=request.user, level=data.get("level"), note=data.get("note")
         )
         return Response(order_data(order), status=201)
 
@@ -115,9 +115,7 @@ class SupervisionAnswerView(APIView):
     @extend_schema(request=_ANSWER_IN, responses=_ORDER_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
-        order = services.supervision_answer(
-            order=_int_id(pk, _("督办单")), actor=request.user, text=data.get("text") or ""
-        )
+        order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user, text=data.get("text"))
         return Response(order_data(order))
 
 
