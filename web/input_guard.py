@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -67,6 +68,10 @@ def nul_field(request: HttpRequest) -> str | None:
             return None
         return None
     if request.content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        try:
+            request.POST  # noqa: B018 - parse once here; Django keeps the result for the view
+        except MultiPartParserError:  # no or a broken boundary: the view's parser answers that
+            return None
         for name, values in request.POST.lists():
             if NUL in name or any(NUL in v for v in values):
                 return name.replace(NUL, "")

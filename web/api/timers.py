@@ -22,6 +22,7 @@ from cases import rules, selectors
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 from sla import board, services
 from sla.serializers import extension_data, iso, order_data
+from web.api.parsers import StrictJSONParser
 from web.api.schema import ERRORS, ErrorOut, ExtensionOut, SupervisionOrderOut
 
 # For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
@@ -60,6 +61,7 @@ class ExtensionRequestView(APIView):
     """POST /api/v1/cases/{tracking_no}/extensions/ {"until", "reason"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=_EXTENSION_IN, responses=_EXTENSION_OUT, summary="A department asks for a later reply deadline"
@@ -77,6 +79,7 @@ class ExtensionDecisionView(APIView):
     """POST /api/v1/extensions/{id}/decision/ {"grant": true|false, "note"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=_DECISION_IN, responses=_EXTENSION_OUT, summary="A supervisor grants or refuses an extension"
@@ -96,6 +99,7 @@ class SupervisionIssueView(APIView):
     """POST /api/v1/cases/{tracking_no}/supervision/ {"level": 1|2|3, "note"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=_ORDER_IN, responses=_ORDER_OUT, summary="A supervisor issues a supervision order")
     def post(self, request: Request, tracking_no: str) -> Response:
@@ -111,6 +115,7 @@ class SupervisionAnswerView(APIView):
     """POST /api/v1/supervision/{id}/answer/ {"text"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=_ANSWER_IN, responses=_ORDER_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
