@@ -169,11 +169,20 @@ AUTH_USER_MODEL = "cases.User"
 
 # --- Channels / Redis ------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to connect to Redis and to wait for each reply: a dead or stalled Redis must cost a
+# request milliseconds, not seconds (the cache then falls back to memory, events are dropped).
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            # No socket_timeout here: consumers block on BZPOPMIN for seconds by design; sends are
+            # bounded by notifications.events instead.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
 else:
@@ -207,12 +216,16 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# Seconds for each SMTP operation (Django's default is none: a silent server hangs the worker).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casecenter@localhost")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console | twilio
 
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "" if PRODUCTION else "demo-twilio-auth-token")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "+8610095100")
+# Seconds for each Twilio API request (SMS, call updates); the client has no timeout by default.
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Telephony (95100 hotline): "twilio" places real outbound calls; "console" only logs them.
 TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND", SMS_BACKEND)
@@ -254,7 +267,14 @@ SPECTACULAR_SETTINGS = {
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis, or this process's memory while Redis is unreachable (casecenter.cache).
+    CACHES = {
+        "default": {
+            "BACKEND": "casecenter.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 
 # --- Security (production) ---------------------------------------------------------
 if PRODUCTION:

@@ -270,6 +270,21 @@ def outbox_mark_sent(row: Outbox, *, provider_id: str = "") -> None:
     )
 
 
+def outbox_record_sent(row_id: int, *, worker_id: str, provider_id: str = "") -> bool:
+    """The transport accepted the message (the send ran outside any transaction). Recorded only
+    if ``worker_id`` still holds the claim; False if not (its lease lapsed and another took it)."""
+    with transaction.atomic():
+        row = (
+            Outbox.objects.select_for_update()
+            .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id)
+            .first()
+        )
+        if row is None:
+            return False
+        outbox_mark_sent(row, provider_id=provider_id)
+        return True
+
+
 def outbox_record_failure(row_id: int, *, worker_id: str, error: str, permanent: bool) -> Outbox | None:
     """A try failed: schedule the next one with backoff, or give up (permanent error or too many
     tries). Only the worker holding the claim may record it, so a lapsed lease cannot clobber."""
