@@ -67,6 +67,10 @@ def nul_field(request: HttpRequest) -> str | None:
         except (ValueError, RecursionError):  # malformed or absurdly nested: the view's parser answers
             return None
         return None
+    if request.path_info.startswith("/api/"):
+        # The API reads JSON only and answers a form body with 415; parsing it here would hide
+        # that from DRF (it would see an already-read stream and an empty body).
+        return None
     if request.content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
         try:
             request.POST  # noqa: B018 - parse once here; Django keeps the result for the view

@@ -179,6 +179,10 @@ def test_a_nul_anywhere_in_a_request_is_a_400_naming_the_field(path, clients):
         }
         for what, (send, field) in attempts.items():
             response = send()
+            if what == "form" and path.startswith("/api/"):  # JSON only: 415 (or 401/403/404/405 first)
+                if not 400 < response.status_code < 500:
+                    failures.append(f"{who} {what}: {response.status_code} {response.content[:120]!r}")
+                continue
             if response.status_code != 400 or not _field_named(path, response, field):
                 failures.append(f"{who} {what}: {response.status_code} {response.content[:120]!r}")
     assert not failures, failures
