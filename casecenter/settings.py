@@ -236,6 +236,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 # A refused try does not extend the lock: it ends the cool-off after the failure that set it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "web.signin.attempted_username"  # cut to a username's length
 AXES_CLIENT_IP_CALLABLE = "web.shell.client_address"  # the one address rule (TRUSTED_PROXIES)
 AXES_LOCKOUT_CALLABLE = "web.signin.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for administrators in the admin

@@ -38,6 +38,20 @@ from cases.models import User
 API_PREFIX = "/api/"
 
 
+# A username can be at most this long (cases.User); axes' record of an attempt holds 255 characters.
+USERNAME_MAX = 150
+
+
+def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The name a sign-in tried, as axes records and locks it (``AXES_USERNAME_CALLABLE``): the form's
+    or the credentials' ``username``, cut to the longest a real username can be. A longer one is no
+    account's; cut, it still counts against its address, and it can no longer fail axes' INSERT
+    (PostgreSQL refused a 400-character name with a 500)."""
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    value = source.get("username") if source is not None else None
+    return value[:USERNAME_MAX] if isinstance(value, str) else value
+
+
 class SignInFailures(AxesDatabaseHandler):
     """axes' database handler, with a second, per-address threshold (see the module docstring)."""
 

@@ -148,3 +148,13 @@ def test_failures_are_audited_and_shown_to_administrators(users):
     clerk = Client()
     clerk.force_login(users["clerk_cgj"])
     assert clerk.get("/admin/axes/accessfailurelog/").status_code == 302  # to the admin login
+
+
+@pytest.mark.parametrize("path", ["/console/login/", "/admin/login/"])
+def test_a_username_longer_than_any_account_is_a_failed_sign_in_not_a_server_error(users, path):
+    # axes records the attempt; its username column holds 255 characters, and PostgreSQL refuses more.
+    long_name = "张" * 400
+    response = post_login(Client(), path, long_name, "wrong-password", "198.51.100.30")
+    assert response.status_code == 200
+    attempt = AccessAttempt.objects.get(ip_address="198.51.100.30")
+    assert attempt.username == "张" * 150 and attempt.failures_since_start == 1
