@@ -720,6 +720,9 @@ def case_feedback(
         client_ip=client_ip,
         now=now,
     ) as act:
+        # The department whose answer is rated: a reopened case may be answered by another one, and
+        # every round's rating stays counted for the department of that round (web.figures).
+        act.data = {"rating": rating, "department": act.case.department.code if act.case.department_id else ""}
         act.case.feedback(rating=rating, comment=comment, now=act.now)
         _publication_after_close(act.case)
     return act.case
