@@ -96,6 +96,12 @@ class MonthlyReportView(APIView):
             )
         },
     )
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors keep the API's JSON error shape even when the CSV was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
     def get(self, request: Request) -> Response:
         month = metrics.parse_month(request.query_params.get("month"))
         snapshot = metrics.month_snapshot(month, now=timezone.now())
