@@ -241,8 +241,10 @@ def test_the_admin_refuses_a_bad_complete_year_list(admin_client, mondays):
 
 
 @time_machine.travel(dt.datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
-def test_the_calendar_admin_pages_render(admin_client):
-    # "This year" of the inline is 2026 whatever today's date is.
+def test_the_calendar_admin_pages_render(admin_user, client):
+    # "This year" of the inline is 2026 whatever today's date is; sign in at that moment too.
+    admin_client = client
+    admin_client.force_login(admin_user)
     cn = Calendar.objects.get(code="CN")
     assert admin_client.get("/admin/sla/calendar/").status_code == 200
     page = admin_client.get(f"/admin/sla/calendar/{cn.pk}/change/").content.decode()

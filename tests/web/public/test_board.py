@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import time_machine
 from django.urls import reverse
@@ -21,6 +23,14 @@ MESSAGES = [
     ("公交改线", "16路公交改线后老人出行不便。"),
     ("灯光扰民", "广告牌的灯光照进卧室，路边灯箱太亮。"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _a_fixed_november() -> Iterator[None]:
+    """Every case here is registered and published in mid-November 2026 (the clock still ticks, so
+    "newest first" has an order), whatever today's date is: the month filters read fixed months."""
+    with time_machine.travel(at(2026, 11, 16, 10), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -139,8 +139,8 @@ def test_stats_report_api_and_csv_agree_at_the_same_moment(november, users, clie
 
 
 def test_csv_carries_every_json_column_and_a_totals_row_in_one_language(november, users, client) -> None:
-    client.force_login(users["dispatcher"])
     with time_machine.travel(at(2026, 11, 20, 10, 3), tick=False):
+        client.force_login(users["dispatcher"])  # signed in at the pinned moment
         api = _api(client, users["dispatcher"], month="2026-11").json()
         english = _csv(client.get(reverse("reports:monthly"), {"month": "2026-11", "format": "csv", "lang": "en"}))
         chinese = _csv(client.get(reverse("reports:monthly"), {"month": "2026-11", "format": "csv"}))
