@@ -106,7 +106,10 @@ class MonthlyReportView(APIView):
         month = metrics.parse_month(request.query_params.get("month"))
         snapshot = metrics.month_snapshot(month, now=timezone.now())
         if getattr(request.accepted_renderer, "format", "") == "csv":
-            lang = reports.csv_language(request.query_params.get("lang"))
+            # A program that states no language keeps the column names it always had (the JSON
+            # names, English); Accept-Language or ?lang= choose the headings' language.
+            default = None if request.headers.get("Accept-Language") else "en"
+            lang = reports.csv_language(request.query_params.get("lang"), default=default)
             return Response({"csv": reports.report_csv_rows(snapshot, lang=lang)})
         return Response(
             {

@@ -30,6 +30,7 @@ the same moment show the same figures and say as of when.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -47,6 +48,7 @@ from cases.models import Case, CaseEvent, Category, Department
 from cases.selectors import dispatch_department
 from sla.deadlines import late_reply_condition, overdue_reply_timers
 
+logger = logging.getLogger(__name__)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
 
@@ -390,14 +392,35 @@ def month_snapshot(month: date, *, now: datetime | None = None) -> Snapshot:
         rows = department_figures(month)
         return Snapshot(month=month, as_of=now, rows=rows, total=total(rows, month))
 
-    return cache.get_or_set(f"figures:month:{month:%Y-%m}:{_window(now)}", compute, SNAPSHOT_SECONDS)
+    return _cached(f"figures:month:{month:%Y-%m}:{_window(now)}", compute)
 
 
 def series_snapshot(first: date, last: date, *, department: Department | None = None, now: datetime | None = None):
     """``monthly_series`` through the same windows as ``month_snapshot``."""
     now = now or timezone.now()
     key = f"figures:series:{first:%Y-%m}:{last:%Y-%m}:{department.code if department else '*'}:{_window(now)}"
-    return cache.get_or_set(key, lambda: monthly_series(first, last, department=department), SNAPSHOT_SECONDS)
+    return _cached(key, lambda: monthly_series(first, last, department=department))
+
+
+def _cached(key: str, compute: Any) -> Any:
+    """``cache.get_or_set``; with the cache unreachable, the figures are computed live (slower,
+    not wrong) rather than the page failing."""
+    try:
+        found = cache.get(key)
+    except Exception:  # any cache backend's connection error
+        logger.warning("figures cache unavailable; computing %s live", key, exc_info=True)
+        return compute()
+    if found is not None:
+        return found
+    value = compute()
+    try:
+        # add, not set: should another process have computed this window meanwhile, keep its
+        # snapshot (and return it), so every surface shows the first one.
+        if not cache.add(key, value, SNAPSHOT_SECONDS):
+            value = cache.get(key, value)
+    except Exception:
+        logger.warning("figures cache unavailable; not keeping %s", key, exc_info=True)
+    return value
 
 
 def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:

@@ -77,11 +77,13 @@ CSV_LABELS: dict[str, Any] = {
 CSV_LANGUAGES = ("zh-hans", "en")
 
 
-def csv_language(requested: str | None) -> str:
-    """``?lang=`` (``zh``/``zh-hans``/``en``), else the request's language (Accept-Language, via
-    LocaleMiddleware); anything else is a 400 naming ``lang``."""
+def csv_language(requested: str | None, *, default: str | None = None) -> str:
+    """``?lang=`` (``zh``/``zh-hans``/``en``), else ``default``, else the request's language
+    (Accept-Language, via LocaleMiddleware); anything else is a 400 naming ``lang``."""
     value = (requested or "").strip().lower()
     if not value:
+        if default:
+            return default
         return "en" if (get_language() or "").startswith("en") else "zh-hans"
     if value in {"zh", "zh-hans", "zh-cn"}:
         return "zh-hans"

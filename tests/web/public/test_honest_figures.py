@@ -26,9 +26,10 @@ def _by_code(rows):
     return {r.department.code: r for r in rows if r.department is not None}
 
 
-def _api(client, user, **params):
+def _api(client, user, HTTP_ACCEPT_LANGUAGE=None, **params):  # noqa: N803
     token, _ = Token.objects.get_or_create(user=user)
-    return client.get(reverse("api-reports-monthly"), params, HTTP_AUTHORIZATION=f"Token {token.key}")
+    headers = {"HTTP_ACCEPT_LANGUAGE": HTTP_ACCEPT_LANGUAGE} if HTTP_ACCEPT_LANGUAGE else {}
+    return client.get(reverse("api-reports-monthly"), params, HTTP_AUTHORIZATION=f"Token {token.key}", **headers)
 
 
 def test_reopening_keeps_the_dissatisfied_round_counted(users) -> None:
@@ -148,6 +149,10 @@ def test_csv_carries_every_json_column_and_a_totals_row_in_one_language(november
             client.get(reverse("reports:monthly"), {"month": "2026-11", "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
         )
         api_zh = _csv(_api(client, users["dispatcher"], month="2026-11", format="csv", lang="zh"))
+        api_plain = _csv(_api(client, users["dispatcher"], month="2026-11", format="csv"))
+        api_chinese = _csv(
+            _api(client, users["dispatcher"], month="2026-11", format="csv", HTTP_ACCEPT_LANGUAGE="zh-CN")
+        )
         bad = _api(client, users["dispatcher"], month="2026-11", format="csv", lang="fr")
         bad_page = client.get(reverse("reports:monthly"), {"month": "2026-11", "format": "csv", "lang": "fr"})
     header = english[0]
@@ -167,7 +172,25 @@ def test_csv_carries_every_json_column_and_a_totals_row_in_one_language(november
     assert zh_header[:4] == ["月份", "单位代码", "单位", "受理"] and "一次办结率" in zh_header
     assert not any(h.isascii() for h in zh_header)
     assert api_zh[0] == zh_header and chinese[-1][1:3] == ["ALL", "合计"]
+    # A program that names no language keeps the API's column names (the JSON ones).
+    assert api_plain[0] == header and api_chinese[0] == zh_header
     assert len(zh_header) == len(header) and chinese[1:] != [] and len(chinese) == len(english)
     assert bad.status_code == 400 and bad["Content-Type"].startswith("application/json")
     assert bad.json()["error"]["fields"]["lang"]
     assert bad_page.status_code == 400
+
+
+class _DownCache:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache is down")
+
+        return fail
+
+
+def test_figures_are_computed_live_when_the_cache_is_down(november, users, client, monkeypatch) -> None:
+    monkeypatch.setattr(metrics, "cache", _DownCache())
+    with time_machine.travel(at(2026, 11, 20, 10, 3), tick=False):
+        assert _stats_total(client) == 45
+        client.force_login(users["supervisor"])
+        assert _report_total(client) == 45
