@@ -77,6 +77,12 @@ class MonthlyReportView(APIView):
     permission_classes = [IsAuthenticated, MayReadReports]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors keep the API's JSON error shape even when the CSV was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
     @extend_schema(
         summary="Monthly report per department",
         parameters=[
@@ -96,12 +102,6 @@ class MonthlyReportView(APIView):
             )
         },
     )
-    def handle_exception(self, exc: Exception) -> Response:
-        # Errors keep the API's JSON error shape even when the CSV was asked for.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
-
     def get(self, request: Request) -> Response:
         month = metrics.parse_month(request.query_params.get("month"))
         snapshot = metrics.month_snapshot(month, now=timezone.now())
