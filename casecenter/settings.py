@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -84,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # sign-in lockouts (web/signin.py)
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -97,6 +100,8 @@ INSTALLED_APPS = [
     "web.console",
     "web.portal",
     "web.public",
+    "captcha",  # django-simple-captcha: the portal's image captcha (web/portal/captcha.py)
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into web.signin's answer
 ]
 
 ROOT_URLCONF = "casecenter.urls"
@@ -160,11 +167,20 @@ AUTH_USER_MODEL = "cases.User"
 
 # --- Channels / Redis ------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to connect to Redis and to wait for each reply: a dead or stalled Redis must cost a
+# request milliseconds, not seconds (the cache then falls back to memory, events are dropped).
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            # No socket_timeout here: consumers block on BZPOPMIN for seconds by design; sends are
+            # bounded by notifications.events instead.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
 else:
@@ -175,10 +191,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Refuses nothing: its password_changed hook revokes the API token and closes the WebSockets.
+    {"NAME": "web.signout.EndSessionsOnPasswordChange"},
 ]
+# Locked-out accounts and addresses are refused before any password is checked (django-axes).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"
 LOGOUT_REDIRECT_URL = "console:login"
+
+# --- Sign-in lockouts (django-axes; the two rules are explained in web/signin.py) ---------
+AXES_HANDLER = "web.signin.SignInFailures"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = 5  # one account from one address
+LOGIN_ADDRESS_FAILURE_LIMIT = 20  # every account from one address (an office shares one)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# A refused try does not extend the lock: it ends the cool-off after the failure that set it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "web.shell.client_address"  # the one address rule (TRUSTED_PROXIES)
+AXES_LOCKOUT_CALLABLE = "web.signin.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for administrators in the admin
+AXES_VERBOSE = False  # no banner on every manage.py command
 
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -191,20 +225,63 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never routed: attachments are served only by web.attachments.download
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# --- Attachments (cases/attachments.py, web/uploads.py, web/attachments.py) ---------------
+_max_file = os.environ.get("ATTACHMENTS_MAX_FILE_BYTES", "").strip() or str(5 * 1024 * 1024)
+if not _max_file.isdigit() or int(_max_file) < 1024:
+    raise ImproperlyConfigured(f"ATTACHMENTS_MAX_FILE_BYTES={_max_file!r}: a whole number of bytes, at least 1024.")
+ATTACHMENTS_MAX_FILE_BYTES = int(_max_file)
+# e.g. "/protected-attachments/": nginx serves the file from that internal location once the
+# download view has checked who asks (README "Attachments in production"); empty: the view streams it.
+ATTACHMENTS_X_ACCEL_REDIRECT = os.environ.get("ATTACHMENTS_X_ACCEL_REDIRECT", "").strip()
+if ATTACHMENTS_X_ACCEL_REDIRECT and not ATTACHMENTS_X_ACCEL_REDIRECT.startswith("/"):
+    raise ImproperlyConfigured(
+        f"ATTACHMENTS_X_ACCEL_REDIRECT={ATTACHMENTS_X_ACCEL_REDIRECT!r}: an nginx internal location path, "
+        "e.g. /protected-attachments/."
+    )
+# The size limit counts bytes as they arrive and stops reading at it; the others keep what passed
+# (in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then in a temporary file).
+FILE_UPLOAD_HANDLERS = [
+    "web.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Form fields besides files (Django's default); bigger bodies of plain fields are refused whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Email / SMS ----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# Seconds for each SMTP operation (Django's default is none: a silent server hangs the worker).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casecenter@localhost")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console | twilio
 
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "" if PRODUCTION else "demo-twilio-auth-token")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "+8610095100")
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Seconds for each Twilio API request (SMS, call updates); the client has no timeout by default.
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))
+# Where citizens and Twilio reach the service: every link in an SMS or e-mail starts here. In
+# development it follows the port `scripts/serve` runs on (PORT, 8000 by default).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+if not PUBLIC_BASE_URL and not PRODUCTION:
+    PUBLIC_BASE_URL = f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '8000'}"
+if PRODUCTION:
+    if not TWILIO_AUTH_TOKEN.strip():
+        raise ImproperlyConfigured(
+            "Production settings need TWILIO_AUTH_TOKEN: without it no Twilio webhook can be verified."
+        )
+    _public_host = (urlsplit(PUBLIC_BASE_URL).hostname or "").lower()
+    if not _public_host or _public_host in {"localhost", "127.0.0.1", "::1", "0.0.0.0"}:
+        raise ImproperlyConfigured(
+            f"Production settings need PUBLIC_BASE_URL, the address citizens and Twilio reach "
+            f"(https://...), not {PUBLIC_BASE_URL!r}: every link in an SMS or e-mail starts with it."
+        )
 # Telephony (95100 hotline): "twilio" places real outbound calls; "console" only logs them.
 TELEPHONY_BACKEND = os.environ.get("TELEPHONY_BACKEND", SMS_BACKEND)
 TELEPHONY_GREETING = os.environ.get(
@@ -228,8 +305,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_track": "30/min",
         "public_submit": "10/hour",
-        # failed tracking lookups (wrong access code) per client IP
-        "public_lookup_failures": "10/hour",
+        # Failed tracking lookups are web/portal/limits.py's TRACK_FAILURES, shared with the portal.
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # JSON only: the browsable HTML API is not offered (nothing to show beyond the data).
@@ -243,9 +319,44 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Content-Security-Policy (django-csp 4) -------------------------------------------
+# Scripts and styles come from our own static files only: no inline <script>, no on*="..."
+# handlers, no style="..." attributes (bars use the .w-N / .h-N classes in app.css).
+# data: images only for the icons Swagger UI's stylesheet embeds.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],  # CSP 3: 'self' also covers ws(s):// to this host (live boards)
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Captcha (django-simple-captcha, used by web/portal/captcha.py) ---------------------
+CAPTCHA_FONT_SIZE = 30  # the library's own font (Bitstream Vera), shipped with the package
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 10  # minutes
+# Test mode: the answer "passed" is accepted (the challenge is still used up). For the test
+# suite and browser tests only, which cannot read an image; production refuses it.
+CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)
+if PRODUCTION and CAPTCHA_TEST_MODE:
+    raise ImproperlyConfigured("Production settings refuse CAPTCHA_TEST_MODE: it lets any script past the captcha.")
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis, or this process's memory while Redis is unreachable (casecenter.cache).
+    CACHES = {
+        "default": {
+            "BACKEND": "casecenter.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 
 # --- Security (production) ---------------------------------------------------------
 if PRODUCTION:
@@ -267,4 +378,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # axes narrates every sign-in at INFO; its warnings (failures, lockouts) are the ones to keep.
+    "loggers": {"axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }

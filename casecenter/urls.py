@@ -1,10 +1,9 @@
 """The site's URL map: every edge lives in web/ (DESIGN.md §2); the Twilio webhooks in telephony/."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from web import attachments
 from web.api import urls as api
 from web.console import urls as console
 from web.public import urls as public
@@ -22,9 +21,10 @@ urlpatterns = [
     path("api/v1/", include((api.cases, "api"))),
     path("telephony/twilio/", include("telephony.urls")),
     path("open311/v2/", include("web.open311.urls")),
+    # Attachments only through the one checked download view; MEDIA_ROOT is never served.
+    path("attachments/<int:pk>/", attachments.download, name="attachment"),
+    path("captcha/", include("captcha.urls")),  # the portal captcha's images
     path("board/", include((public.board, "board"))),
     path("stats/", include((public.stats, "stats"))),
     path("", include("web.portal.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -78,6 +78,7 @@ class Transition(models.TextChoices):
     DRAFT_REPLY = "draft_reply", _("保存答复草稿")
     PUBLISH = "publish", _("公开")
     WITHDRAW = "withdraw", _("撤回公开")
+    ATTACH = "attach", _("添加附件")
     # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
     # escalations) are dotted names those apps register in cases.audit, not values here.
 

@@ -18,6 +18,18 @@ class CaseValidationError(CaseError):
     code = "invalid"
 
 
+class UnsupportedFileType(CaseValidationError):
+    """An upload that is not one of the allowed types by both content and extension: 400."""
+
+    code = "unsupported_file_type"
+
+
+class AttachmentTooLarge(CaseValidationError):
+    """An upload over the size limit: 413."""
+
+    code = "file_too_large"
+
+
 class CasePermissionDenied(CaseError):
     """The actor may see the case but may not do this: 403."""
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import re
 import secrets
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -26,6 +29,9 @@ from .enums import (
     Role,
     State,
 )
+
+# Han characters: a name written in them is written family name first, without a space.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class BilingualName(models.Model):
@@ -99,6 +105,20 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("工作人员")
         verbose_name_plural = _("工作人员")
+
+    def get_full_name(self) -> str:
+        """Family name first, as Chinese names are written: 王 + 建国 → "王建国" (Django's own
+        gives "建国 王"). A name in Latin letters keeps its own order with a space: "Anna Li"."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first and last):
+            return first or last
+        if _HAN.search(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}"
+
+    def get_short_name(self) -> str:
+        # The admin greets with this one: the whole name, not the given name alone.
+        return self.get_full_name()
 
     @property
     def display_name(self) -> str:
@@ -358,12 +378,25 @@ class AttachmentKind(models.TextChoices):
     REPLY = "reply", _("答复附件")
 
 
+# The extensions a stored file may carry: the six allowed types (cases.attachments).
+STORED_EXTENSIONS = frozenset({".pdf", ".jpg", ".jpeg", ".png", ".ofd", ".docx", ".xlsx"})
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    """A random name the server makes up, under the month of upload; of the name it is given only an
+    allowed extension survives. Nothing the sender typed reaches the file system."""
+    ext = os.path.splitext(filename)[1].lower()
+    at = instance.uploaded_at or timezone.now()
+    return f"attachments/{at:%Y/%m}/{uuid.uuid4().hex}{ext if ext in STORED_EXTENSIONS else ''}"
+
+
 class Attachment(models.Model):
-    """A file on a case. Type and size are checked by content at the edge before saving."""
+    """A file on a case, written only by cases.attachments (type by content and extension, size,
+    generated name). ``original_name`` is the sanitised name to show, never a path."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.CITIZEN)
-    file = models.FileField(upload_to="attachments/%Y/%m/")
+    file = models.FileField(upload_to=attachment_upload_to)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

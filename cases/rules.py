@@ -122,5 +122,14 @@ def may_withdraw(case: Case, user: User | None) -> bool:
     return is_dispatch(user) or is_supervisor(user)
 
 
+def may_attach(case: Case, user: User | None) -> bool:
+    """Add files to an open case: whoever registered it, dispatchers and admins, and the case's lead
+    department. Supervisors and assisting departments read the files but add none; a finished case
+    takes no more. The citizen's files come with the registration (``case_register``), not here."""
+    if user is None or not case.is_open:
+        return False
+    return is_dispatch(user) or case.registered_by_id == user.pk or is_case_department(user, case)
+
+
 def may_see_full_contact(user: User | None) -> bool:
     return role_of(user) in SEES_FULL_CONTACT

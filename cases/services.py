@@ -28,12 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from . import attachments as attachment_files
 from . import audit, rules, selectors
 from .domain import case_changed
 from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from .models import (
-    Attachment,
     AttachmentKind,
     Case,
     CaseEvent,
@@ -255,6 +255,8 @@ def case_register(
     publish_consent: bool = True,
     priority: str = Priority.NORMAL,
     reply_channel: str = "",
+    attachments: Iterable[Any] = (),
+    attachment_kind: str = AttachmentKind.CITIZEN,
     client_ip: str | None = None,
     as_label: str = "citizen",
     open311_key: Open311ApiKey | None = None,
@@ -263,7 +265,10 @@ def case_register(
     """Record a new case. ``open311_key`` is the Open311 client that sent it (kept on the case so
     that client can read its own requests back). Side effects: tracking_no + access_code issued; the SLA app starts
     the triage timer and the notifications app queues the receipt (both via ``case_changed``).
-    The only action with no row to lock yet: it creates the row, then records like ``case_action``."""
+    The only action with no row to lock yet: it creates the row, then records like ``case_action``.
+    ``attachments`` (uploaded files: the citizen's, or the scan of a paper letter) are checked by
+    ``cases.attachments`` with the rest of the input and stored with the case; the ``register``
+    event lists them."""
     now = now or timezone.now()
     if not rules.may_register(actor):
         raise CasePermissionDenied(_("您无权登记工单。"))
@@ -313,6 +318,7 @@ def case_register(
         errors["citizen.email"] = [_("选择邮件答复时请填写电子邮箱。")]
     if reply_channel in {ReplyChannel.SMS, ReplyChannel.PHONE} and not phone and "citizen.phone" not in errors:
         errors["citizen.phone"] = [_("请填写联系电话，以便答复与回访。")]
+    files = check(lambda: attachment_files.check_uploads(attachments, field="attachments")) or []
     if errors:
         first = next(iter(errors.values()))[0]
         raise CaseValidationError(first, fields=errors)
@@ -338,6 +344,12 @@ def case_register(
             open311_key=open311_key,
         )
         case.save()
+        data: dict[str, Any] = {"channel": channel}
+        if open311_key is not None:
+            data["open311_key"] = open311_key.pk
+        if files:
+            stored = attachment_files.store(case=case, checked=files, kind=attachment_kind, actor=actor, now=now)
+            data["attachments"] = attachment_files.describe(stored)
         _record(
             case,
             actor=actor,
@@ -345,39 +357,12 @@ def case_register(
             from_state="",
             now=now,
             note="",
-            data={"channel": channel, **({"open311_key": open311_key.pk} if open311_key else {})},
+            data=data,
             public=None,
             client_ip=client_ip,
             as_label=as_label,
         )
     return case
-
-
-def case_add_attachments(
-    *,
-    case: Case,
-    actor: User | None,
-    files: Iterable[Any],
-    kind: str = AttachmentKind.CITIZEN,
-) -> list[Attachment]:
-    """Store files on a case. No state change and no event: the caller has already checked each
-    file's type by content (``validation.sniff_content_type``) and its size, and calls this in the
-    same transaction as the action the files belong to (e.g. the citizen's registration).
-    ``files`` are uploaded files with ``name``, ``size`` and a ``content_type`` set to the sniffed type."""
-    stored = []
-    for upload in files:
-        stored.append(
-            Attachment.objects.create(
-                case=case,
-                kind=kind,
-                file=upload,
-                original_name=(upload.name or "")[-200:],
-                content_type=upload.content_type,
-                size=upload.size,
-                uploaded_by=actor,
-            )
-        )
-    return stored
 
 
 # --- triage -------------------------------------------------------------------------

@@ -80,19 +80,4 @@ def mask_id_number(value: str) -> str:
     return "****" if value else ""
 
 
-# --- uploaded files: the type is decided by the first bytes, never by the name or the browser ---
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"%PDF-", "application/pdf"),
-)
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """The content type of a JPEG, PNG or PDF file from its first bytes; None for anything else."""
-    for magic, content_type in _MAGIC:
-        if head.startswith(magic):
-            return content_type
-    return None
+# Uploaded files are checked by cases.attachments (type by content and extension, size).

@@ -6,16 +6,28 @@ name a ``"department"``), optionally with ``"resume_from": seq``; later ``{"resu
 "seq"}``, then events ``{"topic", "seq", "type", "data"}``; ``{"type": "refetch", "topic"}`` when
 it cannot fill a gap; ``{"type": "error", "code", "message"}`` for anything it refuses.
 Every signed-in user also receives their own ``user.<id>`` topic (in-app notifications).
+
+A connection lives no longer than the session that opened it: signing out closes the session's
+connections and a password change all of the user's (``events.close_connections``: the server
+sends ``{"type": "signed_out"}`` and closes with 4401). Should that message be lost (Redis down),
+the consumer re-reads its session at most every ``SESSION_RECHECK`` when it has something to send
+or receive, and closes the same way once the session is gone.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib import auth
+from django.utils import timezone
 
 from cases.enums import Role
 
@@ -25,6 +37,8 @@ from .enums import Subscription
 log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+# How stale a connection's belief in its session may get when the close message was lost.
+SESSION_RECHECK = timedelta(seconds=60)
 
 # Which pages each role may follow. Department staff follow only their own inbox.
 ALLOWED = {
@@ -62,6 +76,16 @@ def resolve_topic(role: str, own_department: str | None, name: Any, department: 
     return f"inbox.{department}"
 
 
+def session_is_current(session_key: str | None, user_id: int) -> bool:
+    """Whether the session ``session_key`` still signs in user ``user_id``: not signed out, not
+    expired, the password unchanged since (Django's session hash), the account active."""
+    if not session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = auth.get_user(SimpleNamespace(session=store))  # reads only request.session
+    return bool(user.is_authenticated and user.pk == user_id and user.is_active)
+
+
 def _valid_seq(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -71,6 +95,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         self.topics: set[str] = set()
         self.last_topic: str | None = None
+        self.ended = False
+        self.session_group: str | None = None
         if (
             user is None
             or not user.is_authenticated
@@ -78,20 +104,60 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             or getattr(user, "role", None) not in Role.values
         ):
             # Accept first so the browser sees our close code (a refused handshake has none).
+            self.ended = True
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.role = user.role
+        self.user_id = user.pk
+        self.session_key = self.scope["session"].session_key
+        self.session_checked_at = timezone.now()
         self.department = await database_sync_to_async(lambda: user.department.code if user.department_id else None)()
         await self.accept()
-        await self._join(f"user.{user.pk}")
+        await self._join(events.user_topic(user.pk))
+        # Not a topic the client can resume: only the close message of a sign-out arrives here.
+        session_group = events.group_name(events.session_topic(self.session_key))
+        try:
+            await self.channel_layer.group_add(session_group, self.channel_name)
+            self.session_group = session_group
+        except Exception:
+            log.warning("group_add failed for the session group", exc_info=True)
 
     async def disconnect(self, code: int) -> None:
-        for topic in self.topics:
+        await self._leave_groups()
+
+    async def _leave_groups(self) -> None:
+        groups = [events.group_name(topic) for topic in self.topics]
+        if self.session_group:
+            groups.append(self.session_group)
+        self.topics, self.session_group = set(), None
+        for group in groups:
             try:
-                await self.channel_layer.group_discard(events.group_name(topic), self.channel_name)
+                await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001 - Redis gone; the group entry expires by itself
-                log.info("group_discard failed for %s", topic)
+                log.info("group_discard failed for %s", group)
+
+    async def end_signed_out(self) -> None:
+        """Tell the page it was signed out and close; nothing is sent on this connection after."""
+        if self.ended:
+            return
+        self.ended = True
+        await self._leave_groups()
+        await self.send_json({"type": "signed_out"})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def session_still_current(self) -> bool:
+        """Re-reads the session at most every SESSION_RECHECK; ends the connection if it is gone."""
+        if self.ended:
+            return False
+        now = timezone.now()
+        if now - self.session_checked_at < SESSION_RECHECK:
+            return True
+        self.session_checked_at = now
+        if await database_sync_to_async(session_is_current)(self.session_key, self.user_id):
+            return True
+        await self.end_signed_out()
+        return False
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -105,6 +171,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if not await self.session_still_current():
+            return
         if "subscribe" in content:
             await self.subscribe(content)
         elif "resume_from" in content:
@@ -165,4 +233,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def cc_event(self, message: dict[str, Any]) -> None:
         """A published event (events.EVENT_MESSAGE_TYPE) for one of our groups."""
+        if not await self.session_still_current():
+            return
         await self.send_json(message["event"])
+
+    async def cc_close(self, message: dict[str, Any]) -> None:
+        """events.close_connections: this connection's session or user signed out."""
+        await self.end_signed_out()

@@ -14,6 +14,8 @@ tells clients to refetch.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import hashlib
 import json
 import logging
 import threading
@@ -86,7 +88,8 @@ class RedisLog:
         import redis
 
         # Short timeouts: a stalled Redis must not hold a request for long.
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        timeout = getattr(settings, "REDIS_TIMEOUT", 0.5)
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         self.size = size
         self.prefix = prefix
         self._append = self.client.register_script(_APPEND_LUA)
@@ -167,7 +170,9 @@ def replay(topic: str, resume_from: int) -> list[dict[str, Any]] | None:
 
 # --- publishing ------------------------------------------------------------------------
 
-SEND_TIMEOUT_SECONDS = 5.0
+# The longest a request waits for the channel layer to take one event (a stalled Redis): the
+# event is then dropped. A refused connection (Redis down) fails at once.
+SEND_TIMEOUT_SECONDS = 1.0
 _sender_loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -201,6 +206,10 @@ def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
         try:
             future.result(timeout=SEND_TIMEOUT_SECONDS)
             return
+        except concurrent.futures.TimeoutError:
+            # Stalled Redis: give up on this event (never retried, the request must go on).
+            future.cancel()
+            raise
         except (ConnectionError, OSError, redis.exceptions.ConnectionError):
             # After Redis restarts, the pooled connection is stale: the first command on it fails
             # and the pool drops it; one retry goes out on a fresh connection.
@@ -212,16 +221,17 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
     """Number, buffer and fan out one event now, whatever the transaction state. Never raises."""
     try:
         event = event_log().append(topic, type_, data)
-    except Exception:  # Redis down: the event is lost; clients see a gap and refetch later.
-        log.warning("real-time event %s to %s dropped (sequence store unavailable)", type_, topic, exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - Redis down: the event is lost; clients see a gap and refetch.
+        # One line, no traceback: during an outage every event says this.
+        log.warning("real-time event %s to %s dropped (sequence store unavailable: %r)", type_, topic, exc)
         return None
     layer = get_channel_layer()
     if layer is None:
         return event
     try:
         _group_send(layer, group_name(topic), {"type": EVENT_MESSAGE_TYPE, "event": event})
-    except Exception:  # Redis down: pages still work on reload; never fail the request.
-        log.warning("real-time event %s to %s dropped", type_, topic, exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - Redis down: pages work on reload; never fail the request.
+        log.warning("real-time event %s to %s dropped (channel layer unavailable: %r)", type_, topic, exc)
     return event
 
 
@@ -234,6 +244,37 @@ def publish(topic: str, type_: str, data: dict[str, Any]) -> None:
 def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
     for topic in dict.fromkeys(topics):
         publish(topic, type_, data)
+
+
+# --- ending connections ------------------------------------------------------------------
+
+CLOSE_MESSAGE_TYPE = "cc.close"  # handled by consumers.LiveConsumer.cc_close
+
+
+def user_topic(user_id: int) -> str:
+    """Every connection of one user (their notifications, and a password change closes them)."""
+    return f"user.{user_id}"
+
+
+def session_topic(session_key: str) -> str:
+    """Every connection signed in by one session. A digest, not the key: group names end up in Redis."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def _close_now_rollback_unsafe(topic: str, reason: str) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        _group_send(layer, group_name(topic), {"type": CLOSE_MESSAGE_TYPE, "reason": reason})
+    except Exception:  # Redis down: the consumers' own session re-check closes them a little later
+        log.warning("closing the connections of %s failed", topic, exc_info=True)
+
+
+def close_connections(topic: str, *, reason: str) -> None:
+    """Close every WebSocket following ``topic`` (``user_topic``, ``session_topic``) once the
+    transaction commits (at once when none is open). Never raises."""
+    transaction.on_commit(lambda: _close_now_rollback_unsafe(topic, reason))
 
 
 # --- payloads (the only place event bodies are built) ---------------------------------

@@ -23,7 +23,7 @@ from cases.selectors import dispatch_department
 
 from . import events
 from .enums import Template
-from .outbox import case_context, notify_citizen, notify_staff
+from .outbox import case_context, local_time, notify_citizen, notify_staff
 
 
 @dataclass(frozen=True)
@@ -279,6 +279,9 @@ def message_context(occ: Occasion) -> dict[str, Any]:
     return {
         **case_context(occ.case),
         "note": occ.event.note,
+        # An extension's new deadline: the audit payload keeps the instant (ISO, UTC); people read
+        # it in local time.
+        "until": local_time(occ.payload.get("until")),
         "payload": {k: v for k, v in occ.payload.items() if isinstance(v, str | int | float | bool | None)},
     }
 

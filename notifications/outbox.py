@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -169,6 +170,22 @@ def notify_staff(
     return notify_users(department_staff(dept, roles), template, context, key, case=case)
 
 
+def local_time(moment: datetime | str | None) -> str:
+    """A moment as people read it in every message: ``2026-11-23 23:30``, Asia/Shanghai (the
+    TIME_ZONE setting), whatever zone it came in. Accepts an aware datetime or its ISO text (as
+    stored in audit payloads); empty for nothing or something unreadable."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return ""
+    if not isinstance(moment, datetime):
+        return ""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, ZoneInfo(settings.TIME_ZONE))
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%Y-%m-%d %H:%M")
+
+
 def case_staff_url(case: Case) -> str:
     try:
         path = reverse("console:case", args=[case.tracking_no])
@@ -214,7 +231,7 @@ def notify_deadline(
         **case_context(case),
         "stage": stage,
         "stage_label": str(stage_label),
-        "due_at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else "",
+        "due_at": local_time(due_at),
     }
     return notify_staff(target, template, ctx, key, case=case)
 
@@ -268,6 +285,21 @@ def outbox_mark_sent(row: Outbox, *, provider_id: str = "") -> None:
     row.save(
         update_fields=["status", "sent_at", "provider_id", "attempts", "last_error", "claimed_by", "claim_expires_at"]
     )
+
+
+def outbox_record_sent(row_id: int, *, worker_id: str, provider_id: str = "") -> bool:
+    """The transport accepted the message (the send ran outside any transaction). Recorded only
+    if ``worker_id`` still holds the claim; False if not (its lease lapsed and another took it)."""
+    with transaction.atomic():
+        row = (
+            Outbox.objects.select_for_update()
+            .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id)
+            .first()
+        )
+        if row is None:
+            return False
+        outbox_mark_sent(row, provider_id=provider_id)
+        return True
 
 
 def outbox_record_failure(row_id: int, *, worker_id: str, error: str, permanent: bool) -> Outbox | None:

@@ -2,7 +2,9 @@
 
 A transport's ``send(row)`` returns the provider's id (may be empty) or raises
 ``PermanentDeliveryError`` (retrying cannot help: bad number, unsubscribed, bad address);
-any other exception is temporary and the worker retries with backoff.
+any other exception is temporary and the worker retries with backoff. The worker calls it
+outside any transaction, and every network transport has a timeout (``EMAIL_TIMEOUT``,
+``TWILIO_TIMEOUT``), so a silent server costs a bounded wait and a retry, not a hung worker.
 """
 
 from __future__ import annotations
@@ -76,15 +78,26 @@ class ConsoleSMSTransport:
         return f"console-{row.pk}"
 
 
+def twilio_client():
+    """A Twilio REST client whose every request gives up after ``settings.TWILIO_TIMEOUT``
+    seconds (the library's default is to wait forever). For SMS here and calls in telephony."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    return Client(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT),
+    )
+
+
 class TwilioSMSTransport:
     _client = None
 
     @classmethod
     def client(cls):
         if cls._client is None:
-            from twilio.rest import Client
-
-            cls._client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+            cls._client = twilio_client()
         return cls._client
 
     def send(self, row: Outbox) -> str:
@@ -107,11 +120,15 @@ class TwilioSMSTransport:
 
 
 class InAppTransport:
-    """A Notification row, and a live event to the user's own topic after commit."""
+    """A Notification row, and a live event to the user's own topic after commit. Idempotent: a
+    retry after a worker died between creating it and recording the send finds the same row."""
 
     def send(self, row: Outbox) -> str:
         if row.recipient_id is None:
             raise PermanentDeliveryError("in-app message without a recipient")
+        existing = Notification.objects.filter(outbox=row).first()
+        if existing is not None:
+            return f"inapp-{existing.pk}"
         msg = render_message(row.template, row.context, row.language)
         note = Notification.objects.create(
             user_id=row.recipient_id,

@@ -3,8 +3,9 @@
 Safe with any number of copies: on PostgreSQL the claim is ``SELECT … FOR UPDATE SKIP LOCKED``
 plus a lease (``claimed_by`` / ``claim_expires_at``), so two workers never take the same row and
 a crashed worker's rows come back when its lease lapses. On SQLite the write lock serialises
-claims. Each send runs in its own transaction holding the row lock. The loop, its flags and the
-clean stop on SIGTERM/SIGINT are every worker's (``cases.workers``).
+claims. Sends run outside any transaction (claim, send, record: each database step short); the
+lease is renewed before each send. The loop, its flags and the clean stop on SIGTERM/SIGINT are
+every worker's (``cases.workers``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cases.workers import new_worker_id
 from . import transports
 from .enums import OutboxStatus
 from .models import Outbox
-from .outbox import outbox_mark_sent, outbox_record_failure
+from .outbox import outbox_record_failure, outbox_record_sent
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +59,39 @@ def claim_batch(worker_id: str, *, limit: int = BATCH_SIZE) -> list[int]:
     )
 
 
+def renew_claim(row_id: int, worker_id: str) -> bool:
+    """Extend our lease on one claimed row just before sending it, so the lease needs to outlast
+    one send (every transport has a timeout), not a whole batch. False if the row is no longer
+    ours (our lease lapsed and another worker took it, or it was given back)."""
+    return bool(
+        Outbox.objects.filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id).update(
+            claim_expires_at=timezone.now() + LEASE
+        )
+    )
+
+
 def deliver(row_id: int, worker_id: str) -> bool:
-    """Send one claimed row; returns True if it went out."""
+    """Send one claimed row; returns True if it went out.
+
+    No transaction is open while the transport talks to the network (an SMTP server or Twilio
+    may take up to its timeout): the claim is renewed in one short statement, the send runs in
+    autocommit, and the outcome is recorded in another short transaction, only if the row is
+    still ours. A worker that dies here leaves the row claimed; the lease lapses and another
+    worker sends it (at least once: a death after the send and before the record sends twice)."""
+    if not renew_claim(row_id, worker_id):
+        return False
+    row = Outbox.objects.get(pk=row_id)
     try:
-        with transaction.atomic():
-            row = (
-                Outbox.objects.select_for_update()
-                .filter(pk=row_id, status=OutboxStatus.SENDING, claimed_by=worker_id)
-                .first()
-            )
-            if row is None:  # our lease lapsed and someone else took it
-                return False
-            provider_id = transports.get_transport(row.channel).send(row)
-            outbox_mark_sent(row, provider_id=provider_id or "")
-        return True
+        provider_id = transports.get_transport(row.channel).send(row)
     except transports.PermanentDeliveryError as exc:
         outbox_record_failure(row_id, worker_id=worker_id, error=str(exc), permanent=True)
+        return False
     except Exception as exc:  # noqa: BLE001 - any other failure is worth another try
         outbox_record_failure(row_id, worker_id=worker_id, error=f"{type(exc).__name__}: {exc}", permanent=False)
-    return False
+        return False
+    if not outbox_record_sent(row_id, worker_id=worker_id, provider_id=provider_id or ""):
+        log.warning("outbox %s went out, but worker %s no longer held it (lease lapsed)", row_id, worker_id)
+    return True
 
 
 @dataclass

@@ -27,7 +27,7 @@ def call_ringing_data(call: Call) -> dict[str, Any]:
         "call_sid": call.call_sid,
         "from": call.from_number,
         "phone": call.caller_phone,
-        "started_at": call.started_at.isoformat(),
+        "started_at": timezone.localtime(call.started_at).isoformat(),
         "open_count": open_count,
         "cases": [
             {
@@ -35,7 +35,8 @@ def call_ringing_data(call: Call) -> dict[str, Any]:
                 "title": c.title,
                 "state": c.state,
                 "state_label": str(State(c.state).label),
-                "registered_at": c.registered_at.isoformat(),
+                "registered_at": timezone.localtime(c.registered_at).isoformat(),
+                "registered_at_display": timezone.localtime(c.registered_at).strftime("%Y-%m-%d %H:%M"),
                 "category": c.category.name_zh if c.category_id else "",
             }
             for c in past

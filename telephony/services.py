@@ -24,6 +24,7 @@ from cases.models import Case, User
 from cases.services import Citizen, case_register
 from cases.validation import normalize_phone
 from notifications.events import publish
+from notifications.transports import twilio_client
 
 from . import twiml
 from .enums import CALL_STATUS_RANK, FINAL_CALL_STATUSES, CallPurpose, CallStatus, Direction
@@ -164,9 +165,7 @@ def agent_dial_target(agent: User) -> str:
 
 
 def _twilio_client() -> Any:
-    from twilio.rest import Client
-
-    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+    return twilio_client()  # with settings.TWILIO_TIMEOUT on every request
 
 
 def _bridge_rollback_unsafe(call_sid: str, target: str) -> None:

@@ -45,6 +45,31 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _no_sign_in_lockouts_from_other_tests(request):
+    # django-axes counts failed sign-ins in its tables, keyed on username and address (web/signin.py).
+    # A rollback or a transactional test's flush normally clears them; a test must still never start
+    # locked out by one before it (say, a database kept between runs), so every database test starts
+    # with none.
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from axes.utils import reset
+
+    reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _captcha_test_mode(settings):
+    # Browser tests cannot read the captcha image: in tests the answer "passed" is accepted
+    # (web/portal/captcha.py). Tests of the real check turn it off again.
+    settings.CAPTCHA_TEST_MODE = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

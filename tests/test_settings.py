@@ -10,10 +10,31 @@ from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
+# What production needs besides the secret key: Twilio's token and the public address.
+PRODUCTION = {
+    "CASECENTER_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "ALLOWED_HOSTS": "hotline.example.gov.cn",
+    "TWILIO_AUTH_TOKEN": "a-real-twilio-auth-token",
+    "PUBLIC_BASE_URL": "https://hotline.example.gov.cn",
+}
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "CASECENTER_ENV"}}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "CASECENTER_ENV",
+            "TWILIO_AUTH_TOKEN",
+            "PUBLIC_BASE_URL",
+            "PORT",
+            "CAPTCHA_TEST_MODE",
+        }
+    }
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
@@ -38,12 +59,58 @@ def test_production_check_deploy_is_clean():
         "--deploy",
         "--fail-level",
         "WARNING",
-        CASECENTER_ENV="production",
-        SECRET_KEY=GOOD_SECRET,
-        ALLOWED_HOSTS="hotline.example.gov.cn",
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_production_refuses_an_empty_twilio_auth_token(token):
+    result = run_manage("check", **{**PRODUCTION, "TWILIO_AUTH_TOKEN": token})
+    assert result.returncode != 0
+    assert "Production settings need TWILIO_AUTH_TOKEN" in result.stderr
+
+
+def test_production_refuses_a_missing_twilio_auth_token():
+    env = {k: v for k, v in PRODUCTION.items() if k != "TWILIO_AUTH_TOKEN"}
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "Production settings need TWILIO_AUTH_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["", "http://127.0.0.1:8000", "http://localhost:8822/", "https://LOCALHOST", "http://[::1]:8000"]
+)
+def test_production_refuses_a_local_or_missing_public_base_url(url):
+    result = run_manage("check", **{**PRODUCTION, "PUBLIC_BASE_URL": url})
+    assert result.returncode != 0
+    assert "Production settings need PUBLIC_BASE_URL" in result.stderr
+
+
+def test_production_refuses_captcha_test_mode():
+    result = run_manage("check", **{**PRODUCTION, "CAPTCHA_TEST_MODE": "1"})
+    assert result.returncode != 0
+    assert "refuse CAPTCHA_TEST_MODE" in result.stderr
+
+
+@pytest.mark.parametrize(("port", "expected"), [("", "http://127.0.0.1:8000"), ("8822", "http://127.0.0.1:8822")])
+def test_development_public_base_url_follows_the_port(port, expected):
+    env = {"PORT": port} if port else {}
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.PUBLIC_BASE_URL)", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_an_explicit_public_base_url_wins_over_the_port():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PUBLIC_BASE_URL)",
+        PORT="8822",
+        PUBLIC_BASE_URL="https://hotline.example.gov.cn/",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "https://hotline.example.gov.cn"
 
 
 def test_development_default_runs_on_sqlite_and_in_memory_layer():
@@ -107,9 +174,7 @@ def test_an_unparseable_debug_stops_the_process_with_the_variable_in_the_message
 def test_an_unparseable_flag_stops_production_too():
     result = run_manage(
         "check",
-        CASECENTER_ENV="production",
-        SECRET_KEY=GOOD_SECRET,
-        ALLOWED_HOSTS="x",
+        **PRODUCTION,
         SECURE_SSL_REDIRECT="yes please",
     )
     assert result.returncode != 0

@@ -38,7 +38,7 @@
         li.appendChild(document.createTextNode(" "));
         li.appendChild(el("span", { "class": "badge state-" + c.state }, c.state_label));
         li.appendChild(document.createTextNode(" " + c.title + " "));
-        li.appendChild(el("span", { "class": "muted" }, c.registered_at.slice(0, 16).replace("T", " ")));
+        li.appendChild(el("span", { "class": "muted" }, c.registered_at_display));
         list.appendChild(li);
       });
       body.appendChild(list);

@@ -49,11 +49,6 @@
   function container() {
     var box = document.getElementById("screenpop");
     if (box) return box;
-    var style = el("style", {}, "#screenpop{position:fixed;right:1rem;bottom:1rem;z-index:1000;width:22rem;max-width:calc(100vw - 2rem)}"
-      + ".screenpop{background:#fff;border:2px solid #c0392b;border-radius:.5rem;padding:.75rem 1rem;margin-top:.5rem;box-shadow:0 4px 16px rgba(0,0,0,.2)}"
-      + ".screenpop h2{margin:0 0 .25rem;font-size:1.1rem}.screenpop ul{padding-left:1.1rem;margin:.25rem 0}"
-      + ".screenpop .sp-status{font-weight:bold}.screenpop button{margin-right:.5rem}");
-    document.head.appendChild(style);
     box = el("div", { id: "screenpop", "aria-live": "assertive" });
     document.body.appendChild(box);
     return box;

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from cases.enums import Channel, Kind, Publication, Rating, Role, State
 from cases.models import Case, CaseEvent, Category, User
@@ -42,7 +43,7 @@ def test_demo_users_can_sign_in_are_listed_and_a_second_run_adds_nothing(demo, c
     assert (users["admin"].is_superuser, users["admin"].is_staff) == (True, True)
     assert not any(u.is_superuser for name, u in users.items() if name != "admin")
     for name in EXPECTED_USERS:
-        assert client.login(username=name, password="demo12345"), name
+        assert client.login(request=HttpRequest(), username=name, password="demo12345"), name
 
     lines = demo.splitlines()
     assert lines[0] == "Created 7 demo users and 41 cases (10 published on the public board)."

@@ -8,6 +8,7 @@ import json
 import urllib.request
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,7 +42,7 @@ def test_the_supervisor_board_updates_without_reload_when_a_case_is_assigned(use
 
     case = CaseFactory(actor=users["agent"])
     client = Client()
-    assert client.login(username="supervisor", password="demo12345")
+    assert client.login(request=HttpRequest(), username="supervisor", password="demo12345")
     session = client.cookies["sessionid"].value
 
     with sync_playwright() as pw:
@@ -98,7 +99,7 @@ def test_the_board_turns_a_case_red_the_moment_its_timer_breaches(users, asgi_se
         due_at=due, warn_at=due - dt.timedelta(hours=1), next_action_at=due - dt.timedelta(hours=1)
     )
     client = Client()
-    assert client.login(username="supervisor", password="demo12345")
+    assert client.login(request=HttpRequest(), username="supervisor", password="demo12345")
     session = client.cookies["sessionid"].value
     acted: dict[str, int] = {}
 

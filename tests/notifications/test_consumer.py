@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.http import HttpRequest
 from django.test import Client
 
 from casecenter.asgi import application
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def cookie_for(username: str) -> list[tuple[bytes, bytes]]:
     client = Client()
-    assert client.login(username=username, password="demo12345")
+    assert client.login(request=HttpRequest(), username=username, password="demo12345")
     session = client.cookies["sessionid"].value
     return [(b"cookie", f"sessionid={session}".encode()), (b"origin", b"http://testserver")]
 

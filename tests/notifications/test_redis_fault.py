@@ -1,68 +1,35 @@
 """Redis goes away and comes back: intake and the outbox never notice; live events resume.
 
-Runs its own redis-server on a free port (never the shared one)."""
+Runs its own redis-server on a free port (never the shared one; tests/own_redis.py)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
-import redis
 from asgiref.sync import async_to_sync, sync_to_async
 
 from notifications import events
 from tests.factories import CaseFactory
 from tests.notifications.test_consumer import ask, connect
+from tests.own_redis import OwnRedis
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-class OwnRedis:
-    def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):  # wait for it to accept connections
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("own redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-
 @pytest.fixture
 def own_redis(settings) -> Iterator[OwnRedis]:
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server binary not installed")
     server = OwnRedis()
     server.start()
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
     }
     events.set_event_log(events.RedisLog(server.url))
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+        events.set_event_log(None)  # later tests get the log their settings name, not a dead server
 
 
 async def close_quietly(comm) -> None:

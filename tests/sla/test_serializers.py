@@ -47,7 +47,7 @@ def test_an_extension_has_exactly_the_documented_fields_with_their_values(users,
         "department": "CGJ",
         "status": "refused",
         "requested_by": "clerk_cgj",
-        "requested_by_name": "明 王",
+        "requested_by_name": "王明",  # family name first
         "requested_at": "2026-12-01T10:00:00+08:00",
         "previous_due_at": "2026-12-10T17:30:00+08:00",
         "until": "2026-12-20T23:59:59+08:00",

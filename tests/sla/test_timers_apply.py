@@ -51,6 +51,7 @@ POLICY = [
     (Transition.DRAFT_REPLY, set(), set()),
     (Transition.PUBLISH, set(), set()),
     (Transition.WITHDRAW, set(), set()),
+    (Transition.ATTACH, set(), set()),
     (AuditAction.EXTENSION_REQUESTED, set(), set()),
     (AuditAction.EXTENSION_GRANTED, set(), set()),  # a grant moves the deadline in extension_decide
     (AuditAction.EXTENSION_REFUSED, set(), set()),

@@ -12,7 +12,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.exceptions import (
+    AttachmentTooLarge,
+    CaseConflict,
+    CaseError,
+    CaseNotFound,
+    CasePermissionDenied,
+    CaseValidationError,
+)
 from sla.calendar import NoWorkingTime, TermError, UnknownCalendar
 
 
@@ -43,6 +50,7 @@ def _calendar_error(exc: Exception) -> Shaped:
 # hierarchy, so a subclass (InvalidCredentials) answers like its parent unless listed itself.
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, Callable[[Any], Shaped]]] = {
     CaseValidationError: (status.HTTP_400_BAD_REQUEST, _case_error),
+    AttachmentTooLarge: (status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, _case_error),
     CasePermissionDenied: (status.HTTP_403_FORBIDDEN, _case_error),
     CaseNotFound: (status.HTTP_404_NOT_FOUND, _case_error),
     CaseConflict: (status.HTTP_409_CONFLICT, _case_error),

@@ -126,6 +126,23 @@ class CasePageOut(serializers.Serializer):
     results = CaseSummaryOut(many=True)
 
 
+class AttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The sender's file name, sanitised; metadata only.")
+    size = serializers.IntegerField()
+    content_type = serializers.CharField(help_text="Decided by the server from content and extension.")
+    url = serializers.CharField(help_text="The download view (GET: the file to whoever may see the case).")
+
+
+class AttachmentDetailOut(AttachmentOut):
+    kind = serializers.ChoiceField(choices=["citizen", "scan", "reply"])
+    uploaded_at = serializers.DateTimeField()
+
+
+class AttachmentUploadIn(serializers.Serializer):
+    file = serializers.ListField(child=serializers.FileField(), help_text="One or more files (multipart).")
+
+
 class CaseDetailOut(CaseSummaryOut):
     assisting_departments = serializers.ListField(child=serializers.CharField())
     content = serializers.CharField()
@@ -138,6 +155,7 @@ class CaseDetailOut(CaseSummaryOut):
     extensions = ExtensionOut(many=True)
     supervision = SupervisionOrderOut(many=True)
     events = EventOut(many=True)
+    attachments = AttachmentDetailOut(many=True)
 
 
 class TimelineOut(serializers.Serializer):

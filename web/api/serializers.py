@@ -16,10 +16,11 @@ from rest_framework import serializers
 
 from cases import rules, selectors
 from cases.enums import Priority, State
-from cases.models import Case, Category, Department, User
+from cases.models import Attachment, Case, Category, Department, User
 from sla import selectors as sla_selectors
 from sla import serializers as sla_serializers
 from sla.deadlines import citizen_deadline
+from web.attachments import download_url
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
 MAX_FIELD = 20_000
@@ -248,9 +249,24 @@ class CaseDetail(CaseListItem):
                     }
                     for ev in case.events.order_by("seq")
                 ],
+                "attachments": [
+                    {**attachment_data(a), "kind": a.kind, "uploaded_at": iso(a.uploaded_at)}
+                    for a in case.attachments.all()
+                ],
             }
         )
         return data
+
+
+def attachment_data(attachment: Attachment) -> dict[str, Any]:
+    """The upload endpoint's answer per file (API.md)."""
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": download_url(attachment),
+    }
 
 
 def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:

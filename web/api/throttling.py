@@ -3,8 +3,9 @@
 A tracking number is printed on receipts and read out on the phone; the access code is
 what keeps strangers out. ``LookupFailureThrottle`` counts only *failed* lookups per
 client IP, so a citizen checking their case often is never blocked while someone trying
-codes is stopped after a few guesses. Counts live in the configured cache (Redis in
-production, so every web copy shares them).
+codes is stopped after a few guesses; it shares its limit and count with the portal's track
+page (web/portal/limits.py). Counts live in the configured cache (Redis in production, so
+every web copy shares them). Staff sign-ins are not throttled here: they lock out (web/signin.py).
 
 The client IP is ``web.shell.client_address`` (X-Forwarded-For believed only from
 settings.TRUSTED_PROXIES), never DRF's own ``get_ident``, which takes X-Forwarded-For from
@@ -13,14 +14,12 @@ anyone unless NUM_PROXIES is set.
 
 from __future__ import annotations
 
-from django.core.cache import cache as default_cache
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
 
+from web.portal import limits
 from web.shell import client_address
-
-DEFAULT_FAILURE_RATE = "10/hour"
 
 
 class ClientAddressIdent:
@@ -30,47 +29,19 @@ class ClientAddressIdent:
         return client_address(request) or "unknown"
 
 
-class LookupFailureThrottle(ClientAddressIdent, SimpleRateThrottle):
-    """Refuses a client IP once it has made too many failed tracking lookups."""
-
-    scope = "public_lookup_failures"
-    default_rate = DEFAULT_FAILURE_RATE
-    cache = default_cache
-
-    def get_rate(self) -> str:
-        # Read the settings on each use (not at import) so deployments and tests can tune it.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
-
-    def get_cache_key(self, request: Request, view: object) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+class LookupFailureThrottle(BaseThrottle):
+    """Refuses a client address once it has made too many failed tracking lookups. The count is
+    the portal's (``web.portal.limits.TRACK_FAILURES``): one policy for the page and the API."""
 
     def allow_request(self, request: Request, view: object) -> bool:
-        # Unlike the parent, a request is not recorded here: only failures are (record_failure).
-        self.key = self.get_cache_key(request, view)
-        self.now = self.timer()
-        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
-        return len(self.history) < self.num_requests
+        return not limits.TRACK_FAILURES.exceeded(client_address(request))
+
+    def wait(self) -> float:
+        return float(limits.TRACK_FAILURES.retry_after())
 
     @classmethod
     def record_failure(cls, request: Request) -> None:
-        throttle = cls()
-        key = throttle.get_cache_key(request, None)
-        now = throttle.timer()
-        history = [t for t in throttle.cache.get(key, []) if t > now - throttle.duration]
-        history.insert(0, now)
-        throttle.cache.set(key, history, throttle.duration)
-
-    @classmethod
-    def reset(cls, request: Request) -> None:
-        throttle = cls()
-        throttle.cache.delete(throttle.get_cache_key(request, None))
-
-
-class LoginFailureThrottle(LookupFailureThrottle):
-    """The same for staff passwords at the token endpoint; roomier, since an office shares one IP."""
-
-    scope = "auth_failures"
-    default_rate = "30/hour"
+        limits.TRACK_FAILURES.hit(client_address(request))
 
 
 class PublicTrackThrottle(ClientAddressIdent, ScopedRateThrottle):

@@ -2,14 +2,15 @@
 ``api``), deadlines, boards, extensions and supervision, the monthly report, the OpenAPI schema."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import calendars, reports, timers, views
+from . import attachments, calendars, reports, timers, views
 
 cases = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("cases/", views.CaseListCreateView.as_view(), name="cases"),
     path("cases/<str:tracking_no>/", views.CaseDetailView.as_view(), name="case"),
+    path("cases/<str:tracking_no>/attachments/", attachments.CaseAttachmentsView.as_view(), name="attachments"),
     path("cases/<str:tracking_no>/transitions/<str:name>/", views.CaseTransitionView.as_view(), name="transition"),
     path("public/track/", views.PublicTrackView.as_view(), name="public-track"),
     path("public/feedback/", views.PublicFeedbackView.as_view(), name="public-feedback"),
@@ -18,7 +19,7 @@ cases = [
 urlpatterns = [
     path("reports/monthly/", reports.MonthlyReportView.as_view(), name="api-reports-monthly"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("schema/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-schema-docs"),
+    path("schema/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-docs"),
     path("calendars/", calendars.CalendarListView.as_view(), name="sla-calendars"),
     path("calendars/<str:code>/deadline/", calendars.DeadlineView.as_view(), name="sla-deadline"),
     path("cases/<str:tracking_no>/extensions/", timers.ExtensionRequestView.as_view(), name="sla-extension-request"),

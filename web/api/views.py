@@ -27,6 +27,7 @@ from cases.exceptions import CaseNotFound
 from cases.models import Case, User
 from sla.deadlines import overdue_condition
 from web.shell import client_address
+from web.signin import signin_succeeded
 
 from .errors import InvalidCredentials
 from .parsers import StrictJSONParser
@@ -43,7 +44,7 @@ from .serializers import (
     TokenInput,
     public_case,
 )
-from .throttling import LoginFailureThrottle, LookupFailureThrottle, PublicTrackThrottle
+from .throttling import LookupFailureThrottle, PublicTrackThrottle
 
 MAX_TRACKING_NO = 32
 
@@ -96,11 +97,11 @@ class CasePagination(PageNumberPagination):
 
 
 class TokenView(JSONAPIView):
-    """POST {"username", "password"} → {"token"}."""
+    """POST {"username", "password"} → {"token"}. Repeated failures lock the account (and the
+    address) out with a 429 ``too_many_attempts``: django-axes, see web/signin.py."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginFailureThrottle]
 
     @extend_schema(
         request=TokenInput,
@@ -113,9 +114,10 @@ class TokenView(JSONAPIView):
         if data["username"] and data["password"]:
             user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            LoginFailureThrottle.record_failure(request)
+            # authenticate() told axes (user_login_failed); a lockout replaces this answer with a 429.
             msg = _("用户名或密码不正确。")
             raise InvalidCredentials(msg, fields={"non_field_errors": [msg]})
+        signin_succeeded(request._request, user)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

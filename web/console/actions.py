@@ -130,13 +130,13 @@ class ChoiceCache:
         return {}
 
 
-def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None) -> f.ActionForm:
+def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None, files: Any = None) -> f.ActionForm:
     """An action form for one case; ids are unique per case so many fit on one page."""
     spec = ACTIONS[action]
     kwargs = choices.kwargs_for(spec)
     auto_id = f"id_{case.pk}_{action}_%s"
     if data is not None:
-        return spec.form(data, auto_id=auto_id, **kwargs)
+        return spec.form(data, files, auto_id=auto_id, **kwargs)
     return spec.form(initial=initial_for(action, case), auto_id=auto_id, **kwargs)
 
 

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class WebConsoleConfig(AppConfig):
     name = "web.console"
     label = "web_console"
+
+    def ready(self) -> None:
+        from web import signout  # noqa: F401  (connects to user_logged_out)

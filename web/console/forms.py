@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import Channel, Kind, Priority, Rating, ReplyChannel, State
 from cases.exceptions import CaseValidationError
 from cases.models import Category, Department, RejectReason
+from web.uploads import MultipleFileField
 
 # Channels a person at the desk registers: calls, and what arrives on paper or by mail.
 DESK_CHANNELS = [Channel.HOTLINE, Channel.LETTER, Channel.MAILBOX, Channel.EMAIL, Channel.SMS]
@@ -102,6 +103,8 @@ class IntakeForm(forms.Form):
     )
     citizen_id_no = forms.CharField(label=_("身份证号（可选）"), required=False, max_length=18)
     publish_consent = forms.BooleanField(label=_("同意在网上公开（隐去个人信息）"), required=False, initial=True)
+    # A paper letter's scan (or any file the caller sent); checked by cases.attachments.
+    attachments = MultipleFileField(label=_("来信扫描件（可选，PDF、JPEG、PNG、OFD、DOCX、XLSX，每个不超过5MB）"))
     # Set by the telephony screen-pop when the form is opened for a ringing call; passed through.
     call_sid = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
@@ -178,6 +181,11 @@ class SignForForm(ActionForm):
 
 class ReplyForm(ActionForm):
     text = _text(_("答复内容"), rows=5, required=True)
+    # Stored by cases.attachments.attachment_add with the reply, in one transaction (views).
+    attachments = MultipleFileField(label=_("答复附件（可选，PDF、JPEG、PNG、OFD、DOCX、XLSX，每个不超过5MB）"))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in super().service_kwargs().items() if k != "attachments"}
 
 
 class DraftReplyForm(ActionForm):

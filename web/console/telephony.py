@@ -59,7 +59,7 @@ def call_answer(request: HttpRequest, call_sid: str) -> JsonResponse:
         {
             "call_sid": call.call_sid,
             "agent": call.agent.username,
-            "answered_at": call.answered_at.isoformat(),
+            "answered_at": timezone.localtime(call.answered_at).isoformat(),
             "queue_wait_seconds": call.queue_wait_seconds,
         }
     )

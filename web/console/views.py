@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,16 +22,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules, selectors, services
+from cases.attachments import attachment_add
 from cases.audit import action_label
 from cases.enums import State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
-from cases.models import Case, User
+from cases.models import AttachmentKind, Case, User
 from cases.validation import normalize_phone
 from notifications import selectors as notification_selectors
 from sla import rules as sla_rules
 from sla import selectors as sla_selectors
 from sla.deadlines import case_clocks, prefetch_timers, row_clock
 from telephony import selectors as telephony_selectors
+from web import uploads
+from web.attachments import download_url
 from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
 from . import forms as f
@@ -90,7 +94,10 @@ def desk(request: HttpRequest) -> HttpResponse:
     shows_history = rules.is_intake(user)
     status = 200
     if request.method == "POST":
-        form = f.IntakeForm(request.POST)
+        form = f.IntakeForm(request.POST, request.FILES)
+        cut_off = uploads.refusal(request)
+        if cut_off:
+            form.add_error("attachments", cut_off)  # nothing registered: the file never fully arrived
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -111,6 +118,8 @@ def desk(request: HttpRequest) -> HttpResponse:
                     publish_consent=data["publish_consent"],
                     priority=data["priority"],
                     reply_channel=data["reply_channel"],
+                    attachments=data["attachments"],
+                    attachment_kind=AttachmentKind.SCAN,
                     client_ip=client_address(request),
                 )
             except CaseValidationError as exc:
@@ -181,7 +190,9 @@ def caller_history(request: HttpRequest) -> JsonResponse:
                     "state_label": str(State(c.state).label),
                     "category": c.category.name,
                     "department": c.department.name if c.department_id else "",
-                    "registered_at": c.registered_at.isoformat(),
+                    # Local time (+08:00), and as the desk shows it: the console prints no UTC.
+                    "registered_at": timezone.localtime(c.registered_at).isoformat(),
+                    "registered_at_display": timezone.localtime(c.registered_at).strftime("%Y-%m-%d %H:%M"),
                     "is_open": c.is_open,
                     "url": reverse("console:case", args=[c.tracking_no]),
                 }
@@ -317,7 +328,7 @@ def _case_page(
         "revealed": contact is not None,
         "sees_access_code": rules.may_see_full_contact(user),
         "events": queries.timeline(case),
-        "attachments": list(case.attachments.all()),
+        "attachments": [(a, download_url(a)) for a in case.attachments.all()],
         "assisting": list(case.assisting_departments.all()),
         "clocks": case_clocks(case, now=timezone.now()),
         "deadline_work": _case_deadline_work(user, case),
@@ -345,11 +356,25 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     case = _visible_case(user, tracking_no)
     if action not in ACTIONS:
         raise Http404(_("没有这个操作。"))
-    form = make_form(action, case, choices=ChoiceCache(), data=request.POST)
+    form = make_form(action, case, choices=ChoiceCache(), data=request.POST, files=request.FILES)
+    cut_off = uploads.refusal(request)
+    if cut_off and "attachments" in form.fields:
+        form.add_error("attachments", cut_off)
     if not form.is_valid():
         return _case_page(request, case, bound={action: form}, status=400)
     try:
-        call_service(action, case, form, actor=user, client_ip=client_address(request))
+        with transaction.atomic():  # the reply and its files, or neither
+            call_service(action, case, form, actor=user, client_ip=client_address(request))
+            files = form.cleaned_data.get("attachments")
+            if files:
+                attachment_add(
+                    case=case,
+                    actor=user,
+                    files=files,
+                    kind=AttachmentKind.REPLY,
+                    field="attachments",
+                    client_ip=client_address(request),
+                )
     except CaseValidationError as exc:
         f.add_service_errors(form, exc)
         return _case_page(request, case, bound={action: form}, status=400)

@@ -1,70 +1,69 @@
-"""A captcha that works offline: a small sum in a signed, expiring, single-use token.
+"""The portal's captcha: distorted letters in an image (django-simple-captcha), nothing a script
+can read off the page.
 
-The token carries a random nonce and an HMAC of the answer (never the answer itself: a signed
-value is readable, only tamper-proof). It is signed with ``TimestampSigner`` so it expires, and
-its nonce is burnt in the cache on the first attempt, right or wrong, so an answer cannot be
-guessed by replaying one token against a space of ~20 possible sums.
+Why an image and not ALTCHA's proof of work: the portal must work without JavaScript (a citizen
+on an old phone or with scripts off can still write), it needs nothing from outside at run time,
+and a proof of work only slows a script down while an image has to be read. The library draws
+the image (``/captcha/image/<key>/``) and keeps the challenge in its ``CaptchaStore`` table; the
+check is here so that it can tell the citizen *why* an answer was refused and so that a
+challenge is claimed atomically: it is used up on the first attempt, right or wrong, and of two
+submissions racing with one key only one gets through.
+
+``CAPTCHA_TEST_MODE`` (a setting, off by default, refused in production) accepts the answer
+``passed`` for tests that cannot read an image; the challenge is used up all the same.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
-from django.core import signing
-from django.core.cache import cache
-from django.utils.crypto import constant_time_compare, salted_hmac
+from captcha.models import CaptchaStore
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-MAX_AGE_SECONDS = 10 * 60
-_SALT = "casecenter.portal.captcha"
-_USED_PREFIX = "portal:captcha-used:"
+TEST_MODE_ANSWER = "passed"
 
 
 @dataclass(frozen=True)
 class Challenge:
-    question: str
-    token: str
-    answer: int  # for tests and nothing else: never rendered
+    key: str
+    image_url: str
+    answer: str  # for tests and nothing else: never rendered
+
+    @property
+    def token(self) -> str:  # the form's field is still called captcha_token
+        return self.key
 
 
 class CaptchaError(Exception):
     """The reason the captcha was refused, already phrased for the citizen."""
 
 
-def _digest(nonce: str, answer: str) -> str:
-    return salted_hmac(_SALT, f"{nonce}:{answer}").hexdigest()
-
-
 def new_challenge() -> Challenge:
-    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
-    if secrets.randbelow(2):
-        question, answer = f"{a} + {b} = ?", a + b
-    else:
-        a, b = max(a, b), min(a, b)  # never a negative result
-        question, answer = f"{a} − {b} = ?", a - b
-    nonce = secrets.token_urlsafe(12)
-    token = signing.TimestampSigner(salt=_SALT).sign_object({"n": nonce, "h": _digest(nonce, str(answer))})
-    return Challenge(question=question, token=token, answer=answer)
+    key = CaptchaStore.generate_key()
+    answer = CaptchaStore.objects.values_list("response", flat=True).get(hashkey=key)
+    return Challenge(key=key, image_url=reverse("captcha-image", kwargs={"key": key}), answer=answer)
 
 
-def verify(token: str, answer: str) -> None:
+def verify(key: str, answer: str) -> None:
     """Accept a correct, fresh, unused answer; otherwise raise ``CaptchaError`` saying why."""
-    try:
-        data = signing.TimestampSigner(salt=_SALT).unsign_object(token or "", max_age=MAX_AGE_SECONDS)
-    except signing.SignatureExpired:
-        raise CaptchaError(_("验证码已过期（有效期10分钟），请回答新的验证题。")) from None
-    except (signing.BadSignature, ValueError, TypeError):
-        raise CaptchaError(_("验证码无效，请回答新的验证题。")) from None
-    nonce = str(data.get("n", "")) if isinstance(data, dict) else ""
-    if not nonce:
-        raise CaptchaError(_("验证码无效，请回答新的验证题。"))
-    # cache.add is atomic: of two submissions racing with one token, only one gets through.
-    if not cache.add(_USED_PREFIX + nonce, 1, timeout=MAX_AGE_SECONDS + 60):
-        raise CaptchaError(_("验证码已使用过，请回答新的验证题。"))
-    try:
-        given = int((answer or "").strip())
-    except ValueError:  # "abc", "²" and the like: a wrong answer, not a crash
-        given = None
-    if given is None or not constant_time_compare(_digest(nonce, str(given)), str(data.get("h", ""))):
-        raise CaptchaError(_("验证题答案不正确，请回答新的验证题。"))
+    key = (key or "").strip()
+    given = (answer or "").strip().lower()
+    store = CaptchaStore.objects.filter(hashkey=key).first() if key else None
+    if store is None:
+        # Never issued, or already used (an attempt deletes it): the same to the citizen.
+        raise CaptchaError(_("验证码无效或已使用过，请输入新图片中的字符。"))
+    # The claim: only the request whose DELETE removed the row may go on.
+    claimed, _detail = CaptchaStore.objects.filter(pk=store.pk).delete()
+    CaptchaStore.remove_expired()
+    if not claimed:
+        raise CaptchaError(_("验证码无效或已使用过，请输入新图片中的字符。"))
+    if store.expiration <= timezone.now():
+        raise CaptchaError(_("验证码已过期（有效期10分钟），请输入新图片中的字符。"))
+    if settings.CAPTCHA_TEST_MODE and given == TEST_MODE_ANSWER:
+        return
+    if not given or not constant_time_compare(given, store.response):
+        raise CaptchaError(_("验证码不正确，请输入新图片中的字符。"))

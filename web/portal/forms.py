@@ -10,15 +10,16 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.attachments import check_uploads
 from cases.enums import Kind, Rating, ReplyChannel
 from cases.exceptions import CaseValidationError
 from cases.models import Category
-from cases.validation import MAX_CONTENT, MAX_TITLE, MAX_UPLOAD_BYTES, normalize_phone, sniff_content_type
+from cases.validation import MAX_CONTENT, MAX_TITLE, normalize_phone
+from web.uploads import MultipleFileField
 
 from . import captcha
 
 MAX_FILES = 3
-ACCEPT = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"
 
 
 def _please_fill(label: str) -> str:
@@ -31,22 +32,6 @@ _please_fill_lazy = lazy(_please_fill, str)
 def _required(label: str) -> dict[str, Any]:
     # Lazy twice over: the label and the sentence are translated when the error is shown.
     return {"required": _please_fill_lazy(label)}
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented recipe); cleans to a list."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        items = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(item, initial) for item in items if item]
 
 
 def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -106,7 +91,7 @@ class SubmissionForm(forms.Form):
     )
     location = forms.CharField(label=gettext_lazy("地点（选填）"), max_length=300, required=False)
     attachments = MultipleFileField(
-        label=gettext_lazy("附件（选填，最多3个，每个不超过5MB，限JPEG、PNG、PDF）"),
+        label=gettext_lazy("附件（选填，最多3个，每个不超过5MB，限PDF、JPEG、PNG、OFD、DOCX、XLSX）"),
         required=False,
         error_messages={"empty": gettext_lazy("上传的文件是空的。")},
     )
@@ -123,7 +108,7 @@ class SubmissionForm(forms.Form):
     )
     # Rendered by hand in the template with a fresh challenge each time (see views).
     captcha_token = forms.CharField(required=False, widget=forms.HiddenInput)
-    captcha_answer = forms.CharField(label=gettext_lazy("验证题"), max_length=8, required=False)
+    captcha_answer = forms.CharField(label=gettext_lazy("验证码"), max_length=16, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,26 +121,13 @@ class SubmissionForm(forms.Form):
             raise forms.ValidationError(exc.message) from None
 
     def clean_attachments(self) -> list[UploadedFile]:
+        # The rules are cases.attachments' (type by content and extension, size); asked here so the
+        # errors stand next to the field before the captcha is spent.
         files = self.cleaned_data.get("attachments") or []
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(
-                _("最多上传%(n)d个附件（您选择了%(m)d个）。") % {"n": MAX_FILES, "m": len(files)}
-            )
-        errors = []
-        for upload in files:
-            if upload.size > MAX_UPLOAD_BYTES:
-                errors.append(_("文件“%(name)s”超过5MB，请压缩后再上传。") % {"name": upload.name})
-                continue
-            upload.seek(0)
-            detected = sniff_content_type(upload.read(16))
-            upload.seek(0)
-            if detected is None:
-                errors.append(_("文件“%(name)s”不是JPEG、PNG或PDF文件（按文件内容判断）。") % {"name": upload.name})
-                continue
-            # From here on the browser's claim is replaced by what the bytes say.
-            upload.content_type = detected
-        if errors:
-            raise forms.ValidationError(errors)
+        try:
+            check_uploads(files, field="attachments", max_files=MAX_FILES)
+        except CaseValidationError as exc:
+            raise forms.ValidationError(exc.fields.get("attachments") or [exc.message]) from None
         return files
 
     def clean(self) -> dict[str, Any]:
@@ -163,7 +135,7 @@ class SubmissionForm(forms.Form):
         if data.get("reply_channel") == ReplyChannel.EMAIL and not data.get("email") and "email" not in self.errors:
             self.add_error("email", _("选择邮件答复时请填写电子邮箱。"))
         if not (data.get("captcha_answer") or "").strip():
-            self.add_error("captcha_answer", _("请回答验证题。"))
+            self.add_error("captcha_answer", _("请输入图片中的验证码。"))
         else:
             try:
                 captcha.verify(data.get("captcha_token", ""), data["captcha_answer"])

@@ -1,5 +1,9 @@
-"""Per-IP limits for the public portal, counted in the cache (Redis in production). The IP is
+"""Per-IP limits for the citizens, counted in the cache (Redis in production). The IP is
 ``web.shell.client_address`` (X-Forwarded-For believed only from settings.TRUSTED_PROXIES).
+
+The one definition of each policy: the portal's form and track page use them, and so does the
+tracking API (web.api.throttling.LookupFailureThrottle), so a guesser has one budget of failed
+look-ups per address whether they try the page or the API.
 
 Fixed windows: simple, shared by every web copy through the cache, and good enough to stop a
 script flooding the form or guessing access codes. A citizen who hits a limit is told which
@@ -24,6 +28,10 @@ class Limit:
         window = int(time.time()) // self.window_seconds
         return f"portal:limit:{self.scope}:{ip or 'unknown'}:{window}"
 
+    def retry_after(self) -> int:
+        """Seconds until the current window ends and the count starts again."""
+        return self.window_seconds - int(time.time()) % self.window_seconds
+
     def exceeded(self, ip: str | None) -> bool:
         return (cache.get(self._key(ip)) or 0) >= self.count
 
@@ -42,5 +50,6 @@ class Limit:
 
 # Cases created through the form, per IP.
 SUBMIT = Limit("submit", count=5, window_seconds=10 * 60)
-# Failed tracking look-ups (unknown number or wrong code), per IP.
+# Failed tracking look-ups (unknown number or wrong code), per IP: the portal's track page and
+# /api/v1/public/track/ (and feedback) count together.
 TRACK_FAILURES = Limit("track-fail", count=10, window_seconds=10 * 60)

@@ -19,10 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import selectors, services
+from cases.attachments import for_citizen
 from cases.enums import Channel, State
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseValidationError
-from cases.models import Case
+from cases.models import AttachmentKind, Case
 from sla.deadlines import citizen_deadline
+from web import uploads
+from web.attachments import download_url
 from web.shell import client_address
 
 from . import captcha, limits
@@ -49,6 +52,12 @@ def _case_from_token(salt: str, token: str, max_age: int) -> Case | None:
     return Case.objects.select_related("department", "category", "category__parent").filter(pk=pk).first()
 
 
+def case_for_track_token(token: str) -> Case | None:
+    """The case whose tracking number and access code the holder of this tracking-page token proved
+    (signed, expires with the page); None for a forged or expired one. The download view asks it."""
+    return _case_from_token(TRACK_SALT, token, TRACK_MAX_AGE)
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
@@ -68,6 +77,10 @@ def _render_submit(
     return render(request, "portal/submit.html", context, status=status)
 
 
+def _kept(request: HttpRequest) -> dict[str, str]:
+    return {k: v for k, v in request.POST.items() if not k.startswith("captcha_") and k != "csrfmiddlewaretoken"}
+
+
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, channel: str) -> HttpResponse:
     ip = client_address(request)
@@ -75,12 +88,19 @@ def submit(request: HttpRequest, channel: str) -> HttpResponse:
         return _render_submit(request, SubmissionForm(), channel)
     if limits.SUBMIT.exceeded(ip):
         # An unbound form keeps what was typed without validating (validating would burn the captcha).
-        kept = {k: v for k, v in request.POST.items() if not k.startswith("captcha_") and k != "csrfmiddlewaretoken"}
-        refusal = _("提交过于频繁：同一网络%(minutes)d分钟内最多提交%(count)d件，请稍后再试；紧急事项请拨打12345。") % {
+        kept = _kept(request)
+        refusal_text = _(
+            "提交过于频繁：同一网络%(minutes)d分钟内最多提交%(count)d件，请稍后再试；紧急事项请拨打12345。"
+        ) % {
             "minutes": limits.SUBMIT.minutes,
             "count": limits.SUBMIT.count,
         }
-        return _render_submit(request, SubmissionForm(initial=kept), channel, refusal=refusal, status=429)
+        return _render_submit(request, SubmissionForm(initial=kept), channel, refusal=refusal_text, status=429)
+    cut_off = uploads.refusal(request)
+    if cut_off:
+        # The upload handler stopped reading at the size limit: what came after the file never
+        # arrived, so keep what did and say why (nothing validated, the captcha is not spent).
+        return _render_submit(request, SubmissionForm(initial=_kept(request)), channel, refusal=cut_off, status=400)
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_submit(request, form, channel, status=400)
@@ -99,8 +119,9 @@ def submit(request: HttpRequest, channel: str) -> HttpResponse:
                 reply_channel=data["reply_channel"],
                 client_ip=ip,
                 citizen=services.Citizen(name=data["name"], phone=data["phone"], email=data["email"]),
+                attachments=data["attachments"],
+                attachment_kind=AttachmentKind.CITIZEN,
             )
-            services.case_add_attachments(case=case, actor=None, files=data["attachments"])
     except CaseValidationError as exc:
         for key, msgs in (exc.fields or {"__all__": [exc.message]}).items():
             field = _SERVICE_FIELDS.get(key, key)
@@ -176,6 +197,7 @@ def _render_case(
         "deadline": citizen_deadline(case, now=timezone.now()),
         "show_answer": case.state in {State.ANSWERED, State.CLOSED} and bool(case.answer),
         "feedback_form": feedback_form if case.state == State.ANSWERED else None,
+        "attachments": [(a, download_url(a, token=token)) for a in for_citizen(case)],
     }
     response = render(request, "portal/case.html", context, status=status)
     response["Cache-Control"] = "no-store"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -196,7 +197,7 @@ def test_token_with_bad_credentials_is_a_400_in_the_error_shape(users):
 
 def test_the_staff_session_works_too(users):
     client = APIClient()
-    assert client.login(username="agent", password="demo12345")
+    assert client.login(request=HttpRequest(), username="agent", password="demo12345")
     CaseFactory(actor=users["agent"])
     response = client.get("/api/v1/cases/")
     assert response.status_code == 200

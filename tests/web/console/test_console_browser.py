@@ -4,6 +4,7 @@ intake registered from the form shows the numbers to read out."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from cases.enums import Channel
 from cases.models import Case
@@ -43,6 +44,8 @@ def test_typing_a_number_on_the_desk_shows_the_callers_history_and_intake_works(
         content="幸福路路灯坏了。",
         citizen=Citizen(name="李四", phone=phone),
     )
+    # Shown in Shanghai time, as the server formats it (console.js adds no zone of its own).
+    past_local = timezone.localtime(past.registered_at).strftime("%Y-%m-%d %H:%M")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
@@ -56,6 +59,7 @@ def test_typing_a_number_on_the_desk_shows_the_callers_history_and_intake_works(
                 f"{phone}：以往工单 1 件，其中未办结 1 件", timeout=10000
             )
             expect(history.locator("a")).to_have_text(past.tracking_no)
+            expect(history.locator(".history-list .muted")).to_have_text(past_local)
 
             page.fill("#intake-form [name=citizen_name]", "李四")
             page.select_option("#intake-form [name=category]", "CITY-ROAD")

@@ -174,6 +174,7 @@ def test_caller_history_json_returns_the_callers_cases_and_open_count(client, us
         "category": "占道经营",
         "department": "示范区城市管理和综合执法局",
         "registered_at": data["cases"][1]["registered_at"],
+        "registered_at_display": data["cases"][1]["registered_at_display"],
         "is_open": False,
         "url": f"/console/cases/{closed.tracking_no}/",
     }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
+from captcha.models import CaptchaStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -143,8 +145,8 @@ def _big_file() -> SimpleUploadedFile:
 
 
 def _expired_captcha() -> dict[str, str]:
-    with mock.patch("django.core.signing.time.time", return_value=time.time() - captcha.MAX_AGE_SECONDS - 5):
-        ch = captcha.new_challenge()
+    ch = captcha.new_challenge()
+    CaptchaStore.objects.filter(hashkey=ch.key).update(expiration=timezone.now() - timedelta(seconds=1))
     return {"captcha_token": ch.token, "captcha_answer": str(ch.answer)}
 
 
@@ -155,17 +157,17 @@ BAD_INPUTS = {
     "unknown category": (lambda: {"category": "NOPE"}, "请从列表中选择业务分类。"),
     "no kind": (lambda: {"kind": ""}, "请选择诉求类型。"),
     "email reply without email": (lambda: {"email": "", "reply_channel": "email"}, "选择邮件答复时请填写电子邮箱。"),
-    "wrong captcha": (lambda: {"captcha_answer": "99"}, "验证题答案不正确，请回答新的验证题。"),
-    "no captcha answer": (lambda: {"captcha_answer": ""}, "请回答验证题。"),
-    "captcha answer in superscript": (lambda: {"captcha_answer": "²"}, "验证题答案不正确，请回答新的验证题。"),
-    "forged captcha": (lambda: {"captcha_token": "forged:token"}, "验证码无效，请回答新的验证题。"),
-    "expired captcha": (_expired_captcha, "验证码已过期（有效期10分钟），请回答新的验证题。"),
+    "wrong captcha": (lambda: {"captcha_answer": "99"}, "验证码不正确，请输入新图片中的字符。"),
+    "no captcha answer": (lambda: {"captcha_answer": ""}, "请输入图片中的验证码。"),
+    "captcha answer in superscript": (lambda: {"captcha_answer": "²"}, "验证码不正确，请输入新图片中的字符。"),
+    "forged captcha": (lambda: {"captcha_token": "forged:token"}, "验证码无效或已使用过，请输入新图片中的字符。"),
+    "expired captcha": (_expired_captcha, "验证码已过期（有效期10分钟），请输入新图片中的字符。"),
     "oversized file": (lambda: {"attachments": [_big_file()]}, "文件“big.png”超过5MB，请压缩后再上传。"),
     "text posing as a jpg": (
         lambda: {
             "attachments": [SimpleUploadedFile("photo.jpg", b"just some text, not an image", content_type="image/jpeg")]
         },
-        "文件“photo.jpg”不是JPEG、PNG或PDF文件（按文件内容判断）。",
+        "文件“photo.jpg”的内容不是JPEG文件（按文件内容判断）。",
     ),
     "four files": (
         lambda: {"attachments": [SimpleUploadedFile(f"{i}.pdf", PDF) for i in range(4)]},
@@ -189,17 +191,45 @@ def test_a_captcha_cannot_be_used_twice(client):
     assert post_form(client, data).status_code == 302
     again = post_form(client, {**data, "title": "另一件事"})
     assert again.status_code == 400
-    assert "验证码已使用过，请回答新的验证题。" in again.content.decode()
+    assert "验证码无效或已使用过，请输入新图片中的字符。" in again.content.decode()
     assert Case.objects.count() == 1
 
 
 def test_a_wrong_answer_burns_the_captcha_so_it_cannot_be_guessed(client):
     data = form_data()
     right = data["captcha_answer"]
-    post_form(client, {**data, "captcha_answer": str(int(right) + 1)})
+    post_form(client, {**data, "captcha_answer": right + "x"})
     retry = post_form(client, {**data, "captcha_answer": right})
-    assert "验证码已使用过，请回答新的验证题。" in retry.content.decode()
+    assert "验证码无效或已使用过，请输入新图片中的字符。" in retry.content.decode()
     assert Case.objects.count() == 0
+
+
+def test_the_real_check_refuses_the_test_mode_answer_and_a_replayed_solution(client, settings):
+    settings.CAPTCHA_TEST_MODE = False  # as in production
+    page = client.get(reverse("portal:write")).content.decode()
+    assert "captcha-question" not in page  # nothing to read off the page: the challenge is an image
+    ch = captcha.new_challenge()
+    assert ch.answer.lower() not in page.lower()
+    assert client.get(ch.image_url)["Content-Type"] == "image/png"
+    data = form_data(captcha_token=ch.key, captcha_answer="passed")
+    assert "验证码不正确，请输入新图片中的字符。" in post_form(client, data).content.decode()
+    # The right answer, replayed with a key that has been tried once, is refused too.
+    replay = post_form(client, {**data, "captcha_answer": ch.answer})
+    assert "验证码无效或已使用过，请输入新图片中的字符。" in replay.content.decode()
+    fresh = captcha.new_challenge()
+    solved_once = form_data(captcha_token=fresh.key, captcha_answer=fresh.answer.upper())
+    assert post_form(client, solved_once).status_code == 302
+    assert post_form(client, {**solved_once, "title": "再来一件"}).status_code == 400
+    assert Case.objects.count() == 1
+
+
+def test_test_mode_accepts_passed_but_uses_the_challenge_up(client, settings):
+    settings.CAPTCHA_TEST_MODE = True
+    ch = captcha.new_challenge()
+    data = form_data(captcha_token=ch.key, captcha_answer="PASSED")
+    assert post_form(client, data).status_code == 302
+    assert post_form(client, {**data, "title": "另一件"}).status_code == 400
+    assert not CaptchaStore.objects.filter(hashkey=ch.key).exists()
 
 
 def test_a_refused_form_keeps_the_text_and_asks_a_fresh_question(client):
@@ -370,7 +400,7 @@ def test_tracking_page_shows_no_personal_data(client, users):
 def test_portal_speaks_english_to_an_english_browser(client):
     html = client.get("/write/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<h1>Web message</h1>" in html
-    assert "Check question" in html
+    assert "Captcha: type the characters in the picture" in html
     refused = client.post("/write/", form_data(title="", phone="12345"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Please fill in Title." in refused
     assert "The phone number is not valid: give an 11-digit mobile number or a landline with its area code." in refused

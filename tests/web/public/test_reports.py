@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -58,7 +59,10 @@ def test_report_csv_has_a_row_per_department_and_a_total(october, users, client)
 def test_print_view_is_a4(october, users, client) -> None:
     client.force_login(users["supervisor"])
     page = client.get(reverse("reports:monthly"), {"month": "2026-10", "print": "1"}).content.decode()
-    assert "size: A4" in page and "2026年10月" in page
+    assert "2026年10月" in page
+    # The print rules live in a static stylesheet (no inline <style> under the CSP).
+    assert '<link rel="stylesheet" href="/static/css/report_print.css">' in page
+    assert "size: A4" in (settings.BASE_DIR / "static" / "css" / "report_print.css").read_text()
 
 
 def test_department_clerk_may_not_see_the_report_and_bad_month_is_400(users, client) -> None:

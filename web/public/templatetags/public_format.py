@@ -17,10 +17,11 @@ def pct(value: float | None) -> str:
 
 @register.filter
 def width(value: float | int | None, whole: float | int = 1) -> str:
-    """A CSS width percentage for a bar: value ÷ whole, clamped to 0–100."""
+    """A bar's length in whole percent, value ÷ whole clamped to 0–100, for the .w-N / .h-N
+    classes of public.css (the Content-Security-Policy allows no style="..." attributes)."""
     if not value or not whole:
         return "0"
-    return f"{max(0.0, min(100.0, float(value) / float(whole) * 100)):.1f}"
+    return str(round(max(0.0, min(100.0, float(value) / float(whole) * 100))))
 
 
 @register.filter

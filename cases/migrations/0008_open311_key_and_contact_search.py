@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_caseevent_transition_open_vocabulary'),
+        ('cases', '0007_attachment_generated_names'),
     ]
 
     operations = [
