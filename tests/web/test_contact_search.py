@@ -18,7 +18,7 @@ from cases.models import Case, ContactSearch
 from cases.services import Citizen, contact_digest
 from cases.validation import _ID_CHECK, _ID_WEIGHTS
 from tests.cases.publication.helpers import at
-from tests.factories import PASSWORD, make_case_in_state
+from tests.factories import make_case_in_state
 from tests.web.api.api_helpers import staff_client
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def target(users) -> Case:
 
 
 def console_rows(client, user, q: str) -> list[str]:
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     response = client.get(reverse("console:cases"), {"q": q})
     assert response.status_code == 200
     return re.findall(r'<tr id="case-(\d+)"', response.content.decode())
