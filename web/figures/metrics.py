@@ -392,13 +392,13 @@ def month_snapshot(month: date, *, now: datetime | None = None) -> Snapshot:
         rows = department_figures(month)
         return Snapshot(month=month, as_of=now, rows=rows, total=total(rows, month))
 
-    return _cached(f"figures:month:{month:%Y-%m}:{_window(now)}", compute)
+    return _cached(f"public-stats:month:{month:%Y-%m}:{_window(now)}", compute)
 
 
 def series_snapshot(first: date, last: date, *, department: Department | None = None, now: datetime | None = None):
     """``monthly_series`` through the same windows as ``month_snapshot``."""
     now = now or timezone.now()
-    key = f"figures:series:{first:%Y-%m}:{last:%Y-%m}:{department.code if department else '*'}:{_window(now)}"
+    key = f"public-stats:series:{first:%Y-%m}:{last:%Y-%m}:{department.code if department else '*'}:{_window(now)}"
     return _cached(key, lambda: monthly_series(first, last, department=department))
 
 
