@@ -71,6 +71,19 @@ if PRODUCTION:
 elif not SECRET_KEY:
     SECRET_KEY = "dev-insecure-casecenter-key-only-for-local-development-0123456789"
 
+# The key of the audit chain (HMAC-SHA256 over every case event, cases.chain). Its own secret, not
+# SECRET_KEY: rotating the session key must not break the history. Production refuses an empty or
+# short one; development and tests use a fixed, public key (their chains prove nothing).
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+if PRODUCTION:
+    if len(AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("Production settings need AUDIT_KEY (32+ random characters).")
+elif not AUDIT_KEY:
+    AUDIT_KEY = "dev-insecure-casecenter-audit-key-not-secret"
+# Where manage.py audit_checkpoint writes the daily digest of every case's chain head: outside
+# the database, ideally on storage the database's administrators cannot rewrite.
+AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 # The reverse proxies / load balancers in front of the web copies. Only from these is
@@ -106,6 +119,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "web.input_guard.RejectNulMiddleware",  # a NUL anywhere in the request: 400 naming the field
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,7 +170,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # A multi-user demo: every transaction takes the write lock at BEGIN (so a race waits
+            # instead of failing to upgrade a read lock), a writer waits up to 20 s for another
+            # (busy_timeout), and WAL lets pages read while someone writes. The loser of a race then
+            # sees the winner's state and gets the 409 conflict, as on PostgreSQL.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -185,6 +207,11 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Live pages: the server sends a heartbeat this often on every socket; a page that hears nothing
+# for twice as long shows itself as not live. Without Redis, worker processes' events relay
+# through the database and the web process polls for them this often (notifications.events).
+LIVE_HEARTBEAT_SECONDS = 15
+LIVE_RELAY_POLL_SECONDS = 1.0
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

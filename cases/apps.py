@@ -9,9 +9,11 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from .audit import register_actions
         from .enums import PUBLIC_WITH_NOTE, PUBLIC_WITHOUT_NOTE, Transition
+        from .publication import PUBLICATION_EDITED
 
         # The cases app's own names stay plain (``assign``): they are the API's events[].transition.
         labels = {t.value: t.label for t in Transition}
         register_actions({t: labels[t] for t in PUBLIC_WITH_NOTE}, public=True, public_note=True)
         register_actions({t: labels[t] for t in PUBLIC_WITHOUT_NOTE}, public=True)
         register_actions({t: label for t, label in labels.items() if t not in PUBLIC_WITH_NOTE | PUBLIC_WITHOUT_NOTE})
+        register_actions({PUBLICATION_EDITED: _("编辑公开文本")})

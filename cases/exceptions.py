@@ -50,3 +50,14 @@ class CaseConflict(CaseError):
     def __init__(self, message: str, *, state: str | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.state = state
+
+
+class PersonalDataRemains(CaseConflict):
+    """The public copy still carries ID-, phone- or card-like numbers (or e-mail, passports): 409,
+    with ``warnings`` listing each offending span."""
+
+    code = "personal_data"
+
+    def __init__(self, message: str, *, warnings: list[dict], **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.warnings = warnings

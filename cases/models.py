@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from . import rules
+from . import chain, rules
 from .audit import MAX_ACTION_LENGTH, action_label
 from .enums import (
     Channel,
@@ -210,6 +210,9 @@ class Case(FSMModelMixin, models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The chain head (cases.chain): the last event's seq and hash, written with the event.
+    audit_head_seq = models.PositiveIntegerField(default=0, editable=False)
+    audit_head_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-registered_at"]
@@ -330,6 +333,10 @@ class CaseEvent(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # cases.chain: 1 = legacy SHA-256 (events written before the chain was keyed), 2 = HMAC-SHA256
+    # with settings.AUDIT_KEY, covering row_digest (the case row's audited columns after the action).
+    hash_version = models.PositiveSmallIntegerField(default=chain.LEGACY)
+    row_digest = models.CharField(max_length=64, blank=True)
 
     objects = CaseEventQuerySet.as_manager()
 
@@ -354,7 +361,11 @@ class CaseEvent(models.Model):
             "ip": self.client_ip,
             "prev": self.prev_hash,
         }
-        return hashlib.sha256(_canonical(payload)).hexdigest()
+        if self.hash_version == chain.LEGACY:
+            return hashlib.sha256(_canonical(payload)).hexdigest()
+        if self.hash_version == chain.KEYED:
+            return chain.keyed_hash({**payload, "v": chain.KEYED, "row": self.row_digest})
+        raise ValueError(f"unknown hash_version {self.hash_version!r}")
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 
 from . import services
 from .enums import Publication, Transition
-from .exceptions import CaseValidationError
+from .exceptions import CaseValidationError, PersonalDataRemains
 from .models import Case, PublicSearch, User
-from .redaction import find_spans, leaks, redact
+from .redaction import check_public_text, find_spans, leaks, redact
 from .validation import MAX_CONTENT, MAX_TITLE, clean_text
 
 MAX_QUERY = 100
+PUBLICATION_EDITED = "publication.edited"
+PUBLIC_FIELDS = ("title", "content", "answer")
 # Characters that make up search terms; everything else separates them.
 _TERM = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
 
@@ -40,12 +42,37 @@ def publication_draft(case: Case) -> dict[str, str]:
     }
 
 
+def publication_warnings(case: Case, copy: dict[str, str]) -> list[dict[str, Any]]:
+    """What in a public copy must not be published: every ID-, phone- or card-like run of digits
+    (after normalising full-width digits, Chinese numerals and separators) that is not a date, an
+    amount, a reference or the case's own tracking number; e-mail addresses; passport numbers.
+    One ``{"field", "start", "end", "text", "kind"}`` per span."""
+    warnings = []
+    for field in PUBLIC_FIELDS:
+        text = copy.get(field) or ""
+        for span in check_public_text(text, safe=[case.tracking_no]):
+            warnings.append(
+                {
+                    "field": field,
+                    "start": span.start,
+                    "end": span.end,
+                    "text": text[span.start : span.end],
+                    "kind": span.kind,
+                }
+            )
+    return warnings
+
+
 def publication_prepare(*, case: Case) -> dict[str, Any]:
     """The draft plus what the redactor still sees in it (for the review page). Changes nothing."""
     draft = publication_draft(case)
     names = [case.citizen_name]
     remaining = {key: [text[s.start : s.end] for s in find_spans(text, names=names)] for key, text in draft.items()}
-    return {"draft": draft, "remaining": {k: v for k, v in remaining.items() if v}}
+    return {
+        "draft": draft,
+        "remaining": {k: v for k, v in remaining.items() if v},
+        "warnings": publication_warnings(case, draft),
+    }
 
 
 def _check_public_copy(case: Case, title: str, content: str, answer: str) -> tuple[str, str, str]:
@@ -65,6 +92,51 @@ def _check_public_copy(case: Case, title: str, content: str, answer: str) -> tup
     return title, content, answer
 
 
+def _refuse_personal_data(case: Case, title: str, content: str, answer: str) -> None:
+    warnings = publication_warnings(case, {"title": title, "content": content, "answer": answer})
+    if warnings:
+        raise PersonalDataRemains(
+            _("公开文本仍含有疑似证件号、电话、银行卡号等个人信息（%(spans)s），请先遮盖。")
+            % {"spans": "、".join(w["text"] for w in warnings)},
+            warnings=warnings,
+            state=case.state,
+        )
+
+
+def publication_save(
+    *,
+    case: Case,
+    actor: User,
+    title: str,
+    content: str,
+    answer: str,
+    client_ip: str | None = None,
+) -> Case:
+    """Save the dispatcher's edit of the public copy without changing the publication state.
+    Side effects: a ``publication.edited`` event; if the case is on the board, its public text
+    and search row change in the same transaction — so the same personal-data check as
+    publishing applies then (``PersonalDataRemains``)."""
+    if not case.publish_consent:
+        msg = _("群众未同意公开，不能公开此件。")
+        raise CaseValidationError(msg, fields={"publication": [msg]})
+    title, content, answer = _check_public_copy(case, title, content, answer)
+    if case.publication == Publication.PUBLISHED:
+        _refuse_personal_data(case, title, content, answer)
+    with transaction.atomic():
+        locked = services.case_set_publication(
+            case=case,
+            actor=actor,
+            action=PUBLICATION_EDITED,
+            allowed_from={Publication.PENDING, Publication.WITHDRAWN, Publication.PUBLISHED},
+            fields={"public_title": title, "public_content": content, "public_answer": answer},
+            client_ip=client_ip,
+        )
+        if locked.publication == Publication.PUBLISHED:
+            _refuse_personal_data(locked, title, content, answer)  # it was published meanwhile
+            index_case(locked)
+    return locked
+
+
 def publication_publish(
     *,
     case: Case,
@@ -74,12 +146,15 @@ def publication_publish(
     answer: str,
     client_ip: str | None = None,
 ) -> Case:
-    """Publish (or republish after withdrawal, or correct) the public copy. Side effects: the case
-    appears on the public board and in its search index; a ``publish`` event on the timeline."""
+    """Publish (or republish after withdrawal, or correct) the public copy. Refused with
+    ``PersonalDataRemains`` (409, the offending spans) while an ID-, phone- or card-like number
+    remains. Side effects: the case appears on the public board and in its search index; a
+    ``publish`` event on the timeline."""
     if not case.publish_consent:
         msg = _("群众未同意公开，不能公开此件。")
         raise CaseValidationError(msg, fields={"publication": [msg]})
     title, content, answer = _check_public_copy(case, title, content, answer)
+    _refuse_personal_data(case, title, content, answer)
     now = timezone.now()
     with transaction.atomic():
         locked = services.case_set_publication(

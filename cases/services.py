@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from . import attachments as attachment_files
-from . import audit, rules, selectors
+from . import audit, chain, rules, selectors
 from .domain import case_changed
 from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
@@ -100,7 +100,7 @@ def _lock(case: Case | int, actor: User | None, *, expected_version: int | None)
 
 
 # Columns the primitive always writes itself (version, updated_at) or never compares (the key).
-_NOT_COMPARED = frozenset({"id", "version", "updated_at"})
+_NOT_COMPARED = frozenset({"id", "version", "updated_at", "audit_head_seq", "audit_head_hash"})
 
 
 def _columns(case: Case) -> dict[str, Any]:
@@ -197,6 +197,8 @@ def _record(
     case row lock (or has just created the row) inside the action's transaction."""
     info = audit.action_for_new_event(action)
     last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
+    # The row as stored after the action's save: the event's keyed hash covers its digest.
+    row = Case.objects.filter(pk=case.pk).values(*chain.AUDITED_COLUMNS).get()
     label, role = (actor.display_name, actor.role) if actor is not None else (as_label, as_label)
     event = CaseEvent(
         case=case,
@@ -213,9 +215,15 @@ def _record(
         public=info.public if public is None else public,
         client_ip=client_ip or None,
         prev_hash=last["hash"] if last else "",
+        hash_version=chain.KEYED,
+        row_digest=chain.row_digest(row),
     )
     event.hash = event.compute_hash()
     event.save()
+    # The head moves in the same transaction (under the row lock): a deleted last event leaves a
+    # head with nothing behind it. A queryset update: neither version nor updated_at moves.
+    Case.objects.filter(pk=case.pk).update(audit_head_seq=event.seq, audit_head_hash=event.hash)
+    case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
     case_changed.send(sender=Case, case=case, event=event, action=action, actor=actor, payload=data)
     return event
 

@@ -53,8 +53,22 @@ def normalize_id_number(raw: str, *, field: str = "id_no") -> str:
     return value
 
 
-def clean_text(raw: str | None, *, field: str, label: str, max_length: int, required: bool = True) -> str:
-    value = (raw or "").strip()
+def require_text(raw: object, *, field: str, label: str) -> str:
+    """``raw`` as a text: None is empty; a number, list or object (from JSON) or a text holding a
+    NUL character (which PostgreSQL cannot store) is refused with the field named."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        msg = _("%(label)s须为文本。") % {"label": label}
+        raise CaseValidationError(msg, fields={field: [msg]})
+    if "\x00" in raw:
+        msg = _("%(label)s含有不允许的空字符（NUL）。") % {"label": label}
+        raise CaseValidationError(msg, fields={field: [msg]})
+    return raw
+
+
+def clean_text(raw: object, *, field: str, label: str, max_length: int, required: bool = True) -> str:
+    value = require_text(raw, field=field, label=label).strip()
     if required and not value:
         msg = _("请填写%(label)s。") % {"label": label}
         raise CaseValidationError(msg, fields={field: [msg]})

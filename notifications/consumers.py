@@ -16,6 +16,7 @@ or receive, and closes the same way once the session is gone.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -122,8 +123,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.session_group = session_group
         except Exception:
             log.warning("group_add failed for the session group", exc_info=True)
+        events.ensure_relay_poller()
+        self.heartbeat = asyncio.get_running_loop().create_task(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        """Every LIVE_HEARTBEAT_SECONDS, ``{"type": "heartbeat"}`` - only while events from every
+        process can reach this page (events.live_path_healthy): a page that stops hearing it
+        marks itself not live (static/js/live.js) instead of claiming to be."""
+        while not self.ended:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            if events.live_path_healthy() and not self.ended:
+                await self.send_json({"type": "heartbeat"})
 
     async def disconnect(self, code: int) -> None:
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
         await self._leave_groups()
 
     async def _leave_groups(self) -> None:

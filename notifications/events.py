@@ -9,16 +9,26 @@ Every event leaves as ``{"topic", "seq", "type", "data"}``. ``seq`` rises by one
 client can ask for what it missed. Delivery is at-most-once: if Redis is down the event is
 dropped with a warning, the request that caused it still succeeds, and the gap in ``seq``
 tells clients to refetch.
+
+Worker processes in the embedded default (no ``REDIS_URL``): the in-memory channel layer lives in
+one process, so an SLA worker's warning sent on it would reach nobody. Its commands call
+``relay_from_this_process()``; from then on ``publish`` writes a ``RelayedEvent`` row in the
+worker's own transaction (rolled back with it), and the web process's ``RelayPoller`` (started by
+the first WebSocket connection) reads new rows every ``LIVE_RELAY_POLL_SECONDS`` and sends them
+as if they had been published there: numbered, buffered for replay, fanned out. With Redis every
+process publishes directly and nothing is relayed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime as dt
 import hashlib
 import json
 import logging
 import threading
+import time
 from collections import defaultdict, deque
 from typing import Any
 
@@ -27,6 +37,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +249,107 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
 def publish(topic: str, type_: str, data: dict[str, Any]) -> None:
     """Send ``{type, data}`` to everyone subscribed to ``topic`` once the transaction commits
     (at once when no transaction is open). Nothing is sent if the transaction rolls back."""
+    if relaying():
+        from .models import RelayedEvent
+
+        RelayedEvent.objects.create(topic=topic, type=type_, data=data)  # commits with the work
+        return
     transaction.on_commit(lambda: _send_now_rollback_unsafe(topic, type_, data))
+
+
+# --- the relay through the database (embedded default, worker processes) ---------------
+
+_relay_here = False
+
+
+def relay_from_this_process(on: bool = True) -> None:
+    """This process is not the web process (a worker): relay its events through the database
+    when there is no Redis to fan them out."""
+    global _relay_here
+    _relay_here = on
+
+
+def relaying() -> bool:
+    return _relay_here and not settings.REDIS_URL
+
+
+RELAY_KEEP = dt.timedelta(minutes=10)
+RELAY_BATCH = 500
+
+
+class RelayPoller:
+    """The web process's side of the relay: one asyncio task on the server's loop."""
+
+    def __init__(self) -> None:
+        self.last_id: int | None = None
+        self.last_ok = 0.0  # time.monotonic() of the last successful poll
+        self.task: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._pruned = 0.0
+
+    def fetch(self) -> list[dict[str, Any]]:
+        from .models import RelayedEvent
+
+        if self.last_id is None:  # start from now: a page loaded later is newer than older rows
+            self.last_id = RelayedEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            return []
+        rows = list(
+            RelayedEvent.objects.filter(id__gt=self.last_id)
+            .order_by("id")
+            .values("id", "topic", "type", "data")[:RELAY_BATCH]
+        )
+        if rows:
+            self.last_id = rows[-1]["id"]
+        if time.monotonic() - self._pruned > 60:
+            self._pruned = time.monotonic()
+            RelayedEvent.objects.filter(created_at__lt=timezone.now() - RELAY_KEEP).delete()
+        return rows
+
+    async def poll_once(self) -> int:
+        from channels.db import database_sync_to_async
+
+        rows = await database_sync_to_async(self.fetch)()
+        layer = get_channel_layer()
+        for row in rows:
+            event = event_log().append(row["topic"], row["type"], row["data"])
+            if layer is not None:
+                await layer.group_send(group_name(row["topic"]), {"type": EVENT_MESSAGE_TYPE, "event": event})
+        self.last_ok = time.monotonic()
+        return len(rows)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is busy or gone: try again; heartbeats stop meanwhile
+                log.warning("relay poll failed", exc_info=True)
+            await asyncio.sleep(settings.LIVE_RELAY_POLL_SECONDS)
+
+    def healthy(self) -> bool:
+        return time.monotonic() - self.last_ok < 3 * settings.LIVE_RELAY_POLL_SECONDS + 1
+
+
+relay_poller = RelayPoller()
+
+
+def ensure_relay_poller() -> RelayPoller | None:
+    """Start the relay poller on the running loop (once per loop); None when Redis fans out."""
+    if settings.REDIS_URL:
+        return None
+    loop = asyncio.get_running_loop()
+    if relay_poller.task is None or relay_poller.task.done() or relay_poller.loop is not loop:
+        relay_poller.loop = loop
+        relay_poller.last_id = None
+        relay_poller.task = loop.create_task(relay_poller.run(), name="cc-event-relay")
+    return relay_poller
+
+
+def live_path_healthy() -> bool:
+    """Whether events from every process can reach this web process's pages now: true with
+    Redis; without it, while the relay poller keeps polling."""
+    return bool(settings.REDIS_URL) or relay_poller.healthy()
 
 
 def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:

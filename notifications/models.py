@@ -100,3 +100,20 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"notification preferences of user {self.user_id}"
+
+
+class RelayedEvent(models.Model):
+    """A real-time event a worker process wrote for the web process to send (notifications.events):
+    the relay of the embedded default, where the in-memory channel layer does not cross processes.
+    Written in the worker's own transaction; the web process forwards and later prunes them."""
+
+    topic = models.CharField(max_length=100)
+    type = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.topic} {self.type}"

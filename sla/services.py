@@ -31,7 +31,7 @@ from cases.enums import LETTER_CHANNELS, OPEN_STATES, State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
 from cases.services import case_action
-from cases.validation import clean_text
+from cases.validation import clean_text, require_text
 
 from . import events, timers
 from . import rules as sla_rules
@@ -51,7 +51,7 @@ def _fmt(moment: dt.datetime) -> str:
 
 def parse_until(value: object, *, field: str = "until") -> dt.datetime:
     """An ISO datetime (naive = local time) or a date (= the end of that day, 23:59:59 local)."""
-    text = str(value or "").strip()
+    text = require_text(value, field=field, label=_("延期至")).strip()
     if not text:
         raise CaseValidationError(_("请填写延期至的日期。"), fields={field: [_("请填写延期至的日期。")]})
     try:  # a date first: parse_datetime would take "2026-12-20" as its midnight

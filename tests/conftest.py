@@ -70,6 +70,22 @@ def _captcha_test_mode(settings):
 
 
 @pytest.fixture(autouse=True)
+def _web_process_publishes_directly():
+    # A worker command run by a test switches its process to the database relay
+    # (notifications.events.relay_from_this_process); the next test is the web process again.
+    yield
+    from notifications import events
+
+    events.relay_from_this_process(False)
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_in_tmp(settings, tmp_path):
+    # Checkpoints a test writes (or the developer's own under var/) never meet another test.
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (about a second per hash here): seven demo users per test add up.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
+GOOD_AUDIT_KEY = "audit-" + "k" * 40
 # What production needs besides the secret key: Twilio's token and the public address.
 PRODUCTION = {
     "CASECENTER_ENV": "production",
@@ -17,6 +18,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "hotline.example.gov.cn",
     "TWILIO_AUTH_TOKEN": "a-real-twilio-auth-token",
     "PUBLIC_BASE_URL": "https://hotline.example.gov.cn",
+    "AUDIT_KEY": GOOD_AUDIT_KEY,
 }
 
 
@@ -33,6 +35,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             "PUBLIC_BASE_URL",
             "PORT",
             "CAPTCHA_TEST_MODE",
+            "AUDIT_KEY",
         }
     }
     full_env.update(env)
@@ -51,6 +54,15 @@ def test_production_refuses_missing_secret_key():
     result = run_manage("check", CASECENTER_ENV="production", ALLOWED_HOSTS="x")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("audit_key", ["", "short-key"])
+def test_production_refuses_an_empty_or_short_audit_key_naming_the_variable(audit_key):
+    result = run_manage(
+        "check", CASECENTER_ENV="production", SECRET_KEY=GOOD_SECRET, AUDIT_KEY=audit_key, ALLOWED_HOSTS="x"
+    )
+    assert result.returncode != 0
+    assert "Production settings need AUDIT_KEY (32+ random characters)." in result.stderr
 
 
 def test_production_check_deploy_is_clean():

@@ -129,7 +129,12 @@ def shell_context(request: HttpRequest) -> dict[str, Any]:
     page = getattr(request, "staff_page", None)
     if page is None or not request.user.is_authenticated:
         return {}
-    return {"nav": console_nav(request.user), "role_label": role_label(request.user), "ws_topic": page.ws_topic}
+    return {
+        "nav": console_nav(request.user),
+        "role_label": role_label(request.user),
+        "ws_topic": page.ws_topic,
+        "ws_heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
+    }
 
 
 # --- redirects -------------------------------------------------------------------------------
@@ -139,8 +144,13 @@ def safe_next(request: HttpRequest, default: str) -> str:
     """The ``next`` the form carried (POST, else the query) if it stays on this host (and on https
     when the request came over https); otherwise ``default``."""
     target = str(request.POST.get("next") or request.GET.get("next") or "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A bare word ("x") is no URL: redirect() would look it up as a view name and fail with a 500.
+    if (
+        target
+        and (target.startswith("/") or "://" in target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default

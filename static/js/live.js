@@ -16,14 +16,32 @@
   var topic = null;          // the topic our subscription resolved to
   var delay = 1000;          // reconnect backoff, ms
   var refetching = false, again = false, opened = false;
+  // The server sends {"type": "heartbeat"} every N seconds while events from every process can
+  // reach this page; hearing nothing for 2N+ means the page may be out of date: say so.
+  var heartbeat = parseFloat(document.body.getAttribute("data-ws-heartbeat") || "15") || 15;
+  var lastHeard = 0, socketOpen = false;
 
   function setLive(on) {
     if (!on) holder.removeAttribute("data-ws-live");
     if (!indicator) return;
-    if (on) indicator.hidden = false;
+    indicator.hidden = false;
     indicator.classList.toggle("on", on);
     indicator.classList.toggle("off", !on);
+    indicator.setAttribute("data-state", on ? "live" : "stale");
+    var text = indicator.getAttribute(on ? "data-live-text" : "data-stale-text");
+    if (text) indicator.textContent = text;
+    var title = indicator.getAttribute(on ? "data-live-title" : "data-stale-title");
+    if (title) indicator.title = title;
   }
+
+  function heard() {
+    lastHeard = Date.now();
+    if (socketOpen) setLive(true);
+  }
+
+  setInterval(function () {
+    if (socketOpen && Date.now() - lastHeard > 2 * heartbeat * 1000 + 1000) setLive(false);
+  }, 1000);
 
   function refetch() {
     if (refetching) { again = true; return; }
@@ -56,7 +74,8 @@
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/");
     ws.onopen = function () {
       delay = 1000;
-      setLive(true);
+      socketOpen = true;
+      heard();
       if (opened && refetchOnUser) refetch();          // personal events are not replayed
       opened = true;
       if (!page) return;
@@ -68,6 +87,7 @@
     ws.onmessage = function (e) {
       var msg;
       try { msg = JSON.parse(e.data); } catch (err) { return; }
+      heard();
       if (msg.type === "subscribed") {
         var had = msg.topic in lastSeq;
         topic = msg.topic;
@@ -82,13 +102,14 @@
       } else if (msg.type === "error") {
         if (window.console) console.warn("live:", msg.code, msg.message);
         if (msg.code === "forbidden" || msg.code === "unknown_subscription") setLive(false);
-      } else if (msg.type === "pong") {
-        /* keep-alive */
+      } else if (msg.type === "pong" || msg.type === "heartbeat") {
+        /* keep-alive: heard() above */
       } else {
         onEvent(msg);
       }
     };
     ws.onclose = function (e) {
+      socketOpen = false;
       setLive(false);
       if (e.code === 4401) return;                   // signed out: reload shows the login page
       setTimeout(connect, delay);

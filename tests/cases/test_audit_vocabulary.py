@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import translation
 
-from cases import audit, services
+from cases import audit, chain, services
 from cases.enums import State, Transition
 from cases.models import Case, CaseEvent
 from cases.selectors import public_timeline
@@ -64,9 +64,12 @@ def append_stored(
         data=data or {},
         public=public,
         prev_hash=last.hash,
+        hash_version=chain.KEYED,
+        row_digest=chain.row_digest(Case.objects.filter(pk=case.pk).values(*chain.AUDITED_COLUMNS).get()),
     )
     event.hash = event.compute_hash()
     event.save()
+    Case.objects.filter(pk=case.pk).update(audit_head_seq=event.seq, audit_head_hash=event.hash)
     return event
 
 

@@ -71,8 +71,9 @@ def test_the_oldest_breached_come_first_with_how_long_they_are_overdue(scene):
     assert (oldest[0]["escalation_level"], oldest[2]["escalation_level"]) == (1, 0)
 
 
-def test_the_board_takes_five_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
-    with django_assert_num_queries(5):
+def test_the_board_takes_six_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
+    # rows, department names, distinct-case totals, oldest red, orders, extensions
+    with django_assert_num_queries(6):
         small = board.overdue_board()
     for _ in range(5):
         make_case_in_state(State.ASSIGNED, users)
@@ -80,7 +81,7 @@ def test_the_board_takes_five_queries_however_many_cases_there_are(scene, users,
     extension_request(case=scene["cgj_running"], actor=users["clerk_cgj"], until="2026-12-15", reason="协调")
     while sweeper.Sweeper().step(now=at(2026, 11, 30, 9, 0)):
         pass
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         big = board.overdue_board()
     assert big["totals"]["breached"] > small["totals"]["breached"]
     assert len(big["pending_extensions"]) == 1
@@ -131,8 +132,14 @@ def test_the_page_shows_red_and_amber_with_links_to_the_cases(scene, users):
     html = page_client(users["supervisor"]).get("/console/sla/board/").content.decode()
     late = scene["triage_late"].tracking_no
     assert f'href="/console/cases/{late}/"' in html
-    assert 'class="sla-breached">1</td>' in html
-    assert 'class="sla-warning">1</td>' in html
+    assert (
+        'class="sla-breached"><a href="/console/cases/?department=CGJ&amp;stage=sign_for&amp;colour=breached">1</a></td>'
+        in html
+    )
+    assert (
+        'class="sla-warning"><a href="/console/cases/?department=XFJ&amp;stage=triage&amp;colour=warning">1</a></td>'
+        in html
+    )
     assert "催办" in html  # the open escalation orders
     assert "系统超期升级" in html
 

@@ -19,6 +19,7 @@ from cases.exceptions import (
     CaseNotFound,
     CasePermissionDenied,
     CaseValidationError,
+    PersonalDataRemains,
 )
 from sla.calendar import NoWorkingTime, TermError, UnknownCalendar
 
@@ -34,7 +35,9 @@ Shaped = tuple[str, str, dict[str, list[str]], dict[str, Any]]
 
 
 def _case_error(exc: CaseError) -> Shaped:
-    extra = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
+    extra: dict[str, Any] = {"state": exc.state} if isinstance(exc, CaseConflict) and exc.state else {}
+    if isinstance(exc, PersonalDataRemains):
+        extra["warnings"] = exc.warnings
     return exc.code, exc.message, exc.fields, extra
 
 

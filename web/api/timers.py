@@ -22,6 +22,7 @@ from cases import rules, selectors
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
 from sla import board, services
 from sla.serializers import extension_data, iso, order_data
+from web.api.parsers import StrictJSONParser
 from web.api.schema import ERRORS, ErrorOut, ExtensionOut, SupervisionOrderOut
 
 # For the OpenAPI schema only: the services validate (with the specific messages API.md promises).
@@ -60,6 +61,7 @@ class ExtensionRequestView(APIView):
     """POST /api/v1/cases/{tracking_no}/extensions/ {"until", "reason"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=_EXTENSION_IN, responses=_EXTENSION_OUT, summary="A department asks for a later reply deadline"
@@ -68,7 +70,7 @@ class ExtensionRequestView(APIView):
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
         ext = services.extension_request(
-            case=case, actor=request.user, until=data.get("until"), reason=data.get("reason") or ""
+            case=case, actor=request.user, until=data.get("until"), reason=data.get("reason")
         )
         return Response(extension_data(ext), status=201)
 
@@ -77,6 +79,7 @@ class ExtensionDecisionView(APIView):
     """POST /api/v1/extensions/{id}/decision/ {"grant": true|false, "note"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=_DECISION_IN, responses=_EXTENSION_OUT, summary="A supervisor grants or refuses an extension"
@@ -87,7 +90,7 @@ class ExtensionDecisionView(APIView):
             extension=_int_id(pk, _("延期申请")),
             actor=request.user,
             grant=data.get("grant"),
-            note=data.get("note") or "",
+            note=data.get("note"),
         )
         return Response(extension_data(ext))
 
@@ -96,13 +99,14 @@ class SupervisionIssueView(APIView):
     """POST /api/v1/cases/{tracking_no}/supervision/ {"level": 1|2|3, "note"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=_ORDER_IN, responses=_ORDER_OUT, summary="A supervisor issues a supervision order")
     def post(self, request: Request, tracking_no: str) -> Response:
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
         order = services.supervision_issue(
-            case=case, actor=request.user, level=data.get("level"), note=data.get("note") or ""
+            case=case, actor=request.user, level=data.get("level"), note=data.get("note")
         )
         return Response(order_data(order), status=201)
 
@@ -111,13 +115,12 @@ class SupervisionAnswerView(APIView):
     """POST /api/v1/supervision/{id}/answer/ {"text"}"""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=_ANSWER_IN, responses=_ORDER_OUT, summary="The department answers a supervision order")
     def post(self, request: Request, pk: str) -> Response:
         data = _body(request)
-        order = services.supervision_answer(
-            order=_int_id(pk, _("督办单")), actor=request.user, text=data.get("text") or ""
-        )
+        order = services.supervision_answer(order=_int_id(pk, _("督办单")), actor=request.user, text=data.get("text"))
         return Response(order_data(order))
 
 

@@ -4,7 +4,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import attachments, calendars, reports, timers, views
+from . import attachments, calendars, publication, reports, timers, views
 
 cases = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -12,6 +12,17 @@ cases = [
     path("cases/<str:tracking_no>/", views.CaseDetailView.as_view(), name="case"),
     path("cases/<str:tracking_no>/attachments/", attachments.CaseAttachmentsView.as_view(), name="attachments"),
     path("cases/<str:tracking_no>/transitions/<str:name>/", views.CaseTransitionView.as_view(), name="transition"),
+    path("cases/<str:tracking_no>/publication/", publication.PublicationView.as_view(), name="publication"),
+    path(
+        "cases/<str:tracking_no>/publication/publish/",
+        publication.PublicationPublishView.as_view(),
+        name="publication-publish",
+    ),
+    path(
+        "cases/<str:tracking_no>/publication/withdraw/",
+        publication.PublicationWithdrawView.as_view(),
+        name="publication-withdraw",
+    ),
     path("public/track/", views.PublicTrackView.as_view(), name="public-track"),
     path("public/feedback/", views.PublicFeedbackView.as_view(), name="public-feedback"),
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import Channel, Kind, Priority, Rating, ReplyChannel, State
 from cases.exceptions import CaseValidationError
 from cases.models import Category, Department, RejectReason
+from sla.board import BOARD_STAGES
 from web.uploads import MultipleFileField
 
 # Channels a person at the desk registers: calls, and what arrives on paper or by mail.
@@ -236,8 +237,28 @@ class CaseFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + list(State.choices))
     department = forms.ChoiceField(label=_("承办单位"), required=False, choices=())
     category = forms.ChoiceField(label=_("业务分类"), required=False, choices=())
+    # The overdue board's filters (sla.board.counted_timers): with either, "department" means the
+    # department a live clock of that stage/colour runs for, as on the board.
+    stage = forms.ChoiceField(
+        label=_("环节"), required=False, choices=[("", _("全部"))] + [(s.value, s.label) for s in BOARD_STAGES]
+    )
+    colour = forms.ChoiceField(
+        label=_("计时"),
+        required=False,
+        choices=[
+            ("", _("全部")),
+            ("running", _("正常")),
+            ("warning", _("预警")),
+            ("breached", _("超期")),
+            ("paused", _("暂停")),
+            ("escalated", _("已督办")),
+        ],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [("", _("全部"))] + department_choices(blank=False)
+        # Every active department, the dispatch office too: the board's triage clocks run for it.
+        self.fields["department"].choices = [("", _("全部"))] + [
+            (d.code, d.name) for d in Department.objects.filter(active=True).order_by("is_dispatch", "code")
+        ]
         self.fields["category"].choices = [("", _("全部"))] + category_choices()[1:]

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import publication
 from cases.enums import Publication
-from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.exceptions import (
+    CaseConflict,
+    CaseNotFound,
+    CasePermissionDenied,
+    CaseValidationError,
+    PersonalDataRemains,
+)
 from cases.models import Case
 from web.figures import metrics
 from web.figures.reports import csv_language, monthly_report_data, write_csv
@@ -88,6 +94,10 @@ def edit(request: HttpRequest, tracking_no: str) -> HttpResponse:
             )
         except CaseValidationError as exc:
             errors = {k.replace("public_", ""): v for k, v in exc.fields.items()} or {"general": [exc.message]}
+            status = 400
+        except PersonalDataRemains as exc:
+            # The form keeps the dispatcher's text; the message names each span still to mask.
+            errors = {w["field"]: [exc.message] for w in exc.warnings}
             status = 400
         except CasePermissionDenied as exc:
             messages.error(request, exc.message)

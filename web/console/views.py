@@ -29,6 +29,7 @@ from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, C
 from cases.models import AttachmentKind, Case, User
 from cases.validation import normalize_phone
 from notifications import selectors as notification_selectors
+from sla import board
 from sla import rules as sla_rules
 from sla import selectors as sla_selectors
 from sla.deadlines import case_clocks, prefetch_timers, row_clock
@@ -273,7 +274,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
         qs = services.case_search(qs, data["q"], actor=user, surface="console", client_ip=client_address(request))
         if data["state"]:
             qs = qs.filter(state=data["state"])
-        if data["department"]:
+        if data["stage"] or data["colour"]:
+            # Exactly the cases the overdue board counts under these filters.
+            timers = board.counted_timers(
+                now=timezone.now(),
+                count=data["colour"] or None,
+                department=data["department"] or None,
+                stage=data["stage"] or None,
+            )
+            qs = qs.filter(pk__in=timers.values("case_id"))
+        elif data["department"]:
             qs = qs.filter(department__code=data["department"])
         if data["category"]:
             qs = qs.filter(category__code=data["category"])

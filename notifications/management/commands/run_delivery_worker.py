@@ -8,6 +8,7 @@ of every worker (``cases.workers``): ``--once``, ``--until-idle``, ``--batch``, 
 from __future__ import annotations
 
 from cases.workers import WorkerCommand
+from notifications import events
 from notifications.worker import BATCH_SIZE, IDLE_SLEEP, Delivery
 
 
@@ -18,4 +19,5 @@ class Command(WorkerCommand):
     default_idle_sleep = IDLE_SLEEP
 
     def make_worker(self, *, batch: int, worker_id: str) -> Delivery:
+        events.relay_from_this_process()  # without Redis, in-app notices reach pages via the DB
         return Delivery(batch=batch, worker_id=worker_id)

@@ -10,6 +10,7 @@ every worker (``cases.workers``): ``--once``, ``--until-idle``, ``--batch``, ``-
 from __future__ import annotations
 
 from cases.workers import WorkerCommand
+from notifications import events
 from sla.sweeper import BATCH, IDLE_SLEEP, Sweeper
 
 
@@ -20,4 +21,5 @@ class Command(WorkerCommand):
     default_idle_sleep = IDLE_SLEEP
 
     def make_worker(self, *, batch: int, worker_id: str) -> Sweeper:
+        events.relay_from_this_process()  # without Redis, warnings and breaches reach boards via the DB
         return Sweeper(batch=batch, worker_id=worker_id)

@@ -27,7 +27,7 @@ def _pending(users: dict) -> Case:
 def test_a_closed_case_with_consent_is_pending_and_gets_a_redacted_draft(users) -> None:
     case = _pending(users)
     draft = publication.publication_prepare(case=case)["draft"]
-    assert draft["content"] == "我是**，住在幸福路**号*栋*单元***室，电话***********。小区门口路灯坏了一个月。"
+    assert draft["content"] == "我是张某，住在幸福路**号*栋*单元***室，电话***********。小区门口路灯坏了一个月。"
     assert draft["answer"] == case.answer
 
 
@@ -157,3 +157,33 @@ def test_department_clerk_may_not_open_the_publication_queue(users, client) -> N
 def test_anonymous_user_is_sent_to_sign_in(client, org) -> None:
     response = client.get(reverse("publication:queue"))
     assert response.status_code == 302 and "next=" in response["Location"]
+
+
+def test_the_console_page_refuses_a_copy_with_a_phone_in_chinese_numerals_and_keeps_the_text(users, client) -> None:
+    case = _pending(users)
+    client.force_login(users["dispatcher"])
+    content = "有事请打一三九零零零零一一一一找我"
+    response = client.post(
+        reverse("publication:edit", args=[case.tracking_no]),
+        {"title": "路灯坏了", "content": content, "answer": "已修复。"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "一三九零零零零一一一一" in page and "请先遮盖" in page
+    case.refresh_from_db()
+    assert case.publication == Publication.PENDING
+    assert not PublicSearch.objects.filter(case=case).exists()
+
+
+def test_publish_service_refuses_a_wrong_checksum_id_and_a_spaced_card(users) -> None:
+    from cases.exceptions import PersonalDataRemains
+
+    case = _pending(users)
+    for content in ("身份证110105194912310021", "卡号 6222 0212 3456 7890 123"):
+        with pytest.raises(PersonalDataRemains) as exc:
+            publication.publication_publish(
+                case=case, actor=users["dispatcher"], title="路灯", content=content, answer="已修复。"
+            )
+        assert [w["field"] for w in exc.value.warnings] == ["content"]
+    case.refresh_from_db()
+    assert case.publication == Publication.PENDING

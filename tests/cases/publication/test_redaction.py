@@ -9,12 +9,15 @@ from cases.redaction import MASK, find_spans, leaks, redact
 
 CORPUS = Path(__file__).with_name("redaction_corpus.json")
 CJK_NUMERALS = set("一二三四五六七八九十百零〇")
+COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙"}
 
-# What the redactor reached when these were written (1.0/1.0 on the 120 messages it was tuned
-# on; the 10 held-out ones cost a phone written in Chinese numerals and a name inside a longer
-# name); a change that lowers them fails the test.
+# The old corpus (templated, 130 messages) was annotated under the old policy: an 18-digit ID
+# with a wrong check digit and the names of people other than the citizen were "not personal".
+# Both are masked now (issue 10), which is what its precision figure counts against us; recall is
+# scored with the surname allowed to stay (王某某). The new hand-written sets are in
+# test_redaction_heldout.py. A change that lowers these fails the test.
 MIN_RECALL = 0.994
-MIN_PRECISION = 0.998
+MIN_PRECISION = 0.84
 
 
 def _sensitive_positions(item: dict) -> set[int]:
@@ -27,7 +30,11 @@ def _sensitive_positions(item: dict) -> set[int]:
         assert start >= 0, (entry, text)
         while start >= 0:
             offset = start + entry["text"].find(secret)
-            for i in range(offset, offset + len(secret)):
+            first = offset
+            if entry["kind"] == "name":
+                # The surname may stay (王某某, 刘先生): only the given name must go.
+                first = offset + (2 if secret[:2] in COMPOUND_SURNAMES else 1)
+            for i in range(first, offset + len(secret)):
                 ch = text[i]
                 if ch.isspace():
                     continue
@@ -45,7 +52,7 @@ def evaluate(verbose: bool = False) -> dict[str, float]:
         text = item["text"]
         out = redact(text, names=item["names"])
         assert len(out) == len(text)
-        masked = {i for i, (a, b) in enumerate(zip(text, out, strict=True)) if b == MASK and a != MASK}
+        masked = {i for i, (a, b) in enumerate(zip(text, out, strict=True)) if a != b}
         sensitive = _sensitive_positions(item)
         hit += len(masked & sensitive)
         masked_total += len(masked)
@@ -87,18 +94,21 @@ def test_phone_like_tracking_number_is_not_a_phone_or_card() -> None:
     assert find_spans("订单号6221390011223344558") == []  # Luhn-valid, but labelled as an order number
 
 
-def test_id_number_with_a_wrong_check_digit_is_left_alone() -> None:
+def test_id_number_is_masked_whether_or_not_its_check_digit_is_right() -> None:
     assert redact("身份证11010519491231002X") == "身份证" + MASK * 18
-    assert redact("身份证110105194912310021") == "身份证110105194912310021"
+    # A mistyped ID number is still somebody's (it reached the public board once).
+    assert redact("身份证110105194912310021") == "身份证" + MASK * 18
+    assert redact("老身份证110105491231002") == "老身份证" + MASK * 15
 
 
 def test_address_keeps_the_road_name_and_hides_the_numbers() -> None:
     assert redact("住在幸福路12号3栋2单元501室") == "住在幸福路**号*栋*单元***室"
 
 
-def test_citizen_name_and_courtesy_forms_are_masked_but_not_words_with_the_same_character() -> None:
+def test_citizen_name_keeps_its_surname_and_courtesy_forms_stay_but_not_words_with_the_same_character() -> None:
     assert (
-        redact("张三说张先生和张女士都很紧张，张贴了通知。", names=["张三"]) == "**说*先生和*女士都很紧张，张贴了通知。"
+        redact("张三说张先生和张女士都很紧张，张贴了通知。", names=["张三"])
+        == "张某说张先生和张女士都很紧张，张贴了通知。"
     )
 
 
@@ -106,9 +116,9 @@ def test_licence_plates_including_new_energy() -> None:
     assert redact("粤B12345和京A·D12345") == "*******和*********"
 
 
-def test_bank_card_needs_a_valid_luhn_check() -> None:
+def test_bank_card_is_masked_whether_or_not_it_passes_luhn() -> None:
     assert redact("卡号6217000010001234569") == "卡号" + MASK * 19
-    assert redact("卡号6217000010001234567") == "卡号6217000010001234567"
+    assert redact("卡号6217000010001234567") == "卡号" + MASK * 19
 
 
 def test_leaks_finds_a_citizens_phone_even_with_separators() -> None:

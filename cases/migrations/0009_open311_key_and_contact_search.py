@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_attachment_generated_names'),
+        ('cases', '0008_keyed_audit_chain_heads'),
     ]
 
     operations = [
