@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Case, CaseEvent, Category, Department, RejectReason, User
+from .models import Case, CaseEvent, Category, ContactSearch, Department, RejectReason, User
 
 
 @admin.register(Department)
@@ -66,6 +66,24 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ("state", "channel", "kind", "department")
     search_fields = ("tracking_no", "title", "citizen_phone")
     inlines = [CaseEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContactSearch)
+class ContactSearchAdmin(admin.ModelAdmin):
+    """The record of searches by a full phone or ID number from roles that see them masked. Read-only."""
+
+    list_display = ("at", "actor", "role", "surface", "kind", "value_masked", "matches", "client_ip")
+    list_filter = ("kind", "surface", "role")
+    search_fields = ("actor__username", "value_digest")
 
     def has_add_permission(self, request):
         return False

@@ -199,6 +199,11 @@ class Case(FSMModelMixin, models.Model):
     return_due_at = models.DateTimeField(null=True, blank=True)
 
     registered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The Open311 client that registered the case: it (and only it, besides the public board) may
+    # read the request back through /open311/v2/ before publication.
+    open311_key = models.ForeignKey(
+        "cases.Open311ApiKey", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
     registered_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
@@ -414,6 +419,53 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ContactSearchQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("ContactSearch is append-only")
+
+    def delete(self):
+        raise PermissionError("ContactSearch is append-only")
+
+
+class ContactSearch(models.Model):
+    """One case search by a citizen's full phone or ID number by a role that sees them masked.
+
+    Such a role finds cases by the exact value only (never by a prefix), and each such search is on
+    the record: who, when, from where, which kind of value, and how many cases it found. The value
+    itself is kept only masked (as the searcher's role would see it) and as a keyed digest, so an
+    auditor can tell whether two searches were for the same number without the log holding it.
+    Append-only.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=16)
+    surface = models.CharField(max_length=16, help_text="console or api")
+    kind = models.CharField(max_length=8, help_text="phone or id_no")
+    value_masked = models.CharField(max_length=32)
+    value_digest = models.CharField(max_length=64, db_index=True)
+    matches = models.PositiveIntegerField(default=0)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = ContactSearchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("联系方式检索记录")
+        verbose_name_plural = _("联系方式检索记录")
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("ContactSearch is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("ContactSearch is append-only")
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.kind} {self.value_masked} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.db.models import Q, QuerySet
 
 from . import audit, rules
 from .enums import Role, State
-from .exceptions import CaseNotFound
+from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
-from .validation import mask_id_number, mask_phone
+from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -46,14 +47,49 @@ def case_for_citizen(tracking_no: str, access_code: str) -> Case:
     return case
 
 
-def search_cases(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+_ID_PREFIX = re.compile(r"^\d{6,17}[\dX]?$")
+
+
+def contact_query(q: str) -> tuple[str, str] | None:
+    """``("phone", number)`` or ``("id_no", number)`` when the whole query is one complete, valid
+    phone or ID number (normalised as stored); else ``None``."""
+    try:
+        phone = normalize_phone(q)
+    except CaseValidationError:
+        phone = ""
+    if phone:
+        return "phone", phone
+    compact = _SEPARATORS.sub("", q or "").upper()
+    if compact and id_number_is_valid(compact):
+        return "id_no", compact
+    return None
+
+
+def search_cases(qs: QuerySet[Case], q: str, *, user: User | None = None) -> QuerySet[Case]:
+    """Cases of ``qs`` matching ``q``: title or content containing it, the tracking number (or its
+    start), and the citizen's contact data as the user may see it.
+
+    A role that sees phone and ID numbers in full (``rules.may_see_full_contact``) finds them by any
+    part (a phone) or start (an ID number). Any other role sees them masked, so matching a part
+    would let it rebuild a number digit by digit: it finds a case by the complete value only, and
+    the edge records each such search (``services.case_search``)."""
     q = (q or "").strip()[:100]
     if not q:
         return qs
-    digits = q.replace(" ", "").replace("-", "")
+    compact = _SEPARATORS.sub("", q).upper()
     cond = Q(title__icontains=q) | Q(content__icontains=q) | Q(tracking_no=q)
-    if digits.isdigit():
-        cond |= Q(tracking_no__startswith=digits) | Q(citizen_phone__contains=digits)
+    if compact.isdigit():
+        cond |= Q(tracking_no__startswith=compact)
+    if rules.may_see_full_contact(user):
+        if compact.isdigit():
+            cond |= Q(citizen_phone__contains=compact)
+        if _ID_PREFIX.match(compact):
+            cond |= Q(citizen_id_no__startswith=compact)
+    contact = contact_query(q)
+    if contact is not None:
+        kind, value = contact
+        cond |= Q(citizen_phone=value) if kind == "phone" else Q(citizen_id_no=value)
     return qs.filter(cond)
 
 

@@ -14,19 +14,22 @@ event's time, the transition's timestamps and the receivers' clocks.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from . import attachments as attachment_files
-from . import audit, chain, rules
+from . import audit, chain, rules, selectors
 from .domain import case_changed
 from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
@@ -35,12 +38,22 @@ from .models import (
     Case,
     CaseEvent,
     Category,
+    ContactSearch,
     DailySequence,
     Department,
+    Open311ApiKey,
     RejectReason,
     User,
 )
-from .validation import MAX_CONTENT, MAX_TITLE, clean_text, normalize_id_number, normalize_phone
+from .validation import (
+    MAX_CONTENT,
+    MAX_TITLE,
+    clean_text,
+    mask_id_number,
+    mask_phone,
+    normalize_id_number,
+    normalize_phone,
+)
 
 Permission = Callable[[Case, User | None], bool]
 
@@ -254,9 +267,11 @@ def case_register(
     attachment_kind: str = AttachmentKind.CITIZEN,
     client_ip: str | None = None,
     as_label: str = "citizen",
+    open311_key: Open311ApiKey | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Record a new case. Side effects: tracking_no + access_code issued; the SLA app starts
+    """Record a new case. ``open311_key`` is the Open311 client that sent it (kept on the case so
+    that client can read its own requests back). Side effects: tracking_no + access_code issued; the SLA app starts
     the triage timer and the notifications app queues the receipt (both via ``case_changed``).
     The only action with no row to lock yet: it creates the row, then records like ``case_action``.
     ``attachments`` (uploaded files: the citizen's, or the scan of a paper letter) are checked by
@@ -334,9 +349,12 @@ def case_register(
             publish_consent=bool(publish_consent),
             registered_by=actor,
             registered_at=now,
+            open311_key=open311_key,
         )
         case.save()
         data: dict[str, Any] = {"channel": channel}
+        if open311_key is not None:
+            data["open311_key"] = open311_key.pk
         if files:
             stored = attachment_files.store(case=case, checked=files, kind=attachment_kind, actor=actor, now=now)
             data["attachments"] = attachment_files.describe(stored)
@@ -695,6 +713,9 @@ def case_feedback(
         client_ip=client_ip,
         now=now,
     ) as act:
+        # The department whose answer is rated: a reopened case may be answered by another one, and
+        # every round's rating stays counted for the department of that round (web.figures).
+        act.data = {"rating": rating, "department": act.case.department.code if act.case.department_id else ""}
         act.case.feedback(rating=rating, comment=comment, now=act.now)
         _publication_after_close(act.case)
     return act.case
@@ -834,6 +855,42 @@ def case_reveal_contact(
     ) as act:
         pass
     return {"phone": act.case.citizen_phone, "id_no": act.case.citizen_id_no}
+
+
+def case_search(
+    qs: QuerySet[Case],
+    q: str,
+    *,
+    actor: User,
+    surface: str,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Case]:
+    """The cases of ``qs`` matching ``q`` (``selectors.search_cases``). When the actor's role sees
+    contact data masked and ``q`` is a complete phone or ID number, the search is recorded as a
+    ``ContactSearch`` (the value kept masked and as a keyed digest, never in clear)."""
+    found = selectors.search_cases(qs, q, user=actor)
+    contact = selectors.contact_query((q or "").strip()[:100])
+    if contact is not None and not rules.may_see_full_contact(actor):
+        kind, value = contact
+        ContactSearch.objects.create(
+            at=now or timezone.now(),
+            actor=actor,
+            role=actor.role,
+            surface=surface[:16],
+            kind=kind,
+            value_masked=mask_phone(value) if kind == "phone" else mask_id_number(value),
+            value_digest=contact_digest(value),
+            matches=found.count(),
+            client_ip=client_ip,
+        )
+    return found
+
+
+def contact_digest(value: str) -> str:
+    """A keyed digest of a phone or ID number: equal values give equal digests, and without the
+    SECRET_KEY the short space of phone numbers cannot be searched for the value."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"contact:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def case_add_note(

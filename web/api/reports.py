@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -17,28 +18,28 @@ from rest_framework.views import APIView
 
 from cases import rules
 from web.console.publication import REPORT_ROLES
-from web.figures import metrics
+from web.figures import metrics, reports
 
 
 class CSVRenderer(BaseRenderer):
-    """Renders the report's ``rows`` as CSV (selected by ``?format=csv``)."""
+    """Renders the report as CSV (selected by ``?format=csv``): the view hands it the CSV lines
+    of ``web.figures.reports`` (the console's export writes the same)."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
-        rows = data.get("rows") if isinstance(data, dict) else None
+        lines = data.get("csv") if isinstance(data, dict) else None
         out = io.StringIO()
-        if rows is None:  # an error body: keep it readable
+        if lines is None:  # an error body: keep it readable
             out.write(str(data))
             return out.getvalue().encode()
-        columns = ["month", "department", "department_name", *metrics.REPORT_FIELDS]
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({"month": data["month"], **{k: ("" if v is None else v) for k, v in row.items()}})
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        for line in lines:
+            writer.writerow(line)
+        return out.getvalue().encode("utf-8")
 
 
 class MayReadReports(BasePermission):
@@ -76,17 +77,25 @@ class MonthlyReportView(APIView):
     permission_classes = [IsAuthenticated, MayReadReports]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors keep the API's JSON error shape even when the CSV was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
     @extend_schema(
         summary="Monthly report per department",
         parameters=[
             OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM; default the current month"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            OpenApiParameter("lang", OpenApiTypes.STR, enum=["zh", "en"], description="CSV headings' language"),
         ],
         responses={
             200: inline_serializer(
                 "MonthlyReport",
                 {
                     "month": serializers.CharField(),
+                    "as_of": serializers.DateTimeField(),
                     "rows": inline_serializer("MonthlyReportRow", _ROW_FIELDS, many=True),
                     "total": inline_serializer("MonthlyReportTotal", _ROW_FIELDS),
                 },
@@ -95,11 +104,18 @@ class MonthlyReportView(APIView):
     )
     def get(self, request: Request) -> Response:
         month = metrics.parse_month(request.query_params.get("month"))
-        figures = metrics.department_figures(month)
+        snapshot = metrics.month_snapshot(month, now=timezone.now())
+        if getattr(request.accepted_renderer, "format", "") == "csv":
+            # A program that states no language keeps the column names it always had (the JSON
+            # names, English); Accept-Language or ?lang= choose the headings' language.
+            default = None if request.headers.get("Accept-Language") else "en"
+            lang = reports.csv_language(request.query_params.get("lang"), default=default)
+            return Response({"csv": reports.report_csv_rows(snapshot, lang=lang)})
         return Response(
             {
                 "month": f"{month:%Y-%m}",
-                "rows": [f.as_row() for f in figures],
-                "total": metrics.total(figures).as_row(),
+                "as_of": timezone.localtime(snapshot.as_of).isoformat(),
+                "rows": [f.as_row() for f in snapshot.rows],
+                "total": snapshot.total.as_row(),
             }
         )

@@ -125,7 +125,7 @@ class TokenView(JSONAPIView):
 # --- cases -----------------------------------------------------------------------------
 
 
-def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
+def filter_cases(qs: QuerySet[Case], filters: dict[str, Any], request: Request) -> QuerySet[Case]:
     if filters.get("state"):
         qs = qs.filter(state=filters["state"])
     if filters.get("department"):
@@ -139,7 +139,9 @@ def filter_cases(qs: QuerySet[Case], filters: dict[str, Any]) -> QuerySet[Case]:
         late = overdue_condition(now=timezone.now())
         qs = qs.filter(late) if overdue else qs.exclude(late)
     if filters.get("q"):
-        qs = selectors.search_cases(qs, filters["q"])
+        qs = services.case_search(
+            qs, filters["q"], actor=request.user, surface="api", client_ip=client_address(request)
+        )
     return qs
 
 
@@ -158,7 +160,7 @@ class CaseListCreateView(StaffAPIView):
     )
     def get(self, request: Request) -> Response:
         filters = validated(CaseListFilter, request.query_params)
-        qs = filter_cases(selectors.cases_visible_to(request.user), filters).order_by("-registered_at", "-pk")
+        qs = filter_cases(selectors.cases_visible_to(request.user), filters, request).order_by("-registered_at", "-pk")
         paginator = CasePagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(CaseListItem(page, many=True).data)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -25,7 +23,7 @@ from cases.exceptions import (
 )
 from cases.models import Case
 from web.figures import metrics
-from web.figures.reports import monthly_report_data, report_csv_rows
+from web.figures.reports import csv_language, monthly_report_data, write_csv
 from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
 
 PAGE_SIZE = 25
@@ -148,14 +146,15 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         month = metrics.parse_month(request.GET.get("month"))
     except CaseValidationError as exc:
         return error_page(request, exc.message, title=_("月份无效"), status=400)
-    data = monthly_report_data(month, now=timezone.now())
     if request.GET.get("format") == "csv":
+        try:
+            lang = csv_language(request.GET.get("lang"))
+        except CaseValidationError as exc:
+            return error_page(request, exc.message, title=_("语言无效"), status=400)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="monthly-report-{month:%Y-%m}.csv"'
-        response.write("\ufeff")  # Excel needs the BOM to read UTF-8 Chinese
-        writer = csv.writer(response)
-        for row in report_csv_rows(data):
-            writer.writerow(row)
+        write_csv(metrics.month_snapshot(month, now=timezone.now()), response, lang=lang)
         return response
+    data = monthly_report_data(month, now=timezone.now())
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
     return render(request, template, {"data": data, "month": month})

@@ -271,7 +271,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.cases_visible_to(user).order_by("-registered_at", "-pk")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        qs = selectors.search_cases(qs, data["q"])
+        qs = services.case_search(qs, data["q"], actor=user, surface="console", client_ip=client_address(request))
         if data["state"]:
             qs = qs.filter(state=data["state"])
         if data["stage"] or data["colour"]:

@@ -5,13 +5,17 @@ All figures come from web/figures/metrics.py; this module only arranges them.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from cases.enums import Channel, Kind
+from cases.exceptions import CaseValidationError
 
 from . import metrics
 
@@ -19,6 +23,7 @@ from . import metrics
 @dataclass
 class MonthlyReport:
     month: date
+    as_of: datetime
     rows: list[metrics.Figures]
     total: metrics.Figures
     top_categories: list[dict[str, Any]]
@@ -29,44 +34,99 @@ class MonthlyReport:
 
 
 def monthly_report_data(month: date, *, now: datetime) -> MonthlyReport:
-    rows = metrics.department_figures(month)
+    snapshot = metrics.month_snapshot(month, now=now)
     return MonthlyReport(
         month=month,
-        rows=rows,
-        total=metrics.total(rows, month),
+        as_of=snapshot.as_of,
+        rows=snapshot.rows,
+        total=snapshot.total,
         top_categories=metrics.top_categories(month),
         most_overdue=metrics.most_overdue(month, now=now),
         channels=list(Channel.choices),
         kinds=list(Kind.choices),
-        max_registered=max([r.registered for r in rows] + [1]),
+        max_registered=max([r.registered for r in snapshot.rows] + [1]),
     )
 
 
-def report_csv_rows(report: MonthlyReport) -> list[list[Any]]:
-    """Header + one line per department + the total; channels and kinds as extra columns."""
-    header = [
-        _("单位代码"),
-        _("单位"),
-        *metrics.REPORT_FIELDS,
-        "first_contact_rate",
-        *[f"channel_{c}" for c, _label in report.channels],
-        *[f"kind_{k}" for k, _label in report.kinds],
-    ]
-    lines: list[list[Any]] = [header]
-    for figures, code, name in [
-        (r, r.department.code if r.department else "", r.department.name if r.department else "") for r in report.rows
-    ] + [(report.total, "ALL", _("合计"))]:
-        lines.append(
-            [
-                code,
-                name,
-                *[_csv_value(getattr(figures, f)) for f in metrics.REPORT_FIELDS],
-                _csv_value(figures.first_contact_rate),
-                *[figures.by_channel.get(c, 0) for c, _label in report.channels],
-                *[figures.by_kind.get(k, 0) for k, _label in report.kinds],
-            ]
-        )
+# --- CSV: one writer for the console's export and the API's ?format=csv ----------------------
+
+# Every column of the JSON row (Figures.as_row), in its order, with its Chinese heading. English
+# headings are the JSON names themselves, so an integrator's CSV and JSON read alike.
+CSV_LABELS: dict[str, Any] = {
+    "month": gettext_lazy("月份"),
+    "department": gettext_lazy("单位代码"),
+    "department_name": gettext_lazy("单位"),
+    "registered": gettext_lazy("受理"),
+    "closed": gettext_lazy("办结"),
+    "closure_rate": gettext_lazy("办结率"),
+    "replied": gettext_lazy("答复"),
+    "replied_on_time": gettext_lazy("按时答复"),
+    "on_time_rate": gettext_lazy("按时答复率"),
+    "rated": gettext_lazy("参评"),
+    "satisfied": gettext_lazy("满意"),
+    "satisfaction_rate": gettext_lazy("满意率"),
+    "resolved_directly": gettext_lazy("一次办结"),
+    "returned": gettext_lazy("退单"),
+    "reopened": gettext_lazy("重办"),
+    "avg_handling_hours": gettext_lazy("平均办理时长(小时)"),
+    "hotline_registered": gettext_lazy("热线受理"),
+    "first_contact_rate": gettext_lazy("一次办结率"),
+    "rejected": gettext_lazy("不予受理"),
+    "merged": gettext_lazy("合并"),
+}
+CSV_LANGUAGES = ("zh-hans", "en")
+
+
+def csv_language(requested: str | None, *, default: str | None = None) -> str:
+    """``?lang=`` (``zh``/``zh-hans``/``en``), else ``default``, else the request's language
+    (Accept-Language, via LocaleMiddleware); anything else is a 400 naming ``lang``."""
+    value = (requested or "").strip().lower()
+    if not value:
+        if default:
+            return default
+        return "en" if (get_language() or "").startswith("en") else "zh-hans"
+    if value in {"zh", "zh-hans", "zh-cn"}:
+        return "zh-hans"
+    if value == "en":
+        return "en"
+    msg = _("lang 只能是 zh 或 en。")
+    raise CaseValidationError(msg, fields={"lang": [msg]})
+
+
+def report_csv_rows(report: MonthlyReport | metrics.Snapshot, *, lang: str = "zh-hans") -> list[list[Any]]:
+    """Header + one line per department + the total row (department ``ALL``): every column of
+    the API's JSON row, then the counts by channel and kind; headers all in ``lang``."""
+    english = lang == "en"
+    channels, kinds = list(Channel.choices), list(Kind.choices)
+    with translation.override(lang):
+        header = [name if english else str(label) for name, label in CSV_LABELS.items()]
+        header += [f"channel_{c}" if english else f"{_('渠道')}:{label}" for c, label in channels]
+        header += [f"kind_{k}" if english else f"{_('类型')}:{label}" for k, label in kinds]
+        lines: list[list[Any]] = [header]
+        month = f"{report.month:%Y-%m}"
+        for figures in [*report.rows, report.total]:
+            row = figures.as_row()
+            if figures is report.total:
+                row["department"], row["department_name"] = "ALL", _("合计")
+            elif figures.department is None:
+                row["department"], row["department_name"] = "", _("未分配")
+            row["month"] = month
+            lines.append(
+                [
+                    *[_csv_value(row.get(name)) for name in CSV_LABELS],
+                    *[figures.by_channel.get(c, 0) for c, _label in channels],
+                    *[figures.by_kind.get(k, 0) for k, _label in kinds],
+                ]
+            )
     return lines
+
+
+def write_csv(report: MonthlyReport | metrics.Snapshot, out: Any, *, lang: str) -> None:
+    """The CSV (UTF-8 with the BOM Excel needs) into ``out`` (a response or a text buffer)."""
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    for line in report_csv_rows(report, lang=lang):
+        writer.writerow(line)
 
 
 def _csv_value(value: Any) -> Any:

@@ -3,8 +3,11 @@
 services = leaf categories (service_code = category code); requests = cases
 (service_request_id = tracking_no). POST registers synchronously through
 ``case_register`` (channel ``open311``), so a token is the request id itself.
-Only public data goes out: the description and status_notes are the redacted
-public copy, and only once the case is published.
+Only public data goes out (API.md "Open311 listing"): ``requests`` and
+``requests/{id}`` show published cases, with their redacted public copy as
+description and status_notes, and the requests the calling ``api_key``
+registered itself (``Case.open311_key``). Any other case - unpublished, private,
+a report about officials, another client's - is the spec's 404 and never listed.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -97,16 +100,27 @@ def _status(case: Case) -> str:
     return "closed" if case.state in CLOSED_STATES else "open"
 
 
-def _request(case: Case) -> dict[str, Any]:
-    published = case.publication == Publication.PUBLISHED
+def _is_published(case: Case) -> bool:
+    return case.publication == Publication.PUBLISHED and case.publish_consent
+
+
+def _request(case: Case, key: Open311ApiKey | None = None) -> dict[str, Any]:
+    published = _is_published(case)
+    own = key is not None and case.open311_key_id == key.pk
     updated = case.closed_at or case.answered_at or case.replied_at or case.assigned_at or case.registered_at
+    if published:
+        description, notes = case.public_content, case.public_answer
+    else:
+        # The client's own request: it wrote the description; the answer stays with the citizen
+        # until a redacted copy is published.
+        description, notes = (case.content if own else ""), ""
     return {
         "service_request_id": case.tracking_no,
         "status": _status(case),
-        "status_notes": case.public_answer if published else "",
+        "status_notes": notes,
         "service_name": case.category.name,
         "service_code": case.category.code,
-        "description": case.public_content if published else "",
+        "description": description,
         "agency_responsible": case.department.name if case.department_id else "",
         "service_notice": "",
         "requested_datetime": timezone.localtime(case.registered_at).isoformat(),
@@ -132,16 +146,21 @@ def _when(value: str) -> datetime | None:
     return parsed
 
 
-def _cases() -> QuerySet[Case]:
-    return Case.objects.select_related("category", "department")
+def _cases(key: Open311ApiKey | None) -> QuerySet[Case]:
+    """The cases this caller may read: the published ones, and those its own key registered."""
+    visible = Q(publication=Publication.PUBLISHED, publish_consent=True)
+    if key is not None:
+        visible |= Q(open311_key=key)
+    return Case.objects.filter(visible).select_related("category", "department")
 
 
 def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    key = _api_key(request)
     ids = [i.strip() for i in _param(request, "service_request_id").split(",") if i.strip()][:MAX_REQUESTS]
     if ids:  # the spec: other parameters are ignored when ids are given
-        cases = _cases().filter(tracking_no__in=ids).order_by("-registered_at")
-        return respond([_request(c) for c in cases], fmt, root="service_requests", item="request")
-    qs = _cases()
+        cases = _cases(key).filter(tracking_no__in=ids).order_by("-registered_at")
+        return respond([_request(c, key) for c in cases], fmt, root="service_requests", item="request")
+    qs = _cases(key)
     codes = [c.strip() for c in _param(request, "service_code").split(",") if c.strip()]
     if codes:
         qs = qs.filter(category__code__in=codes)
@@ -165,7 +184,7 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     elif statuses == {"closed"}:
         qs = qs.filter(state__in=CLOSED_STATES)
     cases = qs.order_by("-registered_at")[:MAX_REQUESTS]
-    return respond([_request(c) for c in cases], fmt, root="service_requests", item="request")
+    return respond([_request(c, key) for c in cases], fmt, root="service_requests", item="request")
 
 
 def _api_key(request: HttpRequest) -> Open311ApiKey | None:
@@ -179,7 +198,8 @@ def _api_key(request: HttpRequest) -> Open311ApiKey | None:
 
 
 def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
-    if _api_key(request) is None:
+    key = _api_key(request)
+    if key is None:
         return error(fmt, 403, "api_key was not provided or is invalid")
     code = _param(request, "service_code")
     if not code:
@@ -217,6 +237,7 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
             publish_consent=True,
             client_ip=client_address(request),
             as_label="open311",
+            open311_key=key,
         )
     except CaseValidationError as exc:
         errors = [(400, f"{field}: {msg}") for field, msgs in exc.fields.items() for msg in msgs] or [
@@ -239,20 +260,20 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
-    case = _cases().filter(tracking_no=request_id[:20]).first()
+    key = _api_key(request)
+    case = _cases(key).filter(tracking_no=request_id[:20]).first()
     if case is None:
         return error(fmt, 404, f"service_request_id {request_id[:40]} not found")
-    return respond([_request(case)], fmt, root="service_requests", item="request")
+    return respond([_request(case, key)], fmt, root="service_requests", item="request")
 
 
 def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
-    # Registration is synchronous: the token handed out is the tracking number itself.
-    case = Case.objects.filter(tracking_no=token[:20]).only("tracking_no").first()
-    if case is None:
+    # Registration is synchronous: the token handed out is the tracking number itself. Like the
+    # requests themselves, a token is answered for published cases and the caller's own only.
+    found = _cases(_api_key(request)).filter(tracking_no=token[:20]).values_list("tracking_no", flat=True).first()
+    if found is None:
         return error(fmt, 404, f"token {token[:40]} not found")
-    return respond(
-        [{"service_request_id": case.tracking_no, "token": token}], fmt, root="service_requests", item="request"
-    )
+    return respond([{"service_request_id": found, "token": token}], fmt, root="service_requests", item="request")
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:

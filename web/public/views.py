@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,6 @@ STATS_MONTHS = 12
 # Counting every match of a common word over a million published items costs more than the
 # page itself; beyond this many the board says "1000+" and asks for a narrower search.
 COUNT_CAP = 1000
-STATS_CACHE_SECONDS = 300
 
 
 class CappedPaginator(Paginator):
@@ -113,17 +112,12 @@ def stats(request: HttpRequest) -> HttpResponse:
     if code:
         department = Department.objects.filter(code=code, active=True).first()
     first = metrics.add_months(month, -(STATS_MONTHS - 1))
-    # Anyone may load this page and a year of aggregates is heavy: cache for a few minutes.
-    rows = cache.get_or_set(
-        f"public-stats:rows:{month:%Y-%m}",
-        lambda: [r for r in metrics.department_figures(month) if r.department is not None],
-        STATS_CACHE_SECONDS,
-    )
-    series = cache.get_or_set(
-        f"public-stats:series:{month:%Y-%m}:{department.code if department else '*'}",
-        lambda: metrics.monthly_series(first, month, department=department),
-        STATS_CACHE_SECONDS,
-    )
+    # Anyone may load this page and a year of aggregates is heavy: the figures come from the
+    # shared snapshot (computed once per few minutes), the same one the report and the API read.
+    now = timezone.now()
+    snapshot = metrics.month_snapshot(month, now=now)
+    series = metrics.series_snapshot(first, month, department=department, now=now)
+    rows = snapshot.rows
     return render(
         request,
         "public/stats.html",
@@ -131,7 +125,8 @@ def stats(request: HttpRequest) -> HttpResponse:
             "month": month,
             "month_error": month_error,
             "rows": rows,
-            "total": metrics.total(rows, month),
+            "total": snapshot.total,
+            "as_of": snapshot.as_of,
             "series": series,
             "series_max": _bars(series, "registered"),
             "rows_max": _bars(rows, "registered"),

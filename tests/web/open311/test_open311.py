@@ -9,8 +9,8 @@ from xml.etree import ElementTree as ET
 import pytest
 import time_machine
 
-from cases import publication
-from cases.enums import Channel, State
+from cases import publication, services
+from cases.enums import Channel, Kind, Publication, State
 from cases.models import Case, CaseEvent, Open311ApiKey
 from tests.cases.publication.helpers import at, shift_registered
 from tests.factories import make_case_in_state
@@ -178,45 +178,139 @@ def test_inactive_key_is_refused(client, api_key) -> None:
 
 
 @pytest.fixture
-def three_cases(users) -> Iterator[list[Case]]:
+def three_cases(users, api_key) -> Iterator[list[Case]]:
     # The default window is the last 90 days: read it from a fixed today, not the wall clock.
     with time_machine.travel(at(2026, 11, 20, 10), tick=False):
-        yield _three_cases(users)
+        yield _three_cases(users, Open311ApiKey.objects.get(key=api_key))
 
 
-def _three_cases(users) -> list[Case]:
+def _three_cases(users, key: Open311ApiKey) -> list[Case]:
+    # The client's own request, still open (so unpublished): only that client sees it.
     open_case = shift_registered(make_case_in_state(State.IN_PROGRESS, users), at(2026, 11, 10))
+    Case.objects.filter(pk=open_case.pk).update(open311_key=key)
     closed = shift_registered(make_case_in_state(State.CLOSED, users, content="张三说路灯坏了"), at(2026, 11, 12))
     closed = publication.publication_publish(
         case=closed, actor=users["dispatcher"], title="路灯", content="路灯坏了", answer="已修复路灯。"
     )
-    old = shift_registered(make_case_in_state(State.REGISTERED, users, category="CITY-BUILD"), at(2026, 6, 1))
+    old = make_case_in_state(State.CLOSED, users, category="CITY-BUILD", content="工地夜间施工")
+    old = publication.publication_publish(
+        case=old, actor=users["dispatcher"], title="施工", content="工地夜间施工", answer="已责令停工。"
+    )
+    old = shift_registered(old, at(2026, 6, 1))
     return [open_case, closed, old]
 
 
+@pytest.fixture
+def leakers(users, three_cases) -> list[Case]:
+    """Cases no Open311 caller may see, each in the 90-day window with text that must not go out."""
+    with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+        private = make_case_in_state(
+            State.CLOSED,
+            users,
+            content="李四私事 13900001111",
+            citizen=services.Citizen(name="李四", phone="13900001111"),
+            publish_consent=False,
+        )
+        pending = make_case_in_state(State.CLOSED, users, content="王五待公开的诉求")
+        report = make_case_in_state(State.IN_PROGRESS, users, kind=Kind.REPORT, content="举报某科长收受礼金")
+        other = Open311ApiKey.objects.create(key="other-client-key", name="other")
+        theirs = make_case_in_state(State.REGISTERED, users, content="别家客户端提交的诉求")
+        Case.objects.filter(pk=theirs.pk).update(open311_key=other)
+        found = [shift_registered(c, at(2026, 11, 15)) for c in (private, pending, report, theirs)]
+    assert found[1].publication == Publication.PENDING and found[0].publication == Publication.PRIVATE
+    return found
+
+
+LEAKED_TEXT = ("李四", "13900001111", "王五", "科长", "别家")
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_get_requests_default_window_and_public_fields_only(client, three_cases, fmt: str) -> None:
+def test_get_requests_default_window_and_public_fields_only(client, three_cases, leakers, api_key, fmt: str) -> None:
     open_case, closed, old = three_cases
     response = client.get(f"{BASE}requests.{fmt}")
     assert response.status_code == 200
     found = {r["service_request_id"]: r for r in _requests(response, fmt)}
-    assert set(found) == {open_case.tracking_no, closed.tracking_no}  # the June case is outside 90 days
+    # Anyone: the published case only (the June one is outside the 90 days; the open one is not published).
+    assert set(found) == {closed.tracking_no}
     assert found[closed.tracking_no]["status"] == "closed"
     assert found[closed.tracking_no]["status_notes"] == "已修复路灯。"
     assert found[closed.tracking_no]["description"] == "路灯坏了"
-    assert found[open_case.tracking_no]["status"] == "open"
-    assert found[open_case.tracking_no]["description"] in ("", None)  # unpublished: nothing of the citizen's text
-    assert found[open_case.tracking_no]["agency_responsible"] == "示范区城市管理和综合执法局"
-    assert found[open_case.tracking_no]["requested_datetime"] == "2026-11-10T09:00:00+08:00"
-    assert "张三" not in response.content.decode() and "1380013" not in response.content.decode()
+    body = response.content.decode()
+    assert "张三" not in body and "1380013" not in body
+    assert not any(text in body for text in LEAKED_TEXT)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_get_requests_filters(client, three_cases, fmt: str) -> None:
+def test_a_client_sees_its_own_requests_and_no_one_elses(client, three_cases, leakers, api_key, fmt: str) -> None:
+    open_case, closed, old = three_cases
+    with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+        response = client.get(f"{BASE}requests.{fmt}", {"api_key": api_key})
+    assert response.status_code == 200
+    found = {r["service_request_id"]: r for r in _requests(response, fmt)}
+    assert set(found) == {open_case.tracking_no, closed.tracking_no}
+    mine = found[open_case.tracking_no]
+    assert mine["status"] == "open"
+    assert mine["description"] == open_case.content  # its own text, as it sent it
+    assert mine["status_notes"] in ("", None)
+    assert mine["agency_responsible"] == "示范区城市管理和综合执法局"
+    assert mine["requested_datetime"] == "2026-11-10T09:00:00+08:00"
+    body = response.content.decode()
+    assert not any(text in body for text in LEAKED_TEXT)
+    # The other client sees its own request, not ours.
+    with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+        theirs = client.get(f"{BASE}requests.{fmt}", {"api_key": "other-client-key"})
+    assert {r["service_request_id"] for r in _requests(theirs, fmt)} == {leakers[3].tracking_no, closed.tracking_no}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cases_not_for_the_caller_are_404_by_id_and_absent_from_id_lists(
+    client, three_cases, leakers, api_key, fmt: str
+) -> None:
+    open_case, closed, old = three_cases
+    for case in leakers:
+        for path in (f"requests/{case.tracking_no}.{fmt}", f"tokens/{case.tracking_no}.{fmt}"):
+            response = client.get(BASE + path, {"api_key": api_key})
+            assert response.status_code == 404, (case.content, path)
+            assert _errors(response, fmt)[0][0] == 404
+    # Someone else's open request is a 404 without our key too.
+    assert client.get(f"{BASE}requests/{open_case.tracking_no}.{fmt}").status_code == 404
+    ids = ",".join(c.tracking_no for c in [*leakers, open_case, closed])
+    listed = client.get(f"{BASE}requests.{fmt}", {"service_request_id": ids})
+    assert {r["service_request_id"] for r in _requests(listed, fmt)} == {closed.tracking_no}
+
+
+def test_a_request_posted_with_a_key_is_recorded_and_readable_by_that_key_only(client, api_key) -> None:
+    response = client.post(
+        f"{BASE}requests.json",
+        {
+            "api_key": api_key,
+            "service_code": "CITY-VEND",
+            "address_string": "幸福路",
+            "description": "路灯坏了",
+            "phone": "13800138000",
+        },
+    )
+    assert response.status_code == 201
+    tracking_no = json.loads(response.content)[0]["service_request_id"]
+    case = Case.objects.get(tracking_no=tracking_no)
+    assert case.open311_key.key == api_key
+    assert CaseEvent.objects.get(case=case).data["open311_key"] == case.open311_key_id
+    mine = client.get(f"{BASE}requests/{tracking_no}.json", {"api_key": api_key})
+    assert mine.status_code == 200 and json.loads(mine.content)[0]["description"] == "路灯坏了"
+    assert client.get(f"{BASE}tokens/{tracking_no}.json", {"api_key": api_key}).status_code == 200
+    Open311ApiKey.objects.create(key="other-client-key", name="other")
+    for params in ({}, {"api_key": "other-client-key"}, {"api_key": "wrong"}):
+        assert client.get(f"{BASE}requests/{tracking_no}.json", params).status_code == 404
+        assert client.get(f"{BASE}tokens/{tracking_no}.json", params).status_code == 404
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_get_requests_filters(client, three_cases, api_key, fmt: str) -> None:
     open_case, closed, old = three_cases
 
     def ids(**params: str) -> set[str]:
-        response = client.get(f"{BASE}requests.{fmt}", params)
+        with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+            response = client.get(f"{BASE}requests.{fmt}", {"api_key": api_key, **params})
         assert response.status_code == 200
         return {r["service_request_id"] for r in _requests(response, fmt)}
 

@@ -45,12 +45,12 @@ def test_report_query_count_does_not_grow_with_cases(october, users, client, dja
 
 def test_report_csv_has_a_row_per_department_and_a_total(october, users, client) -> None:
     client.force_login(users["admin"])
-    response = client.get(reverse("reports:monthly"), {"month": "2026-10", "format": "csv"})
+    response = client.get(reverse("reports:monthly"), {"month": "2026-10", "format": "csv", "lang": "en"})
     assert response["Content-Type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, body = lines[0], lines[1:]
-    assert header[2:5] == ["registered", "closed", "closure_rate"]
-    by_code = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    assert header[:6] == ["month", "department", "department_name", "registered", "closed", "closure_rate"]
+    by_code = {row[1]: dict(zip(header, row, strict=True)) for row in body}
     assert set(by_code) == {"CGJ", "HBJ", "XFJ", "ALL"}
     assert by_code["CGJ"]["closure_rate"] == "0.6667" and by_code["ALL"]["registered"] == "10"
     assert by_code["XFJ"]["channel_hotline"] == "2" and by_code["XFJ"]["on_time_rate"] == ""
@@ -106,10 +106,10 @@ def test_api_monthly_report_has_the_api_md_fields(october, users, client) -> Non
 
 
 def test_api_monthly_report_as_csv(october, users, client) -> None:
-    response = _api(client, users["dispatcher"], month="2026-10", format="csv")
+    response = _api(client, users["dispatcher"], month="2026-10", format="csv", lang="en")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert {r["department"]: r["registered"] for r in rows} == {"CGJ": "3", "HBJ": "2", "XFJ": "5"}
+    assert {r["department"]: r["registered"] for r in rows} == {"CGJ": "3", "HBJ": "2", "XFJ": "5", "ALL": "10"}
 
 
 def test_api_errors_use_the_error_shape(users, client) -> None:
