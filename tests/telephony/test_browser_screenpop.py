@@ -57,7 +57,14 @@ def test_a_ringing_call_pops_up_on_the_agent_desk_and_answering_fills_the_intake
             page.click("button[type=submit]")
             page.wait_for_url("**/console/desk/**")
             expect(page.locator("script[src*='screenpop.js']")).to_have_count(1)  # the desk loads the pop-up
-            page.wait_for_function("window.ccScreenpop && window.ccScreenpop.listening === true", timeout=10000)
+            # Polled from here: wait_for_function compiles its predicate in the page (eval), which the
+            # page's Content-Security-Policy rightly refuses.
+            for _ in range(100):
+                if page.evaluate("() => Boolean(window.ccScreenpop && window.ccScreenpop.listening === true)"):
+                    break
+                page.wait_for_timeout(100)
+            else:
+                raise AssertionError("the screen-pop never started listening")
             # The holder a desk page adds for the call figures (see screenpop.js).
             page.evaluate(
                 "document.body.appendChild(Object.assign(document.createElement('div'),"
