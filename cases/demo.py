@@ -39,7 +39,11 @@ DEMO_USERS = (
     DemoUser("clerk_cgj", Role.CLERK, "CGJ", "张", "伟"),
     DemoUser("head_cgj", Role.HEAD, "CGJ", "刘", "洋"),
     DemoUser("clerk_hbj", Role.CLERK, "HBJ", "陈", "静"),
+    DemoUser("clerk_cgje", Role.CLERK, "CGJ-E", "周", "涛"),
+    DemoUser("clerk_jde", Role.CLERK, "JD-E", "吴", "芳"),
+    DemoUser("clerk_jde01", Role.CLERK, "JD-E-01", "郑", "丽华"),
     DemoUser("supervisor", Role.SUPERVISOR, "GOV", "赵", "敏"),
+    DemoUser("leader", Role.LEADER, "GOV", "钱", "志远"),
     DemoUser("admin", Role.ADMIN, "GOV", "孙", "强", superuser=True),
 )
 

@@ -10,6 +10,7 @@ class Role(models.TextChoices):
     CLERK = "clerk", _("承办员")
     HEAD = "head", _("承办单位负责人")
     SUPERVISOR = "supervisor", _("督办员")
+    LEADER = "leader", _("区领导")
     ADMIN = "admin", _("管理员")
 
 
@@ -112,6 +113,24 @@ class Rating(models.TextChoices):
     SATISFIED = "satisfied", _("满意")
     BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
     DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class ReplyResult(models.TextChoices):
+    """What the department's reply says became of the matter (办理结果)."""
+
+    SOLVED = "solved", _("已解决")
+    PARTLY_SOLVED = "partly_solved", _("部分解决")
+    EXPLAINED = "explained", _("未解决·已解释说明")
+    UNFOUNDED = "unfounded", _("不属实")
+
+
+class ContactMethod(models.TextChoices):
+    """How the department contacted the citizen before replying (先联系、后答复)."""
+
+    PHONE = "phone", _("电话")
+    SMS = "sms", _("短信")
+    VISIT = "visit", _("上门/现场")
+    EMAIL = "email", _("电子邮件")
 
 
 class Publication(models.TextChoices):

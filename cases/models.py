@@ -21,11 +21,13 @@ from . import chain, rules
 from .audit import MAX_ACTION_LENGTH, action_label
 from .enums import (
     Channel,
+    ContactMethod,
     Kind,
     Priority,
     Publication,
     Rating,
     ReplyChannel,
+    ReplyResult,
     Role,
     State,
 )
@@ -188,8 +190,19 @@ class Case(FSMModelMixin, models.Model):
     reply_draft = models.TextField(_("答复草稿"), blank=True)
     reply_text = models.TextField(_("承办答复"), blank=True)
     answer = models.TextField(_("答复群众"), blank=True)
+    # The department's reply: what became of the matter, and the contact with the citizen that
+    # 12345 practice requires before a reply (when, how, by whom).
+    reply_result = models.CharField(_("办理结果"), max_length=16, choices=ReplyResult.choices, blank=True)
+    contacted_at = models.DateTimeField(_("联系群众时间"), null=True, blank=True)
+    contact_method = models.CharField(_("联系方式"), max_length=8, choices=ContactMethod.choices, blank=True)
+    contacted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("联系人")
+    )
     rating = models.CharField(_("评价"), max_length=20, choices=Rating.choices, blank=True)
     feedback_comment = models.TextField(_("评价意见"), blank=True)
+    # The citizen's own word on whether the matter is solved (解决率), asked beside the rating;
+    # null when not asked or not answered.
+    feedback_resolved = models.BooleanField(_("问题是否解决"), null=True, blank=True)
     first_contact_resolution = models.BooleanField(default=False)
     return_count = models.PositiveIntegerField(default=0)
     reopen_count = models.PositiveIntegerField(default=0)

@@ -12,7 +12,7 @@ from .enums import Role, State
 if TYPE_CHECKING:
     from .models import Case, User
 
-STAFF_SEE_ALL = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+STAFF_SEE_ALL = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER, Role.ADMIN})
 DEPARTMENT_ROLES = frozenset({Role.CLERK, Role.HEAD})
 # Roles that need a citizen's full phone and ID number to do their job.
 SEES_FULL_CONTACT = frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN})
@@ -34,6 +34,11 @@ def is_intake(user: User | None) -> bool:
 
 def is_supervisor(user: User | None) -> bool:
     return role_of(user) in {Role.SUPERVISOR, Role.ADMIN}
+
+
+def is_leadership(user: User | None) -> bool:
+    """区领导: reads everything (contact data masked), the ranking and the 通报; acts on nothing."""
+    return role_of(user) in {Role.LEADER, Role.ADMIN}
 
 
 def is_case_department(user: User | None, case: Case) -> bool:

@@ -159,6 +159,7 @@ def staff_role_home(user: User) -> str:
         Role.CLERK: "console:inbox",
         Role.HEAD: "console:inbox",
         Role.SUPERVISOR: "console:cases",
+        Role.LEADER: "reports:monthly",
         Role.ADMIN: "console:queue",
     }.get(user.role, "console:cases")
 

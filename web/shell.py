@@ -50,7 +50,7 @@ def console_nav(user: User) -> list[tuple[str, str]]:
         ("telephony_desk:dissatisfied", _("不满意工单跟进"), rules.is_supervisor(user)),
         ("telephony_desk:report", _("热线来电日报"), may_see_calls_report(user)),
         ("publication:queue", _("网上公开"), role in OVERSIGHT_ROLES),
-        ("reports:monthly", _("月度简报"), role in OVERSIGHT_ROLES),
+        ("reports:monthly", _("月度简报"), role in OVERSIGHT_ROLES or role == Role.LEADER),
         ("notifications:list", _("消息"), True),
     ]
     return [(name, label) for name, label, allowed in items if allowed]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import publication
-from cases.enums import Publication
+from cases.enums import Publication, Role
 from cases.exceptions import (
     CaseConflict,
     CaseNotFound,
@@ -29,7 +29,7 @@ from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, st
 PAGE_SIZE = 25
 # The roles the menu links these pages for (one set, so a menu entry never leads to a 403).
 PUBLICATION_ROLES = OVERSIGHT_ROLES
-REPORT_ROLES = OVERSIGHT_ROLES
+REPORT_ROLES = OVERSIGHT_ROLES | {Role.LEADER}
 
 
 # --- publication ------------------------------------------------------------------------
