@@ -7,6 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("工单")
 
     def ready(self) -> None:
+        from . import refcache  # noqa: F401  (per-process reference data, invalidated by signals)
         from .audit import register_actions
         from .enums import PUBLIC_WITH_NOTE, PUBLIC_WITHOUT_NOTE, Transition
         from .publication import PUBLICATION_EDITED

@@ -7,7 +7,7 @@ import secrets
 
 from django.db.models import Q, QuerySet
 
-from . import audit, rules
+from . import audit, refcache, rules
 from .enums import Role, State
 from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
@@ -27,8 +27,9 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 def dispatch_department() -> Department | None:
     """The dispatch desk (分拨中心): the department a case without one is counted against, whose
     clocks run before assignment and whose staff hear about returns. The active one with
-    ``is_dispatch``; should there be several, the first by code, the same on every call."""
-    return Department.objects.filter(is_dispatch=True, active=True).order_by("code", "pk").first()
+    ``is_dispatch``; should there be several, the first by code, the same on every call. From the
+    process's copy of the departments (``cases.refcache``)."""
+    return refcache.dispatch_department()
 
 
 def case_for_user(user: User, tracking_no: str) -> Case:

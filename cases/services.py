@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from . import attachments as attachment_files
-from . import audit, chain, rules, selectors
+from . import audit, chain, refcache, rules, selectors, tracking_sequences
 from .domain import case_changed
 from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
@@ -192,13 +192,17 @@ def _record(
     public: bool | None,
     client_ip: str | None,
     as_label: str,
+    new: bool = False,
 ) -> CaseEvent:
     """Append the action's one event to the case's chain and announce it. The caller holds the
-    case row lock (or has just created the row) inside the action's transaction."""
+    case row lock (or has just created the row, ``new``) inside the action's transaction."""
     info = audit.action_for_new_event(action)
-    last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
-    # The row as stored after the action's save: the event's keyed hash covers its digest.
-    row = Case.objects.filter(pk=case.pk).values(*chain.AUDITED_COLUMNS).get()
+    if new:  # the row was just inserted from these very values: no history, nothing to read back
+        last, row = None, {name: getattr(case, name) for name in chain.AUDITED_COLUMNS}
+    else:
+        last = CaseEvent.objects.filter(case=case).order_by("-seq").values("seq", "hash").first()
+        # The row as stored after the action's save: the event's keyed hash covers its digest.
+        row = Case.objects.filter(pk=case.pk).values(*chain.AUDITED_COLUMNS).get()
     label, role = (actor.display_name, actor.role) if actor is not None else (as_label, as_label)
     event = CaseEvent(
         case=case,
@@ -231,7 +235,7 @@ def _record(
 def _department(code_or_obj: Department | str | None, *, field: str) -> Department:
     if isinstance(code_or_obj, Department):
         return code_or_obj
-    dept = Department.objects.filter(code=code_or_obj or "", active=True).first()
+    dept = refcache.active_department(code_or_obj or "")
     if dept is None:
         msg = _("未知的承办单位：%(code)s") % {"code": code_or_obj or "—"}
         raise CaseValidationError(msg, fields={field: [msg]})
@@ -241,12 +245,33 @@ def _department(code_or_obj: Department | str | None, *, field: str) -> Departme
 # --- registration -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Registration:
+    """What ``case_register`` wrote besides the row: the ``register`` event and the attachments."""
+
+    event: CaseEvent
+    attachments: list[Any]
+
+
 def next_tracking_no(now: dt.datetime | None = None) -> str:
-    """Date + per-day sequence, e.g. 2026112100042. Call inside a transaction."""
+    """Date + per-day sequence, e.g. 2026112100042: unique, and gap-tolerant (a registration that
+    fails after taking its number leaves a gap). No registration ever waits for another's.
+
+    PostgreSQL: one sequence per local day (``tracking_sequences``), whose ``nextval`` takes no
+    row lock and is not undone by a rollback. SQLite (one writer at a time anyway): the day's
+    ``DailySequence`` row, bumped and read in one statement. Call it before the registration's
+    transaction when there is none open: the day's first call creates the sequence."""
     day = timezone.localdate(now or timezone.now())
-    DailySequence.objects.get_or_create(day=day)
-    DailySequence.objects.filter(day=day).update(value=F("value") + 1)
-    value = DailySequence.objects.filter(day=day).values_list("value", flat=True).get()
+    if connection.vendor == "postgresql":
+        value = tracking_sequences.next_value(day)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {DailySequence._meta.db_table} (day, value) VALUES (%s, 1) "
+                "ON CONFLICT (day) DO UPDATE SET value = value + 1 RETURNING value",
+                [day],
+            )
+            value = cursor.fetchone()[0]
     return f"{day:%Y%m%d}{value:05d}"
 
 
@@ -276,7 +301,8 @@ def case_register(
     The only action with no row to lock yet: it creates the row, then records like ``case_action``.
     ``attachments`` (uploaded files: the citizen's, or the scan of a paper letter) are checked by
     ``cases.attachments`` with the rest of the input and stored with the case; the ``register``
-    event lists them."""
+    event lists them. The returned case carries ``registration`` (``Registration``: its event and
+    stored attachments), so a caller can answer from memory without reading the case back."""
     now = now or timezone.now()
     if not rules.may_register(actor):
         raise CasePermissionDenied(_("您无权登记工单。"))
@@ -298,11 +324,7 @@ def case_register(
         errors["priority"] = [_("未知的紧急程度：%(v)s") % {"v": priority}]
     if reply_channel and reply_channel not in ReplyChannel.values:
         errors["reply_channel"] = [_("未知的答复方式：%(v)s") % {"v": reply_channel}]
-    cat = (
-        category
-        if isinstance(category, Category)
-        else Category.objects.filter(code=category or "", active=True).first()
-    )
+    cat = category if isinstance(category, Category) else refcache.active_category(category or "")
     if cat is None:
         errors["category"] = [_("未知的业务分类：%(v)s") % {"v": category or "—"}]
     title = check(lambda: clean_text(title, field="title", label=_("标题"), max_length=MAX_TITLE))
@@ -331,9 +353,10 @@ def case_register(
         first = next(iter(errors.values()))[0]
         raise CaseValidationError(first, fields=errors)
 
+    tracking_no = next_tracking_no(now)
     with transaction.atomic():
         case = Case(
-            tracking_no=next_tracking_no(now),
+            tracking_no=tracking_no,
             channel=channel,
             kind=kind,
             category=cat,
@@ -355,10 +378,11 @@ def case_register(
         data: dict[str, Any] = {"channel": channel}
         if open311_key is not None:
             data["open311_key"] = open311_key.pk
+        stored: list[Any] = []
         if files:
             stored = attachment_files.store(case=case, checked=files, kind=attachment_kind, actor=actor, now=now)
             data["attachments"] = attachment_files.describe(stored)
-        _record(
+        event = _record(
             case,
             actor=actor,
             action=Transition.REGISTER,
@@ -369,7 +393,9 @@ def case_register(
             public=None,
             client_ip=client_ip,
             as_label=as_label,
+            new=True,
         )
+    case.registration = Registration(event=event, attachments=list(stored))
     return case
 
 

@@ -23,7 +23,7 @@ from cases.selectors import dispatch_department
 
 from . import events
 from .enums import Template
-from .outbox import case_context, local_time, notify_citizen, notify_staff
+from .outbox import case_context, fresh_rows, local_time, notify_citizen, notify_staff
 
 
 @dataclass(frozen=True)
@@ -307,10 +307,11 @@ def notify_case_change(*, case: Case, event: CaseEvent, action: str, payload: di
         return
     occ = Occasion(case=case, event=event, action=action, payload=payload)
     context = {**message_context(occ), **notice.context(occ)}
-    for message in notice.messages:
-        if message.when(occ):
-            for recipient in message.audience(occ):
-                queue_message(occ, recipient, message.template, context)
+    with fresh_rows():  # keys derived from the event just appended: one INSERT for all of them
+        for message in notice.messages:
+            if message.when(occ):
+                for recipient in message.audience(occ):
+                    queue_message(occ, recipient, message.template, context)
     if notice.live is not None:
         type_ = notice.live.type if isinstance(notice.live.type, str) else notice.live.type(occ)
         topics = [topic for each in notice.live.topics for topic in each(occ)]

@@ -7,7 +7,9 @@ Nothing here talks to the outside world; ``worker.py`` and ``transports.py`` do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,6 +69,22 @@ def enqueue(
         raise ValueError("in-app messages need a recipient user")
     if language not in SUPPORTED_LANGUAGES:
         language = DEFAULT_LANGUAGE
+    batch = _fresh_batch.get()
+    if batch is not None:
+        key = idempotency_key[:200]
+        if key not in batch:  # two audiences may name the same row: the first one stands
+            batch[key] = Outbox(
+                idempotency_key=key,
+                channel=channel,
+                template=template,
+                context=context,
+                recipient=recipient,
+                address=address,
+                case=case,
+                language=language,
+                next_attempt_at=timezone.now() + (delay or timedelta(0)),
+            )
+        return batch[key]
     row, _created = Outbox.objects.get_or_create(
         idempotency_key=idempotency_key[:200],
         defaults={
@@ -81,6 +99,30 @@ def enqueue(
         },
     )
     return row
+
+
+# Rows ``enqueue`` collects inside ``fresh_rows()``, by idempotency key.
+_fresh_batch: ContextVar[dict[str, Outbox] | None] = ContextVar("outbox_fresh_batch", default=None)
+
+
+@contextmanager
+def fresh_rows() -> Iterator[None]:
+    """Inside, ``enqueue`` does not look for an existing row first: it builds its rows, and all of
+    them are inserted in one statement when the block ends (``ON CONFLICT DO NOTHING``: a row that
+    exists already stands, as with a single ``enqueue``; the built rows then carry no ``pk``). For
+    keys that are new in all but odd cases: derived from an audit event appended in this same
+    transaction (``notices.Occasion.key``)."""
+    if _fresh_batch.get() is not None:  # nested: the outer block inserts
+        yield
+        return
+    batch: dict[str, Outbox] = {}
+    token = _fresh_batch.set(batch)
+    try:
+        yield
+    finally:
+        _fresh_batch.reset(token)
+    if batch:
+        Outbox.objects.bulk_create(batch.values(), ignore_conflicts=True)
 
 
 def citizen_address(case: Case) -> tuple[str, str] | None:

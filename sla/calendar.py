@@ -28,6 +28,8 @@ from django.core.exceptions import ValidationError
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
+from cases.refcache import RefData
+
 from .enums import ExceptionKind, TermUnit
 from .models import MAX_TERM_DAYS, MAX_TERM_HOURS, Calendar, CalendarException, WorkingHours
 
@@ -140,6 +142,25 @@ def load_schedule(calendar: Calendar | str | Schedule) -> Schedule:
         calendar_id=cal_id,
         loader=loader,
     )
+
+
+def _load_calendars() -> dict[str, tuple[Calendar, Schedule]]:
+    return {c.code: (c, load_schedule(c)) for c in Calendar.objects.all()}
+
+
+# Every calendar with its schedule (whose exceptions load a year at a time, then stay), once per
+# process until a calendar, its hours or its exceptions change (cases.refcache).
+calendars = RefData(
+    "sla.calendars", _load_calendars, models=["sla.Calendar", "sla.WorkingHours", "sla.CalendarException"]
+)
+
+
+def calendar_and_schedule(code: str) -> tuple[Calendar, Schedule]:
+    """The calendar ``code`` and its loaded schedule from the process's copy; ``UnknownCalendar``."""
+    try:
+        return calendars.get()[code]
+    except KeyError:
+        raise UnknownCalendar(code) from None
 
 
 # --- counting ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from cases.enums import LETTER_CHANNELS, Kind, Priority
 from cases.models import Case, Category
+from cases.refcache import RefData, category_by_id
 
 from .calendar import Deadline, Schedule, compute_deadline
 from .enums import Stage, TermUnit
@@ -65,12 +66,24 @@ def default_term(case: Case, stage: str) -> Term:
 
 
 def _ancestors(category: Category | None) -> list[int]:
-    """The category's id then its parents' ids, nearest first."""
+    """The category's id then its parents' ids, nearest first (parents from the process's copy of
+    the categories: walking up costs no query)."""
     ids: list[int] = []
     while category is not None and category.pk not in ids:
         ids.append(category.pk)
-        category = category.parent
+        category = category_by_id(category.parent_id) if category.parent_id is not None else None
     return ids
+
+
+def _load_policies() -> dict[str, list[Policy]]:
+    by_stage: dict[str, list[Policy]] = {}
+    for policy in Policy.objects.filter(active=True).select_related("calendar").order_by("pk"):
+        by_stage.setdefault(policy.stage, []).append(policy)
+    return by_stage
+
+
+# The active policies by stage, once per process until a policy or calendar changes (cases.refcache).
+active_policies = RefData("sla.policies", _load_policies, models=["sla.Policy", "sla.Calendar"])
 
 
 def _score(policy: Policy, lineage: list[int]) -> tuple[int, ...]:
@@ -80,10 +93,10 @@ def _score(policy: Policy, lineage: list[int]) -> tuple[int, ...]:
 
 
 def matching_policy(case: Case, stage: str) -> Policy | None:
-    lineage = _ancestors(case.category if case.category_id else None)
+    lineage = _ancestors(category_by_id(case.category_id) if case.category_id else None)
     best: Policy | None = None
     best_score: tuple[int, ...] = ()
-    for policy in Policy.objects.filter(stage=stage, active=True).select_related("calendar"):
+    for policy in active_policies.get().get(stage, ()):
         if policy.kind and policy.kind != case.kind:
             continue
         if policy.channel and policy.channel != case.channel:

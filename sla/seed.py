@@ -111,6 +111,8 @@ def seed_calendars_now(*, overwrite: bool = False) -> dict[str, int]:
     """Seed with the live models; per-row change signals are folded into one per calendar."""
     from django.db import transaction
 
+    from cases import refcache
+
     from .models import Calendar, CalendarException, WorkingHours
     from .signals_calendar import announce, calendar_changes_batched
 
@@ -118,4 +120,5 @@ def seed_calendars_now(*, overwrite: bool = False) -> dict[str, int]:
         result = seed_calendars(Calendar, WorkingHours, CalendarException, overwrite=overwrite)
         if result["created"]:  # bulk_create sends no post_save: announce the new rows ourselves
             announce(Calendar.objects.get(code="CN").pk)
+        refcache.changed()  # the same for every process's copy of the calendars
         return result

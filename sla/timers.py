@@ -26,7 +26,15 @@ from cases.enums import Transition
 from cases.models import Case, Department
 from cases.selectors import dispatch_department
 
-from .calendar import Deadline, Schedule, add_working_time, compute_deadline, load_schedule, working_seconds_between
+from .calendar import (
+    Deadline,
+    Schedule,
+    add_working_time,
+    calendar_and_schedule,
+    compute_deadline,
+    load_schedule,
+    working_seconds_between,
+)
 from .enums import Stage, TermUnit, TimerStatus
 from .models import LIVE, Calendar, Timer
 from .policies import term_for
@@ -105,9 +113,8 @@ def _save(timer: Timer, *fields: str) -> None:
 def timer_start(*, case: Case, stage: str, now: dt.datetime) -> Timer:
     """Start the clock of ``stage`` with the term the policies give for this case."""
     term = term_for(case, stage)
-    calendar = Calendar.objects.get(code=term.calendar_code)
+    calendar, sched = calendar_and_schedule(term.calendar_code)  # the process's copy: no query
     unit, value = str(term.unit), Decimal(str(term.value))
-    sched = load_schedule(calendar)  # one load for both counts
     due = compute_deadline(sched, now, **term_kwargs(unit, value))
     warn = warn_moment(sched, unit, now, due.due_at)
     timer = Timer(

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -252,10 +253,18 @@ def link_registered_case(*, case: Case, actor: User | None) -> Call | None:
     if actor is None or case.channel != Channel.HOTLINE:
         return None
     agent_calls = Call.objects.filter(agent=actor, purpose=CallPurpose.HOTLINE, answered_at__isnull=False)
-    call = agent_calls.filter(ended_at__isnull=True, abandoned=False).order_by("-answered_at").first()
-    if call is None and case.citizen_phone:
-        recent = timezone.now() - timedelta(minutes=30)
-        call = agent_calls.filter(caller_phone=case.citizen_phone, ended_at__gte=recent).order_by("-ended_at").first()
+    on_the_line = Q(ended_at__isnull=True, abandoned=False)
+    just_ended = Q(caller_phone=case.citizen_phone, ended_at__gte=timezone.now() - timedelta(minutes=30))
+    # One query for both kinds (a handful of rows): the call on the line wins, else the latest one
+    # with this caller that ended in the last half hour.
+    found = list(agent_calls.filter(on_the_line | just_ended if case.citizen_phone else on_the_line))
+    live = [c for c in found if c.ended_at is None and not c.abandoned]
+    ended = [c for c in found if c.ended_at is not None]
+    call = None
+    if live:
+        call = max(live, key=lambda c: (c.answered_at, c.pk))
+    elif ended:
+        call = max(ended, key=lambda c: (c.ended_at, c.pk))
     if call is not None:
         call.cases.add(case)
     return call

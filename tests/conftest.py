@@ -167,3 +167,17 @@ def asgi_server():
     yield f"http://127.0.0.1:{port}"
     reactor.callFromThread(reactor.stop)
     thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    # Per-process copies (cases.refcache) and the days whose tracking sequence was seen committed
+    # (cases.tracking_sequences) must not outlive the test that loaded them: its rollback or flush
+    # took the rows away.
+    from cases import refcache, tracking_sequences
+
+    refcache.clear()
+    tracking_sequences.forget()
+    yield
+    refcache.clear()
+    tracking_sequences.forget()

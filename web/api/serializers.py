@@ -203,9 +203,13 @@ class CaseDetail(CaseListItem):
     def to_representation(self, case: Case) -> dict[str, Any]:
         user: User | None = self.context.get("user")
         data = super().to_representation(case)
+        # A case just registered (``case_register``'s ``registration``) is answered from memory:
+        # it has no assisting departments, extensions or orders yet; its one event and its files
+        # are those just written. Only its timers (the SLA app's) are read.
+        new = getattr(case, "registration", None) if self.context.get("registered") else None
         data.update(
             {
-                "assisting_departments": [d.code for d in case.assisting_departments.all()],
+                "assisting_departments": [] if new else [d.code for d in case.assisting_departments.all()],
                 "content": case.content,
                 "location": case.location,
                 "citizen": selectors.contact_for(user, case),
@@ -233,8 +237,10 @@ class CaseDetail(CaseListItem):
                 "closed_at": iso(case.closed_at),
                 "timers": sla_serializers.timers_data(case),
                 # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
-                "extensions": [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
-                "supervision": [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
+                "extensions": []
+                if new
+                else [sla_serializers.extension_data(e) for e in sla_selectors.case_extensions(case)],
+                "supervision": [] if new else [sla_serializers.order_data(o) for o in sla_selectors.case_orders(case)],
                 "events": [
                     {
                         "seq": ev.seq,
@@ -247,11 +253,11 @@ class CaseDetail(CaseListItem):
                         "note": ev.note,
                         "public": ev.public,
                     }
-                    for ev in case.events.order_by("seq")
+                    for ev in ([new.event] if new else case.events.order_by("seq"))
                 ],
                 "attachments": [
                     {**attachment_data(a), "kind": a.kind, "uploaded_at": iso(a.uploaded_at)}
-                    for a in case.attachments.all()
+                    for a in (new.attachments if new else case.attachments.all())
                 ],
             }
         )
