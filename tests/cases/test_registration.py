@@ -61,7 +61,8 @@ def test_the_sequence_starts_again_on_each_local_day(org):
         later = services.next_tracking_no(datetime(2026, 11, 21, 23, 59, 30, tzinfo=SHANGHAI))
         early = services.next_tracking_no(datetime(2026, 11, 22, 0, 1, tzinfo=SHANGHAI))
     assert (late, later, early) == ("2026112100001", "2026112100002", "2026112200001")
-    assert DailySequence.objects.get(day="2026-11-21").value == 2
+    if connection.vendor == "sqlite":  # PostgreSQL counts with a sequence per day (cases.tracking_sequences)
+        assert DailySequence.objects.get(day="2026-11-21").value == 2
 
 
 @pytest.mark.django_db
