@@ -3,7 +3,8 @@ schedules (``sla.policies``, ``sla.calendar``).
 
 Every registration needs them and they change a few times a year, so each process loads them once
 and keeps them until they change. A change anywhere bumps one version stamp in the shared cache
-(Redis in production), so every process rebuilds on its next read; each copy is also rebuilt after
+(Redis in production), so every process rebuilds at its next request (or within a second, outside
+requests); each copy is also rebuilt after
 ``MAX_AGE_SECONDS`` whatever the stamp says (a process that missed a bump while Redis was down).
 
 What counts as a change: any ``post_save`` / ``post_delete`` of a model registered with
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -37,15 +39,34 @@ _lock = threading.Lock()
 _dirty = threading.local()
 
 
+# The stamp as read by this thread: read again at the start of each request (``request_started``)
+# and at least every STAMP_RECHECK_SECONDS outside requests (workers), so a request pays one cache
+# read however many lookups it makes.
+STAMP_RECHECK_SECONDS = 1.0
+_seen = threading.local()
+
+
 def _stamp() -> str:
+    now = time.monotonic()
+    if getattr(_seen, "at", None) is not None and now - _seen.at < STAMP_RECHECK_SECONDS:
+        return _seen.stamp
     try:
-        stamp = cache.get(STAMP_KEY)
+        stamp = cache.get(STAMP_KEY) or ""
     except Exception:  # noqa: BLE001 - the cache must never fail a registration; max age still applies
-        return ""
-    return stamp or ""
+        stamp = ""
+    _seen.stamp, _seen.at = stamp, now
+    return stamp
+
+
+def _forget_stamp(**kwargs: Any) -> None:
+    _seen.at = None
+
+
+request_started.connect(_forget_stamp, dispatch_uid="refcache.forget_stamp")
 
 
 def _bump() -> None:
+    _seen.at = None
     try:
         cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:  # noqa: BLE001
@@ -57,6 +78,7 @@ def clear() -> None:
     for ref in _registry:
         ref.drop()
     _dirty.active = False
+    _seen.at = None
 
 
 def _committed() -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -154,8 +156,31 @@ def test_another_processs_change_is_seen_through_the_shared_stamp(users):
     # Another process changes the row (no signal here) and bumps the stamp, as its signal does.
     Category.objects.filter(code="CITY-VEND").update(name_zh="占道经营（改）")
     assert refcache.active_category("CITY-VEND").name_zh != "占道经营（改）"  # still the copy
-    cache.set(refcache.STAMP_KEY, "bumped-by-another-process", timeout=None)
+    cache.set(refcache.STAMP_KEY, uuid.uuid4().hex, timeout=None)  # another process bumped it
+    request_started.send(sender=None)  # this process's next request reads the stamp again
     assert refcache.active_category("CITY-VEND").name_zh == "占道经营（改）"
+
+
+@pytest.mark.django_db
+def test_outside_requests_the_stamp_is_read_again_within_a_second(users, monkeypatch):
+    refcache.active_category("CITY-VEND")
+    Category.objects.filter(code="CITY-VEND").update(name_zh="占道经营（改）")
+    cache.set(refcache.STAMP_KEY, uuid.uuid4().hex, timeout=None)  # another process bumped it
+    later = refcache.time.monotonic() + refcache.STAMP_RECHECK_SECONDS + 0.1
+    monkeypatch.setattr(refcache.time, "monotonic", lambda: later)
+    assert refcache.active_category("CITY-VEND").name_zh == "占道经营（改）"
+
+
+@pytest.mark.django_db
+def test_a_request_reads_the_stamp_once_however_many_lookups(users, monkeypatch):
+    reads: list[str] = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **kw: reads.append(key) or real_get(key, *a, **kw))
+    request_started.send(sender=None)
+    for _ in range(5):
+        refcache.active_category("CITY-VEND")
+        refcache.dispatch_department()
+    assert reads.count(refcache.STAMP_KEY) == 1
 
 
 @pytest.mark.django_db
