@@ -13,8 +13,10 @@ package: ``scripts/setup --dev`` installs it) and the same JSON body:
    with this DATABASE_URL and REDIS_URL): case row, audit event, triage timer, receipt outbox row,
    real-time event to the desk and queue.
 
-Each server is warmed for 3 s, then loaded for ``--duration`` seconds with ``wrk -t2 -c8``. The
-web workers' resident memory is sampled every 0.2 s during the load. Queries per registration are
+Both servers run side by side (idle while the other is loaded): each is warmed for 3 s, then they
+are loaded in turn, ``--rounds`` times each, ``--duration`` seconds a time, with ``wrk -t2 -c8``;
+the median round of each is compared (a shared machine's load drifts). The web workers' resident
+memory is sampled every 0.2 s during the load. Queries per registration are
 counted in this process on the same database (a second registration, caches warm). Prints one
 ``FIGURE`` line per figure (bench/figures_line.py). The database name must contain "bench": its
 case tables are emptied.
@@ -29,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,10 +245,13 @@ class Server:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop_sampling(self) -> None:
         self._sampling = False
         if self._thread:
             self._thread.join()
+
+    def stop(self) -> None:
+        self.stop_sampling()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(20)
@@ -280,19 +286,36 @@ def wrk(port: int, token: str, duration: int, connections: int) -> dict[str, flo
     return {"rps": rps, "p99": float(p99.group(1)) * scale, "failed": failed}
 
 
-def load(server: Server, token: str, duration: int, connections: int) -> dict[str, float]:
-    wrk(server.port, token, 3, connections)  # warm: connections pooled, code and caches loaded
-    server.start_sampling()
-    result = wrk(server.port, token, duration, connections)
-    server.stop()
-    result["rss_mb"] = server.max_rss_kb / 1024
+def alternate(servers: dict[str, tuple[Server, str]], rounds: int, duration: int, connections: int) -> dict:
+    """Warm each server, then load them in turn, ``rounds`` times each, ``duration`` s a time: on a
+    shared machine whose load drifts, each one's median round sits beside the other's."""
+    for server, token in servers.values():
+        wrk(server.port, token, 3, connections)  # warm: connections pooled, code and caches loaded
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, (server, token) in servers.items():
+            server.start_sampling()
+            runs[name].append(wrk(server.port, token, duration, connections))
+            server.stop_sampling()
+    result = {}
+    for name, (server, _token) in servers.items():
+        server.stop()
+        rounds_ = runs[name]
+        result[name] = {
+            "rps": statistics.median(r["rps"] for r in rounds_),
+            "p99": statistics.median(r["p99"] for r in rounds_),
+            "failed": sum(r["failed"] for r in rounds_),
+            "rss_mb": server.max_rss_kb / 1024,
+            "rounds": ", ".join(f"{r['rps']:.0f}" for r in rounds_),
+        }
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per server (default %(default)s)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per round (default %(default)s)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server (default %(default)s)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (scripts/setup --dev does)")
@@ -306,15 +329,16 @@ def main() -> None:
 
     peer_db, peer_token = prepare_peer(db)
     peer_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    peer = load(Server("peer:application", PEER_DIR, {**peer_env, "PEER_DB": peer_db}), peer_token,
-                args.duration, args.connections)  # fmt: skip
-    print(f"  peer (bare Django + DRF): {peer['rps']:,.0f} req/s, p99 {peer['p99']:.1f} ms, "
-          f"RSS {peer['rss_mb']:.0f} MB, failed {peer['failed']:.0f}")  # fmt: skip
-
     ours_env = {**os.environ, "DEBUG": "0", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "casecenter.settings"}
-    ours = load(Server("casecenter.wsgi:application", ROOT, ours_env), token, args.duration, args.connections)
-    print(f"  casecenter intake: {ours['rps']:,.0f} req/s, p99 {ours['p99']:.1f} ms, "
-          f"RSS {ours['rss_mb']:.0f} MB, failed {ours['failed']:.0f}")  # fmt: skip
+    servers = {
+        "peer": (Server("peer:application", PEER_DIR, {**peer_env, "PEER_DB": peer_db}), peer_token),
+        "ours": (Server("casecenter.wsgi:application", ROOT, ours_env), token),
+    }
+    measured = alternate(servers, args.rounds, args.duration, args.connections)
+    peer, ours = measured["peer"], measured["ours"]
+    for label, m in (("peer (bare Django + DRF)", peer), ("casecenter intake", ours)):
+        print(f"  {label}: {m['rps']:,.0f} req/s (median of rounds {m['rounds']}), p99 {m['p99']:.1f} ms, "
+              f"RSS {m['rss_mb']:.0f} MB, failed {m['failed']:.0f}")  # fmt: skip
     subprocess.run(["dropdb", *pg_args(db), "--if-exists", "--force", peer_db], check=False)
 
     ratio = ours["rps"] / peer["rps"]

@@ -192,7 +192,22 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # Seconds to connect to Redis and to wait for each reply: a dead or stalled Redis must cost a
 # request milliseconds, not seconds (the cache then falls back to memory, events are dropped).
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
-if REDIS_URL:
+# CHANNEL_LAYER=pubsub (the default with Redis): channels-redis' pub/sub layer. An event is one
+# PUBLISH per topic (sent with its numbering in one script, notifications.events.direct_prefix);
+# each web process subscribes once per group and hands it to its own sockets in memory. Missed
+# messages are what the replay buffer is for. CHANNEL_LAYER=core: the list-per-consumer layer.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+if REDIS_URL and CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
+                "serializer_format": "json",
+            },
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -92,6 +92,17 @@ return seq
 """
 
 
+# The same, and the PUBLISH of the numbered event to the group's channel of channels-redis'
+# pub/sub layer (``publish_channel``): numbering, buffering and fan-out in one round trip. The
+# message is the layer's JSON form of {"type": EVENT_MESSAGE_TYPE, "event": …}: ARGV[4] .. seq .. ARGV[5].
+_APPEND_PUBLISH_LUA = (
+    _APPEND_LUA.replace("return seq", "")
+    + """redis.call('PUBLISH', KEYS[3], ARGV[4] .. seq .. ARGV[5])
+return seq
+"""
+)
+
+
 class RedisLog:
     """Counters and buffers shared by every web process through Redis."""
 
@@ -104,6 +115,7 @@ class RedisLog:
         self.size = size
         self.prefix = prefix
         self._append = self.client.register_script(_APPEND_LUA)
+        self._append_publish = self.client.register_script(_APPEND_PUBLISH_LUA)
 
     def _keys(self, topic: str) -> list[str]:
         return [f"{self.prefix}seq:{topic}", f"{self.prefix}buf:{topic}"]
@@ -112,6 +124,30 @@ class RedisLog:
         body = json.dumps({"type": type_, "data": data}, ensure_ascii=False, separators=(",", ":"))
         seq = int(self._append(keys=self._keys(topic), args=[body, self.size, REPLAY_TTL_SECONDS]))
         return {"topic": topic, "seq": seq, "type": type_, "data": data}
+
+    def append_and_publish(self, topics: list[str], type_: str, data: dict[str, Any], prefix: str) -> list[dict]:
+        """``append`` each topic's event and PUBLISH it to the topic's group on the pub/sub layer
+        (channel names with ``prefix``): one script per topic, all in one pipeline (one round trip)."""
+        body = json.dumps({"type": type_, "data": data}, ensure_ascii=False, separators=(",", ":"))
+        pipe = self.client.pipeline(transaction=False)
+        for topic in topics:
+            head = json.dumps(
+                {"type": EVENT_MESSAGE_TYPE, "event": {"topic": topic, "type": type_, "data": data}},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            # {"type":…,"event":{…,"data":…}} → {"type":…,"event":{…,"data":…,"seq":<seq>}}
+            channel = publish_channel(prefix, group_name(topic))
+            self._append_publish(
+                keys=[*self._keys(topic), channel],
+                args=[body, self.size, REPLAY_TTL_SECONDS, head[:-2] + ',"seq":', "}}"],
+                client=pipe,
+            )
+        seqs = pipe.execute()
+        return [
+            {"topic": topic, "seq": int(seq), "type": type_, "data": data}
+            for topic, seq in zip(topics, seqs, strict=True)
+        ]
 
     def current(self, topic: str) -> int:
         return int(self.client.get(self._keys(topic)[0]) or 0)
@@ -228,8 +264,44 @@ def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
                 raise
 
 
+PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"
+
+
+def publish_channel(prefix: str, group: str) -> str:
+    """The Redis channel channels-redis' pub/sub layer subscribes to for ``group`` (its
+    ``_get_group_channel_name``; tests/notifications/test_direct_publish.py checks they agree)."""
+    return f"{prefix}__group__{group}"
+
+
+def direct_prefix() -> str | None:
+    """The channel prefix when events can be published straight from the event log's script: the
+    channel layer is the pub/sub layer, in JSON, on the event log's Redis. Else None."""
+    layer = settings.CHANNEL_LAYERS.get("default", {})
+    config = layer.get("CONFIG", {})
+    if layer.get("BACKEND") != PUBSUB_LAYER or config.get("serializer_format") != "json":
+        return None
+    if config.get("symmetric_encryption_keys") or not settings.REDIS_URL:
+        return None
+    hosts = config.get("hosts") or []
+    addresses = [h.get("address") if isinstance(h, dict) else h for h in hosts]
+    if addresses != [settings.REDIS_URL]:
+        return None
+    return config.get("prefix", "asgi")
+
+
 def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> dict[str, Any] | None:
-    """Number, buffer and fan out one event now, whatever the transaction state. Never raises."""
+    """Number, buffer and fan out one event now, whatever the transaction state. Never raises.
+
+    With the pub/sub layer (``direct_prefix``) that is one round trip to Redis: the script that
+    numbers and buffers the event also PUBLISHes it, once, to the topic's group channel, which
+    every web process subscribes to once and hands to its own sockets in memory."""
+    prefix = direct_prefix()
+    if prefix is not None and isinstance(event_log(), RedisLog):
+        try:
+            return event_log().append_and_publish([topic], type_, data, prefix)[0]
+        except Exception as exc:  # noqa: BLE001 - Redis down: as below
+            log.warning("real-time event %s to %s dropped (Redis unavailable: %r)", type_, topic, exc)
+            return None
     try:
         event = event_log().append(topic, type_, data)
     except Exception as exc:  # noqa: BLE001 - Redis down: the event is lost; clients see a gap and refetch.

@@ -17,10 +17,16 @@ def isolated_realtime(settings):
     tag = uuid.uuid4().hex[:10]
     if django_settings.REDIS_URL:
         log = events.RedisLog(django_settings.REDIS_URL, prefix=f"cc:test:{tag}:")
+        # The production default (casecenter/settings.py): the pub/sub layer, events published
+        # straight from the event log's script (notifications.events.direct_prefix).
         settings.CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [django_settings.REDIS_URL], "prefix": f"asgi-test-{tag}"},
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {
+                    "hosts": [django_settings.REDIS_URL],
+                    "prefix": f"asgi-test-{tag}",
+                    "serializer_format": "json",
+                },
             }
         }
     else:
