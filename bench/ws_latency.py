@@ -1,12 +1,14 @@
-"""WebSocket fan-out latency: commit → received by 200 connected clients, against a raw Redis
-pub/sub round trip measured in the same run.
+"""WebSocket fan-out latency: commit → received by 1,000 connected clients spread over 2 web
+processes, against a raw Redis pub/sub round trip to as many subscribers, measured in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_notify_bench .venv/bin/python bench/ws_latency.py
-    … bench/ws_latency.py --clients 200 --events 100
+    … bench/ws_latency.py --clients 1000 --web-processes 2 --events 60 [--layer core]
 
-Starts its own redis-server on a free port (never touches the shared one) and one daphne web
-process (a subprocess, the real ``casecenter.asgi`` app on channels-redis). 200 clients sign in
-with a supervisor's session cookie and subscribe to ``board``. The publisher commits a small
+Starts its own redis-server on a free port (never touches the shared one) and ``--web-processes``
+daphne web processes (subprocesses, the real ``casecenter.asgi`` app with the project's channel
+layer: channels-redis' pub/sub layer, one PUBLISH per event and topic; ``--layer core`` for the
+list-per-consumer layer). The clients, spread round-robin over the processes, sign in with a
+supervisor's session cookie and subscribe to ``board``. The publisher commits a small
 transaction whose ``on_commit`` publishes through ``notifications.events`` (sequence number +
 replay buffer + group_send); latency is from just after COMMIT to each client's receipt, all on
 this process's monotonic clock. The baseline: 200 redis-py asyncio subscribers and one PUBLISH.
@@ -34,6 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from figures_line import figure  # noqa: E402
+
+GOAL_RATIO = 3.0
 
 
 def free_port() -> int:
@@ -120,10 +126,10 @@ class WSClient:
         self.writer.close()
 
 
-async def connect_clients(n: int, port: int, session: str) -> list[WSClient]:
+async def connect_clients(n: int, ports: list[int], session: str) -> list[WSClient]:
     clients = []
-    for _ in range(n):
-        client = await WSClient.connect(port, session)
+    for i in range(n):
+        client = await WSClient.connect(ports[i % len(ports)], session)
         client.send_json({"subscribe": "board"})
         while (await client.receive_json()).get("type") != "subscribed":
             pass
@@ -134,7 +140,7 @@ async def connect_clients(n: int, port: int, session: str) -> list[WSClient]:
 # --- the two measurements -----------------------------------------------------------------
 
 
-def measure_commit_to_client(args: argparse.Namespace, port: int, session: str, user_pk: int) -> list[float]:
+def measure_commit_to_client(args: argparse.Namespace, ports: list[int], session: str, user_pk: int) -> list[float]:
     from django.db import connection, transaction
 
     from notifications import events
@@ -163,7 +169,7 @@ def measure_commit_to_client(args: argparse.Namespace, port: int, session: str, 
                 received.setdefault(msg["data"]["n"], []).append(now)
 
     async def main() -> None:
-        clients = await connect_clients(args.clients, port, session)
+        clients = await connect_clients(args.clients, ports, session)
         listeners = [asyncio.create_task(listen(c)) for c in clients]
         thread = threading.Thread(target=publisher)
         thread.start()
@@ -186,8 +192,8 @@ def measure_commit_to_client(args: argparse.Namespace, port: int, session: str, 
             print("  per event:", [len(received.get(n, [])) for n in range(args.events)])
     firsts = [(min(times) - committed[n]) * 1000 for n, times in received.items()]
     lasts = [(max(times) - committed[n]) * 1000 for n, times in received.items()]
-    print(summary("  commit → first client of 200", firsts))
-    print(summary("  commit → last client of 200", lasts))
+    print(summary(f"  commit → first client of {args.clients}", firsts))
+    print(summary(f"  commit → last client of {args.clients}", lasts))
     return [(t - committed[n]) * 1000 for n, times in received.items() for t in times]
 
 
@@ -240,21 +246,23 @@ def measure_raw_redis(args: argparse.Namespace, url: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--web-processes", type=int, default=2, help="daphne processes (default %(default)s)")
     parser.add_argument("--events", type=int, default=60)
     parser.add_argument(
         "--layer",
-        choices=["core", "pubsub"],
-        default="core",
-        help="channels_redis layer: core (the project's) or pubsub (default %(default)s)",
+        choices=["project", "core", "pubsub"],
+        default="project",
+        help="channels_redis layer: the project's (pub/sub, published by the event script), core, or "
+        "pubsub through the layer's own group_send (default %(default)s)",
     )
-    parser.add_argument("--gap", type=float, default=1.0, help="seconds between events (default %(default)s)")
+    parser.add_argument("--gap", type=float, default=0.5, help="seconds between events (default %(default)s)")
     args = parser.parse_args()
     if not shutil.which("redis-server"):
         sys.exit("needs redis-server")
 
     tmp = tempfile.mkdtemp(prefix="ws-bench-")
-    redis_port, web_port = free_port(), free_port()
+    redis_port, web_ports = free_port(), [free_port() for _ in range(args.web_processes)]
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     env = {
         **os.environ,
@@ -294,25 +302,45 @@ def main() -> None:
         client.force_login(user)
         session = client.cookies["sessionid"].value
 
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port), "casecenter.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        for web_port in web_ports:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(web_port),
+                        "casecenter.asgi:application",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             )
-        )
-        wait_port(web_port)
+        for web_port in web_ports:
+            wait_port(web_port)
 
         print(
-            f"{args.clients} clients, {args.events} events, {args.gap * 1000:.0f} ms apart, layer {args.layer}; "
+            f"{args.clients} clients over {args.web_processes} web processes, {args.events} events, "
+            f"{args.gap * 1000:.0f} ms apart, layer {args.layer}; "
             f"database {'PostgreSQL' if env.get('DATABASE_URL') else 'SQLite'}; own redis-server :{redis_port}"
         )
         raw = measure_raw_redis(args, redis_url)
-        ws = measure_commit_to_client(args, web_port, session, user.pk)
+        ws = measure_commit_to_client(args, web_ports, session, user.pk)
         print(summary("raw Redis PUBLISH → subscriber", raw))
         print(summary("commit → WebSocket client", ws))
+        ratio = pct(ws, 99) / pct(raw, 99)
+        figure(
+            f"WebSocket commit→client p99 ÷ raw PUBLISH p99 ({args.clients} clients, {args.web_processes} processes)",
+            f"{ratio:.2f} ({pct(ws, 99):.1f} ms)",
+            f"≤ {GOAL_RATIO:g}",
+            f"raw Redis p99 {pct(raw, 99):.1f} ms",
+            ratio <= GOAL_RATIO,
+        )
     finally:
         for p in reversed(procs):
             p.terminate()

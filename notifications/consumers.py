@@ -130,8 +130,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Every LIVE_HEARTBEAT_SECONDS, ``{"type": "heartbeat"}`` - only while events from every
         process can reach this page (events.live_path_healthy): a page that stops hearing it
         marks itself not live (static/js/live.js) instead of claiming to be."""
+        # The session is re-read here, ahead of its due time, so that an event never waits for the
+        # database: a burst to a thousand sockets would otherwise find their rechecks due at once.
+        ahead = timedelta(seconds=2 * settings.LIVE_HEARTBEAT_SECONDS)
         while not self.ended:
             await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            if not await self.session_still_current(ahead=ahead):
+                return
             if events.live_path_healthy() and not self.ended:
                 await self.send_json({"type": "heartbeat"})
 
@@ -161,12 +166,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "signed_out"})
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
-    async def session_still_current(self) -> bool:
-        """Re-reads the session at most every SESSION_RECHECK; ends the connection if it is gone."""
+    async def session_still_current(self, ahead: timedelta = timedelta(0)) -> bool:
+        """Re-reads the session at most every SESSION_RECHECK (``ahead`` of that from the
+        heartbeat); ends the connection if it is gone."""
         if self.ended:
             return False
         now = timezone.now()
-        if now - self.session_checked_at < SESSION_RECHECK:
+        if now - self.session_checked_at < SESSION_RECHECK - ahead:
             return True
         self.session_checked_at = now
         if await database_sync_to_async(session_is_current)(self.session_key, self.user_id):
