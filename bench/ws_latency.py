@@ -126,15 +126,22 @@ class WSClient:
         self.writer.close()
 
 
-async def connect_clients(n: int, ports: list[int], session: str) -> list[WSClient]:
-    clients = []
-    for i in range(n):
-        client = await WSClient.connect(ports[i % len(ports)], session)
-        client.send_json({"subscribe": "board"})
-        while (await client.receive_json()).get("type") != "subscribed":
-            pass
-        clients.append(client)
-    return clients
+async def connect_clients(n: int, ports: list[int], session: str, at_once: int = 25) -> list[WSClient]:
+    """``n`` subscribed clients, round-robin over ``ports``, ``at_once`` handshakes in flight."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(i: int) -> WSClient:
+        async with gate:
+            client = await WSClient.connect(ports[i % len(ports)], session)
+            client.send_json({"subscribe": "board"})
+            while (await client.receive_json()).get("type") != "subscribed":
+                pass
+            return client
+
+    t0 = time.monotonic()
+    clients = await asyncio.gather(*(one(i) for i in range(n)))
+    print(f"  {n} clients connected and subscribed in {time.monotonic() - t0:.1f} s")
+    return list(clients)
 
 
 # --- the two measurements -----------------------------------------------------------------
