@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from datetime import timedelta
 from importlib import import_module
 from types import SimpleNamespace
@@ -85,6 +86,55 @@ def session_is_current(session_key: str | None, user_id: int) -> bool:
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = auth.get_user(SimpleNamespace(session=store))  # reads only request.session
     return bool(user.is_authenticated and user.pk == user_id and user.is_active)
+
+
+def sessions_current(pairs: list[tuple[str | None, int]]) -> dict[tuple[str | None, int], bool]:
+    """``session_is_current`` of each distinct (session key, user id)."""
+    return {pair: session_is_current(*pair) for pair in dict.fromkeys(pairs)}
+
+
+class SessionChecks:
+    """The session re-reads of one event loop's sockets, coalesced: the sockets that fall due while
+    a read is under way share the next one (one trip to the database thread for all of them), and
+    the sockets of one session (a user's tabs) share one check."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str | None, int], list[asyncio.Future[bool]]] = {}
+        self.flushing: asyncio.Task[None] | None = None
+
+    async def check(self, session_key: str | None, user_id: int) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self.pending.setdefault((session_key, user_id), []).append(future)
+        if self.flushing is None or self.flushing.done():
+            self.flushing = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, {}
+            try:
+                results = await database_sync_to_async(sessions_current)(list(batch))
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting socket
+                for futures in batch.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(exc)
+                continue
+            for pair, futures in batch.items():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(results[pair])
+
+
+_session_checks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionChecks] = weakref.WeakKeyDictionary()
+
+
+def session_checks() -> SessionChecks:
+    loop = asyncio.get_running_loop()
+    if loop not in _session_checks:
+        _session_checks[loop] = SessionChecks()
+    return _session_checks[loop]
 
 
 def _valid_seq(value: Any) -> bool:
@@ -175,7 +225,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if now - self.session_checked_at < SESSION_RECHECK - ahead:
             return True
         self.session_checked_at = now
-        if await database_sync_to_async(session_is_current)(self.session_key, self.user_id):
+        if await session_checks().check(self.session_key, self.user_id):
             return True
         await self.end_signed_out()
         return False
