@@ -7,8 +7,10 @@ Nothing here talks to the outside world; ``worker.py`` and ``transports.py`` do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,6 +44,47 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
 
 
+# --- bulk mode (a worker acting on a batch) ---------------------------------------------
+
+
+@dataclass
+class OutboxBulk:
+    """What ``bulk()`` gathers: the rows by idempotency key, and lookups made once per block."""
+
+    rows: dict[str, Outbox] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+_bulk: ContextVar[OutboxBulk | None] = ContextVar("outbox_bulk", default=None)
+
+
+@contextmanager
+def bulk() -> Iterator[OutboxBulk]:
+    """Inside the block ``enqueue`` only gathers its rows (the first row of a key wins, as
+    ``get_or_create`` would have it), and a department's staff and their preferences are read
+    once. On a normal exit the rows are written with multi-row INSERTs that skip a key already
+    stored (``ON CONFLICT DO NOTHING``), so the block is as repeatable as single enqueues. Call it
+    inside the business transaction; an exception leaves without writing anything."""
+    state = OutboxBulk()
+    token = _bulk.set(state)
+    try:
+        yield state
+    finally:
+        _bulk.reset(token)
+    if state.rows:
+        Outbox.objects.bulk_create(list(state.rows.values()), ignore_conflicts=True, batch_size=1000)
+
+
+def _memo(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, once per ``bulk()`` block for ``key`` (every time outside one)."""
+    state = _bulk.get()
+    if state is None:
+        return compute()
+    if key not in state.memo:
+        state.memo[key] = compute()
+    return state.memo[key]
+
+
 # --- enqueueing (inside the caller's transaction) -------------------------------------
 
 
@@ -67,19 +110,20 @@ def enqueue(
         raise ValueError("in-app messages need a recipient user")
     if language not in SUPPORTED_LANGUAGES:
         language = DEFAULT_LANGUAGE
-    row, _created = Outbox.objects.get_or_create(
-        idempotency_key=idempotency_key[:200],
-        defaults={
-            "channel": channel,
-            "template": template,
-            "context": context,
-            "recipient": recipient,
-            "address": address,
-            "case": case,
-            "language": language,
-            "next_attempt_at": timezone.now() + (delay or timedelta(0)),
-        },
-    )
+    key = idempotency_key[:200]
+    values = {
+        "channel": channel,
+        "template": template,
+        "context": context,
+        "recipient": recipient,
+        "address": address,
+        "case": case,
+        "language": language,
+        "next_attempt_at": timezone.now() + (delay or timedelta(0)),
+    }
+    if (gathering := _bulk.get()) is not None:
+        return gathering.rows.setdefault(key, Outbox(idempotency_key=key, **values))
+    row, _created = Outbox.objects.get_or_create(idempotency_key=key, defaults=values)
     return row
 
 
@@ -127,7 +171,10 @@ def notify_users(
 ) -> list[Outbox]:
     """In-app and (when the user has an address) e-mail to each user, as their preferences allow."""
     users = list(users)
-    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
+    prefs = _memo(
+        ("prefs", *(u.pk for u in users)),
+        lambda: {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)},
+    )
     rows: list[Outbox] = []
     for user in users:
         pref = prefs.get(user.pk) or NotificationPreference(user=user)
@@ -164,10 +211,16 @@ def notify_staff(
 
     For other apps (the SLA worker's warnings and breaches): call inside your transaction with a
     key that is stable for the occurrence, e.g. ``f"timer:{timer.pk}:breached"``."""
-    dept = department if isinstance(department, Department) else Department.objects.filter(code=department).first()
+    dept = (
+        department
+        if isinstance(department, Department)
+        else _memo(("department", department), lambda: Department.objects.filter(code=department).first())
+    )
     if dept is None:
         return []
-    return notify_users(department_staff(dept, roles), template, context, key, case=case)
+    roles = tuple(roles) if roles is not None else None
+    staff = _memo(("staff", dept.pk, roles), lambda: list(department_staff(dept, roles)))
+    return notify_users(staff, template, context, key, case=case)
 
 
 def local_time(moment: datetime | str | None) -> str:
