@@ -49,6 +49,8 @@ def record_many(entries: list[Entry], *, now: dt.datetime) -> list[CaseEvent]:
     cases' row locks in its transaction."""
     if not entries:
         return []
+    # The hash covers ``at.isoformat()``, and the column reads back in UTC: hash it as it will read.
+    now = now.astimezone(dt.UTC)
     heads = chain_heads({e.case.pk for e in entries})
     digests: dict[int, str] = {}
     events = []
