@@ -188,7 +188,7 @@ def _queries_of_one_step(n: int) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as ctx:
         assert worker.step(now=at(2026, 11, 23, 12, 0)) is True
     assert worker.acted == {"breached": n}
-    outbox = sum(1 for q in ctx.captured_queries if "INTO \"notifications_outbox\"" in q["sql"])
+    outbox = sum(1 for q in ctx.captured_queries if 'INTO "notifications_outbox"' in q["sql"])
     return len(ctx.captured_queries) - outbox, outbox
 
 
