@@ -140,3 +140,43 @@ def insert_cases_and_timers(n_open: int, n_due: int, *, now: dt.datetime) -> flo
         )
         cur.execute("ANALYZE cases_case; ANALYZE sla_timer")
     return time.perf_counter() - t0
+
+
+def add_staff(per_department: int) -> int:
+    """``per_department`` clerks with an e-mail address in each bench department (who the
+    deadline messages go to: in-app and e-mail each); returns how many there are."""
+    from cases.enums import Role
+    from cases.models import User
+
+    User.objects.filter(username__startswith="bench_").delete()
+    users = [
+        User(username=f"bench_{d.code}_{i}", role=Role.CLERK, department=d, email=f"bench{i}@{d.code.lower()}.example")
+        for d in Department.objects.filter(code__in=DEPARTMENTS)
+        for i in range(per_department)
+    ]
+    User.objects.bulk_create(users)
+    return len(users)
+
+
+def reset_burst(n_due: int) -> None:
+    """Put the first ``n_due`` cases' timers back to due-and-untouched, and drop what acting on
+    them wrote (orders, events, outbox rows, relayed events): the next round starts from the same
+    burst without reloading millions of rows."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE sla_supervisionorder, cases_caseevent, notifications_outbox, notifications_relayedevent CASCADE"
+        )
+        cur.execute(
+            "UPDATE sla_timer SET status = 'running', breached_at = NULL, warned_at = NULL, escalation_level = 0, "
+            "next_escalation_at = NULL, next_action_at = warn_at, claimed_by = '', claim_expires_at = NULL "
+            "WHERE case_id <= %s",
+            [n_due],
+        )
+        cur.execute("UPDATE cases_case SET audit_head_seq = 0, audit_head_hash = '' WHERE id <= %s", [n_due])
+        cur.execute("VACUUM ANALYZE sla_timer")
+        cur.execute("VACUUM ANALYZE cases_case")
+
+
+def figure(name: str, measured: str, goal: str, anchor: str, met: bool) -> None:
+    """One line of the figures table (bench/all collects them)."""
+    print(f"FIGURE\t{name}\t{measured}\t{goal}\t{anchor}\t{'yes' if met else 'NO'}", flush=True)

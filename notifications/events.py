@@ -29,7 +29,10 @@ import json
 import logging
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import redis
@@ -320,13 +323,56 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
 
 def publish(topic: str, type_: str, data: dict[str, Any]) -> None:
     """Send ``{type, data}`` to everyone subscribed to ``topic`` once the transaction commits
-    (at once when no transaction is open). Nothing is sent if the transaction rolls back."""
+    (at once when no transaction is open). Nothing is sent if the transaction rolls back.
+    Inside ``coalesced()`` the event is only gathered."""
+    if (gathering := _coalescing.get()) is not None:
+        gathering.setdefault(topic, []).append((type_, data))
+        return
     if relaying():
         from .models import RelayedEvent
 
         RelayedEvent.objects.create(topic=topic, type=type_, data=data)  # commits with the work
         return
     transaction.on_commit(lambda: _send_now_rollback_unsafe(topic, type_, data))
+
+
+# --- one event per topic for a batch of work ---------------------------------------------
+
+BATCH_EVENT = "events.batch"
+BATCH_SAMPLE = 20  # events carried whole in a batch event; the rest are only counted
+_coalescing: ContextVar[dict[str, list[tuple[str, dict[str, Any]]]] | None] = ContextVar(
+    "events_coalescing", default=None
+)
+
+
+def batch_payload(items: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``events.batch``: how many events of each type the batch had, and the first few whole."""
+    return {
+        "count": len(items),
+        "types": dict(Counter(type_ for type_, _ in items)),
+        "events": [{"type": type_, "data": data} for type_, data in items[:BATCH_SAMPLE]],
+        "truncated": len(items) > BATCH_SAMPLE,
+    }
+
+
+@contextmanager
+def coalesced() -> Iterator[dict[str, list[tuple[str, dict[str, Any]]]]]:
+    """Inside the block ``publish`` only gathers; on a normal exit each topic gets one event: the
+    one gathered if it was alone, else an ``events.batch`` (``batch_payload``). A worker acting on
+    hundreds of items sends one message per topic, not one per item (pages refetch on any event).
+    Use it inside the work's transaction: the events still leave only after commit; an exception
+    leaves without publishing."""
+    gathered: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    token = _coalescing.set(gathered)
+    try:
+        yield gathered
+    finally:
+        _coalescing.reset(token)
+    for topic, items in gathered.items():
+        if len(items) == 1:
+            publish(topic, *items[0])
+        else:
+            publish(topic, BATCH_EVENT, batch_payload(items))
 
 
 # --- the relay through the database (embedded default, worker processes) ---------------

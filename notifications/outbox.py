@@ -7,10 +7,10 @@ Nothing here talks to the outside world; ``worker.py`` and ``transports.py`` do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,60 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
 
 
+# --- bulk mode (a worker acting on a batch) ---------------------------------------------
+
+
+@dataclass
+class OutboxBulk:
+    """What ``bulk()`` gathers: the rows by idempotency key, and lookups made once per block."""
+
+    rows: dict[str, Outbox] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+_bulk: ContextVar[OutboxBulk | None] = ContextVar("outbox_bulk", default=None)
+
+
+@contextmanager
+def bulk() -> Iterator[OutboxBulk]:
+    """Inside the block ``enqueue`` only gathers its rows (the first row of a key wins, as
+    ``get_or_create`` would have it), and a department's staff and their preferences are read
+    once. On a normal exit the rows are written with multi-row INSERTs that skip a key already
+    stored (``ON CONFLICT DO NOTHING``), so the block is as repeatable as single enqueues. Call it
+    inside the business transaction; an exception leaves without writing anything."""
+    state = OutboxBulk()
+    token = _bulk.set(state)
+    try:
+        yield state
+    finally:
+        _bulk.reset(token)
+    if state.rows:
+        Outbox.objects.bulk_create(list(state.rows.values()), ignore_conflicts=True, batch_size=1000)
+
+
+@contextmanager
+def fresh_rows() -> Iterator[None]:
+    """``bulk()`` for one action's messages: keys derived from an audit event appended in this same
+    transaction (``notices.Occasion.key``) are new in all but odd cases, so ``enqueue`` does not look
+    for an existing row first and all rows go in one INSERT at the end. Nested in a ``bulk()`` (a
+    worker's batch), the outer block writes."""
+    if _bulk.get() is not None:
+        yield
+        return
+    with bulk():
+        yield
+
+
+def _memo(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, once per ``bulk()`` block for ``key`` (every time outside one)."""
+    state = _bulk.get()
+    if state is None:
+        return compute()
+    if key not in state.memo:
+        state.memo[key] = compute()
+    return state.memo[key]
+
+
 # --- enqueueing (inside the caller's transaction) -------------------------------------
 
 
@@ -69,60 +123,21 @@ def enqueue(
         raise ValueError("in-app messages need a recipient user")
     if language not in SUPPORTED_LANGUAGES:
         language = DEFAULT_LANGUAGE
-    batch = _fresh_batch.get()
-    if batch is not None:
-        key = idempotency_key[:200]
-        if key not in batch:  # two audiences may name the same row: the first one stands
-            batch[key] = Outbox(
-                idempotency_key=key,
-                channel=channel,
-                template=template,
-                context=context,
-                recipient=recipient,
-                address=address,
-                case=case,
-                language=language,
-                next_attempt_at=timezone.now() + (delay or timedelta(0)),
-            )
-        return batch[key]
-    row, _created = Outbox.objects.get_or_create(
-        idempotency_key=idempotency_key[:200],
-        defaults={
-            "channel": channel,
-            "template": template,
-            "context": context,
-            "recipient": recipient,
-            "address": address,
-            "case": case,
-            "language": language,
-            "next_attempt_at": timezone.now() + (delay or timedelta(0)),
-        },
-    )
+    key = idempotency_key[:200]
+    values = {
+        "channel": channel,
+        "template": template,
+        "context": context,
+        "recipient": recipient,
+        "address": address,
+        "case": case,
+        "language": language,
+        "next_attempt_at": timezone.now() + (delay or timedelta(0)),
+    }
+    if (gathering := _bulk.get()) is not None:
+        return gathering.rows.setdefault(key, Outbox(idempotency_key=key, **values))
+    row, _created = Outbox.objects.get_or_create(idempotency_key=key, defaults=values)
     return row
-
-
-# Rows ``enqueue`` collects inside ``fresh_rows()``, by idempotency key.
-_fresh_batch: ContextVar[dict[str, Outbox] | None] = ContextVar("outbox_fresh_batch", default=None)
-
-
-@contextmanager
-def fresh_rows() -> Iterator[None]:
-    """Inside, ``enqueue`` does not look for an existing row first: it builds its rows, and all of
-    them are inserted in one statement when the block ends (``ON CONFLICT DO NOTHING``: a row that
-    exists already stands, as with a single ``enqueue``; the built rows then carry no ``pk``). For
-    keys that are new in all but odd cases: derived from an audit event appended in this same
-    transaction (``notices.Occasion.key``)."""
-    if _fresh_batch.get() is not None:  # nested: the outer block inserts
-        yield
-        return
-    batch: dict[str, Outbox] = {}
-    token = _fresh_batch.set(batch)
-    try:
-        yield
-    finally:
-        _fresh_batch.reset(token)
-    if batch:
-        Outbox.objects.bulk_create(batch.values(), ignore_conflicts=True)
 
 
 def citizen_address(case: Case) -> tuple[str, str] | None:
@@ -169,7 +184,10 @@ def notify_users(
 ) -> list[Outbox]:
     """In-app and (when the user has an address) e-mail to each user, as their preferences allow."""
     users = list(users)
-    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
+    prefs = _memo(
+        ("prefs", *(u.pk for u in users)),
+        lambda: {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)},
+    )
     rows: list[Outbox] = []
     for user in users:
         pref = prefs.get(user.pk) or NotificationPreference(user=user)
@@ -206,10 +224,16 @@ def notify_staff(
 
     For other apps (the SLA worker's warnings and breaches): call inside your transaction with a
     key that is stable for the occurrence, e.g. ``f"timer:{timer.pk}:breached"``."""
-    dept = department if isinstance(department, Department) else Department.objects.filter(code=department).first()
+    dept = (
+        department
+        if isinstance(department, Department)
+        else _memo(("department", department), lambda: Department.objects.filter(code=department).first())
+    )
     if dept is None:
         return []
-    return notify_users(department_staff(dept, roles), template, context, key, case=case)
+    roles = tuple(roles) if roles is not None else None
+    staff = _memo(("staff", dept.pk, roles), lambda: list(department_staff(dept, roles)))
+    return notify_users(staff, template, context, key, case=case)
 
 
 def local_time(moment: datetime | str | None) -> str:
@@ -229,11 +253,20 @@ def local_time(moment: datetime | str | None) -> str:
 
 
 def case_staff_url(case: Case) -> str:
+    if _bulk.get() is not None:  # reversed once per bulk block: reverse() is slow beside a batch's other work
+        pattern = _memo(("case_url",), lambda: _case_path(_PLACEHOLDER))
+        return settings.PUBLIC_BASE_URL + pattern.replace(_PLACEHOLDER, case.tracking_no)
+    return settings.PUBLIC_BASE_URL + _case_path(case.tracking_no)
+
+
+_PLACEHOLDER = "TRACKINGNO"  # a tracking number's shape as far as the URL pattern goes
+
+
+def _case_path(tracking_no: str) -> str:
     try:
-        path = reverse("console:case", args=[case.tracking_no])
+        return reverse("console:case", args=[tracking_no])
     except NoReverseMatch:
-        path = f"/console/cases/{case.tracking_no}/"
-    return settings.PUBLIC_BASE_URL + path
+        return f"/console/cases/{tracking_no}/"
 
 
 def case_context(case: Case) -> dict[str, Any]:

@@ -200,7 +200,7 @@ def extension_decide(
 # --- supervision orders -----------------------------------------------------------------
 
 
-def _order_data(order: SupervisionOrder) -> dict[str, Any]:
+def order_event_data(order: SupervisionOrder) -> dict[str, Any]:
     return {
         "order": order.pk,
         "level": order.level,
@@ -241,7 +241,7 @@ def supervision_issue(
             issued_at=act.now,
             note=note,
         )
-        act.data = _order_data(order)
+        act.data = order_event_data(order)
         events.supervision_event(order, locked)
     return order
 
@@ -272,7 +272,7 @@ def supervision_escalate(
                 issued_at=act.now,
                 note=note,
             )
-            act.data = _order_data(order)
+            act.data = order_event_data(order)
             events.supervision_event(order, act.case)
     except IntegrityError:
         log.warning("escalation of timer %s to level %s already issued; skipped", timer.pk, level)

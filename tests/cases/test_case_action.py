@@ -331,7 +331,7 @@ def test_a_body_that_skips_its_declared_transition_is_a_bug_and_writes_nothing(u
 # --- the sla app's writes ----------------------------------------------------------------------
 
 
-def test_every_sla_write_goes_through_the_primitive_once(users, entered, announced):
+def test_every_sla_write_goes_through_the_primitive_once(users, entered, announced, monkeypatch):
     case = make_case_in_state(State.IN_PROGRESS, users)
     late = make_case_in_state(State.ASSIGNED, users)  # assigned Tuesday, sign-for due Wednesday 17:30
     versions = (case.version, late.version)
@@ -342,7 +342,14 @@ def test_every_sla_write_goes_through_the_primitive_once(users, entered, announc
     order = sla_services.supervision_issue(case=case, actor=users["supervisor"], level=1, note="请加快。")
     sla_services.supervision_answer(order=order, actor=users["clerk_cgj"], text="正在办理。")
     thursday = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SH)
-    sweeper.Sweeper().step(now=thursday)  # the worker breaches the sign-for timer and escalates
+    # The worker breaches the sign-for timer and escalates, through case_action's batch twin.
+    real_record_many = sweeper.record_many
+    monkeypatch.setattr(
+        sweeper,
+        "record_many",
+        lambda entries, **kw: entered.extend({"action": e.action} for e in entries) or real_record_many(entries, **kw),
+    )
+    sweeper.Sweeper().step(now=thursday)
     actions = [kw["action"] for kw in entered]
     assert actions == [
         AuditAction.EXTENSION_REQUESTED,

@@ -155,23 +155,47 @@ def test_the_database_refuses_a_second_order_for_the_same_timer_and_level(users,
         SupervisionOrder.objects.create(case=case, timer=timer, level=1, issued_at=clock.now)
 
 
-def test_stop_finishes_the_current_timer_and_gives_back_the_rest(users, clock, monkeypatch):
+def test_stop_finishes_the_current_batch_and_gives_back_the_rest(users, clock, monkeypatch):
+    cases = [CaseFactory(actor=users["agent"]) for _ in range(3)]
+    worker = sweeper.Sweeper(batch=2)
+    real_act_batch = sweeper.act_batch
+
+    def act_batch_then_sigterm(*args: object, **kwargs: object):
+        done = real_act_batch(*args, **kwargs)
+        worker.stopping.set()  # what SIGTERM does
+        return done
+
+    monkeypatch.setattr(sweeper, "act_batch", act_batch_then_sigterm)
+    clock.set(at(2026, 11, 23, 12, 0))
+    Runner(worker, idle_sleep=0).run()
+    assert worker.acted == {"breached": 2}
+    timers = Timer.objects.filter(case__in=cases, stage=Stage.TRIAGE)
+    assert sorted(t.status for t in timers) == [TimerStatus.BREACHED, TimerStatus.BREACHED, TimerStatus.RUNNING]
+    assert not timers.exclude(claimed_by="").exists()  # the one not acted on is free for another worker
+
+
+def test_a_failed_batch_is_retried_one_by_one_and_stops_between_timers(users, clock, monkeypatch):
     cases = [CaseFactory(actor=users["agent"]) for _ in range(3)]
     worker = sweeper.Sweeper()
     real_act = sweeper.act
 
+    def broken_batch(*args: object, **kwargs: object):
+        raise RuntimeError("deadlock detected")
+
     def act_then_sigterm(timer_id: int, worker_id: str, **kwargs: object) -> str:
         done = real_act(timer_id, worker_id, **kwargs)
-        worker.stopping.set()  # what SIGTERM does
+        worker.stopping.set()
         return done
 
+    monkeypatch.setattr(sweeper, "act_batch", broken_batch)
     monkeypatch.setattr(sweeper, "act", act_then_sigterm)
     clock.set(at(2026, 11, 23, 12, 0))
     Runner(worker, idle_sleep=0).run()
     assert worker.acted == {"breached": 1}
     timers = Timer.objects.filter(case__in=cases, stage=Stage.TRIAGE)
     assert sorted(t.status for t in timers) == [TimerStatus.BREACHED, TimerStatus.RUNNING, TimerStatus.RUNNING]
-    assert not timers.exclude(claimed_by="").exists()  # the two not acted on are free for another worker
+    assert not timers.exclude(claimed_by="").exists()  # released when the loop ended
+    assert SupervisionOrder.objects.filter(timer__in=timers).count() == 1
 
 
 def test_the_command_stops_cleanly_on_sigterm_and_restores_the_handlers(users, clock, monkeypatch):
