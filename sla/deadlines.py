@@ -258,9 +258,12 @@ def citizen_deadline(case: Case, *, now: dt.datetime) -> CitizenDeadline | None:
 
 
 def late_reply_condition() -> Q:
-    """Q on Case: its reply was (or is) late — a reply clock that breached, or stopped after its
-    due time (DESIGN.md §7 on-time rate: replies before their deadline ÷ replies)."""
-    late = Timer.objects.filter(case=OuterRef("pk"), stage=Stage.REPLY).filter(
+    """Q on Case: a reply of it was late — a reply clock that stopped after its due time, or had
+    breached before it stopped (DESIGN.md §7 on-time rate: replies before their deadline ÷
+    replies). A reply is judged when it is given: a clock still running (a reply sent back or a
+    reopened case) counts once it stops, so the figure moves only with a case action and the
+    monthly rollups (``stats``), kept in those actions' transactions, always agree with it."""
+    late = Timer.objects.filter(case=OuterRef("pk"), stage=Stage.REPLY, stopped_at__isnull=False).filter(
         Q(breached_at__isnull=False) | Q(status=TimerStatus.BREACHED) | Q(stopped_at__gt=F("due_at"))
     )
     return Q(Exists(late))
