@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import notifications, publication, sla, telephony, views
+from . import ranking
 
 console = [
     path("", views.home, name="home"),
@@ -38,7 +39,10 @@ publication_pages = [
     path("<str:tracking_no>/withdraw/", publication.withdraw, name="withdraw"),
 ]
 
-report_pages = [path("", publication.monthly_report, name="monthly")]
+report_pages = [
+    path("", publication.monthly_report, name="monthly"),
+    path("ranking/", ranking.ranking_page, name="ranking"),
+]
 
 telephony_desk = [
     path("desk/calls/<str:call_sid>/answer/", telephony.call_answer, name="answer"),
