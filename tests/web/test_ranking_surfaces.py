@@ -27,7 +27,7 @@ def leader(org):
     return UserFactory(username="leader_x", role=Role.LEADER, department_code="GOV")
 
 
-def test_api_ranking_has_the_contract_shape_and_the_numbers(ranked, leader, client) -> None:  # noqa: F811
+def test_api_ranking_has_the_contract_shape_and_the_numbers(ranked, leader, client) -> None:
     response = _api(client, leader, month="2026-11", level="department")
     assert response.status_code == 200
     body = response.json()
@@ -62,7 +62,7 @@ def test_api_ranking_bad_input_is_a_clear_error(users, leader, client) -> None:
     assert client.get(reverse("api-reports-ranking")).status_code == 401
 
 
-def test_api_csv_and_console_csv_carry_the_same_rows(ranked, users, client) -> None:  # noqa: F811
+def test_api_csv_and_console_csv_carry_the_same_rows(ranked, users, client) -> None:
     api = _api(client, users["supervisor"], month="2026-11", format="csv", lang="en")
     assert api.status_code == 200 and api["Content-Type"].startswith("text/csv")
     api_rows = list(csv.DictReader(io.StringIO(api.content.decode("utf-8-sig"))))
@@ -76,7 +76,7 @@ def test_api_csv_and_console_csv_carry_the_same_rows(ranked, users, client) -> N
     assert zh.content.decode("utf-8-sig").splitlines()[0].startswith("月份,层级,排名,单位代码,单位,综合得分,响应率")
 
 
-def test_console_ranking_page_for_leadership_only(ranked, users, leader, client) -> None:  # noqa: F811
+def test_console_ranking_page_for_leadership_only(ranked, users, leader, client) -> None:
     client.force_login(leader)
     page = client.get(reverse("reports:ranking"), {"month": "2026-11"})
     assert page.status_code == 200
@@ -89,7 +89,7 @@ def test_console_ranking_page_for_leadership_only(ranked, users, leader, client)
     assert client.get(reverse("reports:ranking")).status_code == 403
 
 
-def test_monthly_report_and_public_stats_show_the_ranking(ranked, users, client) -> None:  # noqa: F811
+def test_monthly_report_and_public_stats_show_the_ranking(ranked, users, client) -> None:
     client.force_login(users["supervisor"])
     report = client.get(reverse("reports:monthly"), {"month": "2026-11"}).content.decode()
     assert "三率排名" in report and "55.83" in report

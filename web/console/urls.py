@@ -5,8 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import notifications, publication, sla, telephony, views
-from . import ranking
+from . import notifications, publication, ranking, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
