@@ -95,7 +95,18 @@ def fill(n: int) -> None:
         batch = 200_000
         for offset in range(have, n, batch):
             size = min(batch, n - offset)
-            cur.execute(_CASES_SQL, {"lo": offset + 1, "hi": offset + size, "nc": len(cats), "np": len(PHRASES), "phrases": PHRASES, "n": n, "first": FIRST_DAY})
+            cur.execute(
+                _CASES_SQL,
+                {
+                    "lo": offset + 1,
+                    "hi": offset + size,
+                    "nc": len(cats),
+                    "np": len(PHRASES),
+                    "phrases": PHRASES,
+                    "n": n,
+                    "first": FIRST_DAY,
+                },
+            )
             print(f"  inserted {offset + size} cases ({time.perf_counter() - started:.0f}s)", flush=True)
         cur.execute(_SEARCH_SQL)
         print(f"  search rows ({time.perf_counter() - started:.0f}s)", flush=True)

@@ -144,14 +144,17 @@ def _ranked(rows: list[RankingRow]) -> None:
 
 
 def _month_rows(
-    month: date, per_key: dict[int, Figures], units: list[Department], counts_for: dict[int, Department]
+    month: date,
+    per_key: dict[int, Figures],
+    units: list[Department],
+    counts_for: dict[int, Department],
+    settings: RankingSettings,
 ) -> list[RankingRow]:
     rows = {u.pk: RankingRow(department=u, figures=Figures(month=month, department=u)) for u in units}
     for key, figures in per_key.items():
         unit = counts_for.get(key)
         if unit is not None and unit.pk in rows:
             rows[unit.pk].figures.add(figures)
-    settings = RankingSettings.for_month(month)
     weights = settings.weights()
     for row in rows.values():
         row.score = score(row.figures, weights)
@@ -172,16 +175,26 @@ def month_ranking(month: date, *, level: str = "department") -> Ranking:
             figures = Figures()
             figures.add_counts(row)
             per_month[row["month"]][row["department_key"]] = figures
-    current = _month_rows(month, per_month[month], units, counts_for)
-    previous = {r.department.pk: r.rank for r in _month_rows(months[1], per_month[months[1]], units, counts_for)}
-    last_year = {r.department.pk: r.rank for r in _month_rows(months[2], per_month[months[2]], units, counts_for)}
+    settings = _settings_for(months)
+
+    def ranks(m: date) -> dict[int, int | None]:
+        return {r.department.pk: r.rank for r in _month_rows(m, per_month[m], units, counts_for, settings[m])}
+
+    current = _month_rows(month, per_month[month], units, counts_for, settings[month])
+    previous, last_year = ranks(months[1]), ranks(months[2])
     for row in current:
         row.previous_rank = previous.get(row.department.pk)
         row.last_year_rank = last_year.get(row.department.pk)
     current.sort(key=lambda r: (r.rank is None, r.rank or 0, r.department.code))
-    settings = RankingSettings.for_month(month)
     ranked = [r for r in current if r.rank is not None]
-    n = settings.board_size
+    n = settings[month].board_size
     red = ranked[:n]
     black = [r for r in reversed(ranked[-n:]) if r not in red] if len(ranked) > n else []
-    return Ranking(month=month, level=level, settings=settings, rows=current, red=red, black=black)
+    return Ranking(month=month, level=level, settings=settings[month], rows=current, red=red, black=black)
+
+
+def _settings_for(months: list[date]) -> dict[date, RankingSettings]:
+    """The settings version of each month (one query for all)."""
+    versions = list(RankingSettings.objects.filter(valid_from__lte=max(months)).order_by("-valid_from"))
+    default = RankingSettings(valid_from=date(2000, 1, 1))
+    return {m: next((v for v in versions if v.valid_from <= m), default) for m in months}

@@ -37,6 +37,7 @@ from stats.figures import (
     seconds,
     total,
 )
+from stats.ranking import Ranking, month_ranking
 
 logger = logging.getLogger(__name__)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -160,6 +161,19 @@ def series_snapshot(first: date, last: date, *, department: Department | None = 
     now = now or timezone.now()
     key = f"public-stats:series:{first:%Y-%m}:{last:%Y-%m}:{department.code if department else '*'}:{_window(now)}"
     return _cached(key, lambda: monthly_series(first, last, department=department))
+
+
+def ranking_snapshot(month: date, level: str, *, now: datetime | None = None) -> Ranking:
+    """``stats.ranking.month_ranking`` through the same windows as ``month_snapshot``."""
+    now = now or timezone.now()
+    return _cached(
+        f"public-stats:ranking:{month:%Y-%m}:{level}:{_window(now)}", lambda: month_ranking(month, level=level)
+    )
+
+
+def categories_snapshot(month: date, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    now = now or timezone.now()
+    return _cached(f"public-stats:categories:{month:%Y-%m}:{_window(now)}", lambda: top_categories(month))
 
 
 def _cached(key: str, compute: Any) -> Any:

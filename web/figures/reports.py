@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from cases.enums import Channel, Kind
 from cases.exceptions import CaseValidationError
-from stats.ranking import Ranking, month_ranking
+from stats.ranking import Ranking
 
-from . import metrics
+from . import charts, metrics
 
 
 @dataclass
@@ -33,21 +33,30 @@ class MonthlyReport:
     kinds: list[tuple[str, str]]
     max_registered: int
     ranking: Ranking
+    series: list[metrics.Figures]
+    charts: dict[str, Any]
+
+
+TREND_MONTHS = 12
 
 
 def monthly_report_data(month: date, *, now: datetime) -> MonthlyReport:
     snapshot = metrics.month_snapshot(month, now=now)
+    series = metrics.series_snapshot(metrics.add_months(month, -(TREND_MONTHS - 1)), month, now=now)
+    top = metrics.categories_snapshot(month, now=now)
     return MonthlyReport(
         month=month,
         as_of=snapshot.as_of,
         rows=snapshot.rows,
         total=snapshot.total,
-        top_categories=metrics.top_categories(month),
+        top_categories=top,
         most_overdue=metrics.most_overdue(month, now=now),
         channels=list(Channel.choices),
         kinds=list(Kind.choices),
         max_registered=max([r.registered for r in snapshot.rows] + [1]),
-        ranking=month_ranking(month, level="department"),
+        ranking=metrics.ranking_snapshot(month, "department", now=now),
+        series=series,
+        charts=charts.page_charts(series=series, rows=snapshot.rows, total=snapshot.total, top=top),
     )
 
 
@@ -174,8 +183,9 @@ def parse_level(value: str | None) -> str:
     return value
 
 
-def ranking_data(month: date, level: str) -> Ranking:
-    return month_ranking(month, level=level)
+def ranking_data(month: date, level: str, *, now: datetime | None = None) -> Ranking:
+    """The ranking every surface shows (through the figures' snapshot windows)."""
+    return metrics.ranking_snapshot(month, level, now=now)
 
 
 def ranking_json(ranking: Ranking) -> dict[str, Any]:

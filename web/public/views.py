@@ -16,7 +16,7 @@ from cases.enums import Kind, Publication
 from cases.exceptions import CaseValidationError
 from cases.models import Case, Category, Department, PublicSearch
 from cases.publication import normalise_query, search_rows
-from web.figures import metrics, reports
+from web.figures import charts, metrics, reports
 
 PAGE_SIZE = 20
 STATS_MONTHS = 12
@@ -140,7 +140,10 @@ def stats(request: HttpRequest) -> HttpResponse:
             "prev_month": metrics.add_months(month, -1),
             "next_month": metrics.add_months(month, 1),
             "is_current": month >= metrics.current_month(),
-            "ranking": reports.ranking_data(month, level),
+            "ranking": reports.ranking_data(month, level, now=now),
+            "charts": charts.page_charts(
+                series=series, rows=rows, total=snapshot.total, top=metrics.categories_snapshot(month, now=now)
+            ),
             "level": level,
             "level_error": level_error,
             "levels": reports.RANKING_LEVELS.items(),
