@@ -43,7 +43,7 @@ from django.utils import timezone
 from cases.enums import Channel, Rating, State, Transition
 from cases.models import Case, CaseEvent, Department
 from sla.calendar import compute_deadline, load_schedule
-from sla.deadlines import late_reply_condition
+from sla.deadlines import late_reply_condition, reply_clock_expressions
 from sla.policies import DEFAULT_CALENDAR
 
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
@@ -233,6 +233,8 @@ class Fact:
     channel: str
     kind: str
     parts: dict[int, dict[str, int]]
+    reply_late_seconds: int | None = None
+    reply_live_due: datetime | None = None
 
     def keyed(self) -> dict[Key, dict[str, int]]:
         return {(self.month, d, self.category_id, self.channel, self.kind): c for d, c in self.parts.items()}
@@ -285,7 +287,8 @@ def facts_of(cases: QuerySet[Case], *, response_due: ResponseDue | None = None) 
     (``ResponseTerms``, memoised per date: pass one to a rebuild over many cases)."""
     due = response_due or ResponseTerms()
     late = ExpressionWrapper(late_reply_condition(), output_field=BooleanField())
-    rows = list(cases.order_by().annotate(late=late).values(*_FACT_COLUMNS, "late"))
+    clocks = reply_clock_expressions()
+    rows = list(cases.order_by().annotate(late=late, **clocks).values(*_FACT_COLUMNS, "late", *clocks))
     dispatch_id = _dispatch_id()
     # Only a case that was returned, closed or reopened can have a round.
     with_rounds = [r["pk"] for r in rows if r["return_count"] or r["reopen_count"] or r["state"] == State.CLOSED]
@@ -358,6 +361,8 @@ def _fact(
         channel=row["channel"],
         kind=row["kind"],
         parts={d: c for d, c in parts.items() if c},
+        reply_late_seconds=round(seconds(row["reply_late"])) if row["reply_late"] is not None else None,
+        reply_live_due=row["reply_live_due"],
     )
 
 

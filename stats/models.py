@@ -67,6 +67,24 @@ class CaseFigures(models.Model):
     channel = models.CharField(max_length=12)
     kind = models.CharField(max_length=16)
     parts = models.JSONField(default=dict, help_text="Department key (as text) → counts.")
+    # Where the case stands among the month's most overdue replies (the report's list): its
+    # longest late stop, and the due time of its reply clock still running.
+    reply_late_seconds = models.IntegerField(null=True)
+    reply_live_due = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["month", "-reply_late_seconds"],
+                condition=models.Q(reply_late_seconds__isnull=False),
+                name="stats_fact_late_reply",
+            ),
+            models.Index(
+                fields=["month", "reply_live_due"],
+                condition=models.Q(reply_live_due__isnull=False),
+                name="stats_fact_live_reply",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.parts}"

@@ -60,7 +60,7 @@ def _refresh(case_ids: list[int]) -> None:
         fact, stored = new.get(pk), old.get(pk)
         before = _stored_keyed(stored) if stored else {}
         after = fact.keyed() if fact else {}
-        if before == after:
+        if before == after and stored is not None and fact is not None and _clocks(stored) == _clocks(fact):
             continue
         for key, counts in before.items():
             deltas[key].subtract(counts)
@@ -73,13 +73,19 @@ def _refresh(case_ids: list[int]) -> None:
             changed,
             update_conflicts=True,
             unique_fields=["case"],
-            update_fields=["month", "category_id", "channel", "kind", "parts"],
+            update_fields=["month", "category_id", "channel", "kind", "parts", "reply_late_seconds", "reply_live_due"],
         )
     _upsert(deltas)
 
 
+def _clocks(row: CaseFigures | Fact) -> tuple[int | None, Any]:
+    return (row.reply_late_seconds, row.reply_live_due)
+
+
 def _stored_fields(fact: Fact) -> dict[str, Any]:
     return {
+        "reply_late_seconds": fact.reply_late_seconds,
+        "reply_live_due": fact.reply_live_due,
         "month": fact.month,
         "category_id": fact.category_id,
         "channel": fact.channel,
@@ -204,6 +210,16 @@ def series_rows(first: date, last: date, *, department_keys: list[int] | None = 
     if department_keys is not None:
         qs = qs.filter(department_key__in=department_keys)
     return list(qs.order_by().values("month").annotate(**_sums()))
+
+
+def overdue_candidates(month: date, *, now: Any, limit: int) -> list[int]:
+    """The cases of ``month`` among which the ``limit`` most overdue reply clocks are: the ones
+    with the longest late stops and the ones whose running clock fell due first (two index reads)."""
+    facts = CaseFigures.objects.filter(month=month)
+    late = facts.filter(reply_late_seconds__isnull=False).order_by("-reply_late_seconds")
+    running = facts.filter(reply_live_due__lt=now).order_by("reply_live_due")
+    ids = list(late.values_list("case_id", flat=True)[:limit])
+    return ids + list(running.values_list("case_id", flat=True)[:limit])
 
 
 def category_rows(month: date, *, limit: int) -> list[dict[str, Any]]:

@@ -161,3 +161,22 @@ def test_a_late_reply_counts_late_once_given(users) -> None:
     services.case_reply(case=case, actor=users["clerk_cgj"], text="迟到的答复。", now=at(11, 2) + timedelta(days=40))
     [cgj] = [r for r in metrics.department_figures(NOV) if r.department.code == "CGJ"]
     assert (cgj.replied, cgj.replied_on_time) == (1, 0)
+
+
+def test_most_overdue_finds_running_and_late_replies_through_the_facts(users, django_assert_max_num_queries) -> None:
+    d, c = users["dispatcher"], users["clerk_cgj"]
+    running = CaseFactory(actor=users["agent"], now=at(11, 2))
+    services.case_assign(case=running, actor=d, department="CGJ", now=at(11, 2, 11))
+    late = CaseFactory(actor=users["agent"], now=at(11, 3))
+    services.case_assign(case=late, actor=d, department="CGJ", now=at(11, 3, 11))
+    services.case_sign_for(case=late, actor=c, now=at(11, 3, 14))
+    services.case_reply(case=late, actor=c, text="迟到的答复。", now=at(11, 30, 10))
+    on_time = CaseFactory(actor=users["agent"], now=at(11, 4))
+    services.case_assign(case=on_time, actor=d, department="CGJ", now=at(11, 4, 11))
+    services.case_sign_for(case=on_time, actor=c, now=at(11, 4, 14))
+    services.case_reply(case=on_time, actor=c, text="按时答复。", now=at(11, 5, 10))
+    now = at(12, 28)
+    with django_assert_max_num_queries(3):
+        overdue = metrics.most_overdue(NOV, now=now)
+    assert [(o["case"].pk, o["running"]) for o in overdue] == [(running.pk, True), (late.pk, False)]
+    assert overdue[0]["overdue_hours"] > overdue[1]["overdue_hours"] > 0

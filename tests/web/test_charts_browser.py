@@ -28,7 +28,7 @@ def _charts_drawn(page) -> dict[str, int]:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_charts_render_on_the_stats_page_the_report_and_its_print_version(live_server, ranked, tmp_path):  # noqa: F811
+def test_charts_render_on_the_stats_page_the_report_and_its_print_version(live_server, ranked, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -42,9 +42,11 @@ def test_charts_render_on_the_stats_page_the_report_and_its_print_version(live_s
             # A missing resource is checked by its URL below (the print page has no favicon link).
             page.on(
                 "console",
-                lambda msg: errors.append(msg.text)
-                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-                else None,
+                lambda msg: (
+                    errors.append(msg.text)
+                    if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                    else None
+                ),
             )
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
