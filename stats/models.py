@@ -61,7 +61,7 @@ class CaseFigures(models.Model):
     """What one case last contributed to the rollups, so the next action moves exactly that
     (subtract the old fact, add the new one)."""
 
-    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="rollup_fact")
     month = models.DateField()
     category_id = models.IntegerField()
     channel = models.CharField(max_length=12)
