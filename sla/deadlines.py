@@ -18,7 +18,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import overload
 
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from cases.enums import State
@@ -258,12 +270,30 @@ def citizen_deadline(case: Case, *, now: dt.datetime) -> CitizenDeadline | None:
 
 
 def late_reply_condition() -> Q:
-    """Q on Case: its reply was (or is) late — a reply clock that breached, or stopped after its
-    due time (DESIGN.md §7 on-time rate: replies before their deadline ÷ replies)."""
-    late = Timer.objects.filter(case=OuterRef("pk"), stage=Stage.REPLY).filter(
+    """Q on Case: a reply of it was late — a reply clock that stopped after its due time, or had
+    breached before it stopped (DESIGN.md §7 on-time rate: replies before their deadline ÷
+    replies). A reply is judged when it is given: a clock still running (a reply sent back or a
+    reopened case) counts once it stops, so the figure moves only with a case action and the
+    monthly rollups (``stats``), kept in those actions' transactions, always agree with it."""
+    late = Timer.objects.filter(case=OuterRef("pk"), stage=Stage.REPLY, stopped_at__isnull=False).filter(
         Q(breached_at__isnull=False) | Q(status=TimerStatus.BREACHED) | Q(stopped_at__gt=F("due_at"))
     )
     return Q(Exists(late))
+
+
+def reply_clock_expressions() -> dict[str, Subquery]:
+    """Per case (annotations on a Case queryset): ``reply_late`` — the longest lateness of a
+    stopped reply clock that stopped after its due time (a duration), and ``reply_live_due`` —
+    the earliest due time of a reply clock not stopped. With them a case's place among the most
+    overdue (``overdue_reply_timers``) is known without reading its clocks."""
+    reply = Timer.objects.filter(case=OuterRef("pk"), stage=Stage.REPLY)
+    lateness = ExpressionWrapper(F("stopped_at") - F("due_at"), output_field=DurationField())
+    late = reply.filter(stopped_at__gt=F("due_at")).annotate(late=lateness).order_by("-late").values("late")[:1]
+    live = reply.filter(stopped_at__isnull=True).order_by("due_at").values("due_at")[:1]
+    return {
+        "reply_late": Subquery(late, output_field=DurationField()),
+        "reply_live_due": Subquery(live, output_field=DateTimeField()),
+    }
 
 
 def overdue_reply_timers(cases: QuerySet[Case], *, now: dt.datetime) -> QuerySet[Timer]:

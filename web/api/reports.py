@@ -119,3 +119,70 @@ class MonthlyReportView(APIView):
                 "total": snapshot.total.as_row(),
             }
         )
+
+
+_RATE = serializers.FloatField(allow_null=True)
+
+
+class RankingView(APIView):
+    """GET /api/v1/reports/ranking/?month=2026-11&level=department|street — the 三率 ranking
+    (API.md), ``?format=csv`` for the spreadsheet (the console's export writes the same)."""
+
+    permission_classes = [IsAuthenticated, MayReadReports]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    @extend_schema(
+        summary="The 三率 ranking of departments or street offices for a month",
+        parameters=[
+            OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM; default the current month"),
+            OpenApiParameter("level", OpenApiTypes.STR, enum=["department", "street"]),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            OpenApiParameter("lang", OpenApiTypes.STR, enum=["zh", "en"], description="CSV headings' language"),
+        ],
+        responses={
+            200: inline_serializer(
+                "Ranking",
+                {
+                    "month": serializers.CharField(),
+                    "level": serializers.CharField(),
+                    "weights": serializers.DictField(child=serializers.FloatField()),
+                    "response_working_days": serializers.IntegerField(),
+                    "rows": inline_serializer(
+                        "RankingRow",
+                        {
+                            "department": serializers.CharField(),
+                            "department_name": serializers.CharField(),
+                            "response_rate": _RATE,
+                            "resolution_rate": _RATE,
+                            "satisfaction_rate": _RATE,
+                            "on_time_rate": _RATE,
+                            "first_contact_rate": _RATE,
+                            "score": _RATE,
+                            "rank": serializers.IntegerField(allow_null=True),
+                            "rank_change": serializers.IntegerField(allow_null=True),
+                            "previous_rank": serializers.IntegerField(allow_null=True),
+                            "last_year_rank": serializers.IntegerField(allow_null=True),
+                            "rank_change_yoy": serializers.IntegerField(allow_null=True),
+                        },
+                        many=True,
+                    ),
+                    "red": serializers.ListField(child=serializers.CharField()),
+                    "black": serializers.ListField(child=serializers.CharField()),
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        month = metrics.parse_month(request.query_params.get("month"))
+        level = reports.parse_level(request.query_params.get("level"))
+        ranking = reports.ranking_data(month, level)
+        if getattr(request.accepted_renderer, "format", "") == "csv":
+            default = None if request.headers.get("Accept-Language") else "en"
+            lang = reports.csv_language(request.query_params.get("lang"), default=default)
+            return Response({"csv": reports.ranking_csv_rows(ranking, lang=lang)})
+        return Response(reports.ranking_json(ranking))

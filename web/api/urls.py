@@ -1,5 +1,6 @@
 """Everything under /api/v1/ (API.md): the cases API and the citizens' tracking API (namespace
-``api``), deadlines, boards, extensions and supervision, the monthly report, the OpenAPI schema."""
+``api``), deadlines, boards, extensions and supervision, the monthly report and the ranking, the
+OpenAPI schema."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -29,6 +30,7 @@ cases = [
 
 urlpatterns = [
     path("reports/monthly/", reports.MonthlyReportView.as_view(), name="api-reports-monthly"),
+    path("reports/ranking/", reports.RankingView.as_view(), name="api-reports-ranking"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("schema/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-schema-docs"),
     path("calendars/", calendars.CalendarListView.as_view(), name="sla-calendars"),

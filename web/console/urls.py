@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import notifications, publication, sla, telephony, views
+from . import notifications, publication, ranking, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -38,7 +38,10 @@ publication_pages = [
     path("<str:tracking_no>/withdraw/", publication.withdraw, name="withdraw"),
 ]
 
-report_pages = [path("", publication.monthly_report, name="monthly")]
+report_pages = [
+    path("", publication.monthly_report, name="monthly"),
+    path("ranking/", ranking.ranking_page, name="ranking"),
+]
 
 telephony_desk = [
     path("desk/calls/<str:call_sid>/answer/", telephony.call_answer, name="answer"),

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from cases.enums import Channel, Kind
 from cases.exceptions import CaseValidationError
+from stats.ranking import Ranking
 
-from . import metrics
+from . import charts, metrics
 
 
 @dataclass
@@ -31,20 +32,31 @@ class MonthlyReport:
     channels: list[tuple[str, str]]
     kinds: list[tuple[str, str]]
     max_registered: int
+    ranking: Ranking
+    series: list[metrics.Figures]
+    charts: dict[str, Any]
+
+
+TREND_MONTHS = 12
 
 
 def monthly_report_data(month: date, *, now: datetime) -> MonthlyReport:
     snapshot = metrics.month_snapshot(month, now=now)
+    series = metrics.series_snapshot(metrics.add_months(month, -(TREND_MONTHS - 1)), month, now=now)
+    top = metrics.categories_snapshot(month, now=now)
     return MonthlyReport(
         month=month,
         as_of=snapshot.as_of,
         rows=snapshot.rows,
         total=snapshot.total,
-        top_categories=metrics.top_categories(month),
+        top_categories=top,
         most_overdue=metrics.most_overdue(month, now=now),
         channels=list(Channel.choices),
         kinds=list(Kind.choices),
         max_registered=max([r.registered for r in snapshot.rows] + [1]),
+        ranking=metrics.ranking_snapshot(month, "department", now=now),
+        series=series,
+        charts=charts.page_charts(series=series, rows=snapshot.rows, total=snapshot.total, top=top),
     )
 
 
@@ -123,11 +135,87 @@ def report_csv_rows(report: MonthlyReport | metrics.Snapshot, *, lang: str = "zh
 
 def write_csv(report: MonthlyReport | metrics.Snapshot, out: Any, *, lang: str) -> None:
     """The CSV (UTF-8 with the BOM Excel needs) into ``out`` (a response or a text buffer)."""
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    for line in report_csv_rows(report, lang=lang):
-        writer.writerow(line)
+    write_lines(report_csv_rows(report, lang=lang), out)
 
 
 def _csv_value(value: Any) -> Any:
     return "" if value is None else value
+
+
+# --- the 三率 ranking: one arrangement for the console, the public page, the API and the CSV --------
+
+RANKING_LEVELS = {"department": gettext_lazy("部门"), "street": gettext_lazy("街道")}
+RANKING_CSV_LABELS: dict[str, Any] = {
+    "month": gettext_lazy("月份"),
+    "level": gettext_lazy("层级"),
+    "rank": gettext_lazy("排名"),
+    "department": gettext_lazy("单位代码"),
+    "department_name": gettext_lazy("单位"),
+    "score": gettext_lazy("综合得分"),
+    "response_rate": gettext_lazy("响应率"),
+    "resolution_rate": gettext_lazy("解决率"),
+    "satisfaction_rate": gettext_lazy("满意率"),
+    "on_time_rate": gettext_lazy("按时办结率"),
+    "first_contact_rate": gettext_lazy("一次办结率"),
+    "rank_change": gettext_lazy("环比名次变化"),
+    "rank_change_yoy": gettext_lazy("同比名次变化"),
+    "previous_rank": gettext_lazy("上月排名"),
+    "last_year_rank": gettext_lazy("去年同月排名"),
+    "assigned": gettext_lazy("转办"),
+    "responded": gettext_lazy("按时响应"),
+    "resolution_answered": gettext_lazy("答复是否解决"),
+    "resolved": gettext_lazy("已解决"),
+    "rated": gettext_lazy("参评"),
+    "satisfied": gettext_lazy("满意"),
+    "replied": gettext_lazy("答复"),
+    "replied_on_time": gettext_lazy("按时答复"),
+    "hotline_registered": gettext_lazy("热线受理"),
+    "resolved_directly": gettext_lazy("一次办结"),
+}
+
+
+def parse_level(value: str | None) -> str:
+    """``?level=`` ``department`` (default) or ``street``; anything else is a 400 naming ``level``."""
+    value = (value or "").strip() or "department"
+    if value not in RANKING_LEVELS:
+        msg = _("level 只能是 department 或 street。")
+        raise CaseValidationError(msg, fields={"level": [msg]})
+    return value
+
+
+def ranking_data(month: date, level: str, *, now: datetime | None = None) -> Ranking:
+    """The ranking every surface shows (through the figures' snapshot windows)."""
+    return metrics.ranking_snapshot(month, level, now=now)
+
+
+def ranking_json(ranking: Ranking) -> dict[str, Any]:
+    """The API.md ranking body."""
+    return {
+        "month": f"{ranking.month:%Y-%m}",
+        "level": ranking.level,
+        "weights": ranking.weights,
+        "response_working_days": ranking.settings.response_working_days,
+        "rows": [row.as_row() for row in ranking.rows],
+        "red": [row.department.code for row in ranking.red],
+        "black": [row.department.code for row in ranking.black],
+    }
+
+
+def ranking_csv_rows(ranking: Ranking, *, lang: str = "zh-hans") -> list[list[Any]]:
+    english = lang == "en"
+    with translation.override(lang):
+        header = [name if english else str(label) for name, label in RANKING_CSV_LABELS.items()]
+        lines: list[list[Any]] = [header]
+        for row in ranking.rows:
+            values = {**row.as_row(), "month": f"{ranking.month:%Y-%m}", "level": ranking.level}
+            values["department_name"] = row.department.name
+            lines.append([_csv_value(values.get(name)) for name in RANKING_CSV_LABELS])
+    return lines
+
+
+def write_lines(lines: list[list[Any]], out: Any) -> None:
+    """CSV lines (UTF-8 with the BOM Excel needs) into ``out``."""
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    for line in lines:
+        writer.writerow(line)

@@ -16,7 +16,7 @@ from cases.enums import Kind, Publication
 from cases.exceptions import CaseValidationError
 from cases.models import Case, Category, Department, PublicSearch
 from cases.publication import normalise_query, search_rows
-from web.figures import metrics
+from web.figures import charts, metrics, reports
 
 PAGE_SIZE = 20
 STATS_MONTHS = 12
@@ -111,6 +111,11 @@ def stats(request: HttpRequest) -> HttpResponse:
     code = (request.GET.get("department") or "").strip()[:32]
     if code:
         department = Department.objects.filter(code=code, active=True).first()
+    try:
+        level = reports.parse_level(request.GET.get("level"))
+        level_error = ""
+    except CaseValidationError as exc:
+        level, level_error = "department", exc.message
     first = metrics.add_months(month, -(STATS_MONTHS - 1))
     # Anyone may load this page and a year of aggregates is heavy: the figures come from the
     # shared snapshot (computed once per few minutes), the same one the report and the API read.
@@ -135,5 +140,12 @@ def stats(request: HttpRequest) -> HttpResponse:
             "prev_month": metrics.add_months(month, -1),
             "next_month": metrics.add_months(month, 1),
             "is_current": month >= metrics.current_month(),
+            "ranking": reports.ranking_data(month, level, now=now),
+            "charts": charts.page_charts(
+                series=series, rows=rows, total=snapshot.total, top=metrics.categories_snapshot(month, now=now)
+            ),
+            "level": level,
+            "level_error": level_error,
+            "levels": reports.RANKING_LEVELS.items(),
         },
     )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from cases import publication
 from cases.enums import State
 from cases.models import Case
+from stats.rollups import rollups_refresh
 from tests.factories import make_case_in_state
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -18,8 +19,10 @@ def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datet
 
 
 def pin(case: Case, **times: datetime | None) -> Case:
-    """Move a case's timestamps (registered_at, answered_at, …) to fixed moments."""
+    """Move a case's timestamps (registered_at, answered_at, …) to fixed moments (and count the
+    case's monthly figures anew, as ``manage.py rebuild_rollups`` would after such an edit)."""
     Case.objects.filter(pk=case.pk).update(**times)
+    rollups_refresh([case.pk])
     case.refresh_from_db()
     return case
 

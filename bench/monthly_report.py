@@ -1,0 +1,78 @@
+"""Benchmark: the console's monthly report (月度简报: figures per department, breakdowns, ranking,
+charts, top categories, most overdue replies) at ~1,000,000 cases on PostgreSQL.
+
+    .venv/bin/python bench/monthly_report.py [--cases 1000000] [--runs 30] [--db cc_figures_bench]
+
+Each run clears the cache first (the report normally shares a five-minute snapshot with the
+public page and the API). The anchor, from the same run, counts the month's cases from the raw
+rows (one aggregate query: the least a report without rollups must do). Prints ``FIGURE`` lines
+for ``bench/all``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.figures_data import figure, fill, p99, setup, timed  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--db", default="cc_figures_bench")
+    args = parser.parse_args()
+    setup(args.db)
+    from django.core.cache import cache
+    from django.db.models import Count
+    from django.test import Client
+    from django.utils import timezone
+
+    from cases.enums import Role
+    from cases.models import Case, User
+    from web.figures import metrics
+    from web.figures.reports import monthly_report_data
+
+    fill(args.cases)
+    cases = Case.objects.count()
+    month = metrics.parse_month(args.month)
+    boss, _ = User.objects.get_or_create(username="bench_supervisor", defaults={"role": Role.SUPERVISOR})
+    staff = Client()
+    staff.force_login(boss)
+
+    def page(**extra: str):
+        def call() -> None:
+            cache.clear()
+            response = staff.get("/console/reports/", {"month": args.month, **extra})
+            assert response.status_code == 200, response.status_code
+
+        return call
+
+    def data_only() -> None:
+        cache.clear()
+        monthly_report_data(month, now=timezone.now())
+
+    def raw_month() -> None:
+        list(metrics.cohort(month).order_by().values("department_id").annotate(n=Count("pk")))
+
+    print(f"\n{cases:,} cases; {args.runs} runs each:")
+    measured = timed(f"report: /console/reports/?month={args.month} uncached", page(), args.runs)
+    timed("report: print version uncached", page(print="1"), args.runs)
+    timed("report: data only (figures, ranking, charts, lists)", data_only, args.runs)
+    anchor = timed("anchor: the month's cases counted from raw rows", raw_month, max(3, args.runs // 10))
+    figure(
+        f"monthly report uncached, {cases:,} cases",
+        p99(measured),
+        100,
+        f"raw month count p99 {p99(anchor):.1f} ms",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""The stats app's reaction to a case action: the case's month figures move with it, inside the
+action's transaction (so the rollups commit or roll back with the case). The rule is in
+``rollups.rollups_apply``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from cases.domain import case_changed
+from cases.models import Case, CaseEvent
+
+from . import rollups
+
+
+@receiver(case_changed, dispatch_uid="stats_rollups_on_case_changed")
+def on_case_changed(sender: Any, *, case: Case, action: str, event: CaseEvent, **kwargs: Any) -> None:
+    rollups.rollups_apply(case=case, action=action, event=event)
