@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "sla",
     "telephony",
     "notifications",
+    "kb",  # the knowledge base (知识库)
     # The edges (templates and template tags live beside their pages).
     "web.console",
     "web.portal",
