@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template import Context
 from django.template.loader import get_template
@@ -26,7 +26,7 @@ from cases.models import Case, Department, User
 from cases.selectors import dispatch_department
 
 from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, OutboxStatus, Template
-from .models import Notification, NotificationPreference, Outbox
+from .models import Notification, NotificationPreference, Outbox, PageVisit
 
 log = logging.getLogger(__name__)
 
@@ -389,3 +389,19 @@ def preference_save(*, user: User, enabled: Iterable[str], language: str) -> Not
     pref.language = language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
     pref.save(update_fields=["disabled", "language"])
     return pref
+
+
+def page_visit_record(*, user: User, page: str, now: datetime | None = None) -> datetime | None:
+    """Note that ``user`` looks at ``page`` now; returns when they looked before (None: never).
+    Two tabs opening at once both see the earlier visit, never an error."""
+    now = now or timezone.now()
+    previous = PageVisit.objects.filter(user=user, page=page).values_list("seen_at", flat=True).first()
+    if previous is not None:
+        PageVisit.objects.filter(user=user, page=page).update(seen_at=now)
+        return previous
+    try:
+        with transaction.atomic():
+            PageVisit.objects.create(user=user, page=page, seen_at=now)
+    except IntegrityError:  # the other tab's first visit won: it is the same moment, near enough
+        PageVisit.objects.filter(user=user, page=page).update(seen_at=now)
+    return None

@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import notifications, publication, sla, telephony, views
+from . import kb, notifications, publication, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -52,6 +52,14 @@ telephony_desk = [
 notification_pages = [
     path("", notifications.notification_list, name="list"),
     path("<int:pk>/read/", notifications.mark_read, name="mark_read"),
+    path("<int:pk>/open/", notifications.open_case, name="open"),
     path("read-all/", notifications.mark_all_read, name="mark_all_read"),
     path("preferences/", notifications.preferences, name="preferences"),
+]
+
+kb_pages = [
+    path("", kb.article_list, name="list"),
+    path("new/", kb.article_create, name="create"),
+    path("<int:pk>/", kb.article_detail, name="detail"),
+    path("<int:pk>/edit/", kb.article_edit, name="edit"),
 ]
