@@ -168,6 +168,9 @@
     var key = frame.type + ":" + data.call_sid;
     if (seen[key]) return;
     seen[key] = true;
+    // desk.js (the call banner, agent status) follows the same calls.
+    window.dispatchEvent(new CustomEvent("cc:call", { detail: frame }));
+    if (frame.type === "call.ringing" && window.ccDesk && !window.ccDesk.offered()) return;  // not idle
     if (frame.type === "call.ringing") ringing(data);
     else if (frame.type === "call.answered") answered(data);
     else if (frame.type === "call.ended") ended(data);

@@ -45,6 +45,8 @@ telephony_desk = [
     path("desk/calls/<str:call_sid>/link/", telephony.call_link, name="link"),
     path("desk/cases/<str:tracking_no>/survey-call/", telephony.survey_call, name="survey_call"),
     path("desk/stats/", telephony.desk_stats, name="stats"),
+    path("desk/status/", telephony.agent_status, name="agent_status"),
+    path("desk/calls/<str:call_sid>/wrap-up/", telephony.call_wrap_up, name="wrap_up"),
     path("desk/dissatisfied/", telephony.dissatisfied, name="dissatisfied"),
     path("desk/calls/report/", telephony.calls_report, name="report"),
 ]

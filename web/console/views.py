@@ -41,6 +41,7 @@ from web.shell import client_address, error_page, has_inbox, safe_next, staff_pa
 from . import forms as f
 from . import kb as kb_pages
 from . import queries
+from .telephony import desk_context
 from .whats_new import whats_new
 from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
 
@@ -149,6 +150,9 @@ def desk(request: HttpRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"form": form, "call_sid": (form["call_sid"].value() or ""), "shows_history": shows_history}
     if request.method == "GET" and not request.GET.get("done"):
         ctx["new_since"] = whats_new(user, "desk")
+    if shows_history:  # the hotline desk: status, call banner, wrap-up, figures, knowledge base
+        ctx.update(desk_context(user))
+        ctx["kb_api"] = reverse("kb-articles")
     raw_phone = form["citizen_phone"].value() or ""
     if shows_history and raw_phone:
         try:
