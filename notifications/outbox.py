@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.template import Context
 from django.template.loader import get_template
@@ -393,15 +393,11 @@ def preference_save(*, user: User, enabled: Iterable[str], language: str) -> Not
 
 def page_visit_record(*, user: User, page: str, now: datetime | None = None) -> datetime | None:
     """Note that ``user`` looks at ``page`` now; returns when they looked before (None: never).
-    Two tabs opening at once both see the earlier visit, never an error."""
+    Two queries; two tabs opening at once both see the earlier visit, never an error."""
     now = now or timezone.now()
     previous = PageVisit.objects.filter(user=user, page=page).values_list("seen_at", flat=True).first()
     if previous is not None:
         PageVisit.objects.filter(user=user, page=page).update(seen_at=now)
-        return previous
-    try:
-        with transaction.atomic():
-            PageVisit.objects.create(user=user, page=page, seen_at=now)
-    except IntegrityError:  # the other tab's first visit won: it is the same moment, near enough
-        PageVisit.objects.filter(user=user, page=page).update(seen_at=now)
-    return None
+    else:  # the other tab's first visit may have won: it is the same moment, near enough
+        PageVisit.objects.bulk_create([PageVisit(user=user, page=page, seen_at=now)], ignore_conflicts=True)
+    return previous

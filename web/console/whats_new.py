@@ -15,6 +15,8 @@ from notifications import selectors as notification_selectors
 from notifications.outbox import page_visit_record
 
 SHOWN = 5
+# Counted up to this many (one query per list: the rows themselves).
+COUNTED = 50
 
 
 def whats_new(user: User, page: str, *, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -25,23 +27,20 @@ def whats_new(user: User, page: str, *, now: dt.datetime | None = None) -> dict[
     notes = notification_selectors.notifications_since(user, since)
     if since is None:
         notes = notes.filter(read_at__isnull=True)
-    new: dict[str, Any] = {
-        "since": since,
-        "notification_count": notes.count(),
-        "notifications": list(notes.order_by("-created_at", "-id")[:SHOWN]),
-    }
+    rows = list(notes.order_by("-created_at", "-id")[:COUNTED])
+    new: dict[str, Any] = {"since": since, "notification_count": len(rows), "notifications": rows[:SHOWN]}
     if page == "inbox" and user.department_id:
         assigned = case_selectors.cases_visible_to(user).filter(department=user.department, assigned_at__lte=now)
         if since is not None:
             assigned = assigned.filter(assigned_at__gt=since)
         else:
             assigned = assigned.none()
-        new["case_count"] = assigned.count()
-        new["cases"] = list(assigned.order_by("-assigned_at", "-pk")[:SHOWN])
+        cases = list(assigned.order_by("-assigned_at", "-pk")[:COUNTED])
+        new["case_count"], new["cases"] = len(cases), cases[:SHOWN]
     if page == "desk":
         changed = kb_selectors.usable_articles(timezone.localdate(now))
         changed = changed.filter(updated_at__gt=since, updated_at__lte=now) if since is not None else changed.none()
-        new["article_count"] = changed.count()
-        new["articles"] = list(changed.order_by("-updated_at", "-pk")[:SHOWN])
+        articles = list(changed.order_by("-updated_at", "-pk")[:COUNTED])
+        new["article_count"], new["articles"] = len(articles), articles[:SHOWN]
     new["anything"] = any(new.get(k) for k in ("notification_count", "case_count", "article_count"))
     return new
