@@ -310,9 +310,7 @@ class Case(FSMModelMixin, models.Model):
         self.rating = ""
         self.feedback_comment = ""
 
-    @transition(
-        field=state, source=State.REGISTERED, target=State.TRANSFERRED, permission=rules.may_transfer_emergency
-    )
+    @transition(field=state, source=State.REGISTERED, target=State.TRANSFERRED, permission=rules.may_transfer_emergency)
     def transfer(self, *, number: str, at: dt.datetime, now: dt.datetime) -> None:
         self.transferred_to = number
         self.transferred_at = at

@@ -24,9 +24,7 @@ def may_write_for(user: User | None, department: Department | None) -> bool:
     if rules.is_dispatch(user):
         return True
     return (
-        rules.role_of(user) in rules.DEPARTMENT_ROLES
-        and department is not None
-        and user.department_id == department.pk
+        rules.role_of(user) in rules.DEPARTMENT_ROLES and department is not None and user.department_id == department.pk
     )
 
 

@@ -32,9 +32,8 @@ def effective_status(article: Article, *, today: dt.date) -> str:
 
 
 def usable_q(today: dt.date) -> Q:
-    return (
-        Q(status=ArticleStatus.PUBLISHED, valid_from__lte=today)
-        & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    return Q(status=ArticleStatus.PUBLISHED, valid_from__lte=today) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
     )
 
 

@@ -83,8 +83,9 @@ def _clean(data: ArticleInput, *, actor: User, now: dt.datetime) -> dict[str, An
     )
     check(
         "valid_from",
-        lambda: _date(data.valid_from, field="valid_from", label=_("生效日期"), required=False)
-        or timezone.localdate(now),
+        lambda: (
+            _date(data.valid_from, field="valid_from", label=_("生效日期"), required=False) or timezone.localdate(now)
+        ),
     )
     check("valid_until", lambda: _date(data.valid_until, field="valid_until", label=_("失效日期"), required=False))
     category = (
@@ -165,9 +166,7 @@ def article_update(
         if not rules.may_edit(actor, locked):
             raise CasePermissionDenied(_("只有维护单位、分拨员和管理员可以修改这篇文章。"))
         if expected_version is not None and expected_version != locked.version:
-            raise CaseConflict(
-                _("文章已被他人修改（当前版本 %(v)d），请刷新后重试。") % {"v": locked.version}
-            )
+            raise CaseConflict(_("文章已被他人修改（当前版本 %(v)d），请刷新后重试。") % {"v": locked.version})
         fields = _clean(data, actor=actor, now=now)
         if not rules.may_write_for(actor, fields["department"]):
             raise CasePermissionDenied(_("只能为本单位维护知识库文章。"))

@@ -157,7 +157,9 @@ def agent_state(agent: Any) -> str:
 def agent_open_call(agent: Any) -> Call | None:
     """The hotline call the agent answered and has not wrapped up (live, or ended awaiting wrap-up)."""
     return (
-        Call.objects.filter(agent=agent, purpose=CallPurpose.HOTLINE, answered_at__isnull=False, wrap_up_at__isnull=True)
+        Call.objects.filter(
+            agent=agent, purpose=CallPurpose.HOTLINE, answered_at__isnull=False, wrap_up_at__isnull=True
+        )
         .order_by("-answered_at")
         .first()
     )

@@ -145,9 +145,7 @@ def call_answer(*, call_sid: str, agent: User) -> Call:
             raise CallConflict(_("来电已挂断。"))
         state = agent_state(agent)
         if state != AgentState.IDLE:
-            raise CallConflict(
-                _("您当前为“%(state)s”，请先示闲再接听。") % {"state": AgentState(state).label}
-            )
+            raise CallConflict(_("您当前为“%(state)s”，请先示闲再接听。") % {"state": AgentState(state).label})
         now = timezone.now()
         _set_state(agent, AgentState.BUSY, now=now)  # on the call: offered no other
         call.agent = agent

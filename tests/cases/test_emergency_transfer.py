@@ -29,9 +29,11 @@ def test_transfer_records_number_and_time_with_a_public_note_and_stops_the_clock
     assert event.public and "119" in event.note and "2026-12-01 09:58" in event.note
     assert event.data == {"number": "119", "at": "2026-12-01T09:58:00+08:00"}
     assert not Timer.objects.filter(case=case, status="running").exists()
-    track = public_client().get(
-        "/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code}
-    ).json()
+    track = (
+        public_client()
+        .get("/api/v1/public/track/", {"tracking_no": case.tracking_no, "access_code": case.access_code})
+        .json()
+    )
     assert any("119" in line["note"] for line in track["timeline"])
 
 

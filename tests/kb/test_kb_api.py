@@ -21,8 +21,14 @@ def clerk_gaj(org):
 def test_search_finds_a_published_article_by_a_two_character_word_and_not_a_draft(users, pinned) -> None:
     published = make_article(users["dispatcher"])
     make_article(users["dispatcher"], title="居住证草稿", status="draft")
-    make_article(users["dispatcher"], title="噪声投诉怎么处理", body="夜间施工噪声请向生态环境分局反映。",
-                 category="ENV-NOISE", department="HBJ", keywords="噪声")
+    make_article(
+        users["dispatcher"],
+        title="噪声投诉怎么处理",
+        body="夜间施工噪声请向生态环境分局反映。",
+        category="ENV-NOISE",
+        department="HBJ",
+        keywords="噪声",
+    )
     body = staff_client(users["agent"]).get("/api/v1/kb/articles/", {"q": "材料"}).json()
     assert body["count"] == 1
     (row,) = body["results"]
@@ -54,8 +60,14 @@ def test_expired_article_is_not_offered_but_listed_as_expired(users, pinned) -> 
 
 def test_free_text_ranks_the_best_match_first(users, pinned) -> None:
     hukou = make_article(users["dispatcher"])
-    make_article(users["dispatcher"], title="社保卡补办", body="社保卡丢失可到社保中心补办，需携带身份证。",
-                 category="LAB-INSUR", department="RSJ", keywords="社保卡")
+    make_article(
+        users["dispatcher"],
+        title="社保卡补办",
+        body="社保卡丢失可到社保中心补办，需携带身份证。",
+        category="LAB-INSUR",
+        department="RSJ",
+        keywords="社保卡",
+    )
     body = staff_client(users["agent"]).get("/api/v1/kb/articles/", {"text": "来电人问办理居住证要带什么材料"}).json()
     assert body["results"][0]["id"] == hukou.pk
 
@@ -108,7 +120,9 @@ def test_put_adds_a_version_keeps_history_and_refuses_others(users, clerk_gaj, p
     stale = client.put(url, {"title": "x", "body": "y", "version": 1}, format="json")
     assert_error(stale, 409, "conflict")
     # Another department's clerk: 403; a missing body: 400.
-    assert_error(staff_client(users["clerk_hbj"]).put(url, {"title": "x", "body": "y"}, format="json"), 403, "forbidden")
+    assert_error(
+        staff_client(users["clerk_hbj"]).put(url, {"title": "x", "body": "y"}, format="json"), 403, "forbidden"
+    )
     assert_error(client.put(url, {"title": "只有标题"}, format="json"), 400, "invalid")
     article.refresh_from_db()
     assert (article.version, article.title) == (2, "居住证办理需要哪些材料")
@@ -117,7 +131,9 @@ def test_put_adds_a_version_keeps_history_and_refuses_others(users, clerk_gaj, p
 
 def test_resolve_directly_with_kb_article_records_id_and_version(users, pinned) -> None:
     article = make_article(users["dispatcher"])
-    case = CaseFactory(actor=users["agent"], kind="consultation", category="SEC-HUKOU", title="居住证", content="要什么材料")
+    case = CaseFactory(
+        actor=users["agent"], kind="consultation", category="SEC-HUKOU", title="居住证", content="要什么材料"
+    )
     client = staff_client(users["agent"])
     assert client.get(f"/api/v1/cases/{case.tracking_no}/").json()["kb_article"] is None
     response = act(client, case, "resolve_directly", answer=article.body, kb_article=article.pk)

@@ -113,7 +113,9 @@ class ArticleListView(StaffAPIView):
         data = validated(ArticleInput, request.data)
         article = services.article_create(actor=request.user, data=_input(data))
         today = timezone.localdate()
-        return Response(article_data(_fresh(article.pk), today=today, user=request.user), status=status.HTTP_201_CREATED)
+        return Response(
+            article_data(_fresh(article.pk), today=today, user=request.user), status=status.HTTP_201_CREATED
+        )
 
 
 def _fresh(pk: int) -> Article:

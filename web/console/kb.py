@@ -38,9 +38,7 @@ class ArticleFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("全部"))] + [
-            (c.code, c.name) for c in selectors.category_families()
-        ]
+        self.fields["category"].choices = [("", _("全部"))] + [(c.code, c.name) for c in selectors.category_families()]
         self.fields["department"].choices = f.department_choices()
 
 
@@ -186,7 +184,12 @@ def article_create(request: HttpRequest) -> HttpResponse:
         if case is not None:
             # The "add an article" prompt after a consultation: start from the case and its answer.
             initial.update(
-                {"title": case.title, "body": case.answer, "category": case.category.code, "source_case": case.tracking_no}
+                {
+                    "title": case.title,
+                    "body": case.answer,
+                    "category": case.category.code,
+                    "source_case": case.tracking_no,
+                }
             )
         form = ArticleForm(initial=initial, user=user)
     return render(request, "kb/edit.html", {"form": form, "article": None}, status=status)
@@ -260,4 +263,3 @@ def inbox_context(department: Department | None) -> dict[str, Any]:
     if department is None:
         return {"kb_capture": []}
     return {"kb_capture": list(selectors.consultations_to_capture(department))}
-

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules
 from cases.exceptions import CaseNotFound
-from cases.selectors import case_for_user
 from cases.models import User
+from cases.selectors import case_for_user
 from telephony import selectors, services
 from telephony.enums import AgentState, WrapUpCode
 from web.shell import may_see_calls_report, staff_page

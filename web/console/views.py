@@ -41,9 +41,9 @@ from web.shell import client_address, error_page, has_inbox, safe_next, staff_pa
 from . import forms as f
 from . import kb as kb_pages
 from . import queries
+from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
 from .telephony import desk_context
 from .whats_new import whats_new
-from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
 
 PAGE_SIZE = 25
 

@@ -1,4 +1,4 @@
-""""What is new since you last looked" for the agent's desk and the clerk's inbox: notifications,
+"""What is new since you last looked, for the agent's desk and the clerk's inbox: notifications,
 cases that reached the page's owner, and (on the desk) knowledge-base articles changed since."""
 
 from __future__ import annotations

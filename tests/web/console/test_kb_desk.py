@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from cases import services
 from cases.enums import Kind, Role, State
 from kb.models import Article, ArticleUse
 from notifications.enums import Template
@@ -63,16 +62,29 @@ def test_clerk_creates_an_article_for_own_department_and_edits_it_into_version_t
     login(client, clerk_gaj)
     response = client.post(
         reverse("kb_pages:create"),
-        {"title": "户口迁入", "body": "携带户口簿到派出所办理。", "category": "SEC-HUKOU", "department": "GAJ",
-         "valid_from": "2026-12-01", "status": "published"},
+        {
+            "title": "户口迁入",
+            "body": "携带户口簿到派出所办理。",
+            "category": "SEC-HUKOU",
+            "department": "GAJ",
+            "valid_from": "2026-12-01",
+            "status": "published",
+        },
     )
     article = Article.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("kb_pages:detail", args=[article.pk])
     assert (article.department.code, article.version, article.created_by) == ("GAJ", 1, clerk_gaj)
     edit = client.post(
         reverse("kb_pages:edit", args=[article.pk]),
-        {"title": "户口迁入办理", "body": "携带户口簿和准迁证到派出所办理。", "category": "SEC-HUKOU",
-         "department": "GAJ", "valid_from": "2026-12-01", "status": "published", "version": "1"},
+        {
+            "title": "户口迁入办理",
+            "body": "携带户口簿和准迁证到派出所办理。",
+            "category": "SEC-HUKOU",
+            "department": "GAJ",
+            "valid_from": "2026-12-01",
+            "status": "published",
+            "version": "1",
+        },
     )
     assert edit.status_code == 302
     article.refresh_from_db()
@@ -83,8 +95,10 @@ def test_clerk_creates_an_article_for_own_department_and_edits_it_into_version_t
 
 def test_article_form_without_title_is_400_and_other_department_edit_is_403(client, users, clerk_gaj, pinned):
     login(client, clerk_gaj)
-    response = client.post(reverse("kb_pages:create"), {"title": "", "body": "", "category": "SEC-HUKOU",
-                                                         "department": "GAJ", "status": "draft"})
+    response = client.post(
+        reverse("kb_pages:create"),
+        {"title": "", "body": "", "category": "SEC-HUKOU", "department": "GAJ", "status": "draft"},
+    )
     assert response.status_code == 400 and not Article.objects.exists()
     assert "请填写标题" in response.content.decode() or "标题" in response.content.decode()
     other = make_article(users["dispatcher"], category="ENV-NOISE", department="HBJ", title="噪声")
@@ -103,8 +117,14 @@ def test_answered_consultation_prompts_its_department_to_add_an_article(client, 
     assert case.title in form
     client.post(
         reverse("kb_pages:create"),
-        {"title": case.title, "body": "物业答复", "category": "CITY-PROP", "department": "CGJ",
-         "status": "published", "source_case": case.tracking_no},
+        {
+            "title": case.title,
+            "body": "物业答复",
+            "category": "CITY-PROP",
+            "department": "CGJ",
+            "status": "published",
+            "source_case": case.tracking_no,
+        },
     )
     assert Article.objects.get().source_case == case
     assert 'id="kb-prompt"' not in client.get(reverse("console:case", args=[case.tracking_no])).content.decode()
@@ -134,8 +154,12 @@ def test_agent_on_break_cannot_answer_and_wrap_up_makes_them_idle_again(client, 
     agent = users["agent"]
     login(client, agent)
     call = _call()
-    assert client.post(reverse("telephony_desk:agent_status"), {"status": "break"},
-                       content_type="application/json").json()["status"] == "break"
+    assert (
+        client.post(
+            reverse("telephony_desk:agent_status"), {"status": "break"}, content_type="application/json"
+        ).json()["status"]
+        == "break"
+    )
     refused = client.post(reverse("telephony_desk:answer", args=[call.call_sid]))
     assert refused.status_code == 409 and "小休" in refused.json()["error"]["message"]
     assert Call.objects.get(pk=call.pk).agent is None
@@ -143,22 +167,31 @@ def test_agent_on_break_cannot_answer_and_wrap_up_makes_them_idle_again(client, 
     assert client.post(reverse("telephony_desk:answer", args=[call.call_sid])).status_code == 200
     assert AgentStatus.objects.get(agent=agent).status == AgentState.BUSY
     # On a call: cannot show idle until the wrap-up; the banner shows the call.
-    assert client.post(reverse("telephony_desk:agent_status"), {"status": "idle"},
-                       content_type="application/json").status_code == 409
+    assert (
+        client.post(
+            reverse("telephony_desk:agent_status"), {"status": "idle"}, content_type="application/json"
+        ).status_code
+        == 409
+    )
     html = client.get(reverse("console:desk")).content.decode()
     assert f'data-call-sid="{call.call_sid}"' in html
     telephony.call_status(call_sid=call.call_sid, status="completed", duration=95)
-    bad = client.post(reverse("telephony_desk:wrap_up", args=[call.call_sid]), {"code": "nope"},
-                      content_type="application/json")
+    bad = client.post(
+        reverse("telephony_desk:wrap_up", args=[call.call_sid]), {"code": "nope"}, content_type="application/json"
+    )
     assert bad.status_code == 400
-    ok = client.post(reverse("telephony_desk:wrap_up", args=[call.call_sid]), {"code": "answered", "note": "居住证"},
-                     content_type="application/json")
+    ok = client.post(
+        reverse("telephony_desk:wrap_up", args=[call.call_sid]),
+        {"code": "answered", "note": "居住证"},
+        content_type="application/json",
+    )
     assert ok.status_code == 200
     call.refresh_from_db()
     assert (call.wrap_up_code, call.wrap_up_note) == ("answered", "居住证")
     assert AgentStatus.objects.get(agent=agent).status == AgentState.IDLE
-    again = client.post(reverse("telephony_desk:wrap_up", args=[call.call_sid]), {"code": "answered"},
-                        content_type="application/json")
+    again = client.post(
+        reverse("telephony_desk:wrap_up", args=[call.call_sid]), {"code": "answered"}, content_type="application/json"
+    )
     assert again.status_code == 409
     stats = client.get(reverse("telephony_desk:stats")).content.decode()
     assert '<dd data-stat="agents">1/0/0</dd>' in stats
@@ -169,11 +202,21 @@ def test_other_agent_cannot_wrap_up_my_call_and_supervisor_cannot_set_a_status(c
     telephony.call_answer(call_sid=call.call_sid, agent=users["agent"])
     other = UserFactory(username="agent2", role=Role.AGENT, department_code="XFJ")
     login(client, other)
-    assert client.post(reverse("telephony_desk:wrap_up", args=[call.call_sid]), {"code": "answered"},
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(
+            reverse("telephony_desk:wrap_up", args=[call.call_sid]),
+            {"code": "answered"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     login(client, users["supervisor"])
-    assert client.post(reverse("telephony_desk:agent_status"), {"status": "idle"},
-                       content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            reverse("telephony_desk:agent_status"), {"status": "idle"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
 
 
 def test_resolve_directly_from_the_desk_records_the_article(client, users, pinned):
@@ -181,7 +224,7 @@ def test_resolve_directly_from_the_desk_records_the_article(client, users, pinne
     case = CaseFactory(actor=users["agent"], channel="hotline", kind="consultation", category="SEC-HUKOU")
     login(client, users["agent"])
     done = client.get(reverse("console:desk"), {"done": case.tracking_no}).content.decode()
-    assert 'name="kb_article"' in done and f'data-initial-category="SEC-HUKOU"' in done
+    assert 'name="kb_article"' in done and 'data-initial-category="SEC-HUKOU"' in done
     response = client.post(
         reverse("console:case_action", args=[case.tracking_no, "resolve_directly"]),
         {"version": case.version, "answer": article.body, "kb_article": article.pk, "next": "/console/desk/"},
@@ -208,8 +251,9 @@ def test_emergency_handover_from_the_case_page(client, users, pinned):
     assert case.state == State.TRANSFERRED and case.transferred_to == "122"
     assert case.transferred_at == dt.datetime(2026, 12, 1, 1, 55, tzinfo=dt.UTC)
     blank = CaseFactory(actor=users["agent"], channel="hotline")
-    bad = client.post(reverse("console:case_action", args=[blank.tracking_no, "transfer"]),
-                      {"version": blank.version, "number": ""})
+    bad = client.post(
+        reverse("console:case_action", args=[blank.tracking_no, "transfer"]), {"version": blank.version, "number": ""}
+    )
     assert bad.status_code == 400
     blank.refresh_from_db()
     assert blank.state == State.REGISTERED
@@ -268,9 +312,17 @@ def test_desk_says_which_articles_changed_since_the_agent_last_looked(client, us
     with time_machine.travel(dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC), tick=False):
         from kb.services import ArticleInput, article_create
 
-        article_create(actor=users["dispatcher"], data=ArticleInput(
-            title="新发布的社保卡补办", body="到社保中心补办。", category="LAB-INSUR", department="RSJ",
-            status="published", valid_from="2026-11-01"))
+        article_create(
+            actor=users["dispatcher"],
+            data=ArticleInput(
+                title="新发布的社保卡补办",
+                body="到社保中心补办。",
+                category="LAB-INSUR",
+                department="RSJ",
+                status="published",
+                valid_from="2026-11-01",
+            ),
+        )
     with time_machine.travel(dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC), tick=False):
         box = client.get(reverse("console:desk")).content.decode().split('id="new-since"')[1].split("</section>")[0]
         assert "知识库新增或更新 1 篇" in box and "新发布的社保卡补办" in box
@@ -283,8 +335,14 @@ def test_portal_faq_lists_published_valid_articles_and_searches_them(client, use
     make_article(users["dispatcher"])
     make_article(users["dispatcher"], title="草稿不公开", status="draft")
     make_article(users["dispatcher"], title="过期的答复", valid_from="2025-01-01", valid_until="2026-06-30")
-    make_article(users["dispatcher"], title="社保卡补办", body="到社保中心补办。", category="LAB-INSUR",
-                 department="RSJ", keywords="社保卡")
+    make_article(
+        users["dispatcher"],
+        title="社保卡补办",
+        body="到社保中心补办。",
+        category="LAB-INSUR",
+        department="RSJ",
+        keywords="社保卡",
+    )
     html = client.get(reverse("portal:faq")).content.decode()
     assert "居住证办理需要哪些材料" in html and "社保卡补办" in html
     assert "草稿不公开" not in html and "过期的答复" not in html

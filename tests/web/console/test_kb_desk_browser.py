@@ -45,8 +45,14 @@ def test_a_call_answered_from_the_knowledge_base(live_server, users):
     )
     article_create(
         actor=users["dispatcher"],
-        data=ArticleInput(title="社保卡补办", body="到社保中心补办。", category="LAB-INSUR", department="RSJ",
-                          valid_from="2020-01-01", status="published"),
+        data=ArticleInput(
+            title="社保卡补办",
+            body="到社保中心补办。",
+            category="LAB-INSUR",
+            department="RSJ",
+            valid_from="2020-01-01",
+            status="published",
+        ),
     )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
