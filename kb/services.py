@@ -208,7 +208,7 @@ def case_resolve_directly(
     except (TypeError, ValueError):
         article_id = 0
     with transaction.atomic():
-        # A share lock: the article cannot change version between reading it and recording it.
+        # Locked: an edit waits, so the version recorded is the one whose answer was given.
         article = Article.objects.select_for_update().filter(pk=article_id).first() if article_id > 0 else None
         if article is None:
             msg = _("知识库文章不存在：%(id)s") % {"id": kb_article}
