@@ -60,7 +60,11 @@
     if (!bar) return;
     var msg = $("#agent-status-msg");
     post(bar.getAttribute("data-status-url"), { status: status }).then(function (res) {
-      if (res.ok) { showStatus(res.data.status); msg.textContent = t("当前：", "Now: ") + labels[res.data.status]; }
+      if (res.ok) {
+        showStatus(res.data.status);
+        msg.textContent = t("当前：", "Now: ") + labels[res.data.status];
+        if (res.data.status === "idle" && window.ccScreenpop && window.ccScreenpop.offerHeld) window.ccScreenpop.offerHeld();
+      }
       else msg.textContent = errorText(res, t("无法切换状态", "Could not change status"));
     });
   }
@@ -130,6 +134,7 @@
         banner.removeAttribute("data-call-sid");
         wrap.reset();
         showStatus("idle");
+        if (window.ccScreenpop && window.ccScreenpop.offerHeld) window.ccScreenpop.offerHeld();
         var status = $("#agent-status-msg");
         if (status) status.textContent = t("小结已保存，当前：示闲", "Wrap-up saved; now available");
       });
