@@ -150,14 +150,16 @@
   // when a call rings, is answered or ends.
   var statsTimer = null;
   function refreshStats(attempt) {
-    var holder = document.querySelector("[data-telephony-stats]");
-    if (!holder) return;
+    var holders = document.querySelectorAll("[data-telephony-stats]");
+    if (!holders.length) return;
     attempt = attempt || 0;
     clearTimeout(statsTimer);
     statsTimer = setTimeout(function () {
       fetch("/telephony/desk/stats/", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) { holder.innerHTML = html; })  // our own server-rendered fragment
+        .then(function (html) {  // our own server-rendered fragment, into every holder on the page
+          Array.prototype.forEach.call(document.querySelectorAll("[data-telephony-stats]"), function (h) { h.innerHTML = html; });
+        })
         .catch(function () { if (attempt < 3) refreshStats(attempt + 1); });  // else keep the last figures
     }, attempt ? 1000 * attempt : 300);
   }
