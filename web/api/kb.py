@@ -46,6 +46,46 @@ class ArticleInput(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
+class ArticleOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    keywords = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    status = serializers.CharField(help_text="draft | published | expired (a published article past its date)")
+    usable = serializers.BooleanField(help_text="Published and valid today: may answer a case.")
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+    can_edit = serializers.BooleanField()
+
+
+class ArticleVersionOut(serializers.Serializer):
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    edited_by = serializers.CharField()
+    edited_at = serializers.DateTimeField()
+
+
+class ArticleDetailOut(ArticleOut):
+    versions = ArticleVersionOut(many=True)
+    use_count = serializers.IntegerField()
+
+
+class ArticlePageOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True, required=False)
+    previous = serializers.CharField(allow_null=True, required=False)
+    results = ArticleOut(many=True)
+
+
 def article_data(article: Article, *, today: Any, user: User | None = None) -> dict[str, Any]:
     data = {
         "id": article.pk,
@@ -85,7 +125,12 @@ class ArticleListView(StaffAPIView):
     """GET: articles matching ``q`` (all terms, as on the board) or ``text`` (best matches first),
     in a category family; POST: a new article (its department's staff, dispatchers, admins)."""
 
-    @extend_schema(parameters=[ArticleFilter], responses={200: dict, **ERRORS}, summary="Search the knowledge base")
+    @extend_schema(
+        parameters=[ArticleFilter],
+        responses={200: ArticlePageOut, **ERRORS},
+        summary="Search the knowledge base",
+        operation_id="kb_articles_list",
+    )
     def get(self, request: Request) -> Response:
         f = validated(ArticleFilter, request.query_params)
         today = timezone.localdate()
@@ -108,7 +153,7 @@ class ArticleListView(StaffAPIView):
         page = paginator.paginate_queryset(qs.order_by("-updated_at", "-pk"), request, view=self)
         return paginator.get_paginated_response([article_data(a, today=today, user=request.user) for a in page])
 
-    @extend_schema(request=ArticleInput, responses={201: dict, **ERRORS}, summary="Create an article")
+    @extend_schema(request=ArticleInput, responses={201: ArticleOut, **ERRORS}, summary="Create an article")
     def post(self, request: Request) -> Response:
         data = validated(ArticleInput, request.data)
         article = services.article_create(actor=request.user, data=_input(data))
@@ -126,7 +171,7 @@ def _fresh(pk: int) -> Article:
 
 
 class ArticleDetailView(StaffAPIView):
-    @extend_schema(responses={200: dict, **ERRORS}, summary="One article, with its versions")
+    @extend_schema(responses={200: ArticleDetailOut, **ERRORS}, summary="One article, with its versions")
     def get(self, request: Request, pk: int) -> Response:
         article = _fresh(pk)
         data = article_data(article, today=timezone.localdate(), user=request.user)
@@ -145,7 +190,7 @@ class ArticleDetailView(StaffAPIView):
         data["use_count"] = article.uses.count()
         return Response(data)
 
-    @extend_schema(request=ArticleInput, responses={200: dict, **ERRORS}, summary="Edit an article (new version)")
+    @extend_schema(request=ArticleInput, responses={200: ArticleOut, **ERRORS}, summary="Edit an article (new version)")
     def put(self, request: Request, pk: int) -> Response:
         article = _fresh(pk)
         if not rules.may_edit(request.user, article):
