@@ -7,7 +7,7 @@ holds the document's character bigrams (GIN index), written with every save.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from cases.publication import bigrams, match_terms, query_terms
@@ -45,9 +45,14 @@ def matching_any(qs: QuerySet[Article], text: str, *, limit: int = 5) -> list[Ar
     if not grams:
         return []
     if connection.vendor == "postgresql":
+        # Any shared bigram through the GIN index, the most shared first (ts_rank counts them), so the
+        # best candidates survive the cut however many articles share a common pair like 办理.
         tsquery = " | ".join(f"'{g}'" for g in sorted(grams))
-        qs = qs.annotate(hit=RawSQL("kb_article.vector @@ %s::tsquery", [tsquery], output_field=BooleanField()))
-        candidates = list(qs.filter(hit=True)[:200])
+        qs = qs.annotate(
+            hit=RawSQL("kb_article.vector @@ %s::tsquery", [tsquery], output_field=BooleanField()),
+            rank=RawSQL("ts_rank(kb_article.vector, %s::tsquery)", [tsquery], output_field=FloatField()),
+        )
+        candidates = list(qs.filter(hit=True).order_by("-rank", "-pk")[:200])
     else:
         candidates = list(qs[:500])
     # One shared pair of characters (请问, 什么) is chance; two make a match (unless that is all

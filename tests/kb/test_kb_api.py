@@ -158,3 +158,12 @@ def test_resolve_directly_with_a_draft_or_unknown_article_changes_nothing(users,
 
 def test_anonymous_gets_401(client, pinned) -> None:
     assert client.get("/api/v1/kb/articles/").status_code in {401, 403}
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_best_match_survives_many_articles_sharing_a_common_pair(users, pinned) -> None:
+    best = make_article(users["dispatcher"])  # the oldest: a cut by newest would lose it
+    for n in range(210):
+        make_article(users["dispatcher"], title=f"办理事项 {n}", body="请到窗口办理。", keywords="")
+    body = staff_client(users["agent"]).get("/api/v1/kb/articles/", {"text": "办理居住证要带什么材料"}).json()
+    assert body["results"][0]["id"] == best.pk
