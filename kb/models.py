@@ -48,6 +48,7 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["status", "valid_until"], name="kb_article_usable"),
             models.Index(fields=["department", "valid_until"], name="kb_article_dept_expiry"),
+            models.Index(fields=["-updated_at", "-id"], name="kb_article_newest"),
         ]
 
     def __str__(self) -> str:

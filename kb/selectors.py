@@ -38,7 +38,8 @@ def usable_q(today: dt.date) -> Q:
 
 
 def articles() -> QuerySet[Article]:
-    return Article.objects.select_related("category", "category__parent", "department")
+    # The bigram vector is for the database's search only: never loaded into Python.
+    return Article.objects.select_related("category", "category__parent", "department").defer("vector")
 
 
 def usable_articles(today: dt.date) -> QuerySet[Article]:

@@ -101,5 +101,9 @@ class Migration(migrations.Migration):
             model_name='articleversion',
             constraint=models.UniqueConstraint(fields=('article', 'version'), name='kb_version_unique'),
         ),
+        migrations.AddIndex(
+            model_name='article',
+            index=models.Index(fields=['-updated_at', '-id'], name='kb_article_newest'),
+        ),
         migrations.RunPython(gin_index, drop_gin_index),
     ]

@@ -150,7 +150,7 @@ class ArticleListView(StaffAPIView):
                 {"count": len(rows), "results": [article_data(a, today=today, user=request.user) for a in rows]}
             )
         paginator = CasePagination()
-        page = paginator.paginate_queryset(qs.order_by("-updated_at", "-pk"), request, view=self)
+        page = paginator.paginate_queryset(qs.defer("document").order_by("-updated_at", "-pk"), request, view=self)
         return paginator.get_paginated_response([article_data(a, today=today, user=request.user) for a in page])
 
     @extend_schema(request=ArticleInput, responses={201: ArticleOut, **ERRORS}, summary="Create an article")

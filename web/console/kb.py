@@ -100,7 +100,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(department__code=data["department"])
         if data["status"]:
             qs = selectors.with_status(qs, data["status"], today=today)
-    page = Paginator(qs.order_by("-updated_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs.defer("document").order_by("-updated_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     for article in page.object_list:
         article.shown_status = selectors.effective_status(article, today=today)
         article.can_edit = rules.may_edit(user, article)

@@ -26,7 +26,11 @@ def faq(request: HttpRequest) -> HttpResponse:
     qs = selectors.usable_articles(today)
     if category:
         qs = selectors.in_category(qs, category)
-    qs = search_articles(qs, q).order_by("category__parent__code", "category__code", "-updated_at", "-pk")
+    qs = (
+        search_articles(qs, q)
+        .defer("document")
+        .order_by("category__parent__code", "category__code", "-updated_at", "-pk")
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
