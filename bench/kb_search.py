@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.public_board import _create_database  # noqa: E402  (the same "create it once")
+
 GOAL_MS = 300.0
 TOPICS = [
     "居住证办理材料",
@@ -37,15 +39,6 @@ TOPICS = [
     "出租车拒载投诉",
     "预付卡退费",
 ]
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _fill(n: int, author) -> None:
