@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "telephony",
     "notifications",
     "stats",  # after sla: its case_changed receiver reads the clocks sla's receiver has just moved
+    "kb",  # the knowledge base (知识库)
     # The edges (templates and template tags live beside their pages).
     "web.console",
     "web.portal",

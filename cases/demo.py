@@ -506,6 +506,18 @@ DEMO_CASES = (
         "西岭垃圾中转站",
         reply="已督促运营单位每日冲洗两次并加装除臭喷淋设备，迁址问题已纳入明年规划研究。",
     ),
+    # A matter for 119: handed over (应急移交) with the number and time, not rejected (issue 12).
+    DemoCase(
+        "transferred",
+        H,
+        K.HELP,
+        "CIV-COMM",
+        "楼道冒烟有焦糊味",
+        "来电人称所住楼栋三楼楼道冒烟，有焦糊味，担心起火。",
+        "东湖社区6栋",
+        extra={"number": "119", "note": "已转119，并告知来电人先撤离到楼外。"},
+        urgent=True,
+    ),
 )
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -565,6 +577,8 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         return case
     if to == State.REJECTED:
         return services.case_reject(case=case, actor=dispatcher, reason=x["reason"], note=x["note"])
+    if to == State.TRANSFERRED:
+        return services.case_transfer_emergency(case=case, actor=agent, number=x["number"], note=x["note"])
     if to == State.MERGED:
         target = next(c for c in made if c.title == x["merge_into"])
         return services.case_merge(case=case, actor=dispatcher, duplicate_of=target.tracking_no)

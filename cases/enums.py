@@ -51,10 +51,11 @@ class State(models.TextChoices):
     CLOSED = "closed", _("已办结")
     REJECTED = "rejected", _("不予受理")
     MERGED = "merged", _("已合并")
+    TRANSFERRED = "transferred", _("已移交应急")
 
 
 OPEN_STATES = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED})
-TERMINAL_STATES = frozenset({State.REJECTED, State.MERGED})
+TERMINAL_STATES = frozenset({State.REJECTED, State.MERGED, State.TRANSFERRED})
 
 
 class Transition(models.TextChoices):
@@ -80,6 +81,8 @@ class Transition(models.TextChoices):
     PUBLISH = "publish", _("公开")
     WITHDRAW = "withdraw", _("撤回公开")
     ATTACH = "attach", _("添加附件")
+    # A matter for 110/119/120/122: handed over, recorded with the number and the time (issue 12).
+    TRANSFER = "transfer", _("移交应急")
     # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
     # escalations) are dotted names those apps register in cases.audit, not values here.
 
@@ -94,6 +97,7 @@ PUBLIC_WITH_NOTE = frozenset(
         Transition.APPROVE,
         Transition.HOLD,
         Transition.AUTO_CLOSE,
+        Transition.TRANSFER,
     }
 )
 PUBLIC_WITHOUT_NOTE = frozenset(
@@ -144,3 +148,12 @@ class ReplyChannel(models.TextChoices):
     SMS = "sms", _("短信")
     EMAIL = "email", _("电子邮件")
     PHONE = "phone", _("电话回访")
+
+
+class EmergencyService(models.TextChoices):
+    """The emergency numbers a matter is handed over to (应急移交), instead of being rejected."""
+
+    POLICE = "110", _("110 公安报警")
+    FIRE = "119", _("119 消防")
+    AMBULANCE = "120", _("120 急救")
+    TRAFFIC = "122", _("122 交通事故")

@@ -210,6 +210,9 @@ class Case(FSMModelMixin, models.Model):
     hold_reason = models.TextField(blank=True)
     # Set by the SLA app when the case is assigned: until then the department may return it.
     return_due_at = models.DateTimeField(null=True, blank=True)
+    # Emergency handover (应急移交): the number it went to (cases.enums.EmergencyService) and when.
+    transferred_to = models.CharField(_("移交号码"), max_length=8, blank=True)
+    transferred_at = models.DateTimeField(_("移交时间"), null=True, blank=True)
 
     registered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The Open311 client that registered the case: it (and only it, besides the public board) may
@@ -306,6 +309,12 @@ class Case(FSMModelMixin, models.Model):
         self.closed_at = None
         self.rating = ""
         self.feedback_comment = ""
+
+    @transition(field=state, source=State.REGISTERED, target=State.TRANSFERRED, permission=rules.may_transfer_emergency)
+    def transfer(self, *, number: str, at: dt.datetime, now: dt.datetime) -> None:
+        self.transferred_to = number
+        self.transferred_at = at
+        self.closed_at = now
 
     def return_window_open(self) -> bool:
         return self.return_due_at is None or timezone.now() <= self.return_due_at

@@ -263,6 +263,18 @@ def search_rows(rows: QuerySet[PublicSearch], q: str | None) -> QuerySet[PublicS
             rows = rows.filter(case__tracking_no__startswith=term)
         else:
             words.append(term)
+    return match_terms(rows, words)
+
+
+def query_terms(q: str | None) -> list[str]:
+    """The search terms of ``q`` (runs of letters, digits, CJK), lower-cased."""
+    return _TERM.findall(normalise_query(q).lower())
+
+
+def match_terms(rows: QuerySet, words: list[str]) -> QuerySet:
+    """Rows (of any model with a lower-cased ``document`` text and its bigrams in a ``vector``
+    tsvector on PostgreSQL) matching every one of ``words``: the board's search, reused by the
+    knowledge base (kb.search)."""
     exact = connection.vendor == "postgresql"
     if exact:
         grams = [g for t in words if len(t) >= 2 for g in bigrams(t)]

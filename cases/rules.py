@@ -138,3 +138,9 @@ def may_attach(case: Case, user: User | None) -> bool:
 
 def may_see_full_contact(user: User | None) -> bool:
     return role_of(user) in SEES_FULL_CONTACT
+
+
+def may_transfer_emergency(case: Case, user: User | None) -> bool:
+    """Hand a registered matter over to 110/119/120/122: the desk that takes it in (agents,
+    dispatchers, admins)."""
+    return is_intake(user)

@@ -31,7 +31,7 @@ from django_fsm import can_proceed
 from . import attachments as attachment_files
 from . import audit, chain, refcache, rules, selectors, tracking_sequences
 from .domain import case_changed
-from .enums import Channel, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
+from .enums import Channel, EmergencyService, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from .models import (
     AttachmentKind,
@@ -412,8 +412,10 @@ def case_resolve_directly(
     expected_version: int | None = None,
     client_ip: str | None = None,
     now: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Case:
-    """Answer on first contact. Side effects: triage timer met; answer relayed; feedback timer."""
+    """Answer on first contact. Side effects: triage timer met; answer relayed; feedback timer.
+    ``data`` goes into the event (the knowledge base's article reference, kb.services)."""
     answer = clean_text(answer, field="answer", label=_("答复内容"), max_length=MAX_CONTENT)
     with case_action(
         case,
@@ -423,6 +425,7 @@ def case_resolve_directly(
         transition=Case.resolve_directly,
         expected_version=expected_version,
         note=answer,
+        data=data,
         client_ip=client_ip,
         now=now,
     ) as act:
@@ -975,6 +978,68 @@ def case_set_publication(
     return act.case
 
 
+# --- emergency handover ----------------------------------------------------------------
+
+
+def _transfer_moment(value: Any, *, now: dt.datetime) -> dt.datetime:
+    """When the matter was handed over: given (ISO 8601, or a datetime) or now; never in the future."""
+    if value in (None, ""):
+        return now
+    moment = value
+    if not isinstance(moment, dt.datetime):
+        try:
+            moment = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            msg = _("移交时间格式不正确，应为 ISO 8601（例如 2026-12-01T10:30:00+08:00）。")
+            raise CaseValidationError(msg, fields={"at": [msg]}) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)  # a local time, as the desk types it
+    if moment > now + dt.timedelta(minutes=1):
+        msg = _("移交时间不能晚于现在。")
+        raise CaseValidationError(msg, fields={"at": [msg]})
+    return moment
+
+
+def case_transfer_emergency(
+    *,
+    case: Case | int,
+    actor: User,
+    number: str,
+    at: Any = None,
+    note: str = "",
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Hand a matter for 110/119/120/122 over (应急移交): the case leaves the desk as transferred,
+    with the number and the time — not a rejection. Side effects: every clock stops; the public
+    note says where it went and when."""
+    now = now or timezone.now()
+    if number not in EmergencyService.values:
+        msg = _("请选择移交的应急号码（110、119、120 或 122）。")
+        raise CaseValidationError(msg, fields={"number": [msg]})
+    moment = _transfer_moment(at, now=now)
+    note = clean_text(note, field="note", label=_("说明"), max_length=2000, required=False)
+    public_note = _("已移交 %(service)s 处置（%(at)s）。") % {
+        "service": EmergencyService(number).label,
+        "at": timezone.localtime(moment).strftime("%Y-%m-%d %H:%M"),
+    }
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.TRANSFER,
+        may=rules.may_transfer_emergency,
+        transition=Case.transfer,
+        expected_version=expected_version,
+        note=f"{public_note}{note}",
+        data={"number": number, "at": moment.isoformat()},
+        client_ip=client_ip,
+        now=now,
+    ) as act:
+        act.case.transfer(number=number, at=moment, now=act.now)
+    return act.case
+
+
 # Name → service, for edges that dispatch on a transition name (API, console forms).
 TRANSITION_SERVICES = {
     "resolve_directly": case_resolve_directly,
@@ -990,4 +1055,5 @@ TRANSITION_SERVICES = {
     "reopen": case_reopen,
     "hold": case_hold,
     "resume": case_resume,
+    "transfer": case_transfer_emergency,
 }

@@ -117,3 +117,18 @@ class RelayedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.topic} {self.type}"
+
+
+class PageVisit(models.Model):
+    """When a staff user last looked at one of their working pages (the desk, the inbox), so the
+    page can say what is new since then. One row per (user, page), moved on each visit."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    page = models.CharField(max_length=32)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "page"], name="notifications_page_visit_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.page} {self.seen_at:%Y-%m-%d %H:%M}"

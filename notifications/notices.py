@@ -257,6 +257,7 @@ NOTICES: dict[str, Notice] = {
     Transition.REOPEN: Notice(messages=(Message(the_department, Template.CASE_REOPENED),), live=CHANGED),
     Transition.HOLD: Notice(live=CHANGED),
     Transition.RESUME: Notice(live=CHANGED),
+    Transition.TRANSFER: Notice(live=CHANGED),
     # The sla app's records, by the dotted names it writes them under (sla.enums.AuditAction; it
     # publishes their live events).
     "sla.extension.granted": Notice(

@@ -28,7 +28,7 @@ from cases.models import Case, Department, User
 from cases.selectors import dispatch_department
 
 from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, OutboxStatus, Template
-from .models import Notification, NotificationPreference, Outbox
+from .models import Notification, NotificationPreference, Outbox, PageVisit
 
 log = logging.getLogger(__name__)
 
@@ -464,3 +464,15 @@ def preference_save(*, user: User, enabled: Iterable[str], language: str) -> Not
     pref.language = language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
     pref.save(update_fields=["disabled", "language"])
     return pref
+
+
+def page_visit_record(*, user: User, page: str, now: datetime | None = None) -> datetime | None:
+    """Note that ``user`` looks at ``page`` now; returns when they looked before (None: never).
+    Two queries; two tabs opening at once both see the earlier visit, never an error."""
+    now = now or timezone.now()
+    previous = PageVisit.objects.filter(user=user, page=page).values_list("seen_at", flat=True).first()
+    if previous is not None:
+        PageVisit.objects.filter(user=user, page=page).update(seen_at=now)
+    else:  # the other tab's first visit may have won: it is the same moment, near enough
+        PageVisit.objects.bulk_create([PageVisit(user=user, page=page, seen_at=now)], ignore_conflicts=True)
+    return previous

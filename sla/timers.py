@@ -325,7 +325,7 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
         case Transition.ASSIGN:
             timers_stop(case=case, now=at, stages=[Stage.TRIAGE])
             timers_start_department(case=case, now=at)  # sign_for, return_window, reply
-        case Transition.REJECT | Transition.MERGE:
+        case Transition.REJECT | Transition.MERGE | Transition.TRANSFER:
             timers_stop(case=case, now=at)
         case Transition.RESOLVE_DIRECTLY | Transition.APPROVE:
             # Answered: nothing is left but the citizen's feedback window.

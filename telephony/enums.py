@@ -75,3 +75,23 @@ class GatherStep(models.TextChoices):
     TRACK = "track", _("输入流水号")
     RECORDED = "recorded", _("留言完毕")
     SURVEY = "survey", _("回访评价")
+
+
+class AgentState(models.TextChoices):
+    """An agent's availability on the desk (坐席状态). Only an idle agent is offered calls."""
+
+    IDLE = "idle", _("示闲")
+    BUSY = "busy", _("示忙")
+    BREAK = "break", _("小休")
+
+
+class WrapUpCode(models.TextChoices):
+    """How a hotline call ended, recorded by the agent after hang-up (话后小结)."""
+
+    REGISTERED = "registered", _("已登记工单")
+    ANSWERED = "answered", _("当场解答（知识库）")
+    FOLLOW_UP = "follow_up", _("查询或催办已有工单")
+    EMERGENCY = "emergency", _("移交110/119/120/122")
+    NOT_REMIT = "not_remit", _("非受理范围，已告知")
+    DROPPED = "dropped", _("通话中断")
+    NUISANCE = "nuisance", _("骚扰或无效来电")

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import CallPurpose, CallStatus, Direction, SmsIntent, Webhook
+from .enums import AgentState, CallPurpose, CallStatus, Direction, SmsIntent, Webhook, WrapUpCode
 
 
 class Call(models.Model):
@@ -49,6 +49,10 @@ class Call(models.Model):
         related_name="survey_calls",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The answering agent's wrap-up after hang-up (话后小结).
+    wrap_up_code = models.CharField(_("话后小结"), max_length=16, choices=WrapUpCode.choices, blank=True)
+    wrap_up_note = models.CharField(_("小结备注"), max_length=500, blank=True)
+    wrap_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -105,3 +109,19 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class AgentStatus(models.Model):
+    """One row per agent: 示闲 (offered calls), 示忙 or 小休 (not offered), since when. Answering
+    a call makes the agent busy; the wrap-up after hang-up makes them idle again."""
+
+    agent = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_status")
+    status = models.CharField(_("坐席状态"), max_length=8, choices=AgentState.choices, default=AgentState.IDLE)
+    since = models.DateTimeField(_("起始时间"))
+
+    class Meta:
+        verbose_name = _("坐席状态")
+        verbose_name_plural = _("坐席状态")
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.status}"

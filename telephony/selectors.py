@@ -14,8 +14,8 @@ from cases.models import Case
 from cases.selectors import caller_history
 from sla.deadlines import citizen_deadline
 
-from .enums import FINAL_CALL_STATUSES, CallPurpose
-from .models import Call
+from .enums import FINAL_CALL_STATUSES, AgentState, CallPurpose
+from .models import AgentStatus, Call
 
 ANSWER_TARGET_SECONDS = 15  # the hotline standard: answered within 15 seconds
 
@@ -90,7 +90,14 @@ def desk_stats(day: date | None = None) -> dict[str, int]:
         .exclude(status__in=FINAL_CALL_STATUSES)
         .count()
     )
+    figures.update(agent_counts())
     return figures
+
+
+def agent_counts() -> dict[str, int]:
+    """Agents per desk status (示闲/示忙/小休) among those who ever set one."""
+    counts = dict(AgentStatus.objects.values("status").annotate(n=Count("pk")).values_list("status", "n").order_by())
+    return {f"agents_{state}": counts.get(state, 0) for state in AgentState.values}
 
 
 def calls_per_day(start: date, end: date) -> list[dict[str, Any]]:
@@ -140,3 +147,19 @@ def case_awaiting_rating(phone: str) -> Case | None:
     if not phone:
         return None
     return Case.objects.filter(citizen_phone=phone, state=State.ANSWERED).order_by("-answered_at", "-pk").first()
+
+
+def agent_state(agent: Any) -> str:
+    """The agent's desk status; an agent who never set one is idle."""
+    return AgentStatus.objects.filter(agent=agent).values_list("status", flat=True).first() or AgentState.IDLE
+
+
+def agent_open_call(agent: Any) -> Call | None:
+    """The hotline call the agent answered and has not wrapped up (live, or ended awaiting wrap-up)."""
+    return (
+        Call.objects.filter(
+            agent=agent, purpose=CallPurpose.HOTLINE, answered_at__isnull=False, wrap_up_at__isnull=True
+        )
+        .order_by("-answered_at")
+        .first()
+    )

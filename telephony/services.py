@@ -28,9 +28,9 @@ from notifications.events import publish
 from notifications.transports import twilio_client
 
 from . import twiml
-from .enums import CALL_STATUS_RANK, FINAL_CALL_STATUSES, CallPurpose, CallStatus, Direction
-from .models import Call, WebhookReceipt
-from .selectors import call_ringing_data
+from .enums import CALL_STATUS_RANK, FINAL_CALL_STATUSES, AgentState, CallPurpose, CallStatus, Direction, WrapUpCode
+from .models import AgentStatus, Call, WebhookReceipt
+from .selectors import agent_open_call, agent_state, call_ringing_data
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,11 @@ def call_answer(*, call_sid: str, agent: User) -> Call:
             raise CallConflict(_("该来电已由 %(agent)s 接听。") % {"agent": call.agent.display_name})
         if call.is_over or call.abandoned:
             raise CallConflict(_("来电已挂断。"))
+        state = agent_state(agent)
+        if state != AgentState.IDLE:
+            raise CallConflict(_("您当前为“%(state)s”，请先示闲再接听。") % {"state": AgentState(state).label})
         now = timezone.now()
+        _set_state(agent, AgentState.BUSY, now=now)  # on the call: offered no other
         call.agent = agent
         call.answered_at = now
         call.queue_wait_seconds = max(0, int((now - call.started_at).total_seconds()))
@@ -158,6 +162,55 @@ def call_answer(*, call_sid: str, agent: User) -> Call:
         if settings.TELEPHONY_BACKEND == "twilio":
             sid, target = call.call_sid, agent_dial_target(agent)
             transaction.on_commit(lambda: _bridge_rollback_unsafe(sid, target))
+    return call
+
+
+# --- agent status and wrap-up -----------------------------------------------------------
+
+
+def _set_state(agent: User, state: str, *, now: datetime) -> AgentStatus:
+    row, created = AgentStatus.objects.select_for_update().get_or_create(
+        agent=agent, defaults={"status": state, "since": now}
+    )
+    if not created and row.status != state:
+        row.status, row.since = state, now
+        row.save(update_fields=["status", "since"])
+    return row
+
+
+def agent_status_set(*, agent: User, status: str, now: datetime | None = None) -> AgentStatus:
+    """示闲 / 示忙 / 小休. An agent with a call still open (on it, or hung up without a wrap-up)
+    cannot show idle: the wrap-up does that. Side effect: ``agent.status`` to the desk."""
+    if not rules.is_intake(agent):
+        raise CallError(_("只有话务员可以设置坐席状态。"))
+    if status not in AgentState.values:
+        raise CallError(_("未知的坐席状态：%(s)s") % {"s": status or "—"})
+    now = now or timezone.now()
+    with transaction.atomic():
+        if status == AgentState.IDLE and agent_open_call(agent) is not None:
+            raise CallConflict(_("请先完成当前通话的话后小结。"))
+        row = _set_state(agent, status, now=now)
+        publish(DESK, "agent.status", {"agent": agent.username, "status": row.status})
+    return row
+
+
+def call_wrap_up(*, call_sid: str, agent: User, code: str, note: str = "", now: datetime | None = None) -> Call:
+    """The agent's wrap-up of a call they answered (after hang-up, or hanging up now). Side
+    effect: the agent is idle again. Twice: 409; someone else's call: 404."""
+    if code not in WrapUpCode.values:
+        raise CallError(_("请选择话后小结。"))
+    note = (note or "").strip()[:500]
+    now = now or timezone.now()
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(call_sid=call_sid, agent=agent).first()
+        if call is None:
+            raise CallNotFound(_("通话不存在。"))
+        if call.wrap_up_at is not None:
+            raise CallConflict(_("该通话已完成话后小结。"))
+        call.wrap_up_code, call.wrap_up_note, call.wrap_up_at = code, note, now
+        call.save(update_fields=["wrap_up_code", "wrap_up_note", "wrap_up_at", "updated_at"])
+        _set_state(agent, AgentState.IDLE, now=now)
+        publish(DESK, "agent.status", {"agent": agent.username, "status": AgentState.IDLE})
     return call
 
 

@@ -66,6 +66,8 @@ def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **ov
     if state == State.MERGED:
         other = CaseFactory(actor=users["agent"])
         return services.case_merge(case=case, actor=users["dispatcher"], duplicate_of=other.tracking_no)
+    if state == State.TRANSFERRED:
+        return services.case_transfer_emergency(case=case, actor=users["agent"], number="110")
     clerk = users["clerk_cgj"] if department == "CGJ" else users["clerk_hbj"]
     case = services.case_assign(case=case, actor=users["dispatcher"], department=department, instructions="请核实处理")
     if state == State.ASSIGNED:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from cases import rules
 from cases.enums import Role
 from cases.models import User
+from notifications.selectors import unread_count
 
 OVERSIGHT_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
@@ -46,6 +47,7 @@ def console_nav(user: User) -> list[tuple[str, str]]:
         ("console:inbox", _("本单位待办"), has_inbox(user)),
         ("console:desk", _("来电来信登记"), rules.may_register(user)),
         ("console:cases", _("工单查询"), True),
+        ("kb_pages:list", _("知识库"), True),
         ("sla_pages:board", _("超期看板"), rules.is_supervisor(user)),
         ("telephony_desk:dissatisfied", _("不满意工单跟进"), rules.is_supervisor(user)),
         ("telephony_desk:report", _("热线来电日报"), may_see_calls_report(user)),
@@ -131,6 +133,7 @@ def shell_context(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "nav": console_nav(request.user),
+        "nav_unread": unread_count(request.user),
         "role_label": role_label(request.user),
         "ws_topic": page.ws_topic,
         "ws_heartbeat": settings.LIVE_HEARTBEAT_SECONDS,

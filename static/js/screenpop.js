@@ -21,6 +21,7 @@
   var pops = {};      // call_sid -> pop-up element
   var mine = {};      // call_sids this agent answered
   var seen = {};      // "type:call_sid" already handled (live.js and our socket may both deliver)
+  var held = {};      // call_sid -> ringing data kept while this agent was busy or on break
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -149,14 +150,16 @@
   // when a call rings, is answered or ends.
   var statsTimer = null;
   function refreshStats(attempt) {
-    var holder = document.querySelector("[data-telephony-stats]");
-    if (!holder) return;
+    var holders = document.querySelectorAll("[data-telephony-stats]");
+    if (!holders.length) return;
     attempt = attempt || 0;
     clearTimeout(statsTimer);
     statsTimer = setTimeout(function () {
       fetch("/telephony/desk/stats/", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) { holder.innerHTML = html; })  // our own server-rendered fragment
+        .then(function (html) {  // our own server-rendered fragment, into every holder on the page
+          Array.prototype.forEach.call(document.querySelectorAll("[data-telephony-stats]"), function (h) { h.innerHTML = html; });
+        })
         .catch(function () { if (attempt < 3) refreshStats(attempt + 1); });  // else keep the last figures
     }, attempt ? 1000 * attempt : 300);
   }
@@ -168,6 +171,13 @@
     var key = frame.type + ":" + data.call_sid;
     if (seen[key]) return;
     seen[key] = true;
+    // desk.js (the call banner, agent status) follows the same calls.
+    window.dispatchEvent(new CustomEvent("cc:call", { detail: frame }));
+    if (frame.type === "call.ringing" && window.ccDesk && !window.ccDesk.offered()) {
+      held[data.call_sid] = data;  // not idle: offered when the agent shows idle (offerHeld)
+      return;
+    }
+    if (frame.type !== "call.ringing") delete held[data.call_sid];
     if (frame.type === "call.ringing") ringing(data);
     else if (frame.type === "call.answered") answered(data);
     else if (frame.type === "call.ended") ended(data);
@@ -175,7 +185,11 @@
 
   // For tests and for live.js if it prefers calling us; ``listening`` is true while our own
   // socket is subscribed (or always, when live.js delivers the events).
-  var api = window.ccScreenpop = { handle: handle, listening: false };
+  // offerHeld: the agent has just shown idle; the calls that rang meanwhile and still wait pop up.
+  function offerHeld() {
+    Object.keys(held).forEach(function (sid) { var data = held[sid]; delete held[sid]; ringing(data); });
+  }
+  var api = window.ccScreenpop = { handle: handle, listening: false, offerHeld: offerHeld };
   window.addEventListener("cc:event", function (e) { handle(e.detail); });
 
   function ownSocket() {

@@ -32,6 +32,7 @@ ALL_STATES = [
     State.CLOSED,
     State.REJECTED,
     State.MERGED,
+    State.TRANSFERRED,
 ]
 CITIZEN = "citizen"  # stands for actor=None
 
@@ -57,6 +58,7 @@ CALLS: dict[str, Callable[[Case, Any, dict], Case]] = {
     "feedback": lambda c, a, u: services.case_feedback(case=c, actor=a, rating=Rating.SATISFIED, comment="好"),
     "auto_close": lambda c, a, u: services.case_auto_close(case=c),
     "reopen": lambda c, a, u: services.case_reopen(case=c, actor=a, department="HBJ", reason="群众反映未解决"),
+    "transfer": lambda c, a, u: services.case_transfer_emergency(case=c, actor=a, number="120"),
 }
 
 # name: (from, to, roles allowed, roles refused although they can see the case)
@@ -88,6 +90,7 @@ MATRIX: dict[str, tuple[State, State, list[str], list[str]]] = {
     ),
     "auto_close": (State.ANSWERED, State.CLOSED, [CITIZEN], []),
     "reopen": (State.ANSWERED, State.ASSIGNED, ["supervisor", "admin"], ["agent", "dispatcher", "clerk_cgj"]),
+    "transfer": (State.REGISTERED, State.TRANSFERRED, ["agent", "dispatcher", "admin"], ["supervisor"]),
 }
 # a role allowed to act from the right state, used to probe the wrong ones
 PROBE = {
@@ -162,7 +165,12 @@ def test_from_a_wrong_state_it_is_a_conflict_naming_the_state(users, name, state
         assert exc.state == state
     except CaseNotFound:
         # department staff cannot even see a case that is not (or no longer) theirs
-        assert role in {"clerk_cgj", "head_cgj"} and state in {State.REGISTERED, State.REJECTED, State.MERGED}
+        assert role in {"clerk_cgj", "head_cgj"} and state in {
+            State.REGISTERED,
+            State.REJECTED,
+            State.MERGED,
+            State.TRANSFERRED,
+        }
     else:
         pytest.fail(f"{name} from {state} should have been refused")
     case.refresh_from_db()

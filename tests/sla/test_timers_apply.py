@@ -37,6 +37,7 @@ POLICY = [
     (Transition.ASSIGN, {Stage.TRIAGE}, DEPARTMENT),
     (Transition.REJECT, EVERY, set()),
     (Transition.MERGE, EVERY, set()),
+    (Transition.TRANSFER, EVERY, set()),  # handed over to 110/119/120/122: nothing left to time
     (Transition.RESOLVE_DIRECTLY, EVERY, {Stage.FEEDBACK}),
     (Transition.RETURN, EVERY, {Stage.TRIAGE}),
     (Transition.SIGN_FOR, {Stage.SIGN_FOR, Stage.RETURN_WINDOW}, set()),

@@ -228,6 +228,10 @@ def test_desk_figures_count_waiting_answered_within_15s_and_abandoned(org, clien
         "answered_in_target": 2,
         "abandoned": 1,
         "waiting": 1,
+        # agents per desk status (示闲/示忙/小休): none set one here
+        "agents_idle": 0,
+        "agents_busy": 0,
+        "agents_break": 0,
     }
     client.force_login(users["agent"])
     html = client.get("/telephony/desk/stats/").content.decode()

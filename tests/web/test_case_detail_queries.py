@@ -30,7 +30,7 @@ SH = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 11, 23, 9, 30, tzinfo=SH)
 PAGE_CEILING = 16
 API_CEILING = 10
-INBOX_CEILING = 14
+INBOX_CEILING = 20  # 14, plus the menu's unread count, consultations to capture (kb) and what is new (4)
 
 
 @pytest.fixture(autouse=True)

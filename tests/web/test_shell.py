@@ -39,17 +39,20 @@ PAGES: dict[str, set[str]] = {
     "telephony_desk:report": OVERSIGHT,
     "notifications:list": ALL,
     "notifications:preferences": ALL,
+    "kb_pages:list": ALL,
+    "kb_pages:create": {"dispatcher", "clerk_cgj", "admin"},
 }
 WITH_CASE = {"console:case", "publication:edit"}
 
 # Each role's whole menu, in order: the same on every page.
 MENUS = {
-    "agent": ["/console/desk/", "/console/cases/", "/notifications/"],
-    "clerk_cgj": ["/console/inbox/", "/console/desk/", "/console/cases/", "/notifications/"],
+    "agent": ["/console/desk/", "/console/cases/", "/console/kb/", "/notifications/"],
+    "clerk_cgj": ["/console/inbox/", "/console/desk/", "/console/cases/", "/console/kb/", "/notifications/"],
     "dispatcher": [
         "/console/queue/",
         "/console/desk/",
         "/console/cases/",
+        "/console/kb/",
         "/telephony/desk/calls/report/",
         "/console/publication/",
         "/console/reports/",
@@ -57,6 +60,7 @@ MENUS = {
     ],
     "supervisor": [
         "/console/cases/",
+        "/console/kb/",
         "/console/sla/board/",
         "/telephony/desk/dissatisfied/",
         "/telephony/desk/calls/report/",
@@ -68,6 +72,7 @@ MENUS = {
         "/console/queue/",
         "/console/desk/",
         "/console/cases/",
+        "/console/kb/",
         "/console/sla/board/",
         "/telephony/desk/dissatisfied/",
         "/telephony/desk/calls/report/",
@@ -127,6 +132,7 @@ def test_a_clerk_without_a_department_has_no_inbox_in_the_menu(client, users):
     assert menu(client.get(reverse("console:cases")).content.decode()) == [
         "/console/desk/",
         "/console/cases/",
+        "/console/kb/",
         "/notifications/",
     ]
 

@@ -143,6 +143,11 @@ class AttachmentUploadIn(serializers.Serializer):
     file = serializers.ListField(child=serializers.FileField(), help_text="One or more files (multipart).")
 
 
+class KbArticleRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+
+
 class CaseDetailOut(CaseSummaryOut):
     assisting_departments = serializers.ListField(child=serializers.CharField())
     content = serializers.CharField()
@@ -156,6 +161,9 @@ class CaseDetailOut(CaseSummaryOut):
     supervision = SupervisionOrderOut(many=True)
     events = EventOut(many=True)
     attachments = AttachmentDetailOut(many=True)
+    kb_article = KbArticleRefOut(allow_null=True, help_text="The knowledge-base article that answered it.")
+    transferred_to = serializers.CharField(allow_null=True, help_text="110/119/120/122 after an emergency handover.")
+    transferred_at = serializers.DateTimeField(allow_null=True)
 
 
 class TimelineOut(serializers.Serializer):

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from cases import rules, selectors
 from cases.enums import Priority, State
 from cases.models import Attachment, Case, Category, Department, User
+from kb import selectors as kb_selectors
 from sla import selectors as sla_selectors
 from sla import serializers as sla_serializers
 from sla.deadlines import citizen_deadline
@@ -104,6 +105,17 @@ class AnswerInput(VersionedInput):
     answer = TextField()
 
 
+class ResolveDirectlyInput(AnswerInput):
+    # The knowledge-base article the answer came from (kb.services.case_resolve_directly).
+    kb_article = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+
+
+class TransferInput(VersionedInput):
+    number = TextField(max_length=8)
+    at = TextField(max_length=64)
+    note = TextField()
+
+
 class ReasonInput(VersionedInput):
     reason = TextField()
 
@@ -127,7 +139,7 @@ class ReopenInput(VersionedInput):
 
 
 TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
-    "resolve_directly": AnswerInput,
+    "resolve_directly": ResolveDirectlyInput,
     "reject": RejectInput,
     "merge": MergeInput,
     "assign": AssignInput,
@@ -140,6 +152,7 @@ TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
     "reopen": ReopenInput,
     "hold": ReasonInput,
     "resume": VersionedInput,
+    "transfer": TransferInput,
 }
 
 
@@ -259,6 +272,10 @@ class CaseDetail(CaseListItem):
                     {**attachment_data(a), "kind": a.kind, "uploaded_at": iso(a.uploaded_at)}
                     for a in (new.attachments if new else case.attachments.all())
                 ],
+                # The knowledge-base article (and its version) that answered it, else null.
+                "kb_article": kb_selectors.case_article(case),
+                "transferred_to": case.transferred_to or None,
+                "transferred_at": iso(case.transferred_at),
             }
         )
         return data

@@ -5,7 +5,7 @@ OpenAPI schema."""
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import attachments, calendars, publication, reports, timers, views
+from . import attachments, calendars, kb, publication, reports, timers, views
 
 cases = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -40,4 +40,6 @@ urlpatterns = [
     path("cases/<str:tracking_no>/supervision/", timers.SupervisionIssueView.as_view(), name="sla-supervision-issue"),
     path("supervision/<str:pk>/answer/", timers.SupervisionAnswerView.as_view(), name="sla-supervision-answer"),
     path("boards/overdue/", timers.OverdueBoardView.as_view(), name="sla-board-overdue"),
+    path("kb/articles/", kb.ArticleListView.as_view(), name="kb-articles"),
+    path("kb/articles/<int:pk>/", kb.ArticleDetailView.as_view(), name="kb-article"),
 ]

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from cases import selectors, services
 from cases.exceptions import CaseNotFound
 from cases.models import Case, User
+from kb import services as kb_services
 from sla.deadlines import overdue_condition
 from web.shell import client_address
 from web.signin import signin_succeeded
@@ -47,6 +48,10 @@ from .serializers import (
 from .throttling import LookupFailureThrottle, PublicTrackThrottle
 
 MAX_TRACKING_NO = 32
+
+# The cases app's services by transition name; resolve_directly through the knowledge base, which
+# records the article an answer came from (and is the cases service itself without one).
+TRANSITIONS = {**services.TRANSITION_SERVICES, "resolve_directly": kb_services.case_resolve_directly}
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -203,7 +208,7 @@ class CaseTransitionView(StaffAPIView):
         summary='Run a transition (body per API.md; optional "version")',
     )
     def post(self, request: Request, tracking_no: str, name: str) -> Response:
-        service = services.TRANSITION_SERVICES.get(name)
+        service = TRANSITIONS.get(name)
         input_class = TRANSITION_INPUTS.get(name)
         if service is None or input_class is None:
             raise CaseNotFound(_("未知的操作：%(name)s") % {"name": name[:40]})

@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from cases import rules, services
 from cases.enums import State
 from cases.models import Case, User
+from kb import services as kb_services
 
 from . import forms as f
 
@@ -42,7 +43,7 @@ ACTIONS: dict[str, Action] = {
             "resolve_directly",
             pgettext_lazy("console action", "直接办结"),
             f.ResolveDirectlyForm,
-            services.case_resolve_directly,
+            kb_services.case_resolve_directly,  # the cases service, recording a kb_article if given
         ),
         Action(
             "reject",
@@ -77,6 +78,13 @@ ACTIONS: dict[str, Action] = {
         Action("resume", pgettext_lazy("console action", "恢复办理"), f.ResumeForm, services.case_resume),
         Action(
             "note", pgettext_lazy("console action", "添加备注"), f.NoteForm, services.case_add_note, versioned=False
+        ),
+        Action(
+            "transfer",
+            pgettext_lazy("console action", "移交应急"),
+            f.TransferForm,
+            services.case_transfer_emergency,
+            danger=True,
         ),
     ]
 }

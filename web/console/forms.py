@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import Channel, Kind, Priority, Rating, ReplyChannel, State
+from cases.enums import Channel, EmergencyService, Kind, Priority, Rating, ReplyChannel, State
 from cases.exceptions import CaseValidationError
 from cases.models import Category, Department, RejectReason
 from sla.board import BOARD_STAGES
@@ -137,6 +137,8 @@ class ActionForm(forms.Form):
 
 class ResolveDirectlyForm(ActionForm):
     answer = _text(_("答复内容"), rows=4, required=True)
+    # Set by the desk's knowledge-base panel when an article's answer is inserted (kb.services).
+    kb_article = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class RejectForm(ActionForm):
@@ -221,6 +223,19 @@ class HoldForm(ActionForm):
 
 class ResumeForm(ActionForm):
     pass
+
+
+class TransferForm(ActionForm):
+    """Emergency handover: the number, when it was handed over (blank: now), and a note."""
+
+    number = forms.ChoiceField(label=_("移交至"), choices=[("", "——"), *EmergencyService.choices], required=False)
+    at = forms.DateTimeField(
+        label=_("移交时间（留空为当前时间）"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    note = _text(_("说明"), rows=2)
 
 
 class NoteForm(ActionForm):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from cases import selectors
 from notifications.enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, Template
 from notifications.models import Notification, NotificationPreference
 from notifications.outbox import SUPPORTED_LANGUAGES, notification_mark_read, preference_save
@@ -32,6 +33,21 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification_mark_read(user=request.user, notification_id=pk)
     return redirect(safe_next(request, reverse("notifications:list")))
+
+
+@staff_page()
+@require_GET
+def open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """A notification's link: mark it read and go to its case (the list when it has none, or the
+    case is no longer the user's to see). A GET, being a link; reading is all it records, and only
+    the user's own notification."""
+    note = Notification.objects.filter(user=request.user, pk=pk).select_related("case").first()
+    if note is None:
+        raise Http404(_("通知不存在。"))
+    notification_mark_read(user=request.user, notification_id=pk)
+    if note.case is not None and selectors.cases_visible_to(request.user).filter(pk=note.case_id).exists():
+        return redirect("console:case", note.case.tracking_no)
+    return redirect("notifications:list")
 
 
 @staff_page()

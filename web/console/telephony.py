@@ -16,8 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import rules
 from cases.exceptions import CaseNotFound
+from cases.models import User
 from cases.selectors import case_for_user
 from telephony import selectors, services
+from telephony.enums import AgentState, WrapUpCode
 from web.shell import may_see_calls_report, staff_page
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,40 @@ def survey_call(request: HttpRequest, tracking_no: str) -> JsonResponse:
     return JsonResponse({"tracking_no": case.tracking_no, "queued": True}, status=202)
 
 
+@require_POST
+def agent_status(request: HttpRequest) -> JsonResponse:
+    """示闲 / 示忙 / 小休 from the desk: {"status"}."""
+    if denied := _staff_json(request, rules.is_intake(request.user)):
+        return denied
+    status = str(_body(request).get("status", ""))[:16]
+    try:
+        row = services.agent_status_set(agent=request.user, status=status)
+    except services.CallConflict as exc:
+        return _error(409, "conflict", exc.message)
+    except services.CallError as exc:
+        return _error(400, "invalid", exc.message, {"status": [exc.message]})
+    return JsonResponse({"status": row.status, "since": timezone.localtime(row.since).isoformat()})
+
+
+@require_POST
+def call_wrap_up(request: HttpRequest, call_sid: str) -> JsonResponse:
+    """The wrap-up after hang-up: {"code", "note"}; the agent is idle again."""
+    if denied := _staff_json(request, rules.is_intake(request.user)):
+        return denied
+    body = _body(request)
+    try:
+        call = services.call_wrap_up(
+            call_sid=call_sid, agent=request.user, code=str(body.get("code", ""))[:16], note=str(body.get("note", ""))
+        )
+    except services.CallNotFound as exc:
+        return _error(404, "not_found", exc.message)
+    except services.CallConflict as exc:
+        return _error(409, "conflict", exc.message)
+    except services.CallError as exc:
+        return _error(400, "invalid", exc.message, {"code": [exc.message]})
+    return JsonResponse({"call_sid": call.call_sid, "wrap_up_code": call.wrap_up_code, "status": "idle"})
+
+
 @require_GET
 @staff_page()
 def desk_stats(request: HttpRequest) -> HttpResponse:
@@ -115,3 +151,34 @@ def calls_report(request: HttpRequest) -> HttpResponse:
     end = timezone.localdate()
     rows = selectors.calls_per_day(end - timedelta(days=29), end)
     return render(request, "telephony/calls_report.html", {"rows": rows})
+
+
+# --- the desk page's telephony parts ----------------------------------------------------------
+
+# The desk's keyboard shortcuts (static/js/desk.js implements them; the page lists them).
+SHORTCUTS = [
+    ("Alt+1", gettext_lazy("示闲")),
+    ("Alt+2", gettext_lazy("示忙")),
+    ("Alt+3", gettext_lazy("小休")),
+    ("Alt+T", gettext_lazy("光标到诉求标题")),
+    ("Alt+K", gettext_lazy("光标到知识库搜索")),
+    ("Alt+I", gettext_lazy("插入第一篇知识库答复")),
+    ("Alt+R", gettext_lazy("打开“当场答复，直接办结”")),
+    ("Alt+S", gettext_lazy("提交当前表单（登记或直接办结）")),
+    ("Alt+W", gettext_lazy("光标到话后小结")),
+]
+
+
+def desk_context(user: User) -> dict:
+    """The agent's status, the call they are on or must wrap up (the banner), the desk figures,
+    the wrap-up codes and the shortcuts."""
+    call = selectors.agent_open_call(user) if rules.is_intake(user) else None
+    return {
+        "agent_state": selectors.agent_state(user),
+        "agent_states": AgentState.choices,
+        "open_call": call,
+        "open_call_answered_at": timezone.localtime(call.answered_at).isoformat() if call else "",
+        "wrap_up_codes": WrapUpCode.choices,
+        "stats": selectors.desk_stats(),
+        "shortcuts": SHORTCUTS,
+    }

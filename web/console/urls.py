@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import notifications, publication, ranking, sla, telephony, views
+from . import kb, notifications, publication, ranking, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -48,6 +48,8 @@ telephony_desk = [
     path("desk/calls/<str:call_sid>/link/", telephony.call_link, name="link"),
     path("desk/cases/<str:tracking_no>/survey-call/", telephony.survey_call, name="survey_call"),
     path("desk/stats/", telephony.desk_stats, name="stats"),
+    path("desk/status/", telephony.agent_status, name="agent_status"),
+    path("desk/calls/<str:call_sid>/wrap-up/", telephony.call_wrap_up, name="wrap_up"),
     path("desk/dissatisfied/", telephony.dissatisfied, name="dissatisfied"),
     path("desk/calls/report/", telephony.calls_report, name="report"),
 ]
@@ -55,6 +57,14 @@ telephony_desk = [
 notification_pages = [
     path("", notifications.notification_list, name="list"),
     path("<int:pk>/read/", notifications.mark_read, name="mark_read"),
+    path("<int:pk>/open/", notifications.open_case, name="open"),
     path("read-all/", notifications.mark_all_read, name="mark_all_read"),
     path("preferences/", notifications.preferences, name="preferences"),
+]
+
+kb_pages = [
+    path("", kb.article_list, name="list"),
+    path("new/", kb.article_create, name="create"),
+    path("<int:pk>/", kb.article_detail, name="detail"),
+    path("<int:pk>/edit/", kb.article_edit, name="edit"),
 ]

@@ -39,8 +39,11 @@ from web.attachments import download_url
 from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
 from . import forms as f
+from . import kb as kb_pages
 from . import queries
 from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
+from .telephony import desk_context
+from .whats_new import whats_new
 
 PAGE_SIZE = 25
 
@@ -145,6 +148,11 @@ def desk(request: HttpRequest) -> HttpResponse:
         form = f.IntakeForm(initial=initial)
 
     ctx: dict[str, Any] = {"form": form, "call_sid": (form["call_sid"].value() or ""), "shows_history": shows_history}
+    if request.method == "GET" and not request.GET.get("done"):
+        ctx["new_since"] = whats_new(user, "desk")
+    if shows_history:  # the hotline desk: status, call banner, wrap-up, figures, knowledge base
+        ctx.update(desk_context(user))
+        ctx["kb_api"] = reverse("kb-articles")
     raw_phone = form["citizen_phone"].value() or ""
     if shows_history and raw_phone:
         try:
@@ -257,6 +265,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 "orders": orders,
                 "extensions": sla_selectors.department_extensions(user.department, now=now),
             },
+            **kb_pages.inbox_context(user.department),
+            "new_since": whats_new(user, "inbox", now=now),
         },
     )
 
@@ -349,6 +359,7 @@ def _case_page(
         "note_spec": ACTIONS["note"],
         # A form posted from the queue or inbox that comes back here with an error keeps its way back.
         "next_url": safe_next(request, "") if request.method == "POST" else "",
+        **kb_pages.case_context(user, case),
     }
     return render(request, "console/case.html", ctx, status=status)
 

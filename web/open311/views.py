@@ -32,7 +32,7 @@ from .render import error, respond
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-21T00:00:00+08:00"
-CLOSED_STATES = (State.ANSWERED, State.CLOSED, State.REJECTED, State.MERGED)
+CLOSED_STATES = (State.ANSWERED, State.CLOSED, State.REJECTED, State.MERGED, State.TRANSFERRED)
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 

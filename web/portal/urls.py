@@ -4,7 +4,7 @@ from django.urls import path
 
 from cases.enums import Channel
 
-from . import views
+from . import faq, views
 
 app_name = "portal"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("track/", views.track, name="track"),
     path("track/<str:token>/", views.case_detail, name="case"),
     path("track/<str:token>/feedback/", views.feedback, name="feedback"),
+    path("faq/", faq.faq, name="faq"),
 ]

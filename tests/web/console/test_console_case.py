@@ -238,13 +238,15 @@ def many_cases(users):
     ("name", "url", "params", "max_queries", "expected"),
     [
         # session, user, triage + its timers, review + its timers, departments, reject reasons,
-        # duplicate scan, header department
-        ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
-        # session, user, four lists + their timers, header department, supervision orders, extension requests
-        ("clerk_cgj", "console:inbox", {}, 13, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
-        # session, user, filter choices (2), count, page + its timers, header department
-        ("dispatcher", "console:cases", {"q": "占道"}, 8, {None: 21}),
-        ("clerk_cgj", "console:cases", {"q": "占道"}, 8, {None: 13}),
+        # duplicate scan, header department, the menu's unread count
+        ("dispatcher", "console:queue", {}, 11, {"triage": 8, "review": 4}),
+        # session, user, four lists + their timers, header department, supervision orders, extension requests,
+        # the menu's unread count, consultations to capture in the knowledge base, and what is new since the
+        # last visit (the visit read + written, new notifications, newly assigned cases)
+        ("clerk_cgj", "console:inbox", {}, 19, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+        # session, user, filter choices (2), count, page + its timers, header department, the menu's unread count
+        ("dispatcher", "console:cases", {"q": "占道"}, 9, {None: 21}),
+        ("clerk_cgj", "console:cases", {"q": "占道"}, 9, {None: 13}),
     ],
 )
 def test_list_query_count_does_not_grow_with_cases(

@@ -96,6 +96,7 @@ def test_nav_links_each_role_to_its_pages_including_other_apps_console_pages(cli
     # The telephony supervisor pages (dissatisfied ratings, calls per day) are in the menu too.
     assert re.findall(r'<a href="([^"]+)"', nav) == [
         "/console/cases/",
+        "/console/kb/",
         "/console/sla/board/",
         "/telephony/desk/dissatisfied/",
         "/telephony/desk/calls/report/",
@@ -108,7 +109,12 @@ def test_nav_links_each_role_to_its_pages_including_other_apps_console_pages(cli
     nav = re.search(
         r'<nav class="site-nav">(.*?)</nav>', client.get(reverse("console:desk")).content.decode(), re.S
     ).group(1)
-    assert re.findall(r'<a href="([^"]+)"', nav) == ["/console/desk/", "/console/cases/", "/notifications/"]
+    assert re.findall(r'<a href="([^"]+)"', nav) == [
+        "/console/desk/",
+        "/console/cases/",
+        "/console/kb/",
+        "/notifications/",
+    ]
 
 
 @pytest.mark.parametrize(
