@@ -15,12 +15,17 @@ from .validation import id_number_is_valid, mask_id_number, mask_phone, normaliz
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    qs = Case.objects.select_related("category", "category__parent", "department")
+    qs = Case.objects.select_related("category", "category__parent", "department", "handling_department")
     role = rules.role_of(user)
     if role in rules.STAFF_SEE_ALL:
         return qs
     if role in rules.DEPARTMENT_ROLES and user.department_id:
-        return qs.filter(Q(department_id=user.department_id) | Q(assisting_departments=user.department_id)).distinct()
+        # The lead department, assisting ones, and every level a forwarded case passed (二次派单).
+        return qs.filter(
+            Q(department_id=user.department_id)
+            | Q(assisting_departments=user.department_id)
+            | Q(assignments__department_id=user.department_id)
+        ).distinct()
     return qs.none()
 
 
@@ -139,13 +144,30 @@ def dispatcher_queue(user: User) -> dict[str, QuerySet[Case]]:
     }
 
 
+def holding(department_id: int | None) -> Q:
+    """Cases the department holds now: as lead department (not forwarded down) or as the sub-unit."""
+    return Q(handling_department_id=department_id) | Q(handling_department__isnull=True, department_id=department_id)
+
+
 def department_inbox(user: User) -> dict[str, QuerySet[Case]]:
     base = cases_visible_to(user)
     dept = user.department_id
+    mine = holding(dept)
     return {
-        "to_sign": base.filter(department_id=dept, state=State.ASSIGNED).order_by("assigned_at"),
-        "in_progress": base.filter(department_id=dept, state=State.IN_PROGRESS).order_by("assigned_at"),
-        "replied": base.filter(department_id=dept, state=State.REPLIED).order_by("-replied_at"),
+        "to_sign": base.filter(mine, state=State.ASSIGNED).order_by("assigned_at"),
+        "in_progress": base.filter(mine, state=State.IN_PROGRESS).order_by("assigned_at"),
+        "replied": base.filter(
+            Q(department_id=dept, state=State.REPLIED) | Q(handling_department_id=dept, state=State.SUB_REPLIED)
+        ).order_by("-replied_at"),
+        # 二次派单: replies of our sub-units to review, and cases we forwarded that are still below us.
+        "sub_review": base.filter(handling_department__parent_id=dept, state=State.SUB_REPLIED).order_by("replied_at"),
+        "forwarded": base.filter(
+            assignments__department_id=dept,
+            assignments__state="forwarded",
+            assignments__ended_at__isnull=True,
+        )
+        .exclude(handling_department__parent_id=dept, state=State.SUB_REPLIED)
+        .order_by("assigned_at"),
         "assisting": base.filter(assisting_departments=dept)
         .exclude(department_id=dept)
         .filter(state__in=[State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]),

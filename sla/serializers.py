@@ -137,6 +137,7 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
         "issued_by_name": _name(o.issued_by),
         "issued_at": iso(o.issued_at),
         "note": o.note,
+        "answer_by": iso(o.answer_by),
         "answered_by": _username(o.answered_by),
         "answered_by_name": _name(o.answered_by),
         "answered_at": iso(o.answered_at),
