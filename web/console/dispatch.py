@@ -279,10 +279,3 @@ def supervision_issue(request: HttpRequest, tracking_no: str) -> HttpResponse:
             },
         )
     return redirect(back)
-
-
-# --- the board: disputes waiting for a supervisor ----------------------------------------------
-
-
-def board_disputes() -> list[Any]:
-    return forwarding.disputes_open()
