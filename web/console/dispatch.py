@@ -73,9 +73,10 @@ class QueueFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, category_list: list | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("全部"))] + f.category_choices()[1:]
+        groups = category_list if category_list is not None else f.category_choices()
+        self.fields["category"].choices = [("", _("全部"))] + groups[1:]
 
 
 def urgent_first(qs: QuerySet[Case], *then: str) -> QuerySet[Case]:

@@ -214,7 +214,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     lists = selectors.dispatcher_queue(user)
     related = ("category__default_department",)
     now = timezone.now()
-    form = dispatch.QueueFilterForm(request.GET or None)
+    choices = ChoiceCache()  # one read of each choice list for the filters, bulk and row forms
+    form = dispatch.QueueFilterForm(request.GET or None, **choices.kwargs_for(ACTIONS["reclassify"]))
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     triage_qs = dispatch.filter_queue(lists["triage"], data, user=user, stage="triage", now=now, request=request)
     review_qs = dispatch.filter_queue(lists["review"], data, user=user, stage="review", now=now, request=request)
@@ -222,7 +223,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     review_qs = dispatch.urgent_first(review_qs, "replied_at")
     triage = queries.list_with_clocks(triage_qs.select_related(*related), now=now)
     review = queries.list_with_clocks(review_qs.select_related(*related), now=now)
-    choices = ChoiceCache()
     here = request.get_full_path()
     _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly", "dispute", "reclassify"}, choices, here)
     _attach_forms(review, user, {"approve", "send_back", "reclassify"}, choices, here)
@@ -241,8 +241,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "review": review,
             "disputed": disputed,
             "filter_form": form,
-            "bulk_departments": f.department_choices(),
-            "bulk_reasons": f.reject_reason_choices(),
+            "bulk_departments": choices.kwargs_for(ACTIONS["assign"])["dept_choices"],
+            "bulk_reasons": choices.kwargs_for(ACTIONS["reject"])["reason_choices"],
         },
     )
 

@@ -238,10 +238,12 @@ def many_cases(users):
     ("name", "url", "params", "max_queries", "expected"),
     [
         # session, user, triage + its timers, review + its timers, departments, reject reasons,
-        # duplicate scan, header department
-        ("dispatcher", "console:queue", {}, 10, {"triage": 8, "review": 4}),
-        # session, user, four lists + their timers, header department, supervision orders, extension requests
-        ("clerk_cgj", "console:inbox", {}, 13, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+        # duplicate scan, header department; issue 12: categories (filters, correction), the reasons
+        # cases came back, the cases merged into them, the disputed list
+        ("dispatcher", "console:queue", {}, 14, {"triage": 8, "review": 4}),
+        # session, user, four lists + their timers, header department, supervision orders, extension
+        # requests; issue 12: the sub-units' replies to review, the forwarded list, the sub-units to forward to
+        ("clerk_cgj", "console:inbox", {}, 16, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
         # session, user, filter choices (2), count, page + its timers, header department
         ("dispatcher", "console:cases", {"q": "占道"}, 8, {None: 21}),
         ("clerk_cgj", "console:cases", {"q": "占道"}, 8, {None: 13}),
