@@ -626,7 +626,9 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         case = services.case_return(case=case, actor=users[CLERK_OF[x["wrong_department"]]], reason=x["reason"])
         return forwarding.case_dispute(case=case, actor=dispatcher, note=x["note"])
     if to in {"forwarded", "sub_replied"}:
-        case = services.case_assign(case=case, actor=dispatcher, department=x["department"], instructions="请核实处理。")
+        case = services.case_assign(
+            case=case, actor=dispatcher, department=x["department"], instructions="请核实处理。"
+        )
         case = services.case_sign_for(case=case, actor=users["clerk_jde"])
         case = forwarding.case_forward(
             case=case, actor=users["clerk_jde"], department=x["to"], instructions=x["instructions"]

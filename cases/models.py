@@ -20,9 +20,9 @@ from django_fsm import GET_STATE, FSMField, FSMModelMixin, transition
 from . import chain, rules
 from .audit import MAX_ACTION_LENGTH, action_label
 from .enums import (
+    OPEN_STATES,
     Channel,
     ContactMethod,
-    OPEN_STATES,
     Kind,
     Priority,
     Publication,
@@ -563,5 +563,5 @@ class ContactSearch(models.Model):
         return f"{self.actor_id} {self.kind} {self.value_masked} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)
 from .models_dispatch import CaseAssignment, Dispute  # noqa: E402, F401  (multi-tier dispatch: issue 12)
+from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)

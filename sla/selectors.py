@@ -97,7 +97,9 @@ def calendar_incomplete_years() -> list[dict]:
     from .models import LIVE, Timer
 
     found: dict[tuple[str, str], set[int]] = {}
-    rows = Timer.objects.filter(LIVE, calendar_incomplete=True).values_list("calendar__code", "calendar__name", "due_at")
+    rows = Timer.objects.filter(LIVE, calendar_incomplete=True).values_list(
+        "calendar__code", "calendar__name", "due_at"
+    )
     for code, name, due_at in rows.distinct()[:5000]:
         found.setdefault((code, name), set()).add(timezone.localtime(due_at).year)
     return [{"code": code, "name": name, "years": sorted(years)} for (code, name), years in sorted(found.items())]

@@ -390,7 +390,9 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None 
             timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW])
         case Transition.REPLY if case.state == State.SUB_REPLIED:
             # A sub-unit replied to the department above it: only the sub-unit's clocks stop.
-            timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.REPLY], department_id=case.handling_department_id)
+            timers_stop(
+                case=case, now=at, stages=[Stage.SIGN_FOR, Stage.REPLY], department_id=case.handling_department_id
+            )
         case Transition.REPLY:
             timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY])
             timer_start(case=case, stage=Stage.REVIEW, now=at)

@@ -138,7 +138,9 @@ def test_marking_a_registered_case_urgent_shortens_its_triage_clock(users):
     case = CaseFactory(actor=users["agent"], now=MONDAY)
     triage = Timer.objects.get(case=case, stage=Stage.TRIAGE)
     assert triage.due_at == MONDAY + dt.timedelta(hours=2)
-    forwarding.case_reclassify(case=case, actor=users["dispatcher"], priority=Priority.URGENT, note="涉及安全。", now=MONDAY)
+    forwarding.case_reclassify(
+        case=case, actor=users["dispatcher"], priority=Priority.URGENT, note="涉及安全。", now=MONDAY
+    )
     triage.refresh_from_db()
     assert triage.due_at == MONDAY + dt.timedelta(minutes=30)
 

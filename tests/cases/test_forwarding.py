@@ -14,7 +14,6 @@ from cases.models import Case, CaseAssignment, Department
 from cases.models_dispatch import AssignmentState
 from sla.enums import Stage, TimerStatus
 from sla.models import Timer
-from tests.factories import CaseFactory
 from tests.cases.dispatch_fixtures import (  # noqa: F401  (tier_users is a fixture)
     MONDAY,
     TUESDAY,
@@ -23,6 +22,7 @@ from tests.cases.dispatch_fixtures import (  # noqa: F401  (tier_users is a fixt
     signed_at_street_office,
     tier_users,
 )
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,9 @@ def test_a_case_forwarded_to_a_community_is_replied_there_reviewed_by_the_street
     case = services.case_approve(case=case, actor=u["dispatcher"], now=WEDNESDAY)
     assert case.state == State.ANSWERED
     assert case.answer == "社区已上门核实，摊点已劝离。"
-    levels = list(CaseAssignment.objects.filter(case=case).order_by("id").values_list("department__code", "level", "state"))
+    levels = list(
+        CaseAssignment.objects.filter(case=case).order_by("id").values_list("department__code", "level", "state")
+    )
     assert levels == [("JD-E", 0, AssignmentState.APPROVED), ("JD-E-01", 1, AssignmentState.APPROVED)]
     community = CaseAssignment.objects.get(case=case, level=1)
     assert (community.signed_at, community.replied_at, community.parent.department.code) == (TUESDAY, TUESDAY, "JD-E")
@@ -183,7 +185,9 @@ def test_forwarding_outside_the_own_subtree_or_to_a_non_sub_unit_is_refused_and_
 
 def test_forwarding_past_a_direct_sub_unit_is_refused(tier_users):
     u = tier_users
-    Department.objects.create(code="JD-E-01-G1", name_zh="东湖社区第一网格", parent=Department.objects.get(code="JD-E-01"))
+    Department.objects.create(
+        code="JD-E-01-G1", name_zh="东湖社区第一网格", parent=Department.objects.get(code="JD-E-01")
+    )
     case = signed_at_street_office(u)
     before = footprint(case)
     with pytest.raises(CaseValidationError) as exc:

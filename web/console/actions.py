@@ -79,7 +79,9 @@ ACTIONS: dict[str, Action] = {
             "note", pgettext_lazy("console action", "添加备注"), f.NoteForm, services.case_add_note, versioned=False
         ),
         # Multi-tier dispatch, disputes, correction (issue 12): cases/forwarding.py.
-        Action("forward", pgettext_lazy("console action", "下派"), f.ForwardForm, forwarding.case_forward, choices="sub"),
+        Action(
+            "forward", pgettext_lazy("console action", "下派"), f.ForwardForm, forwarding.case_forward, choices="sub"
+        ),
         Action(
             "approve_up", pgettext_lazy("console action", "审核通过并上报"), f.ApproveUpForm, forwarding.case_approve_up
         ),

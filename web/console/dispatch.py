@@ -13,15 +13,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Case as When_, IntegerField, QuerySet, Value, When
+from django.db.models import Case as When_
+from django.db.models import IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases import forwarding, rules, selectors, services
+from cases import rules, selectors, services
 from cases.enums import Channel, Priority, State, Transition
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied
 from cases.models import Case, CaseEvent, User

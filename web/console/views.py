@@ -224,7 +224,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     triage = queries.list_with_clocks(triage_qs.select_related(*related), now=now)
     review = queries.list_with_clocks(review_qs.select_related(*related), now=now)
     here = request.get_full_path()
-    _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly", "dispute", "reclassify"}, choices, here)
+    _attach_forms(
+        triage, user, {"assign", "reject", "merge", "resolve_directly", "dispute", "reclassify"}, choices, here
+    )
     _attach_forms(review, user, {"approve", "send_back", "reclassify"}, choices, here)
     dups = queries.possible_duplicates(triage)
     for case in triage:

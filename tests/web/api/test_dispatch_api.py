@@ -65,7 +65,9 @@ def test_forward_on_a_case_not_signed_for_is_409(tier_users):
     case = CaseFactory(actor=u["agent"])
     case = services.case_assign(case=case, actor=u["dispatcher"], department="JD-E", instructions="")
     before = row(case)
-    assert_error(act(staff_client(u["clerk_jde"]), case, "forward", department="JD-E-01", instructions="请处理"), 409, "conflict")
+    assert_error(
+        act(staff_client(u["clerk_jde"]), case, "forward", department="JD-E-01", instructions="请处理"), 409, "conflict"
+    )
     assert row(case) == before
 
 

@@ -132,7 +132,7 @@ def test_the_street_office_forwards_from_its_inbox_and_the_community_sees_it(cli
     login(client, u["clerk_jde"])
     inbox = client.get(reverse("console:inbox")).content.decode()
     assert f'action="/console/cases/{case.tracking_no}/actions/forward/"' in inbox
-    options = re.search(r'id="id_%d_forward_department">(.*?)</select>' % case.pk, inbox, re.S).group(1)
+    options = re.search(rf'id="id_{case.pk}_forward_department">(.*?)</select>', inbox, re.S).group(1)
     assert re.findall(r'value="([^"]+)"', options) == ["JD-E-01", "JD-E-02", "JD-E-03"]
     case.refresh_from_db()
     response = client.post(
@@ -212,7 +212,9 @@ def test_the_calendar_banner_shows_to_supervisors_and_admins_when_a_clock_counts
     case = CaseFactory(actor=users["agent"], now=MONDAY)
     login(client, users["supervisor"])
     assert 'id="calendar-banner"' not in client.get(reverse("console:cases")).content.decode()
-    Timer.objects.filter(case=case).update(calendar_incomplete=True, due_at=dt.datetime(2027, 1, 5, 17, 30, tzinfo=MONDAY.tzinfo))
+    Timer.objects.filter(case=case).update(
+        calendar_incomplete=True, due_at=dt.datetime(2027, 1, 5, 17, 30, tzinfo=MONDAY.tzinfo)
+    )
     html = client.get(reverse("console:cases")).content.decode()
     banner = re.search(r'<div class="calendar-banner" id="calendar-banner".*?</div>', html, re.S).group(0)
     assert "2027" in banner and 'href="/admin/sla/calendar/"' in banner
