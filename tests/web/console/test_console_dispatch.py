@@ -221,3 +221,25 @@ def test_the_calendar_banner_shows_to_supervisors_and_admins_when_a_clock_counts
     client.logout()
     login(client, users["dispatcher"])
     assert 'id="calendar-banner"' not in client.get(reverse("console:queue")).content.decode()
+
+
+def test_the_monthly_report_counts_each_level_and_the_disputes_per_department(client, tier_users):
+    u = tier_users
+    forwarding.case_forward(
+        case=signed_at_street_office(u, at=MONDAY), actor=u["clerk_jde"], department="JD-E-01", instructions="请核实"
+    )
+    returned = CaseFactory(actor=u["agent"], now=MONDAY)
+    services.case_assign(case=returned, actor=u["dispatcher"], department="CGJ", instructions="", now=MONDAY)
+    services.case_return(case=returned, actor=u["clerk_cgj"], reason="非本单位职责", now=MONDAY)
+    forwarding.case_dispute(case=returned, actor=u["dispatcher"], note="属城管职责", now=MONDAY)
+    login(client, u["supervisor"])
+    html = client.get(reverse("reports:monthly"), {"month": "2026-11"}).content.decode()
+    section = re.search(r'<section class="card" id="report-dispatch">(.*?)</section>', html, re.S).group(1)
+    cells = {
+        code: re.findall(r"<td>(\d+)</td>", row)
+        for code, row in re.findall(r'<tr class="dept-([^"]+)">(.*?)</tr>', section, re.S)
+    }
+    # received (all levels), forwarded down to it, disputes about its returns, assigned back
+    assert cells == {"CGJ": ["1", "0", "1", "0"], "JD-E": ["1", "0", "0", "0"], "JD-E-01": ["1", "1", "0", "0"]}
+    october = client.get(reverse("reports:monthly"), {"month": "2026-10"}).content.decode()
+    assert "本月没有派单记录。" in october
