@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db.models import Case as When_
-from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -92,7 +92,7 @@ def filter_queue(
         qs = qs.filter(channel=data["channel"])
     if data.get("category"):
         code = data["category"]
-        qs = qs.filter(category__code=code) | qs.filter(category__parent__code=code)
+        qs = qs.filter(Q(category__code=code) | Q(category__parent__code=code))
     if data.get("priority"):
         qs = qs.filter(priority=data["priority"])
     if data.get("colour"):
