@@ -55,7 +55,8 @@ def test_case_page_shows_fields_timeline_and_the_users_actions(client, users):
     ]
     assert (events[1]["actor"], events[1]["role"], events[1]["note"]) == ("dispatcher", "分拨员", "请核实处理")
     assert events[4]["public"] is False
-    assert [spec.name for spec, _ in response.context["action_forms"]] == ["approve", "send_back"]
+    # reclassify: the dispatcher's correction of category, kind or priority (issue 12)
+    assert [spec.name for spec, _ in response.context["action_forms"]] == ["approve", "send_back", "reclassify"]
     # Every action form carries the version the user saw.
     assert html.count(f'name="version" value="{case.version}"') >= 3
 
