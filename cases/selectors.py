@@ -8,7 +8,7 @@ import secrets
 from django.db.models import Q, QuerySet
 
 from . import audit, rules
-from .enums import Role, State
+from .enums import OPEN_STATES, Role, State
 from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
 from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
@@ -115,7 +115,7 @@ def caller_history(phone: str, *, limit: int = 10) -> tuple[list[Case], int]:
     if not phone:
         return [], 0
     qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone)
-    open_count = qs.filter(state__in=[State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]).count()
+    open_count = qs.filter(state__in=OPEN_STATES).count()
     return list(qs[:limit]), open_count
 
 

@@ -249,3 +249,23 @@ def test_assignment_counts_count_a_case_at_every_level_it_passed(tier_users):
     counts = forwarding.assignment_counts(since=MONDAY - dt.timedelta(days=1), until=WEDNESDAY)
     assert counts["JD-E"] == {"received": 1, "forwarded_in": 0}
     assert counts["JD-E-01"] == {"received": 1, "forwarded_in": 1}
+
+
+def test_the_citizen_is_told_the_lead_departments_deadline_while_a_sub_unit_holds_the_case(tier_users):
+    from sla.deadlines import citizen_deadline
+
+    u = tier_users
+    case = forwarded_to_community(u, forward_at=TUESDAY)
+    parent = live(case, Stage.REPLY, "JD-E")
+    # The community's own reply clock is capped at (here: equal to) the parent's, but a shorter
+    # policy term would end earlier; what the citizen hears is always the street office's.
+    Timer.objects.filter(case=case, department__code="JD-E-01", stage=Stage.REPLY).update(
+        due_at=parent.due_at - dt.timedelta(days=3)
+    )
+    case = Case.objects.get(pk=case.pk)
+    assert citizen_deadline(case, now=TUESDAY).due_at == parent.due_at
+    services.case_sign_for(case=case, actor=u["clerk_jde01"], now=TUESDAY)
+    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=TUESDAY)
+    case = Case.objects.get(pk=case.pk)
+    told = citizen_deadline(case, now=TUESDAY)
+    assert (told.due_at, told.status) == (parent.due_at, "running")
