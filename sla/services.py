@@ -126,13 +126,23 @@ def extension_request(
             msg = _("延期至的时间须晚于当前答复期限 %(due)s。") % {"due": _fmt(timer.due_at)}
             raise CaseValidationError(msg, fields={"until": [msg]})
         cap = extension_cap(locked, timer)
+        if locked.handling_department_id is not None:
+            # A sub-unit's clock never ends after the reply deadline of the unit that forwarded it (二次派单).
+            parent = (
+                Timer.objects.filter(LIVE, case=locked, stage=Stage.REPLY)
+                .exclude(pk=timer.pk)
+                .order_by("-started_at", "-id")
+                .values_list("due_at", flat=True)
+                .first()
+            )
+            cap = min(cap, parent) if parent is not None else cap
         if until_at > cap:
             msg = _("延期超过上限：最晚可延至 %(cap)s。") % {"cap": _fmt(cap)}
             raise CaseValidationError(msg, fields={"until": [msg]})
         ext = Extension.objects.create(
             case=locked,
             timer=timer,
-            department=locked.department,
+            department=rules.acting_department(locked),  # a sub-unit asks for its own clock
             requested_by=actor,
             requested_at=act.now,
             previous_due_at=timer.due_at,

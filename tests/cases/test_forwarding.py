@@ -269,3 +269,26 @@ def test_the_citizen_is_told_the_lead_departments_deadline_while_a_sub_unit_hold
     case = Case.objects.get(pk=case.pk)
     told = citizen_deadline(case, now=TUESDAY)
     assert (told.due_at, told.status) == (parent.due_at, "running")
+
+
+def test_a_sub_unit_may_not_extend_its_clock_past_the_parents_reply_deadline(tier_users):
+    from sla import services as sla_services
+
+    u = tier_users
+    case = forwarded_to_community(u, forward_at=TUESDAY)
+    parent = live(case, Stage.REPLY, "JD-E")
+    # Start the community on a shorter clock than the street office's.
+    Timer.objects.filter(case=case, department__code="JD-E-01", stage=Stage.REPLY).update(
+        due_at=parent.due_at - dt.timedelta(days=3)
+    )
+    services.case_sign_for(case=case, actor=u["clerk_jde01"], now=TUESDAY)
+    later = (parent.due_at + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(CaseValidationError) as exc:
+        sla_services.extension_request(
+            case=case, actor=u["clerk_jde01"], until=later, reason="需要更多时间", now=TUESDAY
+        )
+    assert "until" in exc.value.fields
+    ext = sla_services.extension_request(
+        case=case, actor=u["clerk_jde01"], until=parent.due_at.isoformat(), reason="需要更多时间", now=TUESDAY
+    )
+    assert ext.until == parent.due_at and ext.department.code == "JD-E-01"
