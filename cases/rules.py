@@ -64,7 +64,8 @@ def can_see_case(user: User | None, case: Case) -> bool:
         if case.assisting_departments.filter(pk=user.department_id).exists():
             return True
         # Every level a forwarded case passed keeps seeing it (cases.models_dispatch.CaseAssignment).
-        return case.assignments.filter(department_id=user.department_id).exists()
+        # A level that handed it back as not its own (退单) no longer does.
+        return case.assignments.filter(department_id=user.department_id).exclude(state="returned").exists()
     return False
 
 

@@ -14,6 +14,10 @@ from .models import Case, CaseEvent, Department, User
 from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
 
 
+# The levels a case passed (CaseAssignment.state) whose department keeps seeing it: all but a return.
+KEPT_LEVEL_STATES = ("assigned", "in_progress", "forwarded", "replied", "approved", "closed")
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     qs = Case.objects.select_related("category", "category__parent", "department", "handling_department")
     role = rules.role_of(user)
@@ -24,7 +28,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
         return qs.filter(
             Q(department_id=user.department_id)
             | Q(assisting_departments=user.department_id)
-            | Q(assignments__department_id=user.department_id)
+            # ... except a level that handed it back as not its own (退单).
+            | Q(assignments__department_id=user.department_id, assignments__state__in=KEPT_LEVEL_STATES)
         ).distinct()
     return qs.none()
 
