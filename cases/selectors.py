@@ -13,7 +13,6 @@ from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
 from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
 
-
 # The levels a case passed (CaseAssignment.state) whose department keeps seeing it: all but a return.
 KEPT_LEVEL_STATES = ("assigned", "in_progress", "forwarded", "replied", "approved", "closed")
 
