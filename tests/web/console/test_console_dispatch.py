@@ -243,3 +243,31 @@ def test_the_monthly_report_counts_each_level_and_the_disputes_per_department(cl
     assert cells == {"CGJ": ["1", "0", "1", "0"], "JD-E": ["1", "0", "0", "0"], "JD-E-01": ["1", "1", "0", "0"]}
     october = client.get(reverse("reports:monthly"), {"month": "2026-10"}).content.decode()
     assert "本月没有派单记录。" in october
+
+
+def test_the_dispatcher_disputes_a_return_from_the_queue_and_a_supervisor_arbitrates_on_the_case_page(client, users):
+    case = CaseFactory(actor=users["agent"], now=MONDAY)
+    services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", instructions="", now=MONDAY)
+    services.case_return(case=case, actor=users["clerk_cgj"], reason="非本单位职责", now=MONDAY)
+    login(client, users["dispatcher"])
+    queue = client.get(reverse("console:queue")).content.decode()
+    assert f'action="/console/cases/{case.tracking_no}/actions/dispute/"' in queue
+    case.refresh_from_db()
+    client.post(
+        reverse("console:case_action", args=[case.tracking_no, "dispute"]),
+        {"version": case.version, "note": "属城管职责", "next": "/console/queue/"},
+    )
+    assert listed(client.get(reverse("console:queue")), "triage") == []
+    assert case.tracking_no in client.get(reverse("console:queue")).content.decode().split('id="disputed"')[1]
+    client.logout()
+    login(client, users["supervisor"])
+    page = client.get(reverse("console:case", args=[case.tracking_no])).content.decode()
+    assert 'class="disputes"' in page and "非本单位职责" in page
+    assert f'action="/console/cases/{case.tracking_no}/actions/arbitrate/"' in page
+    case.refresh_from_db()
+    client.post(
+        reverse("console:case_action", args=[case.tracking_no, "arbitrate"]),
+        {"version": case.version, "department": "CGJ", "reason": "由城管局办理"},
+    )
+    case.refresh_from_db()
+    assert (case.state, case.department.code) == (State.ASSIGNED, "CGJ")
