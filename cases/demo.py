@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from . import public_demo, services
+from . import forwarding, public_demo, services
 from .enums import Channel, Kind, Priority, Rating, ReplyChannel, Role, State
 from .models import Case, Category, Department, User
 from .seed import load_district
@@ -518,6 +518,52 @@ DEMO_CASES = (
         extra={"number": "119", "note": "已转119，并告知来电人先撤离到楼外。"},
         urgent=True,
     ),
+    # Issue 12: multi-tier dispatch (二次派单), a dispute, an urgent case on top of the queue.
+    DemoCase(
+        "forwarded",
+        H,
+        K.HELP,
+        "CIV-COMM",
+        "楼道堆放杂物堵塞消防通道",
+        "东湖小区7栋楼道里堆满了纸箱和旧家具，消防通道被堵住，物业说管不了。",
+        "东湖街道东湖小区7栋",
+        extra={"department": "JD-E", "to": "JD-E-01", "instructions": "请东湖社区组织清理，并回复街道。"},
+    ),
+    DemoCase(
+        "sub_replied",
+        W,
+        K.COMPLAINT,
+        "CIV-COMM",
+        "小区健身器材损坏无人维修",
+        "东湖小区中心花园的健身器材坏了两个多月，扶手断裂，老人和孩子使用有危险。",
+        "东湖街道东湖小区中心花园",
+        reply="社区已联系器材厂家上门，断裂扶手已拆除更换，并在器材旁张贴安全使用提示。",
+        extra={"department": "JD-E", "to": "JD-E-01", "instructions": "请社区核实并联系厂家维修。"},
+    ),
+    DemoCase(
+        "disputed",
+        W,
+        K.COMPLAINT,
+        "CITY-WASTE",
+        "小区物业乱收垃圾清运费",
+        "物业公司今年起每户每月额外收取20元垃圾清运费，没有公示依据。",
+        "南苑街道丽景小区",
+        extra={
+            "wrong_department": "CGJ",
+            "reason": "物业收费属住房和城乡建设局监管事项，非城管执法职责。",
+            "note": "诉求涉及生活垃圾清运收费，城管局负责生活垃圾管理，退单理由不成立。",
+        },
+    ),
+    DemoCase(
+        "registered",
+        H,
+        K.HELP,
+        "CITY-WATER",
+        "路面井盖缺失，有行人跌落风险",
+        "幸福路小学门口的雨水井盖不见了，放学时孩子很多，非常危险，请尽快处理。",
+        "幸福路小学门口",
+        urgent=True,
+    ),
 )
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -587,6 +633,24 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         if to == "answered_directly":
             return case
         return services.case_feedback(case=case, actor=None, rating=spec.rating, comment=spec.comment)
+    if to == "disputed":
+        case = services.case_assign(
+            case=case, actor=dispatcher, department=x["wrong_department"], instructions="请核实处理。"
+        )
+        case = services.case_return(case=case, actor=users[CLERK_OF[x["wrong_department"]]], reason=x["reason"])
+        return forwarding.case_dispute(case=case, actor=dispatcher, note=x["note"])
+    if to in {"forwarded", "sub_replied"}:
+        case = services.case_assign(
+            case=case, actor=dispatcher, department=x["department"], instructions="请核实处理。"
+        )
+        case = services.case_sign_for(case=case, actor=users["clerk_jde"])
+        case = forwarding.case_forward(
+            case=case, actor=users["clerk_jde"], department=x["to"], instructions=x["instructions"]
+        )
+        if to == "forwarded":
+            return case
+        case = services.case_sign_for(case=case, actor=users["clerk_jde01"])
+        return services.case_reply(case=case, actor=users["clerk_jde01"], text=spec.reply)
     if to == "returned":
         case = services.case_assign(
             case=case, actor=dispatcher, department=x["wrong_department"], instructions="请核实处理。"

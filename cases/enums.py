@@ -52,9 +52,14 @@ class State(models.TextChoices):
     REJECTED = "rejected", _("不予受理")
     MERGED = "merged", _("已合并")
     TRANSFERRED = "transferred", _("已移交应急")
+    # Multi-tier dispatch and disputes (issue 12): appended, see README "Dispatch".
+    SUB_REPLIED = "sub_replied", _("待上级单位审核")
+    DISPUTED = "disputed", _("派单争议待裁决")
 
 
-OPEN_STATES = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED})
+OPEN_STATES = frozenset(
+    {State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED, State.SUB_REPLIED, State.DISPUTED}
+)
 TERMINAL_STATES = frozenset({State.REJECTED, State.MERGED, State.TRANSFERRED})
 
 
@@ -83,6 +88,14 @@ class Transition(models.TextChoices):
     ATTACH = "attach", _("添加附件")
     # A matter for 110/119/120/122: handed over, recorded with the number and the time (issue 12).
     TRANSFER = "transfer", _("移交应急")
+    # Multi-tier dispatch (二次派单), disputes (派单争议) and the dispatcher's correction (issue 12).
+    FORWARD = "forward", _("下派")
+    RETURN_UP = "return_up", _("退回上级")
+    APPROVE_UP = "approve_up", _("上级审核通过")
+    SEND_DOWN = "send_down", _("退回下级重办")
+    DISPUTE = "dispute", _("提出派单争议")
+    ARBITRATE = "arbitrate", _("争议裁决")
+    RECLASSIFY = "reclassify", _("更正分类")
     # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
     # escalations) are dotted names those apps register in cases.audit, not values here.
 
@@ -109,6 +122,7 @@ PUBLIC_WITHOUT_NOTE = frozenset(
         Transition.FEEDBACK,
         Transition.REOPEN,
         Transition.RESUME,
+        Transition.ARBITRATE,
     }
 )
 

@@ -15,11 +15,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import GET_STATE, FSMField, FSMModelMixin, transition
 
 from . import chain, rules
 from .audit import MAX_ACTION_LENGTH, action_label
 from .enums import (
+    OPEN_STATES,
     Channel,
     ContactMethod,
     Kind,
@@ -184,6 +185,16 @@ class Case(FSMModelMixin, models.Model):
         Department, blank=True, related_name="assisting_cases", verbose_name=_("协办单位")
     )
     instructions = models.TextField(_("转办意见"), blank=True)
+    # Multi-tier dispatch (二次派单): the sub-unit of ``department`` holding the case now (None =
+    # the lead department itself); every level passed is a CaseAssignment row (models_dispatch).
+    handling_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("当前办理单位")
+    )
+    # The department that last returned the case (cleared when it is assigned again): a dispute
+    # (派单争议) is about this department's return.
+    returned_from = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("退单单位")
+    )
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
     reject_reason = models.ForeignKey(RejectReason, null=True, blank=True, on_delete=models.PROTECT)
     reject_note = models.TextField(blank=True)
@@ -265,9 +276,17 @@ class Case(FSMModelMixin, models.Model):
         self.department = department
         self.instructions = instructions
         self.assigned_at = now
+        self.returned_from = None
 
-    @transition(field=state, source=State.ASSIGNED, target=State.REGISTERED, permission=rules.may_return)
+    @transition(
+        field=state,
+        source=State.ASSIGNED,
+        target=State.REGISTERED,
+        permission=rules.may_return,
+        conditions=[rules.is_not_forwarded],
+    )
     def return_(self, *, now: dt.datetime) -> None:
+        self.returned_from = self.department
         self.department = None
         self.return_count += 1
         self.return_due_at = None
@@ -276,7 +295,16 @@ class Case(FSMModelMixin, models.Model):
     def sign_for(self, *, now: dt.datetime) -> None:
         pass
 
-    @transition(field=state, source=State.IN_PROGRESS, target=State.REPLIED, permission=rules.may_reply)
+    @transition(
+        field=state,
+        source=State.IN_PROGRESS,
+        # A sub-unit's reply goes to the department above it first (二次派单), not to the dispatcher.
+        target=GET_STATE(
+            lambda self, **kw: State.SUB_REPLIED if self.handling_department_id else State.REPLIED,
+            states=[State.REPLIED, State.SUB_REPLIED],
+        ),
+        permission=rules.may_reply,
+    )
     def reply(self, *, text: str, now: dt.datetime) -> None:
         self.reply_text = text
         self.reply_draft = ""
@@ -304,6 +332,7 @@ class Case(FSMModelMixin, models.Model):
     @transition(field=state, source=[State.ANSWERED, State.CLOSED], target=State.ASSIGNED, permission=rules.may_reopen)
     def reopen(self, *, department: Department, now: dt.datetime) -> None:
         self.department = department
+        self.handling_department = None
         self.reopen_count += 1
         self.assigned_at = now
         self.closed_at = None
@@ -315,13 +344,65 @@ class Case(FSMModelMixin, models.Model):
         self.transferred_to = number
         self.transferred_at = at
         self.closed_at = now
+    # --- multi-tier dispatch (二次派单) and disputes (派单争议): cases.forwarding performs them ---
+
+    @transition(field=state, source=State.IN_PROGRESS, target=State.ASSIGNED, permission=rules.may_forward)
+    def forward(self, *, department: Department, now: dt.datetime) -> None:
+        self.handling_department = department
+
+    @transition(
+        field=state,
+        source=State.ASSIGNED,
+        target=State.IN_PROGRESS,
+        permission=rules.may_handle,
+        conditions=[rules.is_forwarded],
+    )
+    def return_up(self, *, parent: Department, now: dt.datetime) -> None:
+        """Back one level: to the department that forwarded it, which had signed for it."""
+        self.handling_department = None if parent.pk == self.department_id else parent
+
+    @transition(
+        field=state,
+        source=State.SUB_REPLIED,
+        target=GET_STATE(
+            lambda self, *, parent, **kw: State.REPLIED if parent.pk == self.department_id else State.SUB_REPLIED,
+            states=[State.REPLIED, State.SUB_REPLIED],
+        ),
+        permission=rules.may_review_sub_reply,
+    )
+    def approve_up(self, *, parent: Department, now: dt.datetime) -> None:
+        """The reviewing department adopts the sub-unit's reply as its own and sends it up."""
+        self.handling_department = None if parent.pk == self.department_id else parent
+        if self.handling_department_id is None:
+            self.replied_at = now
+
+    @transition(field=state, source=State.SUB_REPLIED, target=State.IN_PROGRESS, permission=rules.may_review_sub_reply)
+    def send_down(self, *, now: dt.datetime) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.REGISTERED,
+        target=State.DISPUTED,
+        permission=rules.may_dispute,
+        conditions=[rules.was_returned],
+    )
+    def dispute(self, *, now: dt.datetime) -> None:
+        pass
+
+    @transition(field=state, source=State.DISPUTED, target=State.ASSIGNED, permission=rules.may_arbitrate)
+    def arbitrate(self, *, department: Department, now: dt.datetime) -> None:
+        self.department = department
+        self.handling_department = None
+        self.returned_from = None
+        self.assigned_at = now
 
     def return_window_open(self) -> bool:
         return self.return_due_at is None or timezone.now() <= self.return_due_at
 
     @property
     def is_open(self) -> bool:
-        return self.state in {State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}
+        return self.state in OPEN_STATES
 
 
 def _canonical(data: dict) -> bytes:
@@ -490,4 +571,5 @@ class ContactSearch(models.Model):
         return f"{self.actor_id} {self.kind} {self.value_masked} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+from .models_dispatch import CaseAssignment, Dispute  # noqa: E402, F401  (multi-tier dispatch: issue 12)
 from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)

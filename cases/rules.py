@@ -41,13 +41,17 @@ def is_leadership(user: User | None) -> bool:
     return role_of(user) in {Role.LEADER, Role.ADMIN}
 
 
+def acting_department_id(case: Case) -> int | None:
+    """The department that holds the case now: the sub-unit it was forwarded to (二次派单), else
+    the lead department the dispatcher assigned it to."""
+    return case.handling_department_id or case.department_id
+
+
 def is_case_department(user: User | None, case: Case) -> bool:
-    """The user belongs to the case's lead department (assisting ones do not act on state)."""
-    return (
-        role_of(user) in DEPARTMENT_ROLES
-        and case.department_id is not None
-        and user.department_id == case.department_id
-    )
+    """The user belongs to the department holding the case: the lead department, or the sub-unit
+    it was forwarded to (assisting ones do not act on state; a parent that forwarded it reviews)."""
+    acting = acting_department_id(case)
+    return role_of(user) in DEPARTMENT_ROLES and acting is not None and user.department_id == acting
 
 
 def can_see_case(user: User | None, case: Case) -> bool:
@@ -55,9 +59,13 @@ def can_see_case(user: User | None, case: Case) -> bool:
     if role in STAFF_SEE_ALL:
         return True
     if role in DEPARTMENT_ROLES and user.department_id:
-        if case.department_id == user.department_id:
+        if user.department_id in {case.department_id, case.handling_department_id}:
             return True
-        return case.assisting_departments.filter(pk=user.department_id).exists()
+        if case.assisting_departments.filter(pk=user.department_id).exists():
+            return True
+        # Every level a forwarded case passed keeps seeing it (cases.models_dispatch.CaseAssignment).
+        # A level that handed it back as not its own (退单) no longer does.
+        return case.assignments.filter(department_id=user.department_id).exclude(state="returned").exists()
     return False
 
 
@@ -92,7 +100,7 @@ def may_return(case: Case, user: User | None) -> bool:
 def may_reply(case: Case, user: User | None) -> bool:
     if not is_case_department(user, case):
         return False
-    if case.department.reply_needs_head_approval:
+    if acting_department(case).reply_needs_head_approval:
         return user.role == Role.HEAD
     return True
 
@@ -144,3 +152,53 @@ def may_transfer_emergency(case: Case, user: User | None) -> bool:
     """Hand a registered matter over to 110/119/120/122: the desk that takes it in (agents,
     dispatchers, admins)."""
     return is_intake(user)
+# --- multi-tier dispatch (二次派单) and disputes (派单争议) -------------------------------
+
+
+def acting_department(case: Case):
+    return case.handling_department if case.handling_department_id else case.department
+
+
+def is_forwarded(case: Case) -> bool:
+    """The case is with a sub-unit of its lead department (FSM condition)."""
+    return case.handling_department_id is not None
+
+
+def is_not_forwarded(case: Case) -> bool:
+    return case.handling_department_id is None
+
+
+def may_forward(case: Case, user: User | None) -> bool:
+    """The department holding the case forwards it down to one of its own sub-units."""
+    return is_case_department(user, case)
+
+
+def reviewing_department_id(case: Case) -> int | None:
+    """Who reviews the holder's reply: the parent of the sub-unit holding the case."""
+    if case.handling_department_id is None:
+        return None
+    return case.handling_department.parent_id
+
+
+def may_review_sub_reply(case: Case, user: User | None) -> bool:
+    """The department one level above the sub-unit approves its reply up or sends it back down."""
+    parent = reviewing_department_id(case)
+    return role_of(user) in DEPARTMENT_ROLES and parent is not None and user.department_id == parent
+
+
+def was_returned(case: Case) -> bool:
+    """The case came back from a department by a return (FSM condition of ``dispute``)."""
+    return case.returned_from_id is not None
+
+
+def may_dispute(case: Case, user: User | None) -> bool:
+    return is_dispatch(user)
+
+
+def may_arbitrate(case: Case, user: User | None) -> bool:
+    return is_supervisor(user)
+
+
+def may_reclassify(case: Case, user: User | None) -> bool:
+    """The dispatcher corrects a wrong category, kind or priority while the case is open."""
+    return is_dispatch(user) and case.is_open

@@ -8,19 +8,28 @@ import secrets
 from django.db.models import Q, QuerySet
 
 from . import audit, refcache, rules
-from .enums import Role, State
+from .enums import OPEN_STATES, Role, State
 from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
 from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
 
+# The levels a case passed (CaseAssignment.state) whose department keeps seeing it: all but a return.
+KEPT_LEVEL_STATES = ("assigned", "in_progress", "forwarded", "replied", "approved", "closed")
+
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    qs = Case.objects.select_related("category", "category__parent", "department")
+    qs = Case.objects.select_related("category", "category__parent", "department", "handling_department")
     role = rules.role_of(user)
     if role in rules.STAFF_SEE_ALL:
         return qs
     if role in rules.DEPARTMENT_ROLES and user.department_id:
-        return qs.filter(Q(department_id=user.department_id) | Q(assisting_departments=user.department_id)).distinct()
+        # The lead department, assisting ones, and every level a forwarded case passed (二次派单).
+        return qs.filter(
+            Q(department_id=user.department_id)
+            | Q(assisting_departments=user.department_id)
+            # ... except a level that handed it back as not its own (退单).
+            | Q(assignments__department_id=user.department_id, assignments__state__in=KEPT_LEVEL_STATES)
+        ).distinct()
     return qs.none()
 
 
@@ -111,7 +120,7 @@ def caller_history(phone: str, *, limit: int = 10) -> tuple[list[Case], int]:
     if not phone:
         return [], 0
     qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone)
-    open_count = qs.filter(state__in=[State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]).count()
+    open_count = qs.filter(state__in=OPEN_STATES).count()
     return list(qs[:limit]), open_count
 
 
@@ -140,13 +149,30 @@ def dispatcher_queue(user: User) -> dict[str, QuerySet[Case]]:
     }
 
 
+def holding(department_id: int | None) -> Q:
+    """Cases the department holds now: as lead department (not forwarded down) or as the sub-unit."""
+    return Q(handling_department_id=department_id) | Q(handling_department__isnull=True, department_id=department_id)
+
+
 def department_inbox(user: User) -> dict[str, QuerySet[Case]]:
     base = cases_visible_to(user)
     dept = user.department_id
+    mine = holding(dept)
     return {
-        "to_sign": base.filter(department_id=dept, state=State.ASSIGNED).order_by("assigned_at"),
-        "in_progress": base.filter(department_id=dept, state=State.IN_PROGRESS).order_by("assigned_at"),
-        "replied": base.filter(department_id=dept, state=State.REPLIED).order_by("-replied_at"),
+        "to_sign": base.filter(mine, state=State.ASSIGNED).order_by("assigned_at"),
+        "in_progress": base.filter(mine, state=State.IN_PROGRESS).order_by("assigned_at"),
+        "replied": base.filter(
+            Q(department_id=dept, state=State.REPLIED) | Q(handling_department_id=dept, state=State.SUB_REPLIED)
+        ).order_by("-replied_at"),
+        # 二次派单: replies of our sub-units to review, and cases we forwarded that are still below us.
+        "sub_review": base.filter(handling_department__parent_id=dept, state=State.SUB_REPLIED).order_by("replied_at"),
+        "forwarded": base.filter(
+            assignments__department_id=dept,
+            assignments__state="forwarded",
+            assignments__ended_at__isnull=True,
+        )
+        .exclude(handling_department__parent_id=dept, state=State.SUB_REPLIED)
+        .order_by("assigned_at"),
         "assisting": base.filter(assisting_departments=dept)
         .exclude(department_id=dept)
         .filter(state__in=[State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]),

@@ -30,6 +30,7 @@ from django_fsm import can_proceed
 
 from . import attachments as attachment_files
 from . import audit, chain, refcache, rules, selectors, tracking_sequences
+from .assignments import assignments_apply
 from .domain import case_changed
 from .enums import Channel, EmergencyService, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
@@ -87,7 +88,12 @@ class CaseAction:
 
 def _lock(case: Case | int, actor: User | None, *, expected_version: int | None) -> Case:
     pk = case.pk if isinstance(case, Case) else case
-    locked = Case.objects.select_for_update(of=("self",)).select_related("department").filter(pk=pk).first()
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("department", "handling_department")
+        .filter(pk=pk)
+        .first()
+    )
     if locked is None or (actor is not None and not rules.can_see_case(actor, locked)):
         raise CaseNotFound(_("工单不存在。"))
     if expected_version is not None and expected_version != locked.version:
@@ -228,6 +234,10 @@ def _record(
     # head with nothing behind it. A queryset update: neither version nor updated_at moves.
     Case.objects.filter(pk=case.pk).update(audit_head_seq=event.seq, audit_head_hash=event.hash)
     case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
+    # The levels the case passed (二次派单), moved by the same action, under the same lock.
+    assignments_apply(
+        case=case, action=action, actor=actor, now=now, instructions=note if action == Transition.FORWARD else ""
+    )
     case_changed.send(sender=Case, case=case, event=event, action=action, actor=actor, payload=data)
     return event
 
@@ -553,8 +563,16 @@ def case_return(
     client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Hand the case back as not ours. Side effects: timers stop; triage timer restarts."""
+    """Hand the case back as not ours. Side effects: timers stop; triage timer restarts. A sub-unit's
+    return goes back one level only, to the department that forwarded it (``forwarding.case_return_up``)."""
     reason = clean_text(reason, field="reason", label=_("退单理由"), max_length=2000)
+    pk = case.pk if isinstance(case, Case) else case
+    if Case.objects.filter(pk=pk, handling_department__isnull=False).exists():
+        from .forwarding import case_return_up
+
+        return case_return_up(
+            case=case, actor=actor, reason=reason, expected_version=expected_version, client_ip=client_ip, now=now
+        )
     with case_action(
         case,
         actor=actor,
@@ -1057,3 +1075,8 @@ TRANSITION_SERVICES = {
     "resume": case_resume,
     "transfer": case_transfer_emergency,
 }
+
+# Multi-tier dispatch, disputes and the dispatcher's correction (issue 12): cases/forwarding.py.
+from .forwarding import FORWARDING_SERVICES  # noqa: E402  (it imports case_action from here)
+
+TRANSITION_SERVICES.update(FORWARDING_SERVICES)

@@ -272,6 +272,49 @@ NOTICES: dict[str, Notice] = {
 }
 
 
+# --- multi-tier dispatch, disputes, correction (issue 12; cases/forwarding.py) -----------------
+# Their events name the departments: ``department`` the one the case goes to (a sub-unit on
+# forward, the reviewing parent on approve_up / return_up), ``from_department`` the other level.
+
+
+def the_named_department(occ: Occasion) -> list[Recipient]:
+    code = occ.payload.get("department")
+    return [Staff(code)] if code else []
+
+
+def the_lower_department(occ: Occasion) -> list[Recipient]:
+    code = occ.payload.get("from_department")
+    return [Staff(code)] if code else []
+
+
+def both_levels_inboxes(occ: Occasion) -> list[str]:
+    codes = [occ.payload.get("department"), occ.payload.get("from_department")]
+    return [f"inbox.{code}" for code in codes if code]
+
+
+LEVEL_CHANGED = Live(state_changed_or_updated, (the_queue_if_it_changed, the_board, both_levels_inboxes))
+
+NOTICES.update(
+    {
+        Transition.FORWARD: Notice(
+            messages=(Message(the_named_department, Template.CASE_ASSIGNED),),
+            live=Live("case.assigned", (the_board, both_levels_inboxes)),
+        ),
+        Transition.RETURN_UP: Notice(live=LEVEL_CHANGED),
+        Transition.APPROVE_UP: Notice(live=LEVEL_CHANGED),
+        Transition.SEND_DOWN: Notice(
+            messages=(Message(the_lower_department, Template.CASE_SENT_BACK),), live=LEVEL_CHANGED
+        ),
+        Transition.DISPUTE: Notice(live=CHANGED),
+        Transition.ARBITRATE: Notice(
+            messages=(Message(the_department, Template.CASE_ASSIGNED),),
+            live=Live("case.assigned", (the_queue, the_board, the_department_inbox)),
+        ),
+        Transition.RECLASSIFY: Notice(live=CHANGED),
+    }
+)
+
+
 # --- reading it -------------------------------------------------------------------------------
 
 

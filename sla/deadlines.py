@@ -243,11 +243,15 @@ def citizen_deadline(case: Case, *, now: dt.datetime) -> CitizenDeadline | None:
     """
     if case.state == State.REGISTERED:
         stage = Stage.TRIAGE
-    elif case.state in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}:
+    elif case.state in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED, State.SUB_REPLIED}:
         stage = Stage.REPLY
     else:
         return None
-    timer = _latest(case_timers(case), stage)
+    timers = case_timers(case)
+    if case.handling_department_id is not None or case.state == State.SUB_REPLIED:
+        # Forwarded to a sub-unit (二次派单): the lead department's deadline binds, not the sub-unit's.
+        timers = [t for t in timers if t.department_id == case.department_id]
+    timer = _latest(timers, stage)
     if timer is None:
         return None
     colour = clock_colour(timer, now=now)

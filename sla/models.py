@@ -366,6 +366,8 @@ class SupervisionOrder(models.Model):
     )
     issued_at = models.DateTimeField(_("下达时间"))
     note = models.TextField(_("督办意见"), blank=True)
+    # The date the supervisor wants the answer by (its own clock: sla.deadlines.order_colour).
+    answer_by = models.DateTimeField(_("限期回复"), null=True, blank=True)
     answered_by = models.ForeignKey("cases.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     answer = models.TextField(_("回复"), blank=True)

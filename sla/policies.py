@@ -45,6 +45,8 @@ def default_term(case: Case, stage: str) -> Term:
     letter = case.channel in LETTER_CHANNELS
     urgent = case.priority == Priority.URGENT
     if stage == Stage.TRIAGE:
+        if urgent:  # urgent cases are triaged first (issue 12): half a working hour, any channel
+            return Term(TermUnit.WORKING_HOURS, 0.5, DEFAULT_CALENDAR)
         if letter:
             return Term(TermUnit.CALENDAR_DAYS, 15, DEFAULT_CALENDAR)
         return Term(TermUnit.WORKING_HOURS, 2, DEFAULT_CALENDAR)

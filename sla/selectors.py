@@ -83,3 +83,23 @@ def open_orders(limit: int = BOARD_LIST_LIMIT) -> list[SupervisionOrder]:
         .select_related("case", "department", "issued_by")
         .order_by("-level", "issued_at", "pk")[:limit]
     )
+
+
+# --- the calendar banner (issue 12) ---------------------------------------------------------------
+
+
+def calendar_incomplete_years() -> list[dict]:
+    """Calendars whose running clocks count into a year without a holiday schedule
+    (``Timer.calendar_incomplete``, DESIGN §4), each with the years those clocks end in: the
+    console's banner for admins and supervisors. One query over the live timers so flagged."""
+    from django.utils import timezone
+
+    from .models import LIVE, Timer
+
+    found: dict[tuple[str, str], set[int]] = {}
+    rows = Timer.objects.filter(LIVE, calendar_incomplete=True).values_list(
+        "calendar__code", "calendar__name", "due_at"
+    )
+    for code, name, due_at in rows.distinct()[:5000]:
+        found.setdefault((code, name), set()).add(timezone.localtime(due_at).year)
+    return [{"code": code, "name": name, "years": sorted(years)} for (code, name), years in sorted(found.items())]

@@ -54,6 +54,7 @@ ORDER_FIELDS = (
     "answered_by_name",
     "answered_at",
     "answer",
+    "answer_by",  # issue 12: the date the supervisor wants the answer by (null if none)
 )
 
 
@@ -121,7 +122,8 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
     """A supervision order: ``id``, ``tracking_no``, ``timer`` (the escalated timer's id, null when a
     supervisor issued it), ``level`` (1/2/3), ``level_label``, ``department`` (code, null if none),
     ``escalation`` (issued by the sweeper), ``issued_by`` / ``issued_by_name`` (null for an escalation),
-    ``issued_at``, ``note``, ``answered_by`` / ``answered_by_name``, ``answered_at``, ``answer``.
+    ``issued_at``, ``note``, ``answered_by`` / ``answered_by_name``, ``answered_at``, ``answer``,
+    ``answer_by`` (the answer-by date a supervisor set, or null).
 
     Reads ``o.case``, ``o.department``, ``o.issued_by`` and ``o.answered_by``: join them when
     serialising a list."""
@@ -141,4 +143,5 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
         "answered_by_name": _name(o.answered_by),
         "answered_at": iso(o.answered_at),
         "answer": o.answer,
+        "answer_by": iso(o.answer_by),
     }

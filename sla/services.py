@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from cases import rules
 from cases.enums import LETTER_CHANNELS, OPEN_STATES, State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
-from cases.models import Case, User
+from cases.models import Case, Department, User
 from cases.services import case_action
 from cases.validation import clean_text, require_text
 
@@ -126,13 +126,23 @@ def extension_request(
             msg = _("延期至的时间须晚于当前答复期限 %(due)s。") % {"due": _fmt(timer.due_at)}
             raise CaseValidationError(msg, fields={"until": [msg]})
         cap = extension_cap(locked, timer)
+        if locked.handling_department_id is not None:
+            # A sub-unit's clock never ends after the reply deadline of the unit that forwarded it (二次派单).
+            parent = (
+                Timer.objects.filter(LIVE, case=locked, stage=Stage.REPLY)
+                .exclude(pk=timer.pk)
+                .order_by("-started_at", "-id")
+                .values_list("due_at", flat=True)
+                .first()
+            )
+            cap = min(cap, parent) if parent is not None else cap
         if until_at > cap:
             msg = _("延期超过上限：最晚可延至 %(cap)s。") % {"cap": _fmt(cap)}
             raise CaseValidationError(msg, fields={"until": [msg]})
         ext = Extension.objects.create(
             case=locked,
             timer=timer,
-            department=locked.department,
+            department=rules.acting_department(locked),  # a sub-unit asks for its own clock
             requested_by=actor,
             requested_at=act.now,
             previous_due_at=timer.due_at,
@@ -215,15 +225,26 @@ def supervision_issue(
     actor: User,
     level: object,
     note: str,
+    department: object = None,
+    answer_by: object = None,
     now: dt.datetime | None = None,
 ) -> SupervisionOrder:
     """A supervisor's order about an open case to its department (or the dispatch desk before assignment).
+    ``department`` (a code; optional) addresses another department that holds or held the case (a
+    sub-unit it was forwarded to, or the lead department); ``answer_by`` (a date or datetime;
+    optional) is when the answer is due: it must lie in the future.
     Side effects: internal timeline entry (``sla.supervision.issued``); ``supervision.issued`` to the
     board and the department's inbox."""
     if isinstance(level, bool) or level not in SupervisionLevel.values:
         msg = _("督办级别须为 1（催办）、2（督办）或 3（通报）。")
         raise CaseValidationError(msg, fields={"level": [msg]})
     note = clean_text(note, field="note", label=_("督办意见"), max_length=2000)
+    answer_by_at = parse_until(answer_by, field="answer_by") if answer_by not in (None, "") else None
+    code = require_text(department, field="department", label=_("被督办单位")).strip() if department else ""
+    addressee = Department.objects.filter(code=code, active=True).first() if code else None
+    if code and addressee is None:
+        msg = _("未知的承办单位：%(code)s") % {"code": code[:32]}
+        raise CaseValidationError(msg, fields={"department": [msg]})
     with case_action(case, actor=actor, action=AuditAction.SUPERVISION_ISSUED, note=note, now=now) as act:
         locked = act.case
         if not rules.is_supervisor(actor):
@@ -232,18 +253,35 @@ def supervision_issue(
             raise CaseConflict(
                 _("当前状态为“%(state)s”，无需督办。") % {"state": State(locked.state).label}, state=locked.state
             )
+        if answer_by_at is not None and answer_by_at <= act.now:
+            msg = _("限期回复的时间须晚于现在。")
+            raise CaseValidationError(msg, fields={"answer_by": [msg]})
         stage = Stage.TRIAGE if locked.state == State.REGISTERED else Stage.REPLY
+        if addressee is not None and addressee.pk not in _addressable(locked):
+            msg = _("“%(name)s”没有承办过此工单，请选择承办过它的单位。") % {"name": addressee.name_zh}
+            raise CaseValidationError(msg, fields={"department": [msg]})
         order = SupervisionOrder.objects.create(
             case=locked,
-            department=timers.responsible_department(locked, stage),
+            department=addressee or timers.responsible_department(locked, stage),
             level=int(level),
             issued_by=actor,
             issued_at=act.now,
             note=note,
+            answer_by=answer_by_at,
         )
         act.data = order_event_data(order)
         events.supervision_event(order, locked)
     return order
+
+
+def _addressable(case: Case) -> set[int]:
+    """Departments an order about ``case`` may go to: every level it passed, and the dispatch desk."""
+    ids = set(case.assignments.values_list("department_id", flat=True))
+    ids |= {d for d in (case.department_id, case.handling_department_id) if d is not None}
+    desk = timers.responsible_department(case, Stage.TRIAGE)
+    if desk is not None:
+        ids.add(desk.pk)
+    return ids
 
 
 def supervision_escalate(

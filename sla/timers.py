@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from cases.enums import Transition
+from cases.enums import State, Transition
 from cases.models import Case, Department
 from cases.selectors import dispatch_department
 
@@ -96,7 +96,8 @@ def next_action_at(timer: Timer) -> dt.datetime | None:
 def responsible_department(case: Case, stage: str) -> Department | None:
     if stage in DISPATCH_STAGES or case.department_id is None:
         return dispatch_department()
-    return case.department
+    # A forwarded case's clocks run for the sub-unit holding it (二次派单).
+    return case.handling_department if case.handling_department_id else case.department
 
 
 def _save(timer: Timer, *fields: str) -> None:
@@ -110,12 +111,15 @@ def _save(timer: Timer, *fields: str) -> None:
 # --- start / stop ------------------------------------------------------------------
 
 
-def timer_start(*, case: Case, stage: str, now: dt.datetime) -> Timer:
-    """Start the clock of ``stage`` with the term the policies give for this case."""
+def timer_start(*, case: Case, stage: str, now: dt.datetime, not_after: dt.datetime | None = None) -> Timer:
+    """Start the clock of ``stage`` with the term the policies give for this case. ``not_after``
+    caps its deadline (a sub-unit's clock never ends after its parent's reply deadline)."""
     term = term_for(case, stage)
     calendar, sched = calendar_and_schedule(term.calendar_code)  # the process's copy: no query
     unit, value = str(term.unit), Decimal(str(term.value))
     due = compute_deadline(sched, now, **term_kwargs(unit, value))
+    if not_after is not None and not_after < due.due_at:
+        due = Deadline(max(not_after, now), due.incomplete)
     warn = warn_moment(sched, unit, now, due.due_at)
     timer = Timer(
         case=case,
@@ -152,16 +156,21 @@ def timer_stop(*, timer: Timer, now: dt.datetime) -> Timer:
     return timer
 
 
-def live_timers(case: Case, stages: Iterable[str] | None = None) -> list[Timer]:
-    """The case's running, paused or breached timers, locked (the case row is locked already)."""
+def live_timers(case: Case, stages: Iterable[str] | None = None, *, department_id: int | None = None) -> list[Timer]:
+    """The case's running, paused or breached timers, locked (the case row is locked already);
+    with ``department_id``, only the clocks running for that department (one level of 二次派单)."""
     qs = Timer.objects.filter(LIVE, case=case)
     if stages is not None:
         qs = qs.filter(stage__in=list(stages))
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
     return list(qs.select_for_update(of=("self",)).order_by("id"))
 
 
-def timers_stop(*, case: Case, now: dt.datetime, stages: Iterable[str] | None = None) -> list[Timer]:
-    return [timer_stop(timer=t, now=now) for t in live_timers(case, stages)]
+def timers_stop(
+    *, case: Case, now: dt.datetime, stages: Iterable[str] | None = None, department_id: int | None = None
+) -> list[Timer]:
+    return [timer_stop(timer=t, now=now) for t in live_timers(case, stages, department_id=department_id)]
 
 
 def timers_start_department(*, case: Case, now: dt.datetime) -> list[Timer]:
@@ -173,14 +182,13 @@ def timers_start_department(*, case: Case, now: dt.datetime) -> list[Timer]:
     return started
 
 
-def timer_reopen_reply(*, case: Case, now: dt.datetime) -> Timer | None:
-    """send_back: the department's reply clock carries on from where it was (its due time unchanged)."""
-    timer = (
-        Timer.objects.select_for_update(of=("self",))
-        .filter(case=case, stage=Stage.REPLY)
-        .order_by("-started_at", "-id")
-        .first()
-    )
+def timer_reopen_reply(*, case: Case, now: dt.datetime, department_id: int | None = None) -> Timer | None:
+    """send_back: the department's reply clock carries on from where it was (its due time unchanged).
+    ``department_id``: the department whose clock it is (a forwarded case has one per level)."""
+    qs = Timer.objects.select_for_update(of=("self",)).filter(case=case, stage=Stage.REPLY)
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    timer = qs.order_by("-started_at", "-id").first()
     if timer is None or timer.stopped_at is None:
         return timer
     timer.stopped_at = None
@@ -310,7 +318,56 @@ def timers_recompute_for_calendar(*, calendar: Calendar) -> int:
 # --- the policy: what each case action does to the clocks ------------------------------
 
 
-def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
+def timers_start_sub_unit(*, case: Case, now: dt.datetime) -> list[Timer]:
+    """On forward (二次派单): the sub-unit's sign-for and reply clocks, each capped at the reply
+    deadline of the department that forwarded it, which stays binding and keeps running."""
+    parent = (
+        Timer.objects.filter(LIVE, case=case, stage=Stage.REPLY)
+        .exclude(department_id=case.handling_department_id)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    cap = parent.due_at if parent is not None else None
+    return [timer_start(case=case, stage=s, now=now, not_after=cap) for s in (Stage.SIGN_FOR, Stage.REPLY)]
+
+
+def timers_retarget(*, case: Case, now: dt.datetime) -> list[Timer]:
+    """After the dispatcher corrected category, kind or priority: every running clock takes the
+    term the policies now give the case, counted from its own start (a clock that was extended,
+    held or has breached keeps its deadline: those were decided on the old terms)."""
+    changed = []
+    for timer in live_timers(case):
+        if timer.status != TimerStatus.RUNNING or timer.extended or timer.resumed_at is not None:
+            continue
+        term = term_for(case, timer.stage)
+        unit, value = str(term.unit), Decimal(str(term.value))
+        if (unit, value, term.calendar_code) == (timer.term_unit, timer.term_value, timer.calendar.code):
+            continue
+        timer.calendar = Calendar.objects.get(code=term.calendar_code)
+        timer.term_unit, timer.term_value = unit, value
+        sched = load_schedule(timer.calendar)
+        due = compute_deadline(sched, timer.started_at, **term_kwargs(unit, value))
+        warn = warn_moment(sched, unit, timer.started_at, due.due_at)
+        timer.due_at, timer.original_due_at, timer.warn_at = due.due_at, due.due_at, warn.due_at
+        timer.calendar_incomplete = due.incomplete or warn.incomplete
+        if timer.warned_at is not None and timer.warn_at > now:
+            timer.warned_at = None
+        _save(
+            timer,
+            "calendar",
+            "term_unit",
+            "term_value",
+            "due_at",
+            "original_due_at",
+            "warn_at",
+            "calendar_incomplete",
+            "warned_at",
+        )
+        changed.append(timer)
+    return changed
+
+
+def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None = None) -> None:
     """Apply one case action to the case's clocks: DESIGN.md §4's table, row by row.
 
     Called (through ``receivers.py``) inside the action's transaction with the case row locked;
@@ -338,13 +395,43 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
         case Transition.SIGN_FOR:
             # Once signed for, the case can no longer be returned: the return window is moot.
             timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW])
+        case Transition.REPLY if case.state == State.SUB_REPLIED:
+            # A sub-unit replied to the department above it: only the sub-unit's clocks stop.
+            timers_stop(
+                case=case, now=at, stages=[Stage.SIGN_FOR, Stage.REPLY], department_id=case.handling_department_id
+            )
         case Transition.REPLY:
             timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY])
             timer_start(case=case, stage=Stage.REVIEW, now=at)
         case Transition.SEND_BACK:
             # The department's clock did not stop for a weak answer: the reply timer carries on.
             timers_stop(case=case, now=at, stages=[Stage.REVIEW])
-            timer_reopen_reply(case=case, now=at)
+            timer_reopen_reply(case=case, now=at, department_id=case.department_id)
+        # --- multi-tier dispatch (二次派单), disputes, correction: cases/forwarding.py ---
+        case Transition.FORWARD:
+            timers_start_sub_unit(case=case, now=at)
+        case Transition.RETURN_UP:
+            # Back one level: the sub-unit's clocks stop; the parent's reply clock never stopped.
+            sub = Department.objects.filter(code=(data or {}).get("from_department", "")).first()
+            if sub is not None:
+                timers_stop(case=case, now=at, department_id=sub.pk)
+        case Transition.APPROVE_UP if case.state == State.SUB_REPLIED:
+            # Adopted one level up, still below the lead department: that level's reply clock is met.
+            timers_stop(case=case, now=at, stages=[Stage.REPLY], department_id=case.handling_department_id)
+        case Transition.APPROVE_UP:
+            # The lead department's reply: its clocks stop and the dispatcher's review starts.
+            timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY])
+            timer_start(case=case, stage=Stage.REVIEW, now=at)
+        case Transition.SEND_DOWN:
+            timer_reopen_reply(case=case, now=at, department_id=case.handling_department_id)
+        case Transition.DISPUTE:
+            # The dispatcher has decided: the case now waits for a supervisor's arbitration.
+            timers_stop(case=case, now=at, stages=[Stage.TRIAGE])
+        case Transition.ARBITRATE:
+            timers_stop(case=case, now=at)
+            timers_start_department(case=case, now=at)  # as on assign
+        case Transition.RECLASSIFY:
+            timers_retarget(case=case, now=at)
         case Transition.FEEDBACK | Transition.AUTO_CLOSE:
             timers_stop(case=case, now=at)
         case Transition.REOPEN:

@@ -54,7 +54,7 @@ def case_status_sentence(case: Case, *, now: datetime) -> str:
     citizen is told (``sla.deadlines.citizen_deadline``, the tracking page's and the API's too), in
     Asia/Shanghai time; where it stands is said when it is not simply running."""
     text = f"工单{case.tracking_no}的办理状态为：{State(case.state).label}。"
-    if case.department_id and case.state in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}:
+    if case.department_id and case.state in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED, State.SUB_REPLIED}:
         text += f"承办单位：{case.department.name_zh}。"
     deadline = citizen_deadline(case, now=now)
     if deadline is None:

@@ -33,6 +33,7 @@ from cases import rules
 from cases.enums import Role
 from cases.models import User
 from notifications.selectors import unread_count
+from sla.selectors import calendar_incomplete_years
 
 OVERSIGHT_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
@@ -137,7 +138,15 @@ def shell_context(request: HttpRequest) -> dict[str, Any]:
         "role_label": role_label(request.user),
         "ws_topic": page.ws_topic,
         "ws_heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
+        # Issue 12: admins and supervisors see when a running clock counts into a year without holidays.
+        "calendar_banner": _calendar_banner(request.user),
     }
+
+
+def _calendar_banner(user: Any) -> list[dict[str, Any]] | None:
+    if not (rules.is_supervisor(user) or rules.role_of(user) == Role.ADMIN):
+        return None
+    return calendar_incomplete_years() or None
 
 
 # --- redirects -------------------------------------------------------------------------------

@@ -185,7 +185,9 @@ def test_the_state_machine_and_the_services_check_the_same_named_permission(user
         method = kwargs["transition"].__name__
         assert kwargs["may"] is declared[method], name
         checked.add(method)
-    assert checked == set(declared)
+    # The multi-tier dispatch transitions need a forwarded case: tests/cases/test_forwarding.py
+    # checks the same for them (test_forwarding_transitions_check_the_named_permission).
+    assert checked == set(declared) - {"forward", "return_up", "approve_up", "send_down", "dispute", "arbitrate"}
 
 
 # --- a stale form writes nothing -------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_demo_users_can_sign_in_are_listed_and_a_second_run_adds_nothing(demo, c
         assert client.login(request=HttpRequest(), username=name, password="demo12345"), name
 
     lines = demo.splitlines()
-    assert lines[0] == "Created 11 demo users and 42 cases (10 published on the public board)."
+    assert lines[0] == "Created 11 demo users and 46 cases (10 published on the public board)."
     assert lines[1].split() == ["username", "password", "role", "department", "name"]
     assert [line.split()[:2] for line in lines[3:]] == [[name, "demo12345"] for name in EXPECTED_USERS]
     assert lines[3].split()[-2:] == ["XFJ", "李娜"]
@@ -106,3 +106,23 @@ def test_it_is_refused_when_demo_data_is_not_allowed(org, settings):
         call_command("demo_data", stdout=StringIO())
     assert User.objects.count() == 0
     assert Case.objects.count() == 0
+
+
+def test_demo_data_shows_a_forwarded_case_a_disputed_one_and_an_urgent_case_on_top_of_the_queue(demo):
+    # Issue 12's screens each have something in them.
+    from cases.models import CaseAssignment, Dispute
+    from cases.selectors import department_inbox, dispatcher_queue
+    from web.console.dispatch import urgent_first
+
+    forwarded = Case.objects.get(state=State.ASSIGNED, handling_department__code="JD-E-01")
+    assert list(CaseAssignment.objects.filter(case=forwarded).values_list("department__code", "level")) == [
+        ("JD-E", 0),
+        ("JD-E-01", 1),
+    ]
+    sub_replied = Case.objects.get(state=State.SUB_REPLIED)
+    assert department_inbox(User.objects.get(username="clerk_jde"))["sub_review"].get() == sub_replied
+    assert department_inbox(User.objects.get(username="clerk_jde01"))["to_sign"].get() == forwarded
+    dispute = Dispute.objects.get()
+    assert (dispute.case.state, dispute.department.code, dispute.decided_at) == (State.DISPUTED, "CGJ", None)
+    triage = urgent_first(dispatcher_queue(User.objects.get(username="dispatcher"))["triage"], "registered_at")
+    assert triage.first().priority == "urgent"

@@ -44,6 +44,12 @@ VARIANTS = {
         "channel": Channel.SMS,
         "payload": {"department": "XFJ"},
     },
+    # Issue 12: a sub-unit's reply sent back down (the levels of cases/forwarding.py's events).
+    "forwarded case, both levels named": {
+        "reply_channel": ReplyChannel.SMS,
+        "channel": Channel.WEB,
+        "payload": {"department": "CGJ", "from_department": "HBJ"},
+    },
 }
 
 

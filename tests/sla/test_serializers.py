@@ -96,6 +96,7 @@ def test_an_order_has_exactly_the_documented_fields_in_the_detail_the_endpoints_
         "answered_by_name": None,
         "answered_at": None,
         "answer": "",
+        "answer_by": None,
     }
     assert detail(users["clerk_cgj"], case)["supervision"] == [issued]
     assert staff_client(users["supervisor"]).get("/api/v1/boards/overdue/").json()["supervision_orders"] == [issued]

@@ -59,6 +59,15 @@ POLICY = [
     (AuditAction.SUPERVISION_ISSUED, set(), set()),
     (AuditAction.SUPERVISION_ANSWERED, set(), set()),
     (AuditAction.TIMER_ESCALATED, set(), set()),
+    # Multi-tier dispatch (二次派单) on a case the lead department holds; the levels themselves are
+    # tested in tests/sla/test_forwarding_clocks.py.
+    (Transition.FORWARD, set(), {Stage.SIGN_FOR, Stage.REPLY}),
+    (Transition.RETURN_UP, set(), set()),  # stops the clocks of the sub-unit named in the event only
+    (Transition.APPROVE_UP, DEPARTMENT, {Stage.REVIEW}),  # adopted by the lead department
+    (Transition.SEND_DOWN, set(), set()),  # the sub-unit's reply clock resumes (none stopped here)
+    (Transition.DISPUTE, {Stage.TRIAGE}, set()),
+    (Transition.ARBITRATE, EVERY, DEPARTMENT),
+    (Transition.RECLASSIFY, set(), set()),  # recounts running clocks when the terms change
 ]
 
 

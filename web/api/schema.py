@@ -85,6 +85,7 @@ class SupervisionOrderOut(serializers.Serializer):
     answered_by_name = serializers.CharField(allow_null=True)
     answered_at = serializers.DateTimeField(allow_null=True)
     answer = serializers.CharField()
+    answer_by = serializers.DateTimeField(allow_null=True, help_text="When the answer is due; null if no date set.")
 
 
 class EventOut(serializers.Serializer):

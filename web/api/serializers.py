@@ -156,6 +156,38 @@ TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
 }
 
 
+# Multi-tier dispatch, disputes, correction (issue 12; services in cases/forwarding.py).
+
+
+class ForwardInput(VersionedInput):
+    department = TextField()
+    instructions = TextField()
+
+
+class ArbitrateInput(VersionedInput):
+    department = TextField()
+    reason = TextField()
+
+
+class ReclassifyInput(VersionedInput):
+    category = TextField()
+    kind = TextField()
+    priority = TextField()
+    note = TextField()
+
+
+TRANSITION_INPUTS.update(
+    {
+        "forward": ForwardInput,
+        "approve_up": NoteInput,
+        "send_down": NoteInput,
+        "dispute": NoteInput,
+        "arbitrate": ArbitrateInput,
+        "reclassify": ReclassifyInput,
+    }
+)
+
+
 # --- list filters ----------------------------------------------------------------------
 
 
@@ -241,6 +273,19 @@ class CaseDetail(CaseListItem):
                 "rating": case.rating,
                 "feedback_comment": case.feedback_comment,
                 "hold_reason": case.hold_reason,
+                "handling_department": case.handling_department.code if case.handling_department_id else None,
+                "levels": [
+                    {
+                        "level": a.level,
+                        "department": a.department.code,
+                        "state": a.state,
+                        "assigned_at": iso(a.assigned_at),
+                        "signed_at": iso(a.signed_at),
+                        "replied_at": iso(a.replied_at),
+                        "ended_at": iso(a.ended_at),
+                    }
+                    for a in case.assignments.select_related("department").order_by("id")
+                ],
                 "return_count": case.return_count,
                 "reopen_count": case.reopen_count,
                 "return_due_at": iso(case.return_due_at),

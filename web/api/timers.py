@@ -39,7 +39,13 @@ _DECISION_IN = inline_serializer(
     "ExtensionDecisionInput", {"grant": serializers.BooleanField(), "note": serializers.CharField(required=False)}
 )
 _ORDER_IN = inline_serializer(
-    "SupervisionIssueInput", {"level": serializers.ChoiceField(choices=[1, 2, 3]), "note": serializers.CharField()}
+    "SupervisionIssueInput",
+    {
+        "level": serializers.ChoiceField(choices=[1, 2, 3]),
+        "note": serializers.CharField(),
+        "department": serializers.CharField(required=False),
+        "answer_by": serializers.CharField(required=False),
+    },
 )
 _ANSWER_IN = inline_serializer("SupervisionAnswerInput", {"text": serializers.CharField()})
 
@@ -96,7 +102,7 @@ class ExtensionDecisionView(APIView):
 
 
 class SupervisionIssueView(APIView):
-    """POST /api/v1/cases/{tracking_no}/supervision/ {"level": 1|2|3, "note"}"""
+    """POST /api/v1/cases/{tracking_no}/supervision/ {"level": 1|2|3, "note", "department", "answer_by"}"""
 
     permission_classes = [IsAuthenticated]
     parser_classes = [StrictJSONParser]
@@ -106,7 +112,12 @@ class SupervisionIssueView(APIView):
         case = selectors.case_for_user(request.user, tracking_no)
         data = _body(request)
         order = services.supervision_issue(
-            case=case, actor=request.user, level=data.get("level"), note=data.get("note")
+            case=case,
+            actor=request.user,
+            level=data.get("level"),
+            note=data.get("note"),
+            department=data.get("department"),
+            answer_by=data.get("answer_by"),
         )
         return Response(order_data(order), status=201)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import pgettext_lazy
 
-from cases import rules, services
+from cases import forwarding, rules, services
 from cases.enums import State
 from cases.models import Case, User
 from kb import services as kb_services
@@ -86,11 +86,40 @@ ACTIONS: dict[str, Action] = {
             services.case_transfer_emergency,
             danger=True,
         ),
+        # Multi-tier dispatch, disputes, correction (issue 12): cases/forwarding.py.
+        Action(
+            "forward", pgettext_lazy("console action", "下派"), f.ForwardForm, forwarding.case_forward, choices="sub"
+        ),
+        Action(
+            "approve_up", pgettext_lazy("console action", "审核通过并上报"), f.ApproveUpForm, forwarding.case_approve_up
+        ),
+        Action(
+            "send_down",
+            pgettext_lazy("console action", "退回下级重办"),
+            f.SendDownForm,
+            forwarding.case_send_down,
+            danger=True,
+        ),
+        Action("dispute", pgettext_lazy("console action", "提出派单争议"), f.DisputeForm, forwarding.case_dispute),
+        Action(
+            "arbitrate",
+            pgettext_lazy("console action", "裁决"),
+            f.ArbitrateForm,
+            forwarding.case_arbitrate,
+            choices="dept",
+        ),
+        Action(
+            "reclassify",
+            pgettext_lazy("console action", "更正分类"),
+            f.ReclassifyForm,
+            forwarding.case_reclassify,
+            choices="category",
+        ),
     ]
 }
 
-# The FSM method is ``return_`` because ``return`` is a keyword.
-_METHOD_TO_ACTION = {"return_": "return"}
+# The FSM method is ``return_`` because ``return`` is a keyword; a sub-unit's return goes up one level.
+_METHOD_TO_ACTION = {"return_": "return", "return_up": "return"}
 
 
 def available_actions(case: Case, user: User) -> list[str]:
@@ -104,6 +133,8 @@ def available_actions(case: Case, user: User) -> list[str]:
     if case.state == State.IN_PROGRESS and rules.is_case_department(user, case) and "reply" not in names:
         # The department's head submits replies; the clerk prepares a draft for them.
         names.add("draft_reply")
+    if rules.may_reclassify(case, user):
+        names.add("reclassify")
     names.add("note")
     return [name for name in ACTIONS if name in names]
 
@@ -125,8 +156,21 @@ class ChoiceCache:
     def __init__(self) -> None:
         self._dept: list | None = None
         self._reason: list | None = None
+        self._category: list | None = None
+        self._sub: dict[int | None, list] = {}
+
+    def sub_units_of(self, case: Case) -> dict[str, Any]:
+        """The direct sub-units of the department holding ``case``, read once per department."""
+        holder = rules.acting_department_id(case)
+        if holder not in self._sub:
+            self._sub[holder] = [("", "——")] + [(d.code, d.name) for d in forwarding.sub_units(holder)]
+        return {"dept_choices": self._sub[holder]}
 
     def kwargs_for(self, action: Action) -> dict[str, Any]:
+        if action.choices == "category":
+            if self._category is None:
+                self._category = f.category_choices()
+            return {"category_list": self._category}
         if action.choices == "dept":
             if self._dept is None:
                 self._dept = f.department_choices()
@@ -141,7 +185,7 @@ class ChoiceCache:
 def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None, files: Any = None) -> f.ActionForm:
     """An action form for one case; ids are unique per case so many fit on one page."""
     spec = ACTIONS[action]
-    kwargs = choices.kwargs_for(spec)
+    kwargs = choices.sub_units_of(case) if spec.choices == "sub" else choices.kwargs_for(spec)
     auto_id = f"id_{case.pk}_{action}_%s"
     if data is not None:
         return spec.form(data, files, auto_id=auto_id, **kwargs)

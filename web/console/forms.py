@@ -277,3 +277,50 @@ class CaseFilterForm(forms.Form):
             (d.code, d.name) for d in Department.objects.filter(active=True).order_by("is_dispatch", "code")
         ]
         self.fields["category"].choices = [("", _("全部"))] + category_choices()[1:]
+
+
+# --- multi-tier dispatch, disputes, correction (issue 12; services in cases/forwarding.py) ---
+
+
+class ForwardForm(ActionForm):
+    department = forms.ChoiceField(label=_("下派至下级单位"), choices=())
+    instructions = _text(_("下派意见"), rows=2, required=True)
+
+    def __init__(self, *args: Any, dept_choices: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = dept_choices or [("", "——")]
+
+
+class ApproveUpForm(ActionForm):
+    note = _text(_("审核意见（可选）"), rows=2)
+
+
+class SendDownForm(ActionForm):
+    note = _text(_("退回意见"), rows=2, required=True)
+
+
+class DisputeForm(ActionForm):
+    note = _text(_("争议说明（为何不同意退单）"), rows=2, required=True)
+
+
+class ArbitrateForm(ActionForm):
+    department = forms.ChoiceField(label=_("裁决承办单位"), choices=())
+    reason = _text(_("裁决理由"), rows=2, required=True)
+
+    def __init__(self, *args: Any, dept_choices: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = dept_choices if dept_choices is not None else department_choices()
+
+
+class ReclassifyForm(ActionForm):
+    category = forms.ChoiceField(label=_("业务分类"), choices=(), required=False)
+    kind = forms.ChoiceField(label=_("诉求类型"), choices=[("", _("不变"))] + list(Kind.choices), required=False)
+    priority = forms.ChoiceField(
+        label=_("紧急程度"), choices=[("", _("不变"))] + list(Priority.choices), required=False
+    )
+    note = _text(_("更正说明"), rows=2, required=True)
+
+    def __init__(self, *args: Any, category_list: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        groups = category_list if category_list is not None else category_choices()
+        self.fields["category"].choices = [("", _("不变"))] + groups[1:]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cases import rules
+from cases import forwarding, rules
 from cases.exceptions import CaseError, CaseNotFound, CasePermissionDenied
 from cases.selectors import cases_visible_to
 from sla import board, services
@@ -25,7 +25,11 @@ from web.shell import error_page, safe_next, staff_page
 @staff_page(rules.is_supervisor, denied=gettext_lazy("只有督办员和管理员可以查看超期看板。"), ws_topic="board")
 def board_page(request: HttpRequest) -> HttpResponse:
     """Per department and stage: on time, amber, red, escalated; orders; extension requests."""
-    return render(request, "sla/board.html", {"board": board.overdue_board(timezone.now())})
+    return render(
+        request,
+        "sla/board.html",
+        {"board": board.overdue_board(timezone.now()), "disputes": forwarding.disputes_open()},
+    )
 
 
 @staff_page()

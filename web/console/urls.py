@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import kb, notifications, publication, ranking, sla, telephony, views
+from . import dispatch, kb, notifications, publication, ranking, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -18,6 +18,8 @@ console = [
     path("desk/", views.desk, name="desk"),
     path("desk/caller-history/", views.caller_history, name="caller_history"),
     path("queue/", views.queue, name="queue"),
+    path("queue/bulk/", dispatch.queue_bulk, name="queue_bulk"),
+    path("cases/<str:tracking_no>/supervision/", dispatch.supervision_issue, name="supervision_issue"),
     path("inbox/", views.inbox, name="inbox"),
     path("cases/", views.case_list, name="cases"),
     path("cases/<str:tracking_no>/", views.case_detail, name="case"),

@@ -38,6 +38,7 @@ from web import uploads
 from web.attachments import download_url
 from web.shell import client_address, error_page, has_inbox, safe_next, staff_page
 
+from . import dispatch, queries
 from . import forms as f
 from . import kb as kb_pages
 from . import queries
@@ -216,20 +217,45 @@ def caller_history(request: HttpRequest) -> JsonResponse:
 
 @staff_page(rules.is_dispatch, denied=gettext_lazy("只有分拨员可以查看分拨队列。"), ws_topic="queue")
 def queue(request: HttpRequest) -> HttpResponse:
+    """Urgent cases first, then oldest first; filters (channel, category, priority, clock colour,
+    search); why each case came back; bulk assign / reject (web/console/dispatch.py)."""
     user = request.user
     lists = selectors.dispatcher_queue(user)
     related = ("category__default_department",)
     now = timezone.now()
-    triage = queries.list_with_clocks(lists["triage"].select_related(*related), now=now)
-    review = queries.list_with_clocks(lists["review"].select_related(*related), now=now)
-    choices = ChoiceCache()
+    choices = ChoiceCache()  # one read of each choice list for the filters, bulk and row forms
+    form = dispatch.QueueFilterForm(request.GET or None, **choices.kwargs_for(ACTIONS["reclassify"]))
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    triage_qs = dispatch.filter_queue(lists["triage"], data, user=user, stage="triage", now=now, request=request)
+    review_qs = dispatch.filter_queue(lists["review"], data, user=user, stage="review", now=now, request=request)
+    triage_qs = dispatch.urgent_first(triage_qs, "registered_at")
+    review_qs = dispatch.urgent_first(review_qs, "replied_at")
+    triage = queries.list_with_clocks(triage_qs.select_related(*related), now=now)
+    review = queries.list_with_clocks(review_qs.select_related(*related), now=now)
     here = request.get_full_path()
-    _attach_forms(triage, user, {"assign", "reject", "merge", "resolve_directly"}, choices, here)
-    _attach_forms(review, user, {"approve", "send_back"}, choices, here)
+    _attach_forms(
+        triage, user, {"assign", "reject", "merge", "resolve_directly", "dispute", "reclassify"}, choices, here
+    )
+    _attach_forms(review, user, {"approve", "send_back", "reclassify"}, choices, here)
     dups = queries.possible_duplicates(triage)
     for case in triage:
         case.possible_duplicates = dups.get(case.pk, [])
-    return render(request, "console/queue.html", {"triage": triage, "review": review})
+    dispatch.attach_reasons([*triage, *review])
+    disputed = list(
+        selectors.cases_visible_to(user).filter(state=State.DISPUTED).select_related("returned_from").order_by("pk")
+    )
+    return render(
+        request,
+        "console/queue.html",
+        {
+            "triage": triage,
+            "review": review,
+            "disputed": disputed,
+            "filter_form": form,
+            "bulk_departments": choices.kwargs_for(ACTIONS["assign"])["dept_choices"],
+            "bulk_reasons": choices.kwargs_for(ACTIONS["reject"])["reason_choices"],
+        },
+    )
 
 
 # --- department inbox --------------------------------------------------------------------
@@ -242,13 +268,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     lists = {name: queries.list_with_clocks(qs, now=now) for name, qs in selectors.department_inbox(user).items()}
     choices = ChoiceCache()
     here = request.get_full_path()
-    wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume"}
+    wanted = {"sign_for", "return", "reply", "draft_reply", "hold", "resume", "forward", "approve_up", "send_down"}
     for rows in lists.values():
         _attach_forms(rows, user, wanted, choices, here)
     sections = [
         ("to_sign", _("待签收"), lists["to_sign"]),
         ("in_progress", _("办理中"), lists["in_progress"]),
+        ("sub_review", _("下级单位答复待审核"), lists["sub_review"]),
         ("replied", _("已答复待审核"), lists["replied"]),
+        ("forwarded", _("已下派下级单位"), lists["forwarded"]),
         ("assisting", _("协办"), lists["assisting"]),
     ]
     orders = sla_selectors.department_orders_to_answer(user.department)
@@ -355,6 +383,7 @@ def _case_page(
         "outbox_messages": notification_selectors.case_messages(case),
         "calls": telephony_selectors.case_calls(case),
         "action_forms": action_forms,
+        "dispatch": dispatch.case_dispatch_context(case, user),
         "note_form": note_form,
         "note_spec": ACTIONS["note"],
         # A form posted from the queue or inbox that comes back here with an error keeps its way back.

@@ -55,7 +55,8 @@ def test_case_page_shows_fields_timeline_and_the_users_actions(client, users):
     ]
     assert (events[1]["actor"], events[1]["role"], events[1]["note"]) == ("dispatcher", "分拨员", "请核实处理")
     assert events[4]["public"] is False
-    assert [spec.name for spec, _ in response.context["action_forms"]] == ["approve", "send_back"]
+    # reclassify: the dispatcher's correction of category, kind or priority (issue 12)
+    assert [spec.name for spec, _ in response.context["action_forms"]] == ["approve", "send_back", "reclassify"]
     # Every action form carries the version the user saw.
     assert html.count(f'name="version" value="{case.version}"') >= 3
 
@@ -238,12 +239,14 @@ def many_cases(users):
     ("name", "url", "params", "max_queries", "expected"),
     [
         # session, user, triage + its timers, review + its timers, departments, reject reasons,
-        # duplicate scan, header department, the menu's unread count
-        ("dispatcher", "console:queue", {}, 11, {"triage": 8, "review": 4}),
+        # duplicate scan, header department, the menu's unread count; issue 12: categories (filters,
+        # correction), the reasons cases came back, the cases merged into them, the disputed list
+        ("dispatcher", "console:queue", {}, 15, {"triage": 8, "review": 4}),
         # session, user, four lists + their timers, header department, supervision orders, extension requests,
         # the menu's unread count, consultations to capture in the knowledge base, and what is new since the
-        # last visit (the visit read + written, new notifications, newly assigned cases)
-        ("clerk_cgj", "console:inbox", {}, 19, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+        # last visit (the visit read + written, new notifications, newly assigned cases); issue 12: the
+        # sub-units' replies to review, the forwarded list, the sub-units to forward to
+        ("clerk_cgj", "console:inbox", {}, 22, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
         # session, user, filter choices (2), count, page + its timers, header department, the menu's unread count
         ("dispatcher", "console:cases", {"q": "占道"}, 9, {None: 21}),
         ("clerk_cgj", "console:cases", {"q": "占道"}, 9, {None: 13}),
