@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from . import public_demo, services
-from .enums import Channel, Kind, Priority, Rating, ReplyChannel, Role, State
+from .enums import Channel, ContactMethod, Kind, Priority, Rating, ReplyChannel, ReplyResult, Role, State
 from .models import Case, Category, Department, User
 from .seed import load_district
 
@@ -591,7 +592,10 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         return case
     if to == "on_hold":
         return services.case_hold(case=case, actor=clerk, reason=x["reason"])
-    case = services.case_reply(case=case, actor=clerk, text=spec.reply)
+    # 12345 practice: the clerk phoned the citizen before replying.
+    contact = {"at": timezone.now(), "method": ContactMethod.PHONE}
+    result = x.get("result", ReplyResult.SOLVED)
+    case = services.case_reply(case=case, actor=clerk, text=spec.reply, result=result, contact=contact)
     if to == "sent_back":
         return services.case_send_back(case=case, actor=dispatcher, note=x["note"])
     if to == State.REPLIED:

@@ -144,3 +144,10 @@ class ReplyChannel(models.TextChoices):
     SMS = "sms", _("短信")
     EMAIL = "email", _("电子邮件")
     PHONE = "phone", _("电话回访")
+
+
+class DraftStatus(models.TextChoices):
+    """Where a clerk's reply draft stands with the head (Department.reply_needs_head_approval)."""
+
+    PENDING = "pending", _("待负责人审批")
+    RETURNED = "returned", _("负责人已退回")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .enums import Role, State
+from .enums import DraftStatus, Role, State
 
 if TYPE_CHECKING:
     from .models import Case, User
@@ -50,7 +50,25 @@ def is_case_department(user: User | None, case: Case) -> bool:
     )
 
 
+def is_restricted(case: Case) -> bool:
+    """A report (举报) about a department's own staff: only ``may_read_restricted`` users see it."""
+    return case.about_staff_of_id is not None
+
+
+def may_read_restricted(user: User | None) -> bool:
+    """The restricted queue (纪检/督查): staff of a department that handles reports about staff,
+    and administrators. Ordinary dispatchers, supervisors and the accused department do not."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role not in DEPARTMENT_ROLES or not user.department_id:
+        return False
+    return bool(user.department.handles_staff_reports)
+
+
 def can_see_case(user: User | None, case: Case) -> bool:
+    if is_restricted(case):
+        return may_read_restricted(user)
     role = role_of(user)
     if role in STAFF_SEE_ALL:
         return True
@@ -77,7 +95,8 @@ def may_resolve_directly(case: Case, user: User | None) -> bool:
 
 
 def may_triage(case: Case, user: User | None) -> bool:
-    return is_dispatch(user)
+    # A report about staff never reaches the dispatchers: its restricted queue triages and reviews it.
+    return is_dispatch(user) or (is_restricted(case) and may_read_restricted(user))
 
 
 def may_handle(case: Case, user: User | None) -> bool:
@@ -138,3 +157,30 @@ def may_attach(case: Case, user: User | None) -> bool:
 
 def may_see_full_contact(user: User | None) -> bool:
     return role_of(user) in SEES_FULL_CONTACT
+
+
+# --- the department's answer (issue 13) ---------------------------------------------------
+
+
+def may_review_draft(case: Case, user: User | None) -> bool:
+    """The head of a department whose replies need approval returns a clerk's waiting draft."""
+    return (
+        is_case_department(user, case)
+        and user.role == Role.HEAD
+        and case.state == State.IN_PROGRESS
+        and case.reply_draft_status == DraftStatus.PENDING
+    )
+
+
+def is_assisting_department(user: User | None, case: Case) -> bool:
+    return (
+        role_of(user) in DEPARTMENT_ROLES
+        and bool(user.department_id)
+        and user.department_id != case.department_id
+        and case.assisting_departments.filter(pk=user.department_id).exists()
+    )
+
+
+def may_give_assist_opinion(case: Case, user: User | None) -> bool:
+    """An assisting department (协办单位) gives its opinion while the lead department handles the case."""
+    return case.state in {State.ASSIGNED, State.IN_PROGRESS} and is_assisting_department(user, case)

@@ -15,12 +15,19 @@ from .validation import id_number_is_valid, mask_id_number, mask_phone, normaliz
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
+    """What ``rules.can_see_case`` allows, as a queryset: reports about a department's own staff
+    (``rules.is_restricted``) only for ``rules.may_read_restricted`` users, as if absent for anyone else."""
     qs = Case.objects.select_related("category", "category__parent", "department")
     role = rules.role_of(user)
-    if role in rules.STAFF_SEE_ALL:
+    if role == Role.ADMIN:
         return qs
+    unrestricted = Q(about_staff_of__isnull=True)
+    restricted = Q(about_staff_of__isnull=False) if rules.may_read_restricted(user) else Q(pk__in=[])
+    if role in rules.STAFF_SEE_ALL:
+        return qs.filter(unrestricted | restricted)
     if role in rules.DEPARTMENT_ROLES and user.department_id:
-        return qs.filter(Q(department_id=user.department_id) | Q(assisting_departments=user.department_id)).distinct()
+        own = Q(department_id=user.department_id) | Q(assisting_departments=user.department_id)
+        return qs.filter((unrestricted & own) | restricted).distinct()
     return qs.none()
 
 
@@ -109,7 +116,8 @@ def caller_history(phone: str, *, limit: int = 10) -> tuple[list[Case], int]:
     """A caller's past cases (newest first) and how many are still open."""
     if not phone:
         return [], 0
-    qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone)
+    # Reports about staff stay out of the desk's history (rules.is_restricted).
+    qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone, about_staff_of__isnull=True)
     open_count = qs.filter(state__in=[State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]).count()
     return list(qs[:limit]), open_count
 

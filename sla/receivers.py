@@ -23,7 +23,7 @@ from .calendar import calendar_changed
 
 @receiver(case_changed, dispatch_uid="sla_timers_on_case_changed")
 def on_case_changed(sender: Any, *, case: Case, action: str, event: CaseEvent, **kwargs: Any) -> None:
-    timers.timers_apply(case=case, action=action, at=event.at)
+    timers.timers_apply(case=case, action=action, at=event.at, payload=kwargs.get("payload"))
 
 
 @receiver(calendar_changed, dispatch_uid="sla_timers_on_calendar_changed")

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from cases import rules, services
+from cases import answer, answer_services, rules, services
 from cases.enums import State
-from cases.models import Case, User
+from cases.models import AttachmentKind, Case, User
 
 from . import forms as f
 
@@ -78,6 +79,20 @@ ACTIONS: dict[str, Action] = {
         Action(
             "note", pgettext_lazy("console action", "添加备注"), f.NoteForm, services.case_add_note, versioned=False
         ),
+        Action(
+            "return_draft",
+            pgettext_lazy("console action", "退回答复草稿"),
+            f.ReturnDraftForm,
+            answer_services.case_return_reply_draft,
+            danger=True,
+        ),
+        Action(
+            "assist_opinion",
+            pgettext_lazy("console action", "提交协办意见"),
+            f.AssistOpinionForm,
+            answer_services.case_give_assist_opinion,
+            versioned=False,
+        ),
     ]
 }
 
@@ -96,6 +111,10 @@ def available_actions(case: Case, user: User) -> list[str]:
     if case.state == State.IN_PROGRESS and rules.is_case_department(user, case) and "reply" not in names:
         # The department's head submits replies; the clerk prepares a draft for them.
         names.add("draft_reply")
+    if rules.may_review_draft(case, user):
+        names.add("return_draft")
+    if rules.may_give_assist_opinion(case, user):
+        names.add("assist_opinion")
     names.add("note")
     return [name for name in ACTIONS if name in names]
 
@@ -108,7 +127,29 @@ def initial_for(action: str, case: Case) -> dict[str, Any]:
         initial["answer"] = case.reply_text
     elif action in {"reply", "draft_reply"}:
         initial["text"] = case.reply_draft
+        initial["result"] = case.reply_result
+        if case.contacted_at and answer.contacted_this_round(case):
+            initial["contact_at"] = timezone.localtime(case.contacted_at).strftime("%Y-%m-%dT%H:%M")
+            initial["contact_method"] = case.contact_method
+        initial["linked"] = [str(i) for i in draft_attachment_ids(case)]
     return initial
+
+
+def draft_attachment_ids(case: Case) -> list[int]:
+    """The files the waiting draft listed: the head's reply form offers them checked."""
+    if not case.reply_draft_status:
+        return []
+    event = case.events.filter(transition="draft_reply").order_by("-seq").only("data").first()
+    return list((event.data or {}).get("attachments", [])) if event else []
+
+
+def reply_form_kwargs(case: Case) -> dict[str, Any]:
+    """The reply form's per-case lists: the department's files not yet sent, and the templates."""
+    files = case.attachments.filter(kind=AttachmentKind.REPLY, in_reply=False).order_by("pk")
+    return {
+        "linked_choices": [(str(a.pk), a.original_name) for a in files],
+        "template_choices": [(str(t["id"]), t["title"]) for t in answer.rendered_templates(case)],
+    }
 
 
 class ChoiceCache:
@@ -134,6 +175,8 @@ def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None
     """An action form for one case; ids are unique per case so many fit on one page."""
     spec = ACTIONS[action]
     kwargs = choices.kwargs_for(spec)
+    if issubclass(spec.form, f.ReplyForm):
+        kwargs.update(reply_form_kwargs(case))
     auto_id = f"id_{case.pk}_{action}_%s"
     if data is not None:
         return spec.form(data, files, auto_id=auto_id, **kwargs)
@@ -143,6 +186,8 @@ def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None
 def call_service(action: str, case: Case, form: f.ActionForm, *, actor: User, client_ip: str | None) -> Any:
     spec = ACTIONS[action]
     kwargs = form.service_kwargs()
+    if isinstance(form, f.DraftReplyForm):
+        kwargs.pop("version", None)
     if spec.versioned:
         kwargs["expected_version"] = form.cleaned_data["version"]
     return spec.service(case=case, actor=actor, client_ip=client_ip, **kwargs)

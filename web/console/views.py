@@ -41,6 +41,7 @@ from web.shell import client_address, error_page, has_inbox, safe_next, staff_pa
 from . import forms as f
 from . import queries
 from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
+from .answer import answer_context
 
 PAGE_SIZE = 25
 
@@ -345,6 +346,7 @@ def _case_page(
         "outbox_messages": notification_selectors.case_messages(case),
         "calls": telephony_selectors.case_calls(case),
         "action_forms": action_forms,
+        **answer_context(case, names),
         "note_form": note_form,
         "note_spec": ACTIONS["note"],
         # A form posted from the queue or inbox that comes back here with an error keeps its way back.
@@ -374,10 +376,9 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
         return _case_page(request, case, bound={action: form}, status=400)
     try:
         with transaction.atomic():  # the reply and its files, or neither
-            call_service(action, case, form, actor=user, client_ip=client_address(request))
             files = form.cleaned_data.get("attachments")
             if files:
-                attachment_add(
+                stored = attachment_add(
                     case=case,
                     actor=user,
                     files=files,
@@ -385,6 +386,8 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
                     field="attachments",
                     client_ip=client_address(request),
                 )
+                form.uploaded_ids = [a.pk for a in stored]  # the reply lists them (f.ReplyForm)
+            call_service(action, case, form, actor=user, client_ip=client_address(request))
     except CaseValidationError as exc:
         f.add_service_errors(form, exc)
         return _case_page(request, case, bound={action: form}, status=400)
