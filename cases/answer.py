@@ -72,7 +72,8 @@ def check_contact(contact: object, *, case: Case, now: dt.datetime) -> tuple[dt.
     at = _moment(contact.get("at"), field="contact.at")
     if at > now:
         raise _invalid("contact.at", _("联系时间不能晚于现在。"))
-    if at < case.registered_at:
+    # A person types minutes: a contact in the minute of registration is not "before" it.
+    if at < case.registered_at.replace(second=0, microsecond=0):
         raise _invalid("contact.at", _("联系时间不能早于工单登记时间。"))
     method = contact.get("method")
     if not isinstance(method, str) or method not in ContactMethod.values:

@@ -177,7 +177,7 @@ def is_assisting_department(user: User | None, case: Case) -> bool:
         role_of(user) in DEPARTMENT_ROLES
         and bool(user.department_id)
         and user.department_id != case.department_id
-        and case.assisting_departments.filter(pk=user.department_id).exists()
+        and any(d.pk == user.department_id for d in case.assisting_departments.all())  # prefetched in lists
     )
 
 

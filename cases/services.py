@@ -633,7 +633,6 @@ def case_reply(
     ``in_reply`` (the citizen gets them with the answer); a head who submits a clerk's draft
     (head approval) has the clerk told."""
     text = clean_text(text, field="text", label=_("答复内容"), max_length=MAX_CONTENT)
-    result = reply_checks.check_result(result)
     with case_action(
         case,
         actor=actor,
@@ -646,6 +645,7 @@ def case_reply(
         now=now,
     ) as act:
         locked = act.case
+        result = reply_checks.check_result(result)  # after the permission: 403 before 400
         if contact is not None and contact != {}:
             locked.contacted_at, locked.contact_method = reply_checks.check_contact(contact, case=locked, now=act.now)
             locked.contacted_by = actor

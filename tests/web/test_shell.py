@@ -73,6 +73,7 @@ MENUS = {
         "/telephony/desk/calls/report/",
         "/console/publication/",
         "/console/reports/",
+        "/console/leader/reports/",
         "/notifications/",
     ],
 }

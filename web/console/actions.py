@@ -171,11 +171,15 @@ class ChoiceCache:
         return {}
 
 
-def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None, files: Any = None) -> f.ActionForm:
-    """An action form for one case; ids are unique per case so many fit on one page."""
+def make_form(
+    action: str, case: Case, *, choices: ChoiceCache, data: Any = None, files: Any = None, detail: bool = False
+) -> f.ActionForm:
+    """An action form for one case; ids are unique per case so many fit on one page. ``detail``:
+    the case page's own form (a reply form then offers the case's files and reply templates; the
+    lists keep theirs to what a row needs, at a fixed number of queries)."""
     spec = ACTIONS[action]
     kwargs = choices.kwargs_for(spec)
-    if issubclass(spec.form, f.ReplyForm):
+    if detail and issubclass(spec.form, f.ReplyForm):
         kwargs.update(reply_form_kwargs(case))
     auto_id = f"id_{case.pk}_{action}_%s"
     if data is not None:
@@ -186,8 +190,6 @@ def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None
 def call_service(action: str, case: Case, form: f.ActionForm, *, actor: User, client_ip: str | None) -> Any:
     spec = ACTIONS[action]
     kwargs = form.service_kwargs()
-    if isinstance(form, f.DraftReplyForm):
-        kwargs.pop("version", None)
     if spec.versioned:
         kwargs["expected_version"] = form.cleaned_data["version"]
     return spec.service(case=case, actor=actor, client_ip=client_ip, **kwargs)

@@ -330,7 +330,9 @@ def _case_page(
     bound = bound or {}
     names = available_actions(case, user)
     names += [n for n in bound if n not in names]
-    action_forms = [(ACTIONS[n], bound.get(n) or make_form(n, case, choices=choices)) for n in names if n != "note"]
+    action_forms = [
+        (ACTIONS[n], bound.get(n) or make_form(n, case, choices=choices, detail=True)) for n in names if n != "note"
+    ]
     note_form = bound.get("note") or make_form("note", case, choices=choices)
     shown_contact = contact or selectors.contact_for(user, case)
     ctx = {
@@ -368,7 +370,7 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     case = _visible_case(user, tracking_no)
     if action not in ACTIONS:
         raise Http404(_("没有这个操作。"))
-    form = make_form(action, case, choices=ChoiceCache(), data=request.POST, files=request.FILES)
+    form = make_form(action, case, choices=ChoiceCache(), data=request.POST, files=request.FILES, detail=True)
     cut_off = uploads.refusal(request)
     if cut_off and "attachments" in form.fields:
         form.add_error("attachments", cut_off)
