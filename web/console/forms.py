@@ -107,6 +107,8 @@ class IntakeForm(forms.Form):
     )
     citizen_id_no = forms.CharField(label=_("身份证号（可选）"), required=False, max_length=18)
     publish_consent = forms.BooleanField(label=_("同意在网上公开（隐去个人信息）"), required=False, initial=True)
+    # A report (举报) about a department's own staff: restricted, routed to 纪检/督查, never published.
+    about_staff_of = forms.ChoiceField(label=_("举报对象为某单位工作人员（选填）"), required=False, choices=())
     # A paper letter's scan (or any file the caller sent); checked by cases.attachments.
     attachments = MultipleFileField(label=_("来信扫描件（可选，PDF、JPEG、PNG、OFD、DOCX、XLSX，每个不超过5MB）"))
     # Set by the telephony screen-pop when the form is opened for a ringing call; passed through.
@@ -115,6 +117,7 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()
+        self.fields["about_staff_of"].choices = [("", _("否"))] + department_choices()[1:]
 
 
 class ActionForm(forms.Form):

@@ -123,6 +123,7 @@ def desk(request: HttpRequest) -> HttpResponse:
                     attachments=data["attachments"],
                     attachment_kind=AttachmentKind.SCAN,
                     client_ip=client_address(request),
+                    about_staff_of=data["about_staff_of"] or None,
                 )
             except CaseValidationError as exc:
                 f.add_service_errors(form, exc)
