@@ -22,6 +22,7 @@ from cases.exceptions import (
     PersonalDataRemains,
 )
 from cases.models import Case
+from web.figures import answer as answer_figures
 from web.figures import metrics
 from web.figures.reports import csv_language, monthly_report_data, write_csv
 from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
@@ -157,4 +158,5 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         return response
     data = monthly_report_data(month, now=timezone.now())
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
-    return render(request, template, {"data": data, "month": month})
+    contact = answer_figures.contact_before_reply(month)  # 先联系后答复率 (issue 13)
+    return render(request, template, {"data": data, "month": month, "contact": contact})

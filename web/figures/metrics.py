@@ -433,7 +433,8 @@ def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
 
 def most_overdue(month: date, *, now: datetime, limit: int = 10) -> list[dict[str, Any]]:
     """The month's cases whose reply is (or was) most overdue, by how far past the due time."""
-    timers = overdue_reply_timers(cohort(month), now=now)
+    # Reports about staff (cases.rules.is_restricted) are counted, never listed by number.
+    timers = overdue_reply_timers(cohort(month).filter(about_staff_of__isnull=True), now=now)
     return [
         {
             "case": t.case,
