@@ -70,5 +70,9 @@ def case_give_assist_opinion(
         opinion = AssistOpinion.objects.create(
             case=act.case, department_id=actor.department_id, text=text, author=actor, at=act.now
         )
-        act.data = {"department": actor.department.code, "department_name": actor.department.name_zh, "opinion": opinion.pk}
+        act.data = {
+            "department": actor.department.code,
+            "department_name": actor.department.name_zh,
+            "opinion": opinion.pk,
+        }
     return opinion

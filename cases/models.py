@@ -229,9 +229,7 @@ class Case(FSMModelMixin, models.Model):
     )
     # Head approval (Department.reply_needs_head_approval): the clerk's draft waits for the head,
     # who submits it as the reply or returns it with a note.
-    reply_draft_status = models.CharField(
-        _("草稿审批状态"), max_length=8, choices=DraftStatus.choices, blank=True
-    )
+    reply_draft_status = models.CharField(_("草稿审批状态"), max_length=8, choices=DraftStatus.choices, blank=True)
     reply_draft_note = models.TextField(_("负责人退回意见"), blank=True)
     reply_draft_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("草稿拟稿人")
@@ -513,5 +511,5 @@ class ContactSearch(models.Model):
         return f"{self.actor_id} {self.kind} {self.value_masked} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)
 from .models_answer import AssistOpinion, ReplyTemplate  # noqa: E402, F401  (the department's answer: issue 13)
+from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)

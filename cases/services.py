@@ -652,9 +652,7 @@ def case_reply(
         elif not reply_checks.contacted_this_round(locked):
             msg = _("答复前须先联系群众：请填写联系时间和联系方式。")
             raise CaseValidationError(msg, fields={"contact": [msg]})
-        files = reply_checks.check_reply_attachments(
-            list(attachments) if attachments is not None else [], case=locked
-        )
+        files = reply_checks.check_reply_attachments(list(attachments) if attachments is not None else [], case=locked)
         drafted = locked.reply_draft_status == DraftStatus.PENDING and locked.reply_draft_by_id not in (None, actor.pk)
         locked.reply(text=text, result=result, now=act.now)
         if files:
@@ -706,9 +704,7 @@ def case_save_reply_draft(
         if contact is not None and contact != {}:
             locked.contacted_at, locked.contact_method = reply_checks.check_contact(contact, case=locked, now=act.now)
             locked.contacted_by = actor
-        files = reply_checks.check_reply_attachments(
-            list(attachments) if attachments is not None else [], case=locked
-        )
+        files = reply_checks.check_reply_attachments(list(attachments) if attachments is not None else [], case=locked)
         locked.reply_draft = text
         locked.reply_result = result or locked.reply_result
         locked.reply_draft_status = DraftStatus.PENDING

@@ -57,7 +57,9 @@ def timer_event(type_: str, timer: Timer, case: Case) -> None:
 def supervision_event(order: SupervisionOrder, case: Case) -> None:
     """``supervision.issued`` / ``supervision.answered``: the order as ``order_data`` shapes it."""
     order.case = case  # the locked row the service holds; saves a query
-    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", order_data(order), order.department, case)
+    _fan_out(
+        "supervision.answered" if order.answered_at else "supervision.issued", order_data(order), order.department, case
+    )
 
 
 def extension_event(extension: Extension, case: Case) -> None:

@@ -95,7 +95,9 @@ def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **ov
     case = services.case_sign_for(case=case, actor=clerk)
     if state == State.IN_PROGRESS:
         return case
-    case = services.case_reply(**reply_kwargs(), case=case, actor=clerk, text="已安排执法队员现场劝离，并加强夜间巡查。")
+    case = services.case_reply(
+        **reply_kwargs(), case=case, actor=clerk, text="已安排执法队员现场劝离，并加强夜间巡查。"
+    )
     if state == State.REPLIED:
         return case
     case = services.case_approve(case=case, actor=users["dispatcher"], answer="")

@@ -199,7 +199,9 @@ def test_a_stale_expected_version_is_a_conflict_and_nothing_is_written_or_announ
     with time_machine.travel(TUESDAY + dt.timedelta(hours=1), tick=False):
         for stale in (
             lambda: services.case_resume(case=case, actor=users["clerk_cgj"], expected_version=seen),
-            lambda: services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen),
+            lambda: services.case_reply(
+                **reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen
+            ),
         ):
             with pytest.raises(CaseConflict) as exc:
                 stale()

@@ -153,7 +153,9 @@ def test_a_stale_version_is_refused_even_when_the_state_still_allows_the_action(
     services.case_hold(case=case, actor=users["dispatcher"], reason="等待群众补充材料", expected_version=seen)
     services.case_resume(case=case, actor=users["dispatcher"])
     with pytest.raises(CaseConflict) as exc:
-        services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen)
+        services.case_reply(
+            **reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen
+        )
     assert exc.value.state == State.IN_PROGRESS
     response = act(staff_client(users["clerk_cgj"]), case, "reply", text="已处理。", version=seen)
     assert response.status_code == 409

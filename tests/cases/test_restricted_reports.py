@@ -30,9 +30,7 @@ def jjz(users):
 @pytest.fixture
 def report(users, jjz) -> Case:
     """Registered by the agent: about CGJ staff, with a title a leak would show."""
-    return CaseFactory(
-        actor=users["agent"], kind=Kind.REPORT, title="举报执法队员收保护费", about_staff_of="CGJ"
-    )
+    return CaseFactory(actor=users["agent"], kind=Kind.REPORT, title="举报执法队员收保护费", about_staff_of="CGJ")
 
 
 def test_a_report_about_staff_goes_straight_to_the_restricted_queue(report, jjz):

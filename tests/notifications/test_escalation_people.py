@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people(users):
-    users["leader"] = UserFactory(username="leader", role=Role.LEADER, department_code="GOV", email="leader@gov.example")
+    users["leader"] = UserFactory(
+        username="leader", role=Role.LEADER, department_code="GOV", email="leader@gov.example"
+    )
     users["supervisor2"] = UserFactory(username="supervisor2", role=Role.SUPERVISOR, department_code="GOV")
     return users
 

@@ -26,7 +26,9 @@ def assisted(users, clock):
 
 
 def assist_timers(case) -> dict[str, Timer]:
-    return {t.department.code: t for t in Timer.objects.filter(case=case, stage=Stage.ASSIST).select_related("department")}
+    return {
+        t.department.code: t for t in Timer.objects.filter(case=case, stage=Stage.ASSIST).select_related("department")
+    }
 
 
 def test_each_assisting_department_gets_its_own_two_working_day_clock(assisted):

@@ -131,9 +131,7 @@ def test_the_citizen_with_the_right_access_code_downloads_from_the_tracking_page
 
 def test_the_citizen_sees_the_reply_files_once_answered(client, users, filed):
     case, _photo, reply = filed
-    services.case_reply(
-        **reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", attachments=[reply.pk]
-    )
+    services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", attachments=[reply.pk])
     services.case_approve(case=case, actor=users["dispatcher"], answer="")
     case.refresh_from_db()
     page_url = track(client, case, case.access_code)["Location"]

@@ -24,7 +24,9 @@ cases = [
         name="publication-withdraw",
     ),
     path("cases/<str:tracking_no>/reply-draft/", answer.ReplyDraftView.as_view(), name="reply-draft"),
-    path("cases/<str:tracking_no>/reply-draft/return/", answer.ReplyDraftReturnView.as_view(), name="reply-draft-return"),
+    path(
+        "cases/<str:tracking_no>/reply-draft/return/", answer.ReplyDraftReturnView.as_view(), name="reply-draft-return"
+    ),
     path("cases/<str:tracking_no>/assist-opinions/", answer.AssistOpinionsView.as_view(), name="assist-opinions"),
     path("cases/<str:tracking_no>/reply-templates/", answer.ReplyTemplatesView.as_view(), name="reply-templates"),
     path("public/track/", views.PublicTrackView.as_view(), name="public-track"),

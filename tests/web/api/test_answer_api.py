@@ -66,13 +66,29 @@ def test_the_department_replies_with_a_photo_a_result_and_its_contact(users, wor
         ({"result": "solved", "contact": {"at": "2026-11-20T10:00:00+08:00", "method": "phone"}}, "contact.at"),
         ({"result": "solved", "contact": {"at": "2026-11-24T09:30:00+08:00", "method": "fax"}}, "contact.method"),
         ({"result": "maybe", "contact": {"at": "2026-11-24T09:30:00+08:00", "method": "phone"}}, "result"),
-        ({"result": "solved", "contact": {"at": "2026-11-24T09:30:00+08:00", "method": "phone"}, "attachments": [999999]}, "attachments"),  # noqa: E501
-        ({"result": "solved", "contact": {"at": "2026-11-24T09:30:00+08:00", "method": "phone"}, "attachments": ["a"]}, "attachments"),  # noqa: E501
+        (
+            {
+                "result": "solved",
+                "contact": {"at": "2026-11-24T09:30:00+08:00", "method": "phone"},
+                "attachments": [999999],
+            },
+            "attachments",
+        ),
+        (
+            {
+                "result": "solved",
+                "contact": {"at": "2026-11-24T09:30:00+08:00", "method": "phone"},
+                "attachments": ["a"],
+            },
+            "attachments",
+        ),
     ],
 )
 def test_bad_reply_input_is_a_400_naming_the_field_and_changes_nothing(users, working, body, field):
     before = snapshot(working)
-    error = assert_error(act(staff_client(users["clerk_cgj"]), working, "reply", text="已处理。", **body), 400, "invalid")
+    error = assert_error(
+        act(staff_client(users["clerk_cgj"]), working, "reply", text="已处理。", **body), 400, "invalid"
+    )
     # The field itself, or one of its parts ("contact.non_field_errors", "attachments.0").
     assert any(name == field or name.startswith(f"{field}.") for name in error["fields"]), error
     assert snapshot(working) == before
@@ -89,9 +105,14 @@ def test_the_draft_waits_for_the_head_who_returns_it_with_a_note(users, working)
     assert_error(head.post(f"/api/v1/cases/{no}/reply-draft/return/", {"note": ""}, format="json"), 400, "invalid")
     returned = head.post(f"/api/v1/cases/{no}/reply-draft/return/", {"note": "请补充整改时限。"}, format="json")
     assert returned.status_code == 200
-    assert (returned.json()["reply_draft_status"], returned.json()["reply_draft_note"]) == ("returned", "请补充整改时限。")
+    assert (returned.json()["reply_draft_status"], returned.json()["reply_draft_note"]) == (
+        "returned",
+        "请补充整改时限。",
+    )
     # Nothing is waiting any more: a second return is refused.
-    assert_error(head.post(f"/api/v1/cases/{no}/reply-draft/return/", {"note": "再退"}, format="json"), 403, "forbidden")
+    assert_error(
+        head.post(f"/api/v1/cases/{no}/reply-draft/return/", {"note": "再退"}, format="json"), 403, "forbidden"
+    )
 
 
 def test_assisting_opinions_and_reply_templates(users, time_machine):
@@ -127,4 +148,6 @@ def test_a_report_about_staff_registered_through_the_api_is_out_of_the_dispatche
         assert_error(staff_client(users[who]).get(f"/api/v1/cases/{no}/"), 404, "not_found")
     assert staff_client(jjz).get(f"/api/v1/cases/{no}/").json()["state"] == "assigned"
     bad = staff_client(users["agent"]).post("/api/v1/cases/", {**body, "kind": "complaint"}, format="json")
-    assert assert_error(bad, 400, "invalid")["fields"] == {"about_staff_of": ["只有“举报”可以标记为举报某单位工作人员。"]}
+    assert assert_error(bad, 400, "invalid")["fields"] == {
+        "about_staff_of": ["只有“举报”可以标记为举报某单位工作人员。"]
+    }

@@ -52,7 +52,9 @@ def test_the_reply_form_has_a_file_input_a_result_contact_fields_and_the_templat
         'data-reply-template="1"',
     ):
         assert needle in body, needle
-    templates = json.loads(re.search(r'<script id="reply-templates" type="application/json">(.*?)</script>', html).group(1))
+    templates = json.loads(
+        re.search(r'<script id="reply-templates" type="application/json">(.*?)</script>', html).group(1)
+    )
     assert [t["text"] for t in templates] == [f"张三您好：{working.tracking_no}已整治。"]
     assert '<script src="/static/js/reply_templates.js" defer></script>' in html
     assert not re.search(r"<script>(?!\s*</script>)", html)  # no inline script (CSP)
@@ -85,7 +87,9 @@ def test_the_department_replies_with_a_photo_a_result_and_its_contact(client, us
 
 def test_a_reply_without_contact_comes_back_with_the_message_by_the_field_and_nothing_stored(client, users, working):
     login(client, users["clerk_cgj"])
-    response = act(client, working, "reply", {"text": "已处理。", "result": "solved", "attachments": [upload("a.png", PNG)]})
+    response = act(
+        client, working, "reply", {"text": "已处理。", "result": "solved", "attachments": [upload("a.png", PNG)]}
+    )
     assert response.status_code == 400
     assert "答复前须先联系群众：请填写联系时间和联系方式。" in response.content.decode()
     working.refresh_from_db()
