@@ -88,7 +88,9 @@ def contacted_this_round(case: Case) -> bool:
     """The contact recorded on the case (by a draft) belongs to the current handling round."""
     if case.contacted_at is None:
         return False
-    return case.assigned_at is None or case.contacted_at >= case.assigned_at - dt.timedelta(seconds=1)
+    # Typed to the minute, like the check of ``check_contact``: a contact in the minute of the
+    # (re)assignment belongs to this round.
+    return case.assigned_at is None or case.contacted_at >= case.assigned_at.replace(second=0, microsecond=0)
 
 
 def check_reply_attachments(ids: object, *, case: Case, field: str = "attachments") -> list[Attachment]:

@@ -189,3 +189,17 @@ def test_reply_templates_fill_the_cases_fields_in_chinese_order_and_local_time(u
         },
         {"id": everyone.pk, "title": "通用 {", "text": "编号{tracking_no}。{"},  # a stray brace: shown as typed
     ]
+
+
+def test_a_contact_typed_to_the_minute_of_the_assignment_belongs_to_this_round(users, time_machine):
+    time_machine.move_to(NOW + dt.timedelta(seconds=40), tick=False)
+    case = make_case_in_state(State.ASSIGNED, users)
+    case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
+    Department.objects.filter(code="CGJ").update(reply_needs_head_approval=True)
+    # The clerk typed 10:00 for a case registered and assigned at 10:00:40.
+    case = services.case_save_reply_draft(
+        case=case, actor=users["clerk_cgj"], text="拟答复", contact={"at": "2026-11-24T10:00", "method": "phone"}
+    )
+    assert answer.contacted_this_round(case)
+    case = services.case_reply(case=case, actor=users["head_cgj"], text="拟答复", result="solved")
+    assert case.contacted_at == NOW
