@@ -2,13 +2,23 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Case, CaseEvent, Category, ContactSearch, Department, RejectReason, User
+from .answer import TEMPLATE_FIELDS
+from .models import Case, CaseEvent, Category, ContactSearch, Department, RejectReason, ReplyTemplate, User
 
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_zh", "name_en", "parent", "is_dispatch", "reply_needs_head_approval", "active")
-    list_filter = ("is_dispatch", "active", "reply_needs_head_approval")
+    list_display = (
+        "code",
+        "name_zh",
+        "name_en",
+        "parent",
+        "is_dispatch",
+        "reply_needs_head_approval",
+        "handles_staff_reports",
+        "active",
+    )
+    list_filter = ("is_dispatch", "active", "reply_needs_head_approval", "handles_staff_reports")
     search_fields = ("code", "name_zh", "name_en")
 
 
@@ -96,3 +106,20 @@ class ContactSearchAdmin(admin.ModelAdmin):
 
 
 from . import admin_public  # noqa: E402, F401  (Open311 API keys)
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """常用答复: administrators manage every department's; the placeholders are listed in the help."""
+
+    list_display = ("title", "category", "department", "active")
+    list_filter = ("active", "department")
+    search_fields = ("title", "body")
+    autocomplete_fields = ("category", "department")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["body"].help_text = _("可用占位符：") + "、".join(
+            f"{{{name}}}（{label}）" for name, label in TEMPLATE_FIELDS.items()
+        )
+        return form

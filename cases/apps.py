@@ -18,3 +18,6 @@ class CasesConfig(AppConfig):
         register_actions({t: labels[t] for t in PUBLIC_WITHOUT_NOTE}, public=True)
         register_actions({t: label for t, label in labels.items() if t not in PUBLIC_WITH_NOTE | PUBLIC_WITHOUT_NOTE})
         register_actions({PUBLICATION_EDITED: _("编辑公开文本")})
+        from .answer import ANSWER_ACTIONS
+
+        register_actions(ANSWER_ACTIONS)

@@ -304,12 +304,17 @@ def citizen_may_see(case: Case, attachment: Attachment) -> bool:
     if attachment.case_id != case.pk:
         return False
     if attachment.kind == AttachmentKind.REPLY:
-        return case.state in {State.ANSWERED, State.CLOSED}
+        return attachment.in_reply and case.state in {State.ANSWERED, State.CLOSED}
     return True
 
 
 def for_citizen(case: Case) -> QuerySet[Attachment]:
+    """What ``citizen_may_see`` allows. Of the department's files only those its reply listed
+    (``in_reply``), and only once the answer is given: a department's working papers (an internal
+    inspection note, a file uploaded and not sent) never reach the citizen. The public board never
+    shows files at all — a photo or a penalty decision (处罚决定书) carries names, faces and plates
+    that the text redaction (cases.redaction) cannot check."""
     qs = case.attachments.all()
     if case.state not in {State.ANSWERED, State.CLOSED}:
-        qs = qs.exclude(kind=AttachmentKind.REPLY)
-    return qs
+        return qs.exclude(kind=AttachmentKind.REPLY)
+    return qs.exclude(kind=AttachmentKind.REPLY, in_reply=False)

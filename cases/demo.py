@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
-from . import forwarding, public_demo, services
-from .enums import Channel, Kind, Priority, Rating, ReplyChannel, Role, State
+from . import answer_demo, forwarding, public_demo, services
+from .enums import Channel, ContactMethod, Kind, Priority, Rating, ReplyChannel, ReplyResult, Role, State
 from .models import Case, Category, Department, User
 from .seed import load_district
 
@@ -45,6 +46,8 @@ DEMO_USERS = (
     DemoUser("supervisor", Role.SUPERVISOR, "GOV", "赵", "敏"),
     DemoUser("leader", Role.LEADER, "GOV", "钱", "志远"),
     DemoUser("admin", Role.ADMIN, "GOV", "孙", "强", superuser=True),
+    # The restricted queue (纪检/督查) for reports about staff: cases.answer_demo makes its department.
+    DemoUser("clerk_jjz", Role.CLERK, "JJZ", "冯", "立"),
 )
 
 # Departments that have a demo clerk; cases for other departments stop at "assigned" (nobody
@@ -669,7 +672,10 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         return case
     if to == "on_hold":
         return services.case_hold(case=case, actor=clerk, reason=x["reason"])
-    case = services.case_reply(case=case, actor=clerk, text=spec.reply)
+    # 12345 practice: the clerk phoned the citizen before replying.
+    contact = {"at": timezone.now(), "method": ContactMethod.PHONE}
+    result = x.get("result", ReplyResult.SOLVED)
+    case = services.case_reply(case=case, actor=clerk, text=spec.reply, result=result, contact=contact)
     if to == "sent_back":
         return services.case_send_back(case=case, actor=dispatcher, note=x["note"])
     if to == State.REPLIED:
@@ -716,6 +722,7 @@ def create_demo_data(*, seed: int = 20261121) -> dict[str, int]:
     if not settings.DEMO_DATA_ALLOWED:
         raise DemoDataRefused("Demo data is refused: settings.DEMO_DATA_ALLOWED is False (production settings).")
     load_district()
+    answer_demo.ensure_discipline_department()
     if demo_users_exist():
         return {"skipped": 1}
     rng = random.Random(seed)  # the same citizens every time: easier to talk about in a demo
@@ -727,4 +734,5 @@ def create_demo_data(*, seed: int = 20261121) -> dict[str, int]:
         # Other apps' demo data (the Open311 API key, telephony calls) belongs here, after the
         # cases, each as one call into that app's own function.
         public = public_demo.create_public_demo_data(users)  # Open311 demo key; closed cases published
-    return {"users": len(users), "cases": len(made), "published": public["published"]}
+        answer = answer_demo.create_answer_demo_data(users)  # a report about staff in its queue, reply templates
+    return {"users": len(users), "cases": len(made) + answer["restricted_reports"], "published": public["published"]}

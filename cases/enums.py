@@ -171,3 +171,10 @@ class EmergencyService(models.TextChoices):
     FIRE = "119", _("119 消防")
     AMBULANCE = "120", _("120 急救")
     TRAFFIC = "122", _("122 交通事故")
+
+
+class DraftStatus(models.TextChoices):
+    """Where a clerk's reply draft stands with the head (Department.reply_needs_head_approval)."""
+
+    PENDING = "pending", _("待负责人审批")
+    RETURNED = "returned", _("负责人已退回")

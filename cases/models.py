@@ -23,6 +23,7 @@ from .enums import (
     OPEN_STATES,
     Channel,
     ContactMethod,
+    DraftStatus,
     Kind,
     Priority,
     Publication,
@@ -65,6 +66,13 @@ class Department(BilingualName):
         help_text=_("若勾选，只有本单位负责人可以提交答复；承办员保存草稿。"),
     )
     active = models.BooleanField(_("启用"), default=True)
+    # 纪检/督查: reports (举报) about a department's own staff go to such a department, never to the
+    # accused one, and only its staff (and administrators) can read them.
+    handles_staff_reports = models.BooleanField(
+        _("受理针对工作人员的举报（纪检/督查）"),
+        default=False,
+        help_text=_("举报某单位工作人员的工单只转给此类单位办理，被举报单位和普通分拨员均不可见。"),
+    )
 
     class Meta(BilingualName.Meta):
         verbose_name = _("承办单位")
@@ -224,6 +232,22 @@ class Case(FSMModelMixin, models.Model):
     # Emergency handover (应急移交): the number it went to (cases.enums.EmergencyService) and when.
     transferred_to = models.CharField(_("移交号码"), max_length=8, blank=True)
     transferred_at = models.DateTimeField(_("移交时间"), null=True, blank=True)
+    # A report (举报) about staff of this department: restricted (cases.rules.is_restricted).
+    about_staff_of = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("被举报工作人员所在单位"),
+    )
+    # Head approval (Department.reply_needs_head_approval): the clerk's draft waits for the head,
+    # who submits it as the reply or returns it with a note.
+    reply_draft_status = models.CharField(_("草稿审批状态"), max_length=8, choices=DraftStatus.choices, blank=True)
+    reply_draft_note = models.TextField(_("负责人退回意见"), blank=True)
+    reply_draft_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("草稿拟稿人")
+    )
 
     registered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The Open311 client that registered the case: it (and only it, besides the public board) may
@@ -305,9 +329,12 @@ class Case(FSMModelMixin, models.Model):
         ),
         permission=rules.may_reply,
     )
-    def reply(self, *, text: str, now: dt.datetime) -> None:
+    def reply(self, *, text: str, now: dt.datetime, result: str = "") -> None:
         self.reply_text = text
+        self.reply_result = result
         self.reply_draft = ""
+        self.reply_draft_status = ""
+        self.reply_draft_note = ""
         self.replied_at = now
 
     @transition(field=state, source=State.REPLIED, target=State.IN_PROGRESS, permission=rules.may_triage)
@@ -344,6 +371,7 @@ class Case(FSMModelMixin, models.Model):
         self.transferred_to = number
         self.transferred_at = at
         self.closed_at = now
+
     # --- multi-tier dispatch (二次派单) and disputes (派单争议): cases.forwarding performs them ---
 
     @transition(field=state, source=State.IN_PROGRESS, target=State.ASSIGNED, permission=rules.may_forward)
@@ -516,6 +544,9 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Listed by the department's reply (``reply {"attachments": [...]}``): only these of the
+    # department's files reach the citizen once the answer is given.
+    in_reply = models.BooleanField(_("随答复发送"), default=False)
 
     class Meta:
         ordering = ["uploaded_at"]
@@ -571,5 +602,6 @@ class ContactSearch(models.Model):
         return f"{self.actor_id} {self.kind} {self.value_masked} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+from .models_answer import AssistOpinion, ReplyTemplate  # noqa: E402, F401  (the department's answer: issue 13)
 from .models_dispatch import CaseAssignment, Dispute  # noqa: E402, F401  (multi-tier dispatch: issue 12)
 from .models_public import Open311ApiKey, PublicSearch  # noqa: E402, F401  (public face: issue 6)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .enums import Role, State
+from .enums import DraftStatus, Role, State
 
 if TYPE_CHECKING:
     from .models import Case, User
@@ -54,7 +54,25 @@ def is_case_department(user: User | None, case: Case) -> bool:
     return role_of(user) in DEPARTMENT_ROLES and acting is not None and user.department_id == acting
 
 
+def is_restricted(case: Case) -> bool:
+    """A report (举报) about a department's own staff: only ``may_read_restricted`` users see it."""
+    return case.about_staff_of_id is not None
+
+
+def may_read_restricted(user: User | None) -> bool:
+    """The restricted queue (纪检/督查): staff of a department that handles reports about staff,
+    and administrators. Ordinary dispatchers, supervisors and the accused department do not."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role not in DEPARTMENT_ROLES or not user.department_id:
+        return False
+    return bool(user.department.handles_staff_reports)
+
+
 def can_see_case(user: User | None, case: Case) -> bool:
+    if is_restricted(case):
+        return may_read_restricted(user)
     role = role_of(user)
     if role in STAFF_SEE_ALL:
         return True
@@ -85,7 +103,8 @@ def may_resolve_directly(case: Case, user: User | None) -> bool:
 
 
 def may_triage(case: Case, user: User | None) -> bool:
-    return is_dispatch(user)
+    # A report about staff never reaches the dispatchers: its restricted queue triages and reviews it.
+    return is_dispatch(user) or (is_restricted(case) and may_read_restricted(user))
 
 
 def may_handle(case: Case, user: User | None) -> bool:
@@ -152,6 +171,8 @@ def may_transfer_emergency(case: Case, user: User | None) -> bool:
     """Hand a registered matter over to 110/119/120/122: the desk that takes it in (agents,
     dispatchers, admins)."""
     return is_intake(user)
+
+
 # --- multi-tier dispatch (二次派单) and disputes (派单争议) -------------------------------
 
 
@@ -202,3 +223,30 @@ def may_arbitrate(case: Case, user: User | None) -> bool:
 def may_reclassify(case: Case, user: User | None) -> bool:
     """The dispatcher corrects a wrong category, kind or priority while the case is open."""
     return is_dispatch(user) and case.is_open
+
+
+# --- the department's answer (issue 13) ---------------------------------------------------
+
+
+def may_review_draft(case: Case, user: User | None) -> bool:
+    """The head of a department whose replies need approval returns a clerk's waiting draft."""
+    return (
+        is_case_department(user, case)
+        and user.role == Role.HEAD
+        and case.state == State.IN_PROGRESS
+        and case.reply_draft_status == DraftStatus.PENDING
+    )
+
+
+def is_assisting_department(user: User | None, case: Case) -> bool:
+    return (
+        role_of(user) in DEPARTMENT_ROLES
+        and bool(user.department_id)
+        and user.department_id != case.department_id
+        and any(d.pk == user.department_id for d in case.assisting_departments.all())  # prefetched in lists
+    )
+
+
+def may_give_assist_opinion(case: Case, user: User | None) -> bool:
+    """An assisting department (协办单位) gives its opinion while the lead department handles the case."""
+    return case.state in {State.ASSIGNED, State.IN_PROGRESS} and is_assisting_department(user, case)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from . import audit, refcache, rules
 from .enums import OPEN_STATES, Role, State
@@ -18,18 +18,26 @@ KEPT_LEVEL_STATES = ("assigned", "in_progress", "forwarded", "replied", "approve
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
+    """What ``rules.can_see_case`` allows, as a queryset: reports about a department's own staff
+    (``rules.is_restricted``) only for ``rules.may_read_restricted`` users, as if absent for anyone else."""
     qs = Case.objects.select_related("category", "category__parent", "department", "handling_department")
     role = rules.role_of(user)
-    if role in rules.STAFF_SEE_ALL:
+    if role == Role.ADMIN:
         return qs
+    unrestricted = Q(about_staff_of__isnull=True)
+    if role in rules.STAFF_SEE_ALL:
+        return qs.filter(unrestricted)
     if role in rules.DEPARTMENT_ROLES and user.department_id:
-        # The lead department, assisting ones, and every level a forwarded case passed (二次派单).
-        return qs.filter(
+        own = (
             Q(department_id=user.department_id)
             | Q(assisting_departments=user.department_id)
-            # ... except a level that handed it back as not its own (退单).
+            # ... and every level a forwarded case passed (二次派单), except a level that handed it
+            # back as not its own (退单).
             | Q(assignments__department_id=user.department_id, assignments__state__in=KEPT_LEVEL_STATES)
-        ).distinct()
+        )
+        # rules.may_read_restricted, inside the same query (no extra read of the user's department).
+        reads_restricted = Exists(Department.objects.filter(pk=user.department_id, handles_staff_reports=True))
+        return qs.filter((unrestricted & own) | (Q(about_staff_of__isnull=False) & Q(reads_restricted))).distinct()
     return qs.none()
 
 
@@ -119,7 +127,8 @@ def caller_history(phone: str, *, limit: int = 10) -> tuple[list[Case], int]:
     """A caller's past cases (newest first) and how many are still open."""
     if not phone:
         return [], 0
-    qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone)
+    # Reports about staff stay out of the desk's history (rules.is_restricted).
+    qs = Case.objects.select_related("category", "department").filter(citizen_phone=phone, about_staff_of__isnull=True)
     open_count = qs.filter(state__in=OPEN_STATES).count()
     return list(qs[:limit]), open_count
 
@@ -175,7 +184,8 @@ def department_inbox(user: User) -> dict[str, QuerySet[Case]]:
         .order_by("assigned_at"),
         "assisting": base.filter(assisting_departments=dept)
         .exclude(department_id=dept)
-        .filter(state__in=[State.ASSIGNED, State.IN_PROGRESS, State.REPLIED]),
+        .filter(state__in=[State.ASSIGNED, State.IN_PROGRESS, State.REPLIED])
+        .prefetch_related("assisting_departments"),  # rules.is_assisting_department, per row
     }
 
 

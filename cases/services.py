@@ -28,11 +28,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from . import answer as reply_checks
 from . import attachments as attachment_files
 from . import audit, chain, refcache, rules, selectors, tracking_sequences
 from .assignments import assignments_apply
 from .domain import case_changed
-from .enums import Channel, EmergencyService, Kind, Priority, Publication, Rating, ReplyChannel, State, Transition
+from .enums import (
+    Channel,
+    DraftStatus,
+    EmergencyService,
+    Kind,
+    Priority,
+    Publication,
+    Rating,
+    ReplyChannel,
+    State,
+    Transition,
+)
 from .exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from .models import (
     AttachmentKind,
@@ -303,6 +315,7 @@ def case_register(
     client_ip: str | None = None,
     as_label: str = "citizen",
     open311_key: Open311ApiKey | None = None,
+    about_staff_of: Department | str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Record a new case. ``open311_key`` is the Open311 client that sent it (kept on the case so
@@ -311,8 +324,11 @@ def case_register(
     The only action with no row to lock yet: it creates the row, then records like ``case_action``.
     ``attachments`` (uploaded files: the citizen's, or the scan of a paper letter) are checked by
     ``cases.attachments`` with the rest of the input and stored with the case; the ``register``
-    event lists them. The returned case carries ``registration`` (``Registration``: its event and
-    stored attachments), so a caller can answer from memory without reading the case back."""
+    event lists them. ``about_staff_of``: a report (举报) about staff of that department — restricted
+    (``rules.is_restricted``) and routed at once to the department that handles such reports
+    (``restricted_handler``), never to the accused one. The returned case carries ``registration``
+    (``Registration``: its event and stored attachments), so a caller can answer from memory
+    without reading the case back."""
     now = now or timezone.now()
     if not rules.may_register(actor):
         raise CasePermissionDenied(_("您无权登记工单。"))
@@ -359,6 +375,11 @@ def case_register(
     if reply_channel in {ReplyChannel.SMS, ReplyChannel.PHONE} and not phone and "citizen.phone" not in errors:
         errors["citizen.phone"] = [_("请填写联系电话，以便答复与回访。")]
     files = check(lambda: attachment_files.check_uploads(attachments, field="attachments")) or []
+    accused = None
+    if about_staff_of:
+        accused = check(lambda: _department(about_staff_of, field="about_staff_of"))
+        if kind != Kind.REPORT and "kind" not in errors:
+            errors["about_staff_of"] = [_("只有“举报”可以标记为举报某单位工作人员。")]
     if errors:
         first = next(iter(errors.values()))[0]
         raise CaseValidationError(first, fields=errors)
@@ -383,6 +404,7 @@ def case_register(
             registered_by=actor,
             registered_at=now,
             open311_key=open311_key,
+            about_staff_of=accused,
         )
         case.save()
         data: dict[str, Any] = {"channel": channel}
@@ -405,8 +427,40 @@ def case_register(
             as_label=as_label,
             new=True,
         )
+        if accused is not None:
+            _route_restricted(case, accused=accused, now=now)
     case.registration = Registration(event=event, attachments=list(stored))
     return case
+
+
+def restricted_handler(accused: Department) -> Department | None:
+    """The department that handles reports about staff (纪检/督查) for one about ``accused``: the
+    first active one by code that is not the accused itself."""
+    return (
+        Department.objects.filter(handles_staff_reports=True, active=True)
+        .exclude(pk=accused.pk)
+        .order_by("code", "pk")
+        .first()
+    )
+
+
+def _route_restricted(case: Case, *, accused: Department, now: dt.datetime) -> None:
+    """Assign a report about staff straight to its handler, by the system: it never waits in the
+    dispatchers' queue. Without a handler it stays registered, visible to administrators only."""
+    handler = restricted_handler(accused)
+    if handler is None:
+        return
+    with case_action(
+        case.pk,
+        actor=None,
+        action=Transition.ASSIGN,
+        transition=Case.assign,
+        as_label="system",
+        note=_("举报工作人员，转纪检/督查部门办理"),
+        data={"department": handler.code, "assisting": [], "restricted": True},
+        now=now,
+    ) as act:
+        act.case.assign(department=handler, instructions=_("举报工作人员，转纪检/督查部门办理"), now=act.now)
 
 
 # --- triage -------------------------------------------------------------------------
@@ -533,6 +587,11 @@ def case_assign(
         raise CaseValidationError(msg, fields={"department": [msg]})
     assisting = [_department(d, field="assisting_departments") for d in assisting_departments or ()]
     assisting = [d for d in dict.fromkeys(assisting) if d.pk != dept.pk]
+    pk = case.pk if isinstance(case, Case) else case
+    accused = Case.objects.filter(pk=pk).values_list("about_staff_of_id", flat=True).first()
+    if accused is not None and (dept.pk == accused or any(d.pk == accused for d in assisting)):
+        msg = _("举报该单位工作人员的工单不能转给该单位办理或协办。")
+        raise CaseValidationError(msg, fields={"department": [msg]})
     instructions = clean_text(instructions, field="instructions", label=_("转办意见"), max_length=2000, required=False)
     with case_action(
         case,
@@ -619,11 +678,19 @@ def case_reply(
     case: Case | int,
     actor: User,
     text: str,
+    result: str = "",
+    contact: dict[str, Any] | None = None,
+    attachments: Iterable[int] | None = None,
     expected_version: int | None = None,
     client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Submit the department's answer for review. Side effects: reply timer met; review timer starts."""
+    """Submit the department's answer for review, with its result (``ReplyResult``), the record of
+    contacting the citizen (``{"at", "method"}``; may be omitted when this round's draft recorded
+    it) and the department's files that go with it (ids of this case's ``reply`` attachments,
+    ``cases.answer``). Side effects: reply timer met; review timer starts; the files are marked
+    ``in_reply`` (the citizen gets them with the answer); a head who submits a clerk's draft
+    (head approval) has the clerk told."""
     text = clean_text(text, field="text", label=_("答复内容"), max_length=MAX_CONTENT)
     with case_action(
         case,
@@ -636,7 +703,30 @@ def case_reply(
         client_ip=client_ip,
         now=now,
     ) as act:
-        act.case.reply(text=text, now=act.now)
+        locked = act.case
+        result = reply_checks.check_result(result)  # after the permission: 403 before 400
+        if contact is not None and contact != {}:
+            locked.contacted_at, locked.contact_method = reply_checks.check_contact(contact, case=locked, now=act.now)
+            locked.contacted_by = actor
+        elif not reply_checks.contacted_this_round(locked):
+            msg = _("答复前须先联系群众：请填写联系时间和联系方式。")
+            raise CaseValidationError(msg, fields={"contact": [msg]})
+        files = reply_checks.check_reply_attachments(list(attachments) if attachments is not None else [], case=locked)
+        drafted = locked.reply_draft_status == DraftStatus.PENDING and locked.reply_draft_by_id not in (None, actor.pk)
+        locked.reply(text=text, result=result, now=act.now)
+        if files:
+            locked.attachments.filter(pk__in=[a.pk for a in files]).update(in_reply=True)
+        act.data = {
+            "result": result,
+            "contact": {
+                "at": locked.contacted_at.isoformat(),
+                "method": locked.contact_method,
+                "by": locked.contacted_by_id,
+            },
+            "attachments": [a.pk for a in files],
+        }
+        if drafted:
+            act.data["approved_draft_of"] = locked.reply_draft_by_id
     return act.case
 
 
@@ -645,12 +735,20 @@ def case_save_reply_draft(
     case: Case | int,
     actor: User,
     text: str,
+    result: str = "",
+    contact: dict[str, Any] | None = None,
+    attachments: Iterable[int] | None = None,
     client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """A clerk's draft for a department whose head submits replies. No state change; the version
-    moves, so a head's reply form built on the previous draft is refused as stale."""
+    """A clerk's draft for a department whose head submits replies: submitted for the head's
+    approval (``reply_draft_status`` pending). A result and a contact record are optional here
+    (checked as in ``case_reply`` when given); the head's reply needs both. No state change; the
+    version moves, so a head's reply form built on the previous draft is refused as stale. Side
+    effects: the department's head is told a draft waits (notifications)."""
     text = clean_text(text, field="text", label=_("答复草稿"), max_length=MAX_CONTENT)
+    if result:
+        result = reply_checks.check_result(result)
     with case_action(
         case,
         actor=actor,
@@ -661,7 +759,17 @@ def case_save_reply_draft(
         client_ip=client_ip,
         now=now,
     ) as act:
-        act.case.reply_draft = text
+        locked = act.case
+        if contact is not None and contact != {}:
+            locked.contacted_at, locked.contact_method = reply_checks.check_contact(contact, case=locked, now=act.now)
+            locked.contacted_by = actor
+        files = reply_checks.check_reply_attachments(list(attachments) if attachments is not None else [], case=locked)
+        locked.reply_draft = text
+        locked.reply_result = result or locked.reply_result
+        locked.reply_draft_status = DraftStatus.PENDING
+        locked.reply_draft_note = ""
+        locked.reply_draft_by = actor
+        act.data = {"result": locked.reply_result, "attachments": [a.pk for a in files]}
     return act.case
 
 
@@ -729,7 +837,8 @@ def case_approve(
 
 
 def _publication_after_close(locked: Case) -> None:
-    if locked.publication == Publication.PRIVATE and locked.publish_consent:
+    # A report about staff is never published (rules.is_restricted).
+    if locked.publication == Publication.PRIVATE and locked.publish_consent and not rules.is_restricted(locked):
         locked.publication = Publication.PENDING
 
 
@@ -984,6 +1093,8 @@ def case_set_publication(
         now=now,
     ) as act:
         locked = act.case
+        if rules.is_restricted(locked) and action != Transition.WITHDRAW:
+            raise CaseConflict(_("举报工作人员的工单不予公开。"), state=locked.state)
         if locked.publication not in set(allowed_from):
             raise CaseConflict(
                 _("公开状态为“%(p)s”，不能执行“%(action)s”。")

@@ -38,6 +38,12 @@ class Template(models.TextChoices):
     SUPERVISION_ISSUED = "supervision_issued", _("督办通知")
     TIMER_WARNING = "timer_warning", _("即将超期预警")
     TIMER_BREACHED = "timer_breached", _("超期告警")
+    # the department's answer and escalation that reaches people (issue 13)
+    REPLY_DRAFT_PENDING = "reply_draft_pending", _("答复草稿待审批")
+    REPLY_DRAFT_RETURNED = "reply_draft_returned", _("答复草稿被退回")
+    REPLY_DRAFT_APPROVED = "reply_draft_approved", _("答复草稿已审批提交")
+    ASSIST_OPINION = "assist_opinion", _("协办意见")
+    SUPERVISION_ESCALATED = "supervision_escalated", _("督办/通报（领导关注）")
 
 
 # Staff events a user may switch off per channel on the preferences page.
@@ -51,6 +57,11 @@ STAFF_TEMPLATES = (
     Template.SUPERVISION_ISSUED,
     Template.TIMER_WARNING,
     Template.TIMER_BREACHED,
+    Template.REPLY_DRAFT_PENDING,
+    Template.REPLY_DRAFT_RETURNED,
+    Template.REPLY_DRAFT_APPROVED,
+    Template.ASSIST_OPINION,
+    Template.SUPERVISION_ESCALATED,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 

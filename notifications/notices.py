@@ -17,13 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cases import answer as case_answer
+from cases import rules
 from cases.enums import Channel, ReplyChannel, Role, State, Transition
-from cases.models import Case, CaseEvent, Department
+from cases.models import Case, CaseEvent, Department, User
 from cases.selectors import dispatch_department
 
 from . import events
 from .enums import Template
-from .outbox import case_context, fresh_rows, local_time, notify_citizen, notify_staff
+from .outbox import case_context, fresh_rows, local_time, notify_citizen, notify_staff, notify_users
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,21 @@ class Staff:
     assisting: bool = False  # an assisting department: told so, and its own row per department
 
 
-Recipient = Citizen | Staff
+@dataclass(frozen=True)
+class People:
+    """Named staff members (the clerk who wrote a draft), in-app and by e-mail."""
+
+    user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Every active user of ``roles``, whatever their department (supervisors, the leadership)."""
+
+    roles: tuple[str, ...]
+
+
+Recipient = Citizen | Staff | People | Roles
 Audience = Callable[[Occasion], list[Recipient]]
 CITIZEN = Citizen()
 
@@ -95,6 +111,21 @@ def the_ordered_department(occ: Occasion) -> list[Recipient]:
     return [Staff(target)] if target else []
 
 
+def the_heads(occ: Occasion) -> list[Recipient]:
+    """The head of the handling department (head approval of replies)."""
+    return [Staff(occ.case.department, roles=(Role.HEAD,))] if occ.case.department_id else []
+
+
+def the_drafter(occ: Occasion) -> list[Recipient]:
+    """The clerk who wrote the reply draft."""
+    return [People((occ.case.reply_draft_by_id,))] if occ.case.reply_draft_by_id else []
+
+
+def the_supervisors_and_leadership(occ: Occasion) -> list[Recipient]:
+    """督办 and 通报 reach people, not only the department: supervisors and the leadership (区领导)."""
+    return [Roles((Role.SUPERVISOR, Role.LEADER))]
+
+
 # --- conditions -----------------------------------------------------------------------------
 
 Condition = Callable[[Occasion], bool]
@@ -116,6 +147,17 @@ def answered_by_phone(occ: Occasion) -> bool:
 
 def answered_in_writing(occ: Occasion) -> bool:
     return not answered_by_phone(occ)
+
+
+def formal_order_or_report(occ: Occasion) -> bool:
+    """Level 2 (督办) or 3 (通报)."""
+    level = occ.payload.get("level")
+    return isinstance(level, int) and level >= 2
+
+
+def approved_a_draft(occ: Occasion) -> bool:
+    """The head submitted a clerk's waiting draft as the reply."""
+    return bool(occ.payload.get("approved_draft_of"))
 
 
 def extension_granted(occ: Occasion) -> bool:
@@ -249,7 +291,15 @@ NOTICES: dict[str, Notice] = {
         live=Live(state_changed_or_updated, (*CHANGED.topics, the_returning_department_inbox)),
     ),
     Transition.SIGN_FOR: Notice(live=CHANGED),
-    Transition.REPLY: Notice(live=CHANGED),
+    Transition.REPLY: Notice(
+        messages=(Message(the_drafter, Template.REPLY_DRAFT_APPROVED, when=approved_a_draft),), live=CHANGED
+    ),
+    Transition.DRAFT_REPLY: Notice(messages=(Message(the_heads, Template.REPLY_DRAFT_PENDING),)),
+    case_answer.DRAFT_RETURNED: Notice(messages=(Message(the_drafter, Template.REPLY_DRAFT_RETURNED),)),
+    case_answer.ASSIST_OPINION: Notice(
+        messages=(Message(the_department, Template.ASSIST_OPINION),),
+        live=Live("case.updated", (the_department_inbox,)),
+    ),
     Transition.SEND_BACK: Notice(messages=(Message(the_department, Template.CASE_SENT_BACK),), live=CHANGED),
     Transition.APPROVE: ANSWERED,
     Transition.FEEDBACK: Notice(live=CHANGED),
@@ -267,8 +317,18 @@ NOTICES: dict[str, Notice] = {
         )
     ),
     "sla.extension.refused": Notice(messages=(Message(the_ordered_department, Template.EXTENSION_DECIDED),)),
-    "sla.supervision.issued": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
-    "sla.timer.escalated": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
+    "sla.supervision.issued": Notice(
+        messages=(
+            Message(the_ordered_department, Template.SUPERVISION_ISSUED),
+            Message(the_supervisors_and_leadership, Template.SUPERVISION_ESCALATED, when=formal_order_or_report),
+        )
+    ),
+    "sla.timer.escalated": Notice(
+        messages=(
+            Message(the_ordered_department, Template.SUPERVISION_ISSUED),
+            Message(the_supervisors_and_leadership, Template.SUPERVISION_ESCALATED, when=formal_order_or_report),
+        )
+    ),
 }
 
 
@@ -335,6 +395,14 @@ def queue_message(occ: Occasion, recipient: Recipient, template: str, context: d
     if isinstance(recipient, Citizen):
         notify_citizen(case=occ.case, template=template, context=context, key=occ.key(template))
         return
+    if isinstance(recipient, People | Roles):
+        users = User.objects.filter(is_active=True).order_by("pk")
+        if isinstance(recipient, People):
+            users = users.filter(pk__in=recipient.user_ids)
+        else:
+            users = users.filter(role__in=list(recipient.roles))
+        notify_users(users, template, context, occ.key(template), case=occ.case)
+        return
     key, dept = occ.key(template), recipient.department
     if recipient.assisting:
         context = {**context, "assisting": True}
@@ -351,12 +419,29 @@ def notify_case_change(*, case: Case, event: CaseEvent, action: str, payload: di
         return
     occ = Occasion(case=case, event=event, action=action, payload=payload)
     context = {**message_context(occ), **notice.context(occ)}
+    restricted = rules.is_restricted(case)
     with fresh_rows():  # keys derived from the event just appended: one INSERT for all of them
         for message in notice.messages:
             if message.when(occ):
                 for recipient in message.audience(occ):
+                    if restricted and not may_hear_of_restricted(occ, recipient):
+                        continue
                     queue_message(occ, recipient, message.template, context)
     if notice.live is not None:
         type_ = notice.live.type if isinstance(notice.live.type, str) else notice.live.type(occ)
         topics = [topic for each in notice.live.topics for topic in each(occ)]
+        if restricted:  # no desk, queue or board: only the handling department's inbox
+            topics = [t for t in topics if t in the_department_inbox(occ)]
         events.publish_many(topics, type_, events.case_payload(case, action=action, from_state=event.from_state))
+
+
+def may_hear_of_restricted(occ: Occasion, recipient: Recipient) -> bool:
+    """A report about staff (``cases.rules.is_restricted``) is told to the citizen and the people of
+    the department handling it, never to dispatchers, supervisors or the leadership at large."""
+    if isinstance(recipient, Citizen | People):
+        return True
+    if isinstance(recipient, Staff):
+        dept = recipient.department
+        code = dept.code if isinstance(dept, Department) else dept
+        return bool(occ.case.department_id) and code == occ.case.department.code
+    return False

@@ -94,6 +94,7 @@ def oldest_breached(now: dt.datetime, limit: int = OLDEST_LIMIT) -> list[dict[st
     """The red clocks (``clock_colour``) that are most overdue; one query."""
     qs = (
         Timer.objects.filter(colour_condition(ClockColour.BREACHED, now=now), stage__in=BOARD_STAGES)
+        .filter(case__about_staff_of__isnull=True)  # reports about staff are listed nowhere but their queue
         .select_related("case", "department")
         .order_by("due_at")[:limit]
     )

@@ -11,6 +11,8 @@ class Stage(models.TextChoices):
     REPLY = "reply", _("答复")
     REVIEW = "review", _("审核")
     FEEDBACK = "feedback", _("回访")
+    # An assisting department's opinion (协办意见): one clock per assisting department.
+    ASSIST = "assist", _("协办意见")
 
 
 class TermUnit(models.TextChoices):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cases import rules
 from cases.models import Case, Department
 from notifications.enums import Template
 from notifications.events import publish
@@ -16,8 +17,9 @@ from .models import Extension, SupervisionOrder, Timer
 from .serializers import extension_data, iso, order_data
 
 
-def _fan_out(type_: str, data: dict[str, Any], department: Department | None) -> None:
-    publish("board", type_, data)
+def _fan_out(type_: str, data: dict[str, Any], department: Department | None, case: Case | None = None) -> None:
+    if case is None or not rules.is_restricted(case):  # a report about staff stays off the board
+        publish("board", type_, data)
     if department is not None:
         publish(f"inbox.{department.code}", type_, data)
 
@@ -48,13 +50,16 @@ def timer_event(type_: str, timer: Timer, case: Case) -> None:
             "escalation_level": timer.escalation_level,
         },
         dept,
+        case,
     )
 
 
 def supervision_event(order: SupervisionOrder, case: Case) -> None:
     """``supervision.issued`` / ``supervision.answered``: the order as ``order_data`` shapes it."""
     order.case = case  # the locked row the service holds; saves a query
-    _fan_out("supervision.answered" if order.answered_at else "supervision.issued", order_data(order), order.department)
+    _fan_out(
+        "supervision.answered" if order.answered_at else "supervision.issued", order_data(order), order.department, case
+    )
 
 
 def extension_event(extension: Extension, case: Case) -> None:
@@ -62,4 +67,4 @@ def extension_event(extension: Extension, case: Case) -> None:
     ``extension_data`` shapes it."""
     type_ = "extension.requested" if extension.status == "pending" else f"extension.{extension.status}"
     extension.case = case
-    _fan_out(type_, extension_data(extension), extension.department)
+    _fan_out(type_, extension_data(extension), extension.department, case)

@@ -64,6 +64,9 @@ def default_term(case: Case, stage: str) -> Term:
         return _days(1)
     if stage == Stage.FEEDBACK:
         return _days(3)
+    if stage == Stage.ASSIST:
+        # The assisting department answers the lead one in time for it to include the opinion.
+        return SAME_DAY if urgent else _days(2)
     raise ValueError(f"unknown stage: {stage}")
 
 

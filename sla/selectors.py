@@ -8,6 +8,7 @@ import datetime as dt
 from django.db.models import Case as DbCase  # not cases.models.Case
 from django.db.models import Q, Value, When
 
+from cases import rules
 from cases.models import Case, Department
 
 from .enums import ExtensionStatus
@@ -70,7 +71,7 @@ def department_extensions(
 def pending_extensions(limit: int = BOARD_LIST_LIMIT) -> list[Extension]:
     """Every department's requests waiting for a supervisor, the oldest first (the board)."""
     return list(
-        Extension.objects.filter(status=ExtensionStatus.PENDING)
+        Extension.objects.filter(status=ExtensionStatus.PENDING, case__about_staff_of__isnull=True)
         .select_related("case", "department", "requested_by")
         .order_by("requested_at", "pk")[:limit]
     )
@@ -79,7 +80,7 @@ def pending_extensions(limit: int = BOARD_LIST_LIMIT) -> list[Extension]:
 def open_orders(limit: int = BOARD_LIST_LIMIT) -> list[SupervisionOrder]:
     """Every unanswered order, the highest level and the oldest first (the board)."""
     return list(
-        SupervisionOrder.objects.filter(answered_at__isnull=True)
+        SupervisionOrder.objects.filter(answered_at__isnull=True, case__about_staff_of__isnull=True)
         .select_related("case", "department", "issued_by")
         .order_by("-level", "issued_at", "pk")[:limit]
     )
@@ -103,3 +104,12 @@ def calendar_incomplete_years() -> list[dict]:
     for code, name, due_at in rows.distinct()[:5000]:
         found.setdefault((code, name), set()).add(timezone.localtime(due_at).year)
     return [{"code": code, "name": name, "years": sorted(years)} for (code, name), years in sorted(found.items())]
+
+
+def report_level_orders(*, user: object = None, limit: int = BOARD_LIST_LIMIT) -> list[SupervisionOrder]:
+    """通报 (level 3) orders for the leadership's short list, newest first; reports about staff
+    (restricted) only for those who may read them. One query."""
+    qs = SupervisionOrder.objects.filter(level=3)
+    if not rules.may_read_restricted(user):
+        qs = qs.filter(case__about_staff_of__isnull=True)
+    return list(qs.select_related("case", "department", "issued_by").order_by("-issued_at", "-pk")[:limit])

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from cases import answer as case_answer
 from cases.enums import State, Transition
 from cases.models import Case, Department
 from cases.selectors import dispatch_department
@@ -45,7 +46,7 @@ QUIET_STAGES = frozenset({Stage.RETURN_WINDOW})
 # Stages whose timer, when due, closes the case instead of breaching (no feedback → auto-close).
 SELF_CLOSING_STAGES = frozenset({Stage.FEEDBACK})
 # Stages that are somebody's work: they warn, breach and escalate.
-ESCALATING_STAGES = frozenset({Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW})
+ESCALATING_STAGES = frozenset({Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW, Stage.ASSIST})
 # Stages whose work lies with the dispatch desk (信访局), not the case's department.
 DISPATCH_STAGES = frozenset({Stage.TRIAGE, Stage.REVIEW, Stage.FEEDBACK})
 
@@ -94,6 +95,8 @@ def next_action_at(timer: Timer) -> dt.datetime | None:
 
 
 def responsible_department(case: Case, stage: str) -> Department | None:
+    if case.about_staff_of_id is not None and case.department_id is not None:
+        return case.department  # a report about staff: its restricted queue does the desk's work too
     if stage in DISPATCH_STAGES or case.department_id is None:
         return dispatch_department()
     # A forwarded case's clocks run for the sub-unit holding it (二次派单).
@@ -111,9 +114,17 @@ def _save(timer: Timer, *fields: str) -> None:
 # --- start / stop ------------------------------------------------------------------
 
 
-def timer_start(*, case: Case, stage: str, now: dt.datetime, not_after: dt.datetime | None = None) -> Timer:
-    """Start the clock of ``stage`` with the term the policies give for this case. ``not_after``
-    caps its deadline (a sub-unit's clock never ends after its parent's reply deadline)."""
+def timer_start(
+    *,
+    case: Case,
+    stage: str,
+    now: dt.datetime,
+    department: Department | None = None,
+    not_after: dt.datetime | None = None,
+) -> Timer:
+    """Start the clock of ``stage`` with the term the policies give for this case; ``department``
+    is whom it runs against when that is not ``responsible_department`` (an assisting one).
+    ``not_after`` caps its deadline (a sub-unit's clock never ends after its parent's reply deadline)."""
     term = term_for(case, stage)
     calendar, sched = calendar_and_schedule(term.calendar_code)  # the process's copy: no query
     unit, value = str(term.unit), Decimal(str(term.value))
@@ -125,7 +136,7 @@ def timer_start(*, case: Case, stage: str, now: dt.datetime, not_after: dt.datet
         case=case,
         stage=stage,
         calendar=calendar,
-        department=responsible_department(case, stage),
+        department=department or responsible_department(case, stage),
         term_unit=unit,
         term_value=value,
         started_at=now,
@@ -199,6 +210,20 @@ def timer_reopen_reply(*, case: Case, now: dt.datetime, department_id: int | Non
     if case.on_hold and timer.status == TimerStatus.RUNNING:
         timer_pause(timer=timer, now=now)
     return timer
+
+
+def timers_start_assist(*, case: Case, now: dt.datetime) -> list[Timer]:
+    """On assign and reopen: one opinion clock per assisting department (协办意见)."""
+    return [
+        timer_start(case=case, stage=Stage.ASSIST, now=now, department=d)
+        for d in case.assisting_departments.exclude(pk=case.department_id).order_by("code")
+    ]
+
+
+def timer_stop_assist(*, case: Case, department_code: str, now: dt.datetime) -> list[Timer]:
+    """An assisting department gave its opinion: its clock is met (or breached, if late)."""
+    timers = [t for t in live_timers(case, [Stage.ASSIST]) if t.department and t.department.code == department_code]
+    return [timer_stop(timer=t, now=now) for t in timers]
 
 
 # --- hold ----------------------------------------------------------------------------
@@ -382,6 +407,7 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None 
         case Transition.ASSIGN:
             timers_stop(case=case, now=at, stages=[Stage.TRIAGE])
             timers_start_department(case=case, now=at)  # sign_for, return_window, reply
+            timers_start_assist(case=case, now=at)
         case Transition.REJECT | Transition.MERGE | Transition.TRANSFER:
             timers_stop(case=case, now=at)
         case Transition.RESOLVE_DIRECTLY | Transition.APPROVE:
@@ -401,7 +427,8 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None 
                 case=case, now=at, stages=[Stage.SIGN_FOR, Stage.REPLY], department_id=case.handling_department_id
             )
         case Transition.REPLY:
-            timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY])
+            # The lead department answered: opinions still missing can no longer be included.
+            timers_stop(case=case, now=at, stages=[Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY, Stage.ASSIST])
             timer_start(case=case, stage=Stage.REVIEW, now=at)
         case Transition.SEND_BACK:
             # The department's clock did not stop for a weak answer: the reply timer carries on.
@@ -437,7 +464,10 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None 
         case Transition.REOPEN:
             timers_stop(case=case, now=at)
             timers_start_department(case=case, now=at)  # new clocks, counted from the reopening
+            timers_start_assist(case=case, now=at)
         case Transition.HOLD:
             timers_pause(case=case, now=at)
         case Transition.RESUME:
             timers_resume(case=case, now=at)
+        case case_answer.ASSIST_OPINION:
+            timer_stop_assist(case=case, department_code=(data or {}).get("department", ""), now=at)

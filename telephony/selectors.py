@@ -126,7 +126,7 @@ def dissatisfied_cases() -> QuerySet[Case]:
     (reopen clears the rating, so they leave this list by themselves)."""
     return (
         Case.objects.select_related("department", "category")
-        .filter(state=State.CLOSED, rating=Rating.DISSATISFIED)
+        .filter(state=State.CLOSED, rating=Rating.DISSATISFIED, about_staff_of__isnull=True)
         .order_by("-closed_at")
     )
 

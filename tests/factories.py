@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from cases import services
-from cases.enums import Channel, Kind, Rating, State
+from cases.enums import Channel, ContactMethod, Kind, Rating, ReplyResult, State
 from cases.models import Department, User
 
 PASSWORD = "demo12345"
@@ -31,6 +32,27 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             obj.save()
+
+
+def reply_kwargs(**overrides) -> dict:
+    """What ``case_reply`` needs beside the text: a result and this round's contact with the
+    citizen (12345 practice: contact before reply), made now (the clock the test pinned)."""
+    return {
+        "result": ReplyResult.SOLVED,
+        "contact": {"at": timezone.now(), "method": ContactMethod.PHONE},
+        **overrides,
+    }
+
+
+def reply_body(**overrides) -> dict:
+    """The same as ``reply_kwargs`` for the API's JSON body."""
+    return {"result": "solved", "contact": {"at": timezone.now().isoformat(), "method": "phone"}, **overrides}
+
+
+def reply_form(**overrides) -> dict:
+    """The same for the console's reply form (local time, as a datetime-local input sends it)."""
+    at = timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M")
+    return {"result": "solved", "contact_at": at, "contact_method": "phone", **overrides}
 
 
 class CaseFactory:
@@ -75,7 +97,9 @@ def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **ov
     case = services.case_sign_for(case=case, actor=clerk)
     if state == State.IN_PROGRESS:
         return case
-    case = services.case_reply(case=case, actor=clerk, text="已安排执法队员现场劝离，并加强夜间巡查。")
+    case = services.case_reply(
+        **reply_kwargs(), case=case, actor=clerk, text="已安排执法队员现场劝离，并加强夜间巡查。"
+    )
     if state == State.REPLIED:
         return case
     case = services.case_approve(case=case, actor=users["dispatcher"], answer="")

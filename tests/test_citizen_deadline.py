@@ -22,7 +22,7 @@ from cases.enums import State
 from cases.models import Case
 from sla import services as sla_services
 from telephony.simulate import call_params, sms
-from tests.factories import make_case_in_state
+from tests.factories import make_case_in_state, reply_kwargs
 from tests.sla.fixtures import SH, at
 from tests.telephony.conftest import CALLER, CALLER_PHONE, tw, twilio_settings  # noqa: F401  (fixtures)
 from tests.web.api.api_helpers import public_client
@@ -101,7 +101,7 @@ def replied(users, t) -> Case:
 def replied_late(users, t) -> Case:
     case = in_progress(users, t)
     t.move_to(at(2026, 12, 11, 10, 0))
-    return services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    return services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。")
 
 
 def answered(users, _t) -> Case:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from cases.enums import Rating, State
 from cases.models import Case, CaseEvent
@@ -64,7 +65,11 @@ def submit_action(page, row, action: str, fields: dict[str, str] | None = None) 
     if fields:
         form.locator("xpath=ancestor::details[1]/summary").click()
         for name, value in fields.items():
-            form.locator(f"[name={name}]").fill(value)
+            field = form.locator(f"[name={name}]")
+            if field.evaluate("el => el.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
 
@@ -121,7 +126,14 @@ def test_a_web_message_goes_from_citizen_to_closed_case_through_every_role(live_
             expect(clerk.locator(".messages")).to_contain_text(f"工单 {tracking_no}：已签收，当前状态：办理中。")
             row = clerk.locator(f"#in_progress #case-{tracking_no}")
             expect(row).to_be_visible()
-            submit_action(clerk, row, "reply", {"text": first_reply})
+            # 12345 practice: the clerk phoned the citizen first, and says what became of the matter.
+            contacted = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+            submit_action(
+                clerk,
+                row,
+                "reply",
+                {"text": first_reply, "result": "solved", "contact_at": contacted, "contact_method": "phone"},
+            )
             expect(clerk.locator(".messages")).to_contain_text(f"工单 {tracking_no}：已答复，当前状态：待审核。")
             expect(clerk.locator(f"#replied #case-{tracking_no}")).to_be_visible()
 

@@ -54,6 +54,7 @@ def console_nav(user: User) -> list[tuple[str, str]]:
         ("telephony_desk:report", _("热线来电日报"), may_see_calls_report(user)),
         ("publication:queue", _("网上公开"), role in OVERSIGHT_ROLES),
         ("reports:monthly", _("月度简报"), role in OVERSIGHT_ROLES or role == Role.LEADER),
+        ("console:leader_reports", _("通报工单"), rules.is_leadership(user)),
         ("notifications:list", _("消息"), True),
     ]
     return [(name, label) for name, label, allowed in items if allowed]

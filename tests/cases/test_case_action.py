@@ -30,7 +30,7 @@ from sla import sweeper
 from sla.enums import AuditAction, Stage
 from sla.models import Extension, SupervisionOrder, Timer
 from tests.cases.test_transitions import CALLS, MATRIX
-from tests.factories import make_case_in_state
+from tests.factories import make_case_in_state, reply_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +166,7 @@ def test_a_stale_version_is_reported_before_the_permission_as_it_always_was(user
     services.case_hold(case=case, actor=users["dispatcher"], reason="等待群众补充材料")
     before = footprint(case)
     with pytest.raises(CaseConflict) as exc:  # the agent may not reply either, but the form is stale first
-        services.case_reply(case=case, actor=users["agent"], text="已处理。", expected_version=seen)
+        services.case_reply(**reply_kwargs(), case=case, actor=users["agent"], text="已处理。", expected_version=seen)
     assert "已被他人更新" in exc.value.message
     assert footprint(case) == before
 
@@ -201,7 +201,9 @@ def test_a_stale_expected_version_is_a_conflict_and_nothing_is_written_or_announ
     with time_machine.travel(TUESDAY + dt.timedelta(hours=1), tick=False):
         for stale in (
             lambda: services.case_resume(case=case, actor=users["clerk_cgj"], expected_version=seen),
-            lambda: services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen),
+            lambda: services.case_reply(
+                **reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen
+            ),
         ):
             with pytest.raises(CaseConflict) as exc:
                 stale()

@@ -19,7 +19,7 @@ from cases import services
 from cases.enums import State
 from cases.exceptions import CaseConflict
 from cases.models import Case
-from tests.factories import make_case_in_state
+from tests.factories import make_case_in_state, reply_body, reply_kwargs
 from tests.web.api.api_helpers import act, staff_client
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -153,11 +153,13 @@ def test_a_stale_version_is_refused_even_when_the_state_still_allows_the_action(
     services.case_hold(case=case, actor=users["dispatcher"], reason="等待群众补充材料", expected_version=seen)
     services.case_resume(case=case, actor=users["dispatcher"])
     with pytest.raises(CaseConflict) as exc:
-        services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen)
+        services.case_reply(
+            **reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", expected_version=seen
+        )
     assert exc.value.state == State.IN_PROGRESS
     response = act(staff_client(users["clerk_cgj"]), case, "reply", text="已处理。", version=seen)
     assert response.status_code == 409
     assert response.json()["error"]["state"] == State.IN_PROGRESS
-    response = act(staff_client(users["clerk_cgj"]), case, "reply", text="已处理。", version=seen + 2)
+    response = act(staff_client(users["clerk_cgj"]), case, "reply", text="已处理。", version=seen + 2, **reply_body())
     assert response.status_code == 200, response.content
     assert response.json()["state"] == State.REPLIED

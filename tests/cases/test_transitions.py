@@ -19,7 +19,7 @@ from cases import services
 from cases.enums import Rating, State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied
 from cases.models import Case, CaseEvent, Department, User
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ CALLS: dict[str, Callable[[Case, Any, dict], Case]] = {
     "assign": lambda c, a, u: services.case_assign(case=c, actor=a, department="HBJ", instructions="请核实"),
     "return": lambda c, a, u: services.case_return(case=c, actor=a, reason="不属于本单位职责"),
     "sign_for": lambda c, a, u: services.case_sign_for(case=c, actor=a),
-    "reply": lambda c, a, u: services.case_reply(case=c, actor=a, text="已处理完毕。"),
+    "reply": lambda c, a, u: services.case_reply(**reply_kwargs(), case=c, actor=a, text="已处理完毕。"),
     "send_back": lambda c, a, u: services.case_send_back(case=c, actor=a, note="答复过于简单"),
     "approve": lambda c, a, u: services.case_approve(case=c, actor=a, answer="您反映的问题已处理。"),
     "feedback": lambda c, a, u: services.case_feedback(case=c, actor=a, rating=Rating.SATISFIED, comment="好"),
@@ -258,7 +258,7 @@ def head_approval(users):
 def test_clerk_cannot_reply_where_the_head_must_approve(users, head_approval):
     case = make_case_in_state(State.IN_PROGRESS, users)
     with pytest.raises(CasePermissionDenied):
-        services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+        services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。")
     # the clerk saves a draft instead, which the head then submits
     services.case_save_reply_draft(case=case, actor=users["clerk_cgj"], text="草稿：已处理。")
     case.refresh_from_db()
@@ -267,7 +267,7 @@ def test_clerk_cannot_reply_where_the_head_must_approve(users, head_approval):
 
 def test_head_replies_where_the_head_must_approve(users, head_approval):
     case = make_case_in_state(State.IN_PROGRESS, users)
-    result = services.case_reply(case=case, actor=users["head_cgj"], text="已处理。")
+    result = services.case_reply(**reply_kwargs(), case=case, actor=users["head_cgj"], text="已处理。")
     assert (result.state, result.reply_text, result.reply_draft) == (State.REPLIED, "已处理。", "")
     event = result.events.order_by("-seq").first()
     assert (event.actor, event.role) == (users["head_cgj"], "head")
@@ -355,7 +355,7 @@ def test_every_transition_bumps_the_version(users):
 def test_send_back_then_reply_again_is_recorded_in_order(users):
     case = make_case_in_state(State.REPLIED, users)
     services.case_send_back(case=case, actor=users["dispatcher"], note="请补充整改措施")
-    services.case_reply(case=case, actor=users["clerk_cgj"], text="已补充：加强夜间巡查。")
+    services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已补充：加强夜间巡查。")
     rows = list(case.events.order_by("seq").values_list("transition", "from_state", "to_state", "note"))
     assert rows[-2:] == [
         ("send_back", "replied", "in_progress", "请补充整改措施"),

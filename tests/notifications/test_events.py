@@ -8,7 +8,7 @@ from django.db import transaction
 from cases import services
 from cases.enums import State
 from notifications import events
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_state_changes_reach_the_queue_only_when_they_touch_its_states(users, se
     assert [(t, ty) for t, _, ty, _ in sent] == [("board", "case.state_changed"), ("inbox.CGJ", "case.state_changed")]
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理完毕。")
+        services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理完毕。")
     assert [t for t, _, _, _ in sent] == ["queue", "board", "inbox.CGJ"]
 
 

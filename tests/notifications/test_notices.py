@@ -21,7 +21,7 @@ from cases.models import Case, CaseEvent, Department, User
 from notifications import notices
 from notifications.enums import OutboxChannel
 from notifications.models import Outbox
-from notifications.notices import NOTICES, Citizen, Occasion, Staff
+from notifications.notices import NOTICES, Citizen, Occasion, People, Roles, Staff
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,11 @@ VARIANTS = {
         "channel": Channel.WEB,
         "payload": {"department": "CGJ", "from_department": "HBJ"},
     },
+    "a 通报 (level 3), a head submitting the clerk's draft": {
+        "reply_channel": ReplyChannel.SMS,
+        "channel": Channel.WEB,
+        "payload": {"level": 3, "approved_draft_of": 1, "department": "CGJ"},
+    },
 }
 
 
@@ -61,6 +66,9 @@ def case(users, time_machine) -> Case:
     case = CaseFactory(actor=users["agent"])
     case = services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", assisting_departments=["HBJ"])
     case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
+    # The clerk wrote a reply draft (head approval): the drafter's audience has someone to tell.
+    Case.objects.filter(pk=case.pk).update(reply_draft_by=users["clerk_cgj"])
+    case.refresh_from_db()
     return case
 
 
@@ -84,13 +92,30 @@ def citizen_rows(case: Case) -> set[tuple]:
     return {(OutboxChannel.SMS, "", case.citizen_phone)}
 
 
+def people_rows(recipient: People | Roles) -> set[tuple]:
+    """Named users, or every active user of the roles (supervisors and the leadership), in-app and
+    by e-mail when they have an address."""
+    if isinstance(recipient, People):
+        members = User.objects.filter(pk__in=recipient.user_ids, is_active=True)
+    else:
+        members = User.objects.filter(role__in=recipient.roles, is_active=True)
+    return {(OutboxChannel.INAPP, u.username, "") for u in members} | {
+        (OutboxChannel.EMAIL, u.username, u.email) for u in members if u.email
+    }
+
+
 def declared(occ: Occasion) -> set[tuple]:
     rows: set[tuple] = set()
     for message in NOTICES[occ.action].messages:
         if not message.when(occ):
             continue
         for recipient in message.audience(occ):
-            got = citizen_rows(occ.case) if isinstance(recipient, Citizen) else staff_rows(recipient)
+            if isinstance(recipient, Citizen):
+                got = citizen_rows(occ.case)
+            elif isinstance(recipient, People | Roles):
+                got = people_rows(recipient)
+            else:
+                got = staff_rows(recipient)
             rows |= {(message.template, *row) for row in got}
     return rows
 

@@ -31,7 +31,7 @@ from sla.deadlines import (
 from sla.enums import ClockColour, Stage, TimerStatus
 from sla.models import Timer
 from sla.serializers import TIMER_FIELDS, timer_data, timers_data
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 from tests.sla.fixtures import at
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +204,7 @@ def test_the_api_overdue_filter_lists_the_cases_with_a_red_clock_not_those_repli
     late = make_case_in_state(State.IN_PROGRESS, users)  # reply due 10 December
     answered_late = make_case_in_state(State.IN_PROGRESS, users)
     pinned.move_to(at(2026, 12, 11, 9, 0))  # no worker has run: the rule alone makes them red
-    services.case_reply(case=answered_late, actor=users["clerk_cgj"], text="已处理。")
+    services.case_reply(**reply_kwargs(), case=answered_late, actor=users["clerk_cgj"], text="已处理。")
     fresh = make_case_in_state(State.IN_PROGRESS, users)
     client = staff_client(users["dispatcher"])
     overdue = client.get("/api/v1/cases/", {"overdue": "true"}).json()

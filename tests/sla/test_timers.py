@@ -11,7 +11,7 @@ from cases import services
 from cases.enums import Channel, Priority, State
 from sla.enums import ExceptionKind, Stage, TimerStatus
 from sla.models import Calendar, CalendarException, Timer
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 from tests.sla.fixtures import at, clock  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_return_stops_the_department_clocks_and_restarts_triage(users, clock):
 def test_reply_meets_the_reply_clock_and_starts_review(users, clock):
     case = make_case_in_state(State.IN_PROGRESS, users)
     clock.set(at(2026, 11, 25, 10, 0))
-    services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。")
     reply = only(case, Stage.REPLY)
     assert (reply.status, reply.stopped_at) == (TimerStatus.MET, at(2026, 11, 25, 10, 0))
     review = live(case)[Stage.REVIEW]
@@ -237,7 +237,7 @@ def test_a_late_reply_sent_back_resumes_breached_and_escalates_at_once(users, cl
 
     case = make_case_in_state(State.IN_PROGRESS, users)
     clock.set(at(2026, 12, 11, 9, 0))  # a day late; the sweeper never ran
-    services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。")
     assert only(case, Stage.REPLY).status == TimerStatus.BREACHED
     clock.set(at(2026, 12, 11, 10, 0))
     services.case_send_back(case=case, actor=users["dispatcher"], note="请补充处理结果。")

@@ -29,6 +29,8 @@ WALL = dt.datetime(2026, 11, 25, 15, 0, tzinfo=SH)  # what timezone.now() says m
 
 EVERY = frozenset(Stage.values)
 DEPARTMENT = frozenset({Stage.SIGN_FOR, Stage.RETURN_WINDOW, Stage.REPLY})
+# The assisting departments' opinion clocks (the case in these tests has none assisting).
+ASSIST = frozenset({Stage.ASSIST})
 
 # (action, clocks it stops, clocks it starts): DESIGN.md §4's table, given a case whose every
 # clock is running. The orthogonal actions that are not on a clock stop and start nothing.
@@ -41,7 +43,7 @@ POLICY = [
     (Transition.RESOLVE_DIRECTLY, EVERY, {Stage.FEEDBACK}),
     (Transition.RETURN, EVERY, {Stage.TRIAGE}),
     (Transition.SIGN_FOR, {Stage.SIGN_FOR, Stage.RETURN_WINDOW}, set()),
-    (Transition.REPLY, DEPARTMENT, {Stage.REVIEW}),
+    (Transition.REPLY, DEPARTMENT | ASSIST, {Stage.REVIEW}),
     (Transition.SEND_BACK, {Stage.REVIEW}, set()),  # the reply clock was running and stays so
     (Transition.APPROVE, EVERY, {Stage.FEEDBACK}),
     (Transition.FEEDBACK, EVERY, set()),

@@ -19,7 +19,7 @@ from cases.attachments import attachment_add
 from cases.enums import Channel, State
 from cases.models import Attachment, AttachmentKind, Case
 from tests.attachment_files import DOCX, HTML, PDF, PNG, upload
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_form, reply_kwargs
 from tests.web.api.api_helpers import assert_error, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_the_citizen_with_the_right_access_code_downloads_from_the_tracking_page
 
 def test_the_citizen_sees_the_reply_files_once_answered(client, users, filed):
     case, _photo, reply = filed
-    services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已处理。", attachments=[reply.pk])
     services.case_approve(case=case, actor=users["dispatcher"], answer="")
     case.refresh_from_db()
     page_url = track(client, case, case.access_code)["Location"]
@@ -344,7 +344,7 @@ def test_the_desk_refuses_a_bad_scan_and_registers_nothing(client, users):
 def reply_post(client, case: Case, *files):
     return client.post(
         reverse("console:case_action", args=[case.tracking_no, "reply"]),
-        {"version": case.version, "text": "已安排执法队员现场处理。", "attachments": list(files)},
+        {"version": case.version, "text": "已安排执法队员现场处理。", "attachments": list(files), **reply_form()},
     )
 
 

@@ -78,6 +78,7 @@ MENUS = {
         "/telephony/desk/calls/report/",
         "/console/publication/",
         "/console/reports/",
+        "/console/leader/reports/",
         "/notifications/",
     ],
 }

@@ -79,6 +79,8 @@ class CaseRegisterInput(serializers.Serializer):
     publish_consent = serializers.BooleanField(required=False, default=True)
     priority = TextField(default=Priority.NORMAL)
     reply_channel = TextField()
+    # A report (举报) about staff of this department (its code): restricted, never routed to it.
+    about_staff_of = TextField(max_length=32)
 
 
 # --- transitions (bodies per API.md; names equal the service keyword arguments) ------
@@ -120,8 +122,19 @@ class ReasonInput(VersionedInput):
     reason = TextField()
 
 
+class ContactInput(serializers.Serializer):
+    at = TextField(max_length=64)
+    method = TextField(max_length=16)
+
+
 class ReplyInput(VersionedInput):
     text = TextField()
+    result = TextField(max_length=32)
+    # Contacting the citizen before replying (12345 practice); cases.answer checks it.
+    contact = ContactInput(required=False)
+    attachments = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False, default=list, max_length=50
+    )
 
 
 class NoteInput(VersionedInput):
@@ -268,7 +281,22 @@ class CaseDetail(CaseListItem):
                 "reject_reason": case.reject_reason.code if case.reject_reason_id else None,
                 "reject_note": case.reject_note,
                 "reply_draft": case.reply_draft,
+                "reply_draft_status": case.reply_draft_status or None,
+                "reply_draft_note": case.reply_draft_note,
                 "reply_text": case.reply_text,
+                "reply_result": case.reply_result or None,
+                "contact": {
+                    "at": iso(case.contacted_at),
+                    "method": case.contact_method,
+                    "by": case.contacted_by.display_name if case.contacted_by_id else None,
+                }
+                if case.contacted_at
+                else None,
+                "about_staff_of": case.about_staff_of.code if case.about_staff_of_id else None,
+                "assist_opinions": [
+                    {"department": o.department.code, "text": o.text, "by": o.author.display_name, "at": iso(o.at)}
+                    for o in case.assist_opinions.select_related("department", "author")
+                ],
                 "answer": case.answer,
                 "rating": case.rating,
                 "feedback_comment": case.feedback_comment,
@@ -314,7 +342,7 @@ class CaseDetail(CaseListItem):
                     for ev in ([new.event] if new else case.events.order_by("seq"))
                 ],
                 "attachments": [
-                    {**attachment_data(a), "kind": a.kind, "uploaded_at": iso(a.uploaded_at)}
+                    {**attachment_data(a), "kind": a.kind, "in_reply": a.in_reply, "uploaded_at": iso(a.uploaded_at)}
                     for a in (new.attachments if new else case.attachments.all())
                 ],
                 # The knowledge-base article (and its version) that answered it, else null.

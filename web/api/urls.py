@@ -5,7 +5,7 @@ OpenAPI schema."""
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import attachments, calendars, kb, publication, reports, timers, views
+from . import answer, attachments, calendars, kb, publication, reports, timers, views
 
 cases = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -24,6 +24,12 @@ cases = [
         publication.PublicationWithdrawView.as_view(),
         name="publication-withdraw",
     ),
+    path("cases/<str:tracking_no>/reply-draft/", answer.ReplyDraftView.as_view(), name="reply-draft"),
+    path(
+        "cases/<str:tracking_no>/reply-draft/return/", answer.ReplyDraftReturnView.as_view(), name="reply-draft-return"
+    ),
+    path("cases/<str:tracking_no>/assist-opinions/", answer.AssistOpinionsView.as_view(), name="assist-opinions"),
+    path("cases/<str:tracking_no>/reply-templates/", answer.ReplyTemplatesView.as_view(), name="reply-templates"),
     path("public/track/", views.PublicTrackView.as_view(), name="public-track"),
     path("public/feedback/", views.PublicFeedbackView.as_view(), name="public-feedback"),
 ]

@@ -62,7 +62,14 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
 
 def case_detail_queryset() -> QuerySet[Case]:
     return Case.objects.select_related(
-        "category", "category__parent", "department", "handling_department", "duplicate_of", "reject_reason"
+        "category",
+        "category__parent",
+        "department",
+        "handling_department",
+        "duplicate_of",
+        "reject_reason",
+        "contacted_by",
+        "about_staff_of",
     ).prefetch_related("assisting_departments")
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from cases import forwarding, rules, services
+from cases import answer, answer_services, forwarding, rules, services
 from cases.enums import State
-from cases.models import Case, User
+from cases.models import AttachmentKind, Case, User
 from kb import services as kb_services
 
 from . import forms as f
@@ -115,6 +116,20 @@ ACTIONS: dict[str, Action] = {
             forwarding.case_reclassify,
             choices="category",
         ),
+        Action(
+            "return_draft",
+            pgettext_lazy("console action", "退回答复草稿"),
+            f.ReturnDraftForm,
+            answer_services.case_return_reply_draft,
+            danger=True,
+        ),
+        Action(
+            "assist_opinion",
+            pgettext_lazy("console action", "提交协办意见"),
+            f.AssistOpinionForm,
+            answer_services.case_give_assist_opinion,
+            versioned=False,
+        ),
     ]
 }
 
@@ -135,6 +150,10 @@ def available_actions(case: Case, user: User) -> list[str]:
         names.add("draft_reply")
     if rules.may_reclassify(case, user):
         names.add("reclassify")
+    if rules.may_review_draft(case, user):
+        names.add("return_draft")
+    if rules.may_give_assist_opinion(case, user):
+        names.add("assist_opinion")
     names.add("note")
     return [name for name in ACTIONS if name in names]
 
@@ -147,7 +166,29 @@ def initial_for(action: str, case: Case) -> dict[str, Any]:
         initial["answer"] = case.reply_text
     elif action in {"reply", "draft_reply"}:
         initial["text"] = case.reply_draft
+        initial["result"] = case.reply_result
+        if case.contacted_at and answer.contacted_this_round(case):
+            initial["contact_at"] = timezone.localtime(case.contacted_at).strftime("%Y-%m-%dT%H:%M")
+            initial["contact_method"] = case.contact_method
+        initial["linked"] = [str(i) for i in draft_attachment_ids(case)]
     return initial
+
+
+def draft_attachment_ids(case: Case) -> list[int]:
+    """The files the waiting draft listed: the head's reply form offers them checked."""
+    if not case.reply_draft_status:
+        return []
+    event = case.events.filter(transition="draft_reply").order_by("-seq").only("data").first()
+    return list((event.data or {}).get("attachments", [])) if event else []
+
+
+def reply_form_kwargs(case: Case) -> dict[str, Any]:
+    """The reply form's per-case lists: the department's files not yet sent, and the templates."""
+    files = case.attachments.filter(kind=AttachmentKind.REPLY, in_reply=False).order_by("pk")
+    return {
+        "linked_choices": [(str(a.pk), a.original_name) for a in files],
+        "template_choices": [(str(t["id"]), t["title"]) for t in answer.rendered_templates(case)],
+    }
 
 
 class ChoiceCache:
@@ -182,10 +223,16 @@ class ChoiceCache:
         return {}
 
 
-def make_form(action: str, case: Case, *, choices: ChoiceCache, data: Any = None, files: Any = None) -> f.ActionForm:
-    """An action form for one case; ids are unique per case so many fit on one page."""
+def make_form(
+    action: str, case: Case, *, choices: ChoiceCache, data: Any = None, files: Any = None, detail: bool = False
+) -> f.ActionForm:
+    """An action form for one case; ids are unique per case so many fit on one page. ``detail``:
+    the case page's own form (a reply form then offers the case's files and reply templates; the
+    lists keep theirs to what a row needs, at a fixed number of queries)."""
     spec = ACTIONS[action]
     kwargs = choices.sub_units_of(case) if spec.choices == "sub" else choices.kwargs_for(spec)
+    if detail and issubclass(spec.form, f.ReplyForm):
+        kwargs.update(reply_form_kwargs(case))
     auto_id = f"id_{case.pk}_{action}_%s"
     if data is not None:
         return spec.form(data, files, auto_id=auto_id, **kwargs)

@@ -8,7 +8,17 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.enums import Channel, EmergencyService, Kind, Priority, Rating, ReplyChannel, State
+from cases.enums import (
+    Channel,
+    ContactMethod,
+    EmergencyService,
+    Kind,
+    Priority,
+    Rating,
+    ReplyChannel,
+    ReplyResult,
+    State,
+)
 from cases.exceptions import CaseValidationError
 from cases.models import Category, Department, RejectReason
 from sla.board import BOARD_STAGES
@@ -23,6 +33,9 @@ SERVICE_FIELD_MAP = {
     "citizen.phone": "citizen_phone",
     "citizen.email": "citizen_email",
     "citizen.id_no": "citizen_id_no",
+    "contact": "contact_at",
+    "contact.at": "contact_at",
+    "contact.method": "contact_method",
 }
 
 
@@ -104,6 +117,8 @@ class IntakeForm(forms.Form):
     )
     citizen_id_no = forms.CharField(label=_("身份证号（可选）"), required=False, max_length=18)
     publish_consent = forms.BooleanField(label=_("同意在网上公开（隐去个人信息）"), required=False, initial=True)
+    # A report (举报) about a department's own staff: restricted, routed to 纪检/督查, never published.
+    about_staff_of = forms.ChoiceField(label=_("举报对象为某单位工作人员（选填）"), required=False, choices=())
     # A paper letter's scan (or any file the caller sent); checked by cases.attachments.
     attachments = MultipleFileField(label=_("来信扫描件（可选，PDF、JPEG、PNG、OFD、DOCX、XLSX，每个不超过5MB）"))
     # Set by the telephony screen-pop when the form is opened for a ringing call; passed through.
@@ -112,6 +127,7 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()
+        self.fields["about_staff_of"].choices = [("", _("否"))] + department_choices()[1:]
 
 
 class ActionForm(forms.Form):
@@ -183,16 +199,73 @@ class SignForForm(ActionForm):
 
 
 class ReplyForm(ActionForm):
+    """The department's answer: text (a reply template may fill it, static/js/console.js), the
+    result, the contact with the citizen before replying, and the files that go with it — new
+    uploads and files of the case already uploaded by the department (``linked``)."""
+
+    text_label = _("答复内容")
+    template = forms.ChoiceField(
+        label=_("常用答复（选择后填入答复内容）"),
+        required=False,
+        choices=(),
+        widget=forms.Select(attrs={"data-reply-template": "1"}),
+    )
     text = _text(_("答复内容"), rows=5, required=True)
-    # Stored by cases.attachments.attachment_add with the reply, in one transaction (views).
+    result = forms.ChoiceField(label=_("办理结果"), required=False, choices=[("", "——"), *ReplyResult.choices])
+    contact_at = forms.CharField(
+        label=_("联系群众时间"),
+        required=False,
+        max_length=32,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    contact_method = forms.ChoiceField(
+        label=_("联系方式"), required=False, choices=[("", "——"), *ContactMethod.choices]
+    )
+    linked = forms.MultipleChoiceField(
+        label=_("随答复发送已上传的附件"), required=False, choices=(), widget=forms.CheckboxSelectMultiple
+    )
+    # Stored by cases.attachments.attachment_add before the reply, in one transaction (views).
     attachments = MultipleFileField(label=_("答复附件（可选，PDF、JPEG、PNG、OFD、DOCX、XLSX，每个不超过5MB）"))
 
+    def __init__(
+        self,
+        *args: Any,
+        linked_choices: list | None = None,
+        template_choices: list | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = self.text_label
+        self.fields["linked"].choices = linked_choices or []
+        if not linked_choices:
+            del self.fields["linked"]
+        if template_choices:
+            self.fields["template"].choices = [("", "——"), *template_choices]
+        else:
+            del self.fields["template"]
+        self.uploaded_ids: list[int] = []
+
     def service_kwargs(self) -> dict[str, Any]:
-        return {k: v for k, v in super().service_kwargs().items() if k != "attachments"}
+        data = super().service_kwargs()
+        at, method = data.pop("contact_at", ""), data.pop("contact_method", "")
+        linked = [int(i) for i in data.pop("linked", [])]
+        data.pop("template", None)
+        data.pop("attachments", None)
+        data["contact"] = {"at": at, "method": method} if (at or method) else None
+        data["attachments"] = [*linked, *self.uploaded_ids]
+        return data
 
 
-class DraftReplyForm(ActionForm):
-    text = _text(_("答复草稿"), rows=5, required=True)
+class DraftReplyForm(ReplyForm):
+    text_label = _("答复草稿")
+
+
+class ReturnDraftForm(ActionForm):
+    note = _text(_("退回意见"), rows=2, required=True)
+
+
+class AssistOpinionForm(ActionForm):
+    text = _text(_("协办意见"), rows=4, required=True)
 
 
 class SendBackForm(ActionForm):

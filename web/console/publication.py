@@ -22,6 +22,7 @@ from cases.exceptions import (
     PersonalDataRemains,
 )
 from cases.models import Case
+from web.figures import answer as answer_figures
 from web.figures import dispatch as figures_dispatch
 from web.figures import metrics
 from web.figures.reports import csv_language, monthly_report_data, write_csv
@@ -159,4 +160,5 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     data = monthly_report_data(month, now=timezone.now())
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
     dispatch_rows = figures_dispatch.dispatch_rows(month)  # issue 12: levels and disputes per department
-    return render(request, template, {"data": data, "month": month, "dispatch_rows": dispatch_rows})
+    contact = answer_figures.contact_before_reply(month)  # 先联系后答复率 (issue 13)
+    return render(request, template, {"data": data, "month": month, "dispatch_rows": dispatch_rows, "contact": contact})

@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import dispatch, kb, notifications, publication, ranking, sla, telephony, views
+from . import answer, dispatch, kb, notifications, publication, ranking, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -25,6 +25,8 @@ console = [
     path("cases/<str:tracking_no>/", views.case_detail, name="case"),
     path("cases/<str:tracking_no>/reveal/", views.case_reveal, name="case_reveal"),
     path("cases/<str:tracking_no>/actions/<str:action>/", views.case_action, name="case_action"),
+    path("cases/<str:tracking_no>/sheet/", answer.assignment_sheet, name="assignment_sheet"),
+    path("leader/reports/", answer.leader_reports, name="leader_reports"),
 ]
 
 sla_pages = [

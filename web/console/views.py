@@ -41,8 +41,8 @@ from web.shell import client_address, error_page, has_inbox, safe_next, staff_pa
 from . import dispatch, queries
 from . import forms as f
 from . import kb as kb_pages
-from . import queries
 from .actions import ACTIONS, ChoiceCache, available_actions, call_service, make_form
+from .answer import answer_context
 from .telephony import desk_context
 from .whats_new import whats_new
 
@@ -126,6 +126,7 @@ def desk(request: HttpRequest) -> HttpResponse:
                     attachments=data["attachments"],
                     attachment_kind=AttachmentKind.SCAN,
                     client_ip=client_address(request),
+                    about_staff_of=data["about_staff_of"] or None,
                 )
             except CaseValidationError as exc:
                 f.add_service_errors(form, exc)
@@ -367,7 +368,9 @@ def _case_page(
     bound = bound or {}
     names = available_actions(case, user)
     names += [n for n in bound if n not in names]
-    action_forms = [(ACTIONS[n], bound.get(n) or make_form(n, case, choices=choices)) for n in names if n != "note"]
+    action_forms = [
+        (ACTIONS[n], bound.get(n) or make_form(n, case, choices=choices, detail=True)) for n in names if n != "note"
+    ]
     note_form = bound.get("note") or make_form("note", case, choices=choices)
     shown_contact = contact or selectors.contact_for(user, case)
     ctx = {
@@ -384,6 +387,7 @@ def _case_page(
         "calls": telephony_selectors.case_calls(case),
         "action_forms": action_forms,
         "dispatch": dispatch.case_dispatch_context(case, user),
+        **answer_context(case, names),
         "note_form": note_form,
         "note_spec": ACTIONS["note"],
         # A form posted from the queue or inbox that comes back here with an error keeps its way back.
@@ -406,7 +410,7 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
     case = _visible_case(user, tracking_no)
     if action not in ACTIONS:
         raise Http404(_("没有这个操作。"))
-    form = make_form(action, case, choices=ChoiceCache(), data=request.POST, files=request.FILES)
+    form = make_form(action, case, choices=ChoiceCache(), data=request.POST, files=request.FILES, detail=True)
     cut_off = uploads.refusal(request)
     if cut_off and "attachments" in form.fields:
         form.add_error("attachments", cut_off)
@@ -414,10 +418,9 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
         return _case_page(request, case, bound={action: form}, status=400)
     try:
         with transaction.atomic():  # the reply and its files, or neither
-            call_service(action, case, form, actor=user, client_ip=client_address(request))
             files = form.cleaned_data.get("attachments")
             if files:
-                attachment_add(
+                stored = attachment_add(
                     case=case,
                     actor=user,
                     files=files,
@@ -425,6 +428,8 @@ def case_action(request: HttpRequest, tracking_no: str, action: str) -> HttpResp
                     field="attachments",
                     client_ip=client_address(request),
                 )
+                form.uploaded_ids = [a.pk for a in stored]  # the reply lists them (f.ReplyForm)
+            call_service(action, case, form, actor=user, client_ip=client_address(request))
     except CaseValidationError as exc:
         f.add_service_errors(form, exc)
         return _case_page(request, case, bound={action: form}, status=400)

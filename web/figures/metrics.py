@@ -205,9 +205,10 @@ def top_categories(month: date, *, limit: int = 10) -> list[dict[str, Any]]:
 
 def most_overdue(month: date, *, now: datetime, limit: int = 10) -> list[dict[str, Any]]:
     """The month's cases whose reply is (or was) most overdue, by how far past the due time."""
-    # The clocks of the few candidate cases the rollups' facts name, by the sla app's definition.
+    # The clocks of the few candidate cases the rollups' facts name, by the sla app's definition;
+    # reports about staff (cases.rules.is_restricted) are counted, never listed by number.
     candidates = rollups.overdue_candidates(month, now=now, limit=limit)
-    timers = overdue_reply_timers(cohort(month).filter(pk__in=candidates), now=now)
+    timers = overdue_reply_timers(cohort(month).filter(pk__in=candidates, about_staff_of__isnull=True), now=now)
     return [
         {
             "case": t.case,

@@ -151,7 +151,8 @@ def _cases(key: Open311ApiKey | None) -> QuerySet[Case]:
     visible = Q(publication=Publication.PUBLISHED, publish_consent=True)
     if key is not None:
         visible |= Q(open311_key=key)
-    return Case.objects.filter(visible).select_related("category", "department")
+    # A report about staff (cases.rules.is_restricted) is never an Open311 request, whoever asks.
+    return Case.objects.filter(visible, about_staff_of__isnull=True).select_related("category", "department")
 
 
 def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from cases.attachments import check_uploads
 from cases.enums import Kind, Rating, ReplyChannel
 from cases.exceptions import CaseValidationError
-from cases.models import Category
+from cases.models import Category, Department
 from cases.validation import MAX_CONTENT, MAX_TITLE, normalize_phone
 from web.uploads import MultipleFileField
 
@@ -41,6 +41,12 @@ def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     for cat in leaves.order_by("parent__code", "code"):
         groups.setdefault(cat.parent_id, (cat.parent.name, []))[1].append((cat.code, cat.name))
     return list(groups.values())
+
+
+def staff_report_choices() -> list[tuple[str, Any]]:
+    """The departments a citizen may report staff of (not the restricted queue's own)."""
+    depts = Department.objects.filter(active=True, is_dispatch=False, handles_staff_reports=False).order_by("code")
+    return [("", _("否")), *[(d.code, d.name) for d in depts]]
 
 
 class SubmissionForm(forms.Form):
@@ -90,6 +96,13 @@ class SubmissionForm(forms.Form):
         },
     )
     location = forms.CharField(label=gettext_lazy("地点（选填）"), max_length=300, required=False)
+    # A report about a department's own staff goes to the restricted queue (纪检/督查), never to it.
+    about_staff_of = forms.ChoiceField(
+        label=gettext_lazy("举报某单位工作人员？请选择该单位（选填，仅纪检/督查部门可见，不公开）"),
+        required=False,
+        choices=(),
+        error_messages={"invalid_choice": gettext_lazy("请从列表中选择单位。")},
+    )
     attachments = MultipleFileField(
         label=gettext_lazy("附件（选填，最多3个，每个不超过5MB，限PDF、JPEG、PNG、OFD、DOCX、XLSX）"),
         required=False,
@@ -113,6 +126,7 @@ class SubmissionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", _("请选择业务分类")), *category_choices()]
+        self.fields["about_staff_of"].choices = staff_report_choices()
 
     def clean_phone(self) -> str:
         try:

@@ -121,6 +121,7 @@ def submit(request: HttpRequest, channel: str) -> HttpResponse:
                 citizen=services.Citizen(name=data["name"], phone=data["phone"], email=data["email"]),
                 attachments=data["attachments"],
                 attachment_kind=AttachmentKind.CITIZEN,
+                about_staff_of=data.get("about_staff_of") or None,
             )
     except CaseValidationError as exc:
         for key, msgs in (exc.fields or {"__all__": [exc.message]}).items():

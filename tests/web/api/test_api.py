@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.enums import State
 from cases.models import Case, CaseEvent
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_body
 from tests.web.api.api_helpers import TRACKING_NO, act, assert_error, public_client, staff_client, unique_ip
 
 pytestmark = pytest.mark.django_db
@@ -92,12 +92,12 @@ def test_a_case_goes_from_registration_to_closed_through_the_api(users):
             "dispatcher",
         ),
         (clerk, "sign_for", {}, State.ASSIGNED, State.IN_PROGRESS, "clerk_cgj"),
-        (clerk, "reply", {"text": "已派执法队员劝离。"}, State.IN_PROGRESS, State.REPLIED, "clerk_cgj"),
+        (clerk, "reply", reply_body(text="已派执法队员劝离。"), State.IN_PROGRESS, State.REPLIED, "clerk_cgj"),
         (dispatcher, "send_back", {"note": "请说明长效措施。"}, State.REPLIED, State.IN_PROGRESS, "dispatcher"),
         (
             clerk,
             "reply",
-            {"text": "已劝离，并将该路段列入夜间巡查重点。"},
+            reply_body(text="已劝离，并将该路段列入夜间巡查重点。"),
             State.IN_PROGRESS,
             State.REPLIED,
             "clerk_cgj",

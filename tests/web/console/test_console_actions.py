@@ -9,7 +9,7 @@ from django.urls import reverse
 from cases import services
 from cases.enums import Rating, State, Transition
 from cases.models import Case, Department
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_form
 from tests.web.console.test_console_pages import login
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +140,8 @@ def test_each_action_performs_its_transition_and_writes_the_event(
     case = make_case_in_state(state, users)
     before = case.events.count()
     login(client, users[user])
+    if action == "reply":  # its result and contact, made now (after the case was registered)
+        data = reply_form(**data)
     response = act(client, case, action, data, follow=True)
     assert response.status_code == 200
     case.refresh_from_db()
@@ -222,7 +224,7 @@ def test_clerk_saves_a_draft_and_the_head_submits_it(client, users):
     login(client, users["head_cgj"])
     page = client.get(reverse("console:case", args=[case.tracking_no])).content.decode()
     assert f'id="id_{case.pk}_reply_text">\n拟答复：已清理。</textarea>' in page
-    act(client, case, "reply", {"text": "拟答复：已清理。"})
+    act(client, case, "reply", reply_form(text="拟答复：已清理。"))
     case.refresh_from_db()
     assert (case.state, case.reply_text, case.reply_draft) == (State.REPLIED, "拟答复：已清理。", "")
 

@@ -70,13 +70,14 @@ def test_case_page_lists_assisting_departments(client, users):
     assert "示范区生态环境分局" in response.content.decode()
 
 
-def test_assisting_department_can_read_but_not_act(client, users):
+def test_assisting_department_can_read_and_give_its_opinion_but_not_act(client, users):
     case = CaseFactory(actor=users["agent"])
     services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", assisting_departments=["HBJ"])
     login(client, users["clerk_hbj"])
     response = client.get(reverse("console:case", args=[case.tracking_no]))
     assert response.status_code == 200
-    assert [spec.name for spec, _ in response.context["action_forms"]] == []
+    # Its opinion (协办意见) is all it may give: no transition of the lead department's.
+    assert [spec.name for spec, _ in response.context["action_forms"]] == ["assist_opinion"]
     before = snapshot(case)
     denied = client.post(reverse("console:case_action", args=[case.tracking_no, "sign_for"]), {"version": case.version})
     assert denied.status_code == 403
@@ -245,8 +246,9 @@ def many_cases(users):
         # session, user, four lists + their timers, header department, supervision orders, extension requests,
         # the menu's unread count, consultations to capture in the knowledge base, and what is new since the
         # last visit (the visit read + written, new notifications, newly assigned cases); issue 12: the
-        # sub-units' replies to review, the forwarded list, the sub-units to forward to
-        ("clerk_cgj", "console:inbox", {}, 22, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
+        # sub-units' replies to review, the forwarded list, the sub-units to forward to; issue 13: the
+        # assisting list's departments (one prefetch: may it give an opinion)
+        ("clerk_cgj", "console:inbox", {}, 23, {"to_sign": 4, "in_progress": 4, "replied": 4, "assisting": 1}),
         # session, user, filter choices (2), count, page + its timers, header department, the menu's unread count
         ("dispatcher", "console:cases", {"q": "占道"}, 9, {None: 21}),
         ("clerk_cgj", "console:cases", {"q": "占道"}, 9, {None: 13}),

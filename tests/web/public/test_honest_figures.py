@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from cases import services
 from cases.enums import Rating, State
 from tests.cases.publication.helpers import at
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 from web.figures import metrics
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_reopening_keeps_the_dissatisfied_round_counted(users) -> None:
         case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED)
         case = services.case_reopen(case=case, actor=users["supervisor"], department="CGJ", reason="未解决")
         case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
-        case = services.case_reply(case=case, actor=users["clerk_cgj"], text="已重新处理。")
+        case = services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已重新处理。")
         case = services.case_approve(case=case, actor=users["dispatcher"], answer="")
         case = services.case_feedback(case=case, actor=None, rating=Rating.SATISFIED)
         other = make_case_in_state(State.CLOSED, users)  # satisfied once
