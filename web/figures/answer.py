@@ -14,8 +14,9 @@ from datetime import date, datetime
 
 from cases.enums import Transition
 from cases.models import CaseEvent
+from stats.figures import _rate
 
-from .metrics import _rate, month_bounds
+from .metrics import month_bounds
 
 
 @dataclass(frozen=True)
