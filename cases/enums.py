@@ -51,6 +51,8 @@ class State(models.TextChoices):
     CLOSED = "closed", _("已办结")
     REJECTED = "rejected", _("不予受理")
     MERGED = "merged", _("已合并")
+    # The citizen was not satisfied: a supervisor decides — reopen (重办) or close with an explanation.
+    PENDING_DECISION = "pending_decision", _("不满意待研判")
 
 
 OPEN_STATES = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED})
@@ -80,6 +82,10 @@ class Transition(models.TextChoices):
     PUBLISH = "publish", _("公开")
     WITHDRAW = "withdraw", _("撤回公开")
     ATTACH = "attach", _("添加附件")
+    # The citizen's side (issue 13): additions to an open case, and a supervisor's closing decision
+    # on a dissatisfied rating.
+    SUPPLEMENT = "supplement", _("群众补充材料")
+    CLOSE = "close", _("研判后办结")
     # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
     # escalations) are dotted names those apps register in cases.audit, not values here.
 
@@ -94,6 +100,8 @@ PUBLIC_WITH_NOTE = frozenset(
         Transition.APPROVE,
         Transition.HOLD,
         Transition.AUTO_CLOSE,
+        Transition.SUPPLEMENT,
+        Transition.CLOSE,
     }
 )
 PUBLIC_WITHOUT_NOTE = frozenset(
@@ -144,3 +152,20 @@ class ReplyChannel(models.TextChoices):
     SMS = "sms", _("短信")
     EMAIL = "email", _("电子邮件")
     PHONE = "phone", _("电话回访")
+
+
+class DissatisfiedReason(models.TextChoices):
+    """Why the citizen is not satisfied (a short list; the comment says the rest)."""
+
+    NOT_SOLVED = "not_solved", _("问题没有解决")
+    NO_CONTACT = "no_contact", _("没有联系我")
+    ANSWER_OFF_POINT = "off_point", _("答复答非所问")
+    TOO_SLOW = "too_slow", _("办理拖延")
+    ATTITUDE = "attitude", _("工作人员态度不好")
+    OTHER = "other", _("其他")
+    # A keypress (IVR) or a bare "3" by SMS: the channel could not ask why.
+    UNSTATED = "unstated", _("未说明原因")
+
+
+# What the portal and the public API offer a citizen to choose from.
+CITIZEN_DISSATISFIED_REASONS = tuple(r for r in DissatisfiedReason if r != DissatisfiedReason.UNSTATED)

@@ -38,6 +38,13 @@ class Template(models.TextChoices):
     SUPERVISION_ISSUED = "supervision_issued", _("督办通知")
     TIMER_WARNING = "timer_warning", _("即将超期预警")
     TIMER_BREACHED = "timer_breached", _("超期告警")
+    # the citizen's side of issue 13
+    SUPPLEMENT_ADDED = "supplement_added", _("群众补充材料")
+    CASE_URGED = "case_urged", _("群众催办")
+    DISSATISFIED_PENDING = "dissatisfied_pending", _("不满意待研判")
+    DECISION_CLOSED = "decision_closed", _("研判办结告知")
+    DISSATISFIED_REOPENED = "dissatisfied_reopened", _("重办告知")
+    MERGED_ANSWERED = "merged_answered", _("合并工单答复告知")
 
 
 # Staff events a user may switch off per channel on the preferences page.
@@ -51,6 +58,9 @@ STAFF_TEMPLATES = (
     Template.SUPERVISION_ISSUED,
     Template.TIMER_WARNING,
     Template.TIMER_BREACHED,
+    Template.SUPPLEMENT_ADDED,
+    Template.CASE_URGED,
+    Template.DISSATISFIED_PENDING,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cases.enums import Channel, ReplyChannel, Role, State, Transition
-from cases.models import Case, CaseEvent, Department
+from django.utils import translation
+
+from cases.enums import Channel, DissatisfiedReason, ReplyChannel, Role, State, Transition
+from cases.models import Case, CaseEvent, Department, User
 from cases.selectors import dispatch_department
 
 from . import events
@@ -58,7 +60,14 @@ class Staff:
     assisting: bool = False  # an assisting department: told so, and its own row per department
 
 
-Recipient = Citizen | Staff
+@dataclass(frozen=True)
+class CitizenOf:
+    """The citizen of another case than the one that changed (a case merged into it)."""
+
+    case: Case
+
+
+Recipient = Citizen | Staff | CitizenOf
 Audience = Callable[[Occasion], list[Recipient]]
 CITIZEN = Citizen()
 
@@ -95,6 +104,29 @@ def the_ordered_department(occ: Occasion) -> list[Recipient]:
     return [Staff(target)] if target else []
 
 
+def the_department_or_dispatchers(occ: Occasion) -> list[Recipient]:
+    """The department handling the case; before assignment, the dispatch centre's dispatchers."""
+    return the_department(occ) or the_dispatchers(occ)
+
+
+def the_supervisors(occ: Occasion) -> list[Recipient]:
+    """Every active supervisor, by the department each belongs to."""
+    depts = Department.objects.filter(
+        pk__in=User.objects.filter(role=Role.SUPERVISOR, is_active=True).values("department_id")
+    ).order_by("pk")
+    return [Staff(d, roles=(Role.SUPERVISOR,)) for d in depts]
+
+
+def the_urged(occ: Occasion) -> list[Recipient]:
+    """An urge reaches whoever has the overdue work and the supervisors."""
+    return [*the_department_or_dispatchers(occ), *the_supervisors(occ)]
+
+
+def the_merged_citizens(occ: Occasion) -> list[Recipient]:
+    """The citizens of the cases merged into this one (told its answer too)."""
+    return [CitizenOf(dup) for dup in Case.objects.filter(duplicate_of=occ.case, state=State.MERGED).order_by("pk")]
+
+
 # --- conditions -----------------------------------------------------------------------------
 
 Condition = Callable[[Occasion], bool]
@@ -122,6 +154,16 @@ def extension_granted(occ: Occasion) -> bool:
     return bool(occ.payload.get("granted"))
 
 
+def awaits_decision(occ: Occasion) -> bool:
+    """A dissatisfied rating left the case for a supervisor's decision."""
+    return occ.case.state == State.PENDING_DECISION
+
+
+def decided_after_dissatisfaction(occ: Occasion) -> bool:
+    """A supervisor's decision on a dissatisfied rating (a reopen from ``pending_decision``)."""
+    return occ.event.from_state == State.PENDING_DECISION
+
+
 # --- extra template values of some actions --------------------------------------------------
 
 
@@ -144,6 +186,22 @@ def returned_from(occ: Occasion) -> dict[str, Any]:
 
 def nothing_more(occ: Occasion) -> dict[str, Any]:
     return {}
+
+
+def dissatisfaction(occ: Occasion) -> dict[str, Any]:
+    reason = occ.payload.get("reason", "")
+    if reason not in DissatisfiedReason.values:
+        return {}
+    label = DissatisfiedReason(reason).label
+    with translation.override("en"):
+        label_en = str(label)
+    with translation.override("zh-hans"):
+        label_zh = str(label)
+    return {"reason_label": label_zh, "reason_label_en": label_en}
+
+
+def urged(occ: Occasion) -> dict[str, Any]:
+    return {"due_at": local_time(occ.payload.get("due_at"))}
 
 
 # --- real-time topics -----------------------------------------------------------------------
@@ -224,6 +282,7 @@ ANSWERED = Notice(
         Message(the_citizen, Template.ANSWER, when=answered_in_writing),
         Message(the_citizen, Template.FEEDBACK_REQUEST, when=answered_in_writing),
         Message(the_hotline_agents, Template.CALLBACK_DUE, when=answered_by_phone),
+        Message(the_merged_citizens, Template.MERGED_ANSWERED),
     ),
     live=CHANGED,
 )
@@ -252,9 +311,19 @@ NOTICES: dict[str, Notice] = {
     Transition.REPLY: Notice(live=CHANGED),
     Transition.SEND_BACK: Notice(messages=(Message(the_department, Template.CASE_SENT_BACK),), live=CHANGED),
     Transition.APPROVE: ANSWERED,
-    Transition.FEEDBACK: Notice(live=CHANGED),
+    Transition.FEEDBACK: Notice(
+        messages=(Message(the_supervisors, Template.DISSATISFIED_PENDING, when=awaits_decision),),
+        context=dissatisfaction,
+        live=CHANGED,
+    ),
     Transition.AUTO_CLOSE: Notice(live=CHANGED),
-    Transition.REOPEN: Notice(messages=(Message(the_department, Template.CASE_REOPENED),), live=CHANGED),
+    Transition.REOPEN: Notice(
+        messages=(
+            Message(the_department, Template.CASE_REOPENED),
+            Message(the_citizen, Template.DISSATISFIED_REOPENED, when=decided_after_dissatisfaction),
+        ),
+        live=CHANGED,
+    ),
     Transition.HOLD: Notice(live=CHANGED),
     Transition.RESUME: Notice(live=CHANGED),
     # The sla app's records, by the dotted names it writes them under (sla.enums.AuditAction; it
@@ -268,6 +337,12 @@ NOTICES: dict[str, Notice] = {
     "sla.extension.refused": Notice(messages=(Message(the_ordered_department, Template.EXTENSION_DECIDED),)),
     "sla.supervision.issued": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
     "sla.timer.escalated": Notice(messages=(Message(the_ordered_department, Template.SUPERVISION_ISSUED),)),
+    # The citizen's side (issue 13).
+    Transition.SUPPLEMENT: Notice(
+        messages=(Message(the_department_or_dispatchers, Template.SUPPLEMENT_ADDED),), live=CHANGED
+    ),
+    Transition.CLOSE: Notice(messages=(Message(the_citizen, Template.DECISION_CLOSED),), live=CHANGED),
+    "sla.citizen.urged": Notice(messages=(Message(the_urged, Template.CASE_URGED),), context=urged, live=CHANGED),
 }
 
 
@@ -290,6 +365,11 @@ def queue_message(occ: Occasion, recipient: Recipient, template: str, context: d
     """One audience member's outbox rows for ``template``."""
     if isinstance(recipient, Citizen):
         notify_citizen(case=occ.case, template=template, context=context, key=occ.key(template))
+        return
+    if isinstance(recipient, CitizenOf):
+        other = recipient.case
+        context = {**context, "own_tracking_no": other.tracking_no}
+        notify_citizen(case=other, template=template, context=context, key=f"{occ.key(template)}:case{other.pk}")
         return
     key, dept = occ.key(template), recipient.department
     if recipient.assisting:

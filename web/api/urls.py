@@ -25,6 +25,8 @@ cases = [
     ),
     path("public/track/", views.PublicTrackView.as_view(), name="public-track"),
     path("public/feedback/", views.PublicFeedbackView.as_view(), name="public-feedback"),
+    path("public/supplement/", views.PublicSupplementView.as_view(), name="public-supplement"),
+    path("public/urge/", views.PublicUrgeView.as_view(), name="public-urge"),
 ]
 
 urlpatterns = [

@@ -78,6 +78,7 @@ ACTIONS: dict[str, Action] = {
         Action(
             "note", pgettext_lazy("console action", "添加备注"), f.NoteForm, services.case_add_note, versioned=False
         ),
+        Action("close", pgettext_lazy("console action", "维持答复并办结"), f.CloseDecisionForm, services.case_close),
     ]
 }
 

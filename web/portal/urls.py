@@ -16,4 +16,6 @@ urlpatterns = [
     path("track/", views.track, name="track"),
     path("track/<str:token>/", views.case_detail, name="case"),
     path("track/<str:token>/feedback/", views.feedback, name="feedback"),
+    path("track/<str:token>/supplement/", views.supplement, name="supplement"),
+    path("track/<str:token>/urge/", views.urge, name="urge"),
 ]
