@@ -790,6 +790,8 @@ def case_reopen(
         client_ip=client_ip,
         now=now,
     ) as act:
+        if act.case.state == State.PENDING_DECISION:
+            act.data["dissatisfied"] = True  # the supervisor's decision on a dissatisfied rating
         act.case.reopen(department=dept, now=act.now)
         if act.case.publication == Publication.PENDING:
             act.case.publication = Publication.PRIVATE

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import translation
 
-from cases.enums import Channel, DissatisfiedReason, ReplyChannel, Role, State, Transition
+from cases.enums import Channel, DissatisfiedReason, Rating, ReplyChannel, Role, State, Transition
 from cases.models import Case, CaseEvent, Department, User
 from cases.selectors import dispatch_department
 
@@ -155,13 +155,13 @@ def extension_granted(occ: Occasion) -> bool:
 
 
 def awaits_decision(occ: Occasion) -> bool:
-    """A dissatisfied rating left the case for a supervisor's decision."""
-    return occ.case.state == State.PENDING_DECISION
+    """A dissatisfied rating: it leaves the case for a supervisor's decision."""
+    return occ.payload.get("rating") == Rating.DISSATISFIED
 
 
 def decided_after_dissatisfaction(occ: Occasion) -> bool:
     """A supervisor's decision on a dissatisfied rating (a reopen from ``pending_decision``)."""
-    return occ.event.from_state == State.PENDING_DECISION
+    return bool(occ.payload.get("dissatisfied"))
 
 
 # --- extra template values of some actions --------------------------------------------------

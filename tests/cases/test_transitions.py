@@ -32,6 +32,7 @@ ALL_STATES = [
     State.CLOSED,
     State.REJECTED,
     State.MERGED,
+    State.PENDING_DECISION,
 ]
 CITIZEN = "citizen"  # stands for actor=None
 
@@ -57,6 +58,7 @@ CALLS: dict[str, Callable[[Case, Any, dict], Case]] = {
     "feedback": lambda c, a, u: services.case_feedback(case=c, actor=a, rating=Rating.SATISFIED, comment="好"),
     "auto_close": lambda c, a, u: services.case_auto_close(case=c),
     "reopen": lambda c, a, u: services.case_reopen(case=c, actor=a, department="HBJ", reason="群众反映未解决"),
+    "close": lambda c, a, u: services.case_close(case=c, actor=a, reason="答复符合政策规定，予以维持。"),
 }
 
 # name: (from, to, roles allowed, roles refused although they can see the case)
@@ -88,6 +90,7 @@ MATRIX: dict[str, tuple[State, State, list[str], list[str]]] = {
     ),
     "auto_close": (State.ANSWERED, State.CLOSED, [CITIZEN], []),
     "reopen": (State.ANSWERED, State.ASSIGNED, ["supervisor", "admin"], ["agent", "dispatcher", "clerk_cgj"]),
+    "close": (State.PENDING_DECISION, State.CLOSED, ["supervisor", "admin"], ["agent", "dispatcher", "clerk_cgj"]),
 }
 # a role allowed to act from the right state, used to probe the wrong ones
 PROBE = {
@@ -113,7 +116,7 @@ WRONG_STATES = [
     (name, state)
     for name, (source, *_rest) in MATRIX.items()
     for state in ALL_STATES
-    if state != source and not (name == "reopen" and state == State.CLOSED)
+    if state != source and not (name == "reopen" and state in {State.CLOSED, State.PENDING_DECISION})
 ]
 
 
