@@ -791,7 +791,9 @@ def case_reopen(
         now=now,
     ) as act:
         if act.case.state == State.PENDING_DECISION:
-            act.data["dissatisfied"] = True  # the supervisor's decision on a dissatisfied rating
+            # The supervisor's decision on a dissatisfied rating of this department's answer.
+            act.data["dissatisfied"] = True
+            act.data["rated_department"] = act.case.department.code if act.case.department_id else ""
         act.case.reopen(department=dept, now=act.now)
         if act.case.publication == Publication.PENDING:
             act.case.publication = Publication.PRIVATE

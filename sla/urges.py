@@ -78,12 +78,17 @@ def urges(*, since: dt.datetime | None = None, until: dt.datetime | None = None)
     return qs
 
 
-def urge_counts(*, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[dict[str, Any]]:
+def urge_counts(
+    *, since: dt.datetime | None = None, until: dt.datetime | None = None, open_only: bool = False
+) -> list[dict[str, Any]]:
     """Urges per department of the urged case (as it stands now; None before assignment), with the
-    number of cases urged and of those still open: one aggregate query, then the departments."""
+    number of cases urged and of those still open, most urged first: one aggregate query, then the
+    departments. ``open_only``: only urges of cases still open (the overdue board's)."""
+    qs = urges(since=since, until=until)
+    if open_only:
+        qs = qs.filter(case__state__in=list(OPEN_STATES))
     rows = list(
-        urges(since=since, until=until)
-        .values("case__department_id")
+        qs.values("case__department_id")
         .annotate(
             urges=Count("id"),
             cases=Count("case_id", distinct=True),
@@ -103,3 +108,9 @@ def urge_counts(*, since: dt.datetime | None = None, until: dt.datetime | None =
     ]
     out.sort(key=lambda r: (-r["urges"], r["department"].code if r["department"] else ""))
     return out
+
+
+def board_urges() -> dict[str, Any]:
+    """The overdue board's urges: of the cases still open, per department, and the total."""
+    rows = urge_counts(open_only=True)
+    return {"total": sum(r["urges"] for r in rows), "cases": sum(r["cases"] for r in rows), "rows": rows}

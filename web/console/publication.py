@@ -23,6 +23,7 @@ from cases.exceptions import (
 )
 from cases.models import Case
 from web.figures import metrics
+from web.figures.followup import followup_figures
 from web.figures.reports import csv_language, monthly_report_data, write_csv
 from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
 
@@ -157,4 +158,4 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         return response
     data = monthly_report_data(month, now=timezone.now())
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
-    return render(request, template, {"data": data, "month": month})
+    return render(request, template, {"data": data, "month": month, "followup": followup_figures(month)})
