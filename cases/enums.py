@@ -85,7 +85,7 @@ class Transition(models.TextChoices):
     # The citizen's side (issue 13): additions to an open case, and a supervisor's closing decision
     # on a dissatisfied rating.
     SUPPLEMENT = "supplement", _("群众补充材料")
-    CLOSE = "close", _("研判后办结")
+    CLOSE = "close", _("维持答复办结")
     # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
     # escalations) are dotted names those apps register in cases.audit, not values here.
 
