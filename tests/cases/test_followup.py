@@ -44,9 +44,7 @@ def footprint(case: Case) -> tuple:
 
 def told(template: str) -> set[str]:
     """The usernames told in-app with ``template``."""
-    return set(
-        Outbox.objects.filter(template=template, channel="inapp").values_list("recipient__username", flat=True)
-    )
+    return set(Outbox.objects.filter(template=template, channel="inapp").values_list("recipient__username", flat=True))
 
 
 # --- supplements -------------------------------------------------------------------------------
@@ -158,7 +156,12 @@ def test_an_overdue_case_is_urged_once_a_local_day_and_everyone_responsible_is_t
     case_urge(case=case, client_ip="10.1.2.3")
 
     event = case.events.order_by("-seq").first()
-    assert (event.transition, event.actor, event.public, event.client_ip) == ("sla.citizen.urged", None, True, "10.1.2.3")
+    assert (event.transition, event.actor, event.public, event.client_ip) == (
+        "sla.citizen.urged",
+        None,
+        True,
+        "10.1.2.3",
+    )
     assert (event.data["stage"], event.data["department"]) == ("reply", "CGJ")
     assert dt.datetime.fromisoformat(event.data["due_at"]) == REPLY_DUE
     assert told(Template.CASE_URGED) == {"clerk_cgj", "head_cgj", "supervisor"}

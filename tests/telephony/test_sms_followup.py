@@ -74,9 +74,7 @@ def test_a_supplement_to_a_closed_case_says_so_and_changes_nothing(tw, users):
 
     reply = sms(tw, CALLER, f"补充 {case.tracking_no} 问题又出现了")
 
-    assert text_of(reply) == (
-        f"工单{case.tracking_no}已答复或办结，不能再补充材料。如有新的诉求，请直接发送诉求内容。"
-    )
+    assert text_of(reply) == (f"工单{case.tracking_no}已答复或办结，不能再补充材料。如有新的诉求，请直接发送诉求内容。")
     assert case.events.count() == events
 
 

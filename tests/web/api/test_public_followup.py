@@ -102,7 +102,9 @@ def test_dissatisfied_feedback_needs_a_reason_from_the_list(users, pinned):
     assert_error(post("feedback", creds(case, rating="satisfied", resolved="yes")), 400, "invalid")
     assert unchanged(case) == before
 
-    response = post("feedback", creds(case, rating="dissatisfied", reason="no_contact", resolved=False, comment="没人联系我"))
+    response = post(
+        "feedback", creds(case, rating="dissatisfied", reason="no_contact", resolved=False, comment="没人联系我")
+    )
 
     assert response.status_code == 200, response.content
     body = response.json()

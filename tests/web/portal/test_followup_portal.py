@@ -55,7 +55,9 @@ def test_the_receipt_shows_the_expected_reply_date_from_the_reply_term(client, p
         },
     )
     html = client.get(response["Location"]).content.decode()
-    assert re.search(r'id="expected-reply">预计答复日期：<strong><time datetime="2026-11-26T17:30:00\+08:00">2026-11-26</time>', html)
+    assert re.search(
+        r'id="expected-reply">预计答复日期：<strong><time datetime="2026-11-26T17:30:00\+08:00">2026-11-26</time>', html
+    )
 
 
 def test_the_tracking_page_shows_the_expected_reply_date_in_local_time(client, users, pinned):
@@ -68,7 +70,9 @@ def test_a_supplement_from_the_tracking_page_stores_text_and_file_and_shows_in_t
     url, html = page_of(client, case)
     assert 'id="supplement-form"' in html
 
-    response = client.post(url + "supplement/", {"text": "补充：每晚七点后出现。", "attachments": [upload("现场.png", PNG)]})
+    response = client.post(
+        url + "supplement/", {"text": "补充：每晚七点后出现。", "attachments": [upload("现场.png", PNG)]}
+    )
 
     assert response.status_code == 302
     html = client.get(url).content.decode()
