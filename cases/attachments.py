@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import rules
-from .enums import State, Transition
+from .enums import ANSWER_SHOWN_STATES, Transition
 from .exceptions import AttachmentTooLarge, CaseValidationError, UnsupportedFileType
 from .models import Attachment, AttachmentKind, Case, User
 
@@ -304,12 +304,12 @@ def citizen_may_see(case: Case, attachment: Attachment) -> bool:
     if attachment.case_id != case.pk:
         return False
     if attachment.kind == AttachmentKind.REPLY:
-        return case.state in {State.ANSWERED, State.CLOSED}
+        return case.state in ANSWER_SHOWN_STATES
     return True
 
 
 def for_citizen(case: Case) -> QuerySet[Attachment]:
     qs = case.attachments.all()
-    if case.state not in {State.ANSWERED, State.CLOSED}:
+    if case.state not in ANSWER_SHOWN_STATES:
         qs = qs.exclude(kind=AttachmentKind.REPLY)
     return qs

@@ -169,3 +169,7 @@ class DissatisfiedReason(models.TextChoices):
 
 # What the portal and the public API offer a citizen to choose from.
 CITIZEN_DISSATISFIED_REASONS = tuple(r for r in DissatisfiedReason if r != DissatisfiedReason.UNSTATED)
+
+
+# States in which the citizen has been given the answer (and with it the reply's files).
+ANSWER_SHOWN_STATES = frozenset({State.ANSWERED, State.CLOSED, State.PENDING_DECISION})

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from . import audit, rules
-from .enums import Role, State
+from .enums import ANSWER_SHOWN_STATES, Role, State
 from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
 from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
@@ -180,7 +180,7 @@ def merged_into(case: Case) -> dict[str, Any] | None:
     survivor = Case.objects.filter(pk=case.duplicate_of_id).only("tracking_no", "state", "answer").first()
     if survivor is None:
         return None
-    answered = survivor.state in {State.ANSWERED, State.CLOSED, State.PENDING_DECISION}
+    answered = survivor.state in ANSWER_SHOWN_STATES
     return {
         "tracking_no": survivor.tracking_no,
         "state": survivor.state,

@@ -99,7 +99,9 @@ def test_the_api_gives_supervisors_the_board_in_one_shape(scene, users):
         "oldest_breached",
         "supervision_orders",
         "pending_extensions",
+        "urges",
     }
+    assert body["urges"] == {"total": 0, "cases": 0, "rows": []}
     assert body["totals"] == {"running": 2, "warning": 1, "breached": 2, "paused": 1, "escalated": 2}
     first = body["oldest_breached"][0]
     assert (first["tracking_no"], first["department"]["code"], first["due_at"]) == (

@@ -15,7 +15,7 @@ from typing import Any
 from rest_framework import serializers
 
 from cases import rules, selectors
-from cases.enums import OPEN_STATES, Priority, State
+from cases.enums import ANSWER_SHOWN_STATES, OPEN_STATES, Priority, State
 from cases.models import Attachment, Case, Category, Department, User
 from sla import selectors as sla_selectors
 from sla import serializers as sla_serializers
@@ -296,7 +296,7 @@ def attachment_data(attachment: Attachment) -> dict[str, Any]:
 
 def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
     """What a citizen holding the access code sees: no personal data, no internal notes."""
-    answered = case.state in {State.ANSWERED, State.CLOSED}
+    answered = case.state in ANSWER_SHOWN_STATES
     deadline = citizen_deadline(case, now=now)
     return {
         "tracking_no": case.tracking_no,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import selectors, services
 from cases.attachments import for_citizen
-from cases.enums import OPEN_STATES, Channel, State
+from cases.enums import ANSWER_SHOWN_STATES, OPEN_STATES, Channel, State
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseRateLimited, CaseValidationError
 from cases.models import AttachmentKind, Case
 from cases.supplements import case_supplement
@@ -207,7 +207,7 @@ def _render_case(
         "timeline": selectors.public_timeline(case),
         "deadline": deadline,
         "expected_reply": expected_reply(case, now=now),
-        "show_answer": case.state in {State.ANSWERED, State.CLOSED, State.PENDING_DECISION} and bool(case.answer),
+        "show_answer": case.state in ANSWER_SHOWN_STATES and bool(case.answer),
         "feedback_form": feedback_form if case.state == State.ANSWERED else None,
         "attachments": [(a, download_url(a, token=token)) for a in for_citizen(case)],
         "supplement_form": (supplement_form or SupplementForm()) if case.state in OPEN_STATES else None,
