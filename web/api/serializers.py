@@ -12,6 +12,8 @@ import decimal
 import uuid
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import rules, selectors
@@ -117,6 +119,7 @@ class NoteInput(VersionedInput):
     note = TextField()
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     """JSON ``true``/``false`` (or null/absent: not answered); a string or number is a 400."""
 
