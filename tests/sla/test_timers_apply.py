@@ -58,6 +58,10 @@ POLICY = [
     (AuditAction.SUPERVISION_ISSUED, set(), set()),
     (AuditAction.SUPERVISION_ANSWERED, set(), set()),
     (AuditAction.TIMER_ESCALATED, set(), set()),
+    # issue 13: additions, urges and the decision on a dissatisfied rating are not on any clock
+    (Transition.SUPPLEMENT, set(), set()),
+    (Transition.CLOSE, set(), set()),
+    (AuditAction.CITIZEN_URGED, set(), set()),
 ]
 
 
