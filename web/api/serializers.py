@@ -251,6 +251,8 @@ class CaseDetail(CaseListItem):
                 "answer": case.answer,
                 "rating": case.rating,
                 "feedback_comment": case.feedback_comment,
+                "feedback_resolved": case.feedback_resolved,
+                "dissatisfied_reason": case.dissatisfied_reason,
                 "hold_reason": case.hold_reason,
                 "return_count": case.return_count,
                 "reopen_count": case.reopen_count,

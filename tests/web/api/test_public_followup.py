@@ -146,3 +146,26 @@ def test_the_citizen_of_a_merged_case_sees_the_surviving_case_and_its_answer(use
     services.case_approve(case=survivor, actor=users["dispatcher"], answer="已清理占道摊位，并加强巡查。")
     body = public_client().get("/api/v1/public/track/", creds(merged)).json()
     assert body["merged_into"]["answer"] == "已清理占道摊位，并加强巡查。"
+
+
+def test_the_supervisor_decides_through_the_staff_api(users, pinned):
+    from .api_helpers import act, staff_client
+
+    case = make_case_in_state(State.PENDING_DECISION, users)
+    detail = staff_client(users["supervisor"]).get(f"/api/v1/cases/{case.tracking_no}/").json()
+    assert (detail["state"], detail["dissatisfied_reason"], detail["feedback_resolved"]) == (
+        "pending_decision",
+        "not_solved",
+        None,
+    )
+    before = unchanged(case)
+    assert_error(act(staff_client(users["dispatcher"]), case, "close", reason="维持"), 403, "forbidden")
+    assert_error(act(staff_client(users["supervisor"]), case, "close", reason=""), 400, "invalid")
+    assert_error(act(staff_client(users["supervisor"]), case, "close", reason="维持", version=99), 409, "conflict")
+    assert unchanged(case) == before
+
+    response = act(staff_client(users["supervisor"]), case, "close", reason="经复核，答复符合规定。")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "closed"
+    assert_error(act(staff_client(users["supervisor"]), case, "close", reason="再次"), 409, "conflict")
