@@ -295,3 +295,48 @@ def test_the_supervisor_reopens_to_another_department_and_the_citizen_is_told(us
     assert Outbox.objects.filter(template=Template.DISSATISFIED_REOPENED, channel="sms").count() == 1
     assert told(Template.CASE_REOPENED) == {"clerk_hbj"}
     assert CaseEvent.objects.filter(case=case, transition="feedback", data__rating="dissatisfied").exists()
+
+
+def test_every_follow_up_message_renders_in_both_languages_with_what_the_action_queued(users, pinned):
+    from notifications.outbox import render_message
+
+    case = make_case_in_state(State.IN_PROGRESS, users)
+    case_supplement(case=case, text="补充：北侧。", via="sms")
+    pinned.move_to(at(2026, 12, 11, 9, 0))
+    case_urge(case=case)
+    case = services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    merged = services.case_merge(
+        case=make_case_in_state(State.REGISTERED, users), actor=users["dispatcher"], duplicate_of=case.tracking_no
+    )
+    case = services.case_approve(case=case, actor=users["dispatcher"], answer="摊位已清除。")
+    case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED, reason="too_slow")
+    case = services.case_reopen(case=case, actor=users["supervisor"], department="CGJ", reason="再核查。")
+    services.case_sign_for(case=case, actor=users["clerk_cgj"])
+    services.case_reply(case=case, actor=users["clerk_cgj"], text="已复查。")
+    services.case_approve(case=case, actor=users["dispatcher"], answer="已复查，摊位未再出现。")
+    services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED, reason="not_solved")
+    services.case_close(case=case, actor=users["supervisor"], reason="经复查，答复属实。")
+
+    new = [
+        Template.SUPPLEMENT_ADDED,
+        Template.CASE_URGED,
+        Template.DISSATISFIED_PENDING,
+        Template.DECISION_CLOSED,
+        Template.DISSATISFIED_REOPENED,
+        Template.MERGED_ANSWERED,
+    ]
+    rows = list(Outbox.objects.filter(template__in=new))
+    assert {r.template for r in rows} == set(new)
+    for row in rows:
+        for language in ("zh-hans", "en"):
+            rendered = render_message(row.template, row.context, language)
+            assert case.tracking_no in rendered.subject + rendered.body, (row.template, language)
+    pending = min((r for r in rows if r.template == Template.DISSATISFIED_PENDING), key=lambda r: r.pk)
+    assert "原因：办理拖延" in render_message(pending.template, pending.context, "zh-hans").body
+    assert "Handled too slowly" in render_message(pending.template, pending.context, "en").body
+    urged = next(r for r in rows if r.template == Template.CASE_URGED)
+    assert "（2026-12-10 17:30）" in render_message(urged.template, urged.context, "zh-hans").body
+    answered = next(r for r in rows if r.template == Template.MERGED_ANSWERED)
+    assert (
+        answered.case_id == merged.pk and merged.tracking_no in render_message(answered.template, answered.context).sms
+    )
