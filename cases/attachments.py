@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import rules
-from .enums import State, Transition
+from .enums import ANSWER_SHOWN_STATES, Transition
 from .exceptions import AttachmentTooLarge, CaseValidationError, UnsupportedFileType
 from .models import Attachment, AttachmentKind, Case, User
 
@@ -304,7 +304,7 @@ def citizen_may_see(case: Case, attachment: Attachment) -> bool:
     if attachment.case_id != case.pk:
         return False
     if attachment.kind == AttachmentKind.REPLY:
-        return attachment.in_reply and case.state in {State.ANSWERED, State.CLOSED}
+        return attachment.in_reply and case.state in ANSWER_SHOWN_STATES
     return True
 
 
@@ -315,6 +315,6 @@ def for_citizen(case: Case) -> QuerySet[Attachment]:
     shows files at all — a photo or a penalty decision (处罚决定书) carries names, faces and plates
     that the text redaction (cases.redaction) cannot check."""
     qs = case.attachments.all()
-    if case.state not in {State.ANSWERED, State.CLOSED}:
+    if case.state not in ANSWER_SHOWN_STATES:
         return qs.exclude(kind=AttachmentKind.REPLY)
     return qs.exclude(kind=AttachmentKind.REPLY, in_reply=False)

@@ -17,7 +17,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import answer_demo, forwarding, public_demo, services
-from .enums import Channel, ContactMethod, Kind, Priority, Rating, ReplyChannel, ReplyResult, Role, State
+from .enums import (
+    Channel,
+    ContactMethod,
+    DissatisfiedReason,
+    Kind,
+    Priority,
+    Rating,
+    ReplyChannel,
+    ReplyResult,
+    Role,
+    State,
+)
 from .models import Case, Category, Department, User
 from .seed import load_district
 
@@ -135,6 +146,18 @@ DEMO_CASES = (
         rating=Rating.DISSATISFIED,
         comment="院墙根本没拆，答复与事实不符。",
         extra={"reason": "群众反映违建仍未拆除，答复与实际不符，请重新核查并督促整改。"},
+    ),
+    DemoCase(
+        "pending_decision",
+        W,
+        K.COMPLAINT,
+        "CITY-BUILD",
+        "小区内违规搭建彩钢棚",
+        "幸福里小区12栋楼下有人搭了彩钢棚堆放杂物，挡住消防通道。",
+        "东湖街道幸福里小区12栋",
+        reply="经现场核查，已要求当事人清理杂物，彩钢棚将于月底前拆除。",
+        rating=Rating.DISSATISFIED,
+        comment="杂物清了一半，彩钢棚还在，消防通道仍被挡住。",
     ),
     DemoCase(
         "assigned",
@@ -477,6 +500,7 @@ DEMO_CASES = (
         reply="可向所在社区提出申请，经评估后可享受社区长者食堂助餐服务，80岁以上每餐补贴5元。",
         rating=Rating.DISSATISFIED,
         comment="离家太远，老人走不过去，希望能送餐上门。",
+        extra={"decision": "答复符合助餐服务政策；送餐上门已转社区志愿者服务队，可向社区另行预约。"},
     ),
     DemoCase(
         "assigned",
@@ -618,6 +642,11 @@ def _register(spec: DemoCase, users: dict[str, User], rng: random.Random) -> Cas
     )
 
 
+def _dissatisfied_reason(spec: DemoCase) -> str:
+    # A dissatisfied citizen says why (then the case waits for a supervisor's decision).
+    return DissatisfiedReason.NOT_SOLVED if spec.rating == Rating.DISSATISFIED else ""
+
+
 def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) -> Case:
     """Move a freshly registered case along ``spec.to`` with the services, as the staff would."""
     to, x = spec.to, spec.extra
@@ -635,7 +664,10 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         case = services.case_resolve_directly(case=case, actor=agent, answer=spec.reply)
         if to == "answered_directly":
             return case
-        return services.case_feedback(case=case, actor=None, rating=spec.rating, comment=spec.comment)
+        case = services.case_feedback(
+            case=case, actor=None, rating=spec.rating, comment=spec.comment, reason=_dissatisfied_reason(spec)
+        )
+        return _uphold(case, spec, users)
     if to == "disputed":
         case = services.case_assign(
             case=case, actor=dispatcher, department=x["wrong_department"], instructions="请核实处理。"
@@ -685,10 +717,19 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         return case
     # The citizen rates on the tracking page, or the agent records it on the call-back.
     rater = agent if to == "closed_by_agent" else None
-    case = services.case_feedback(case=case, actor=rater, rating=spec.rating, comment=spec.comment)
+    case = services.case_feedback(
+        case=case, actor=rater, rating=spec.rating, comment=spec.comment, reason=_dissatisfied_reason(spec)
+    )
     if to == "reopened":
         case = services.case_reopen(case=case, actor=users["supervisor"], reason=x["reason"])
-    return case
+    return _uphold(case, spec, users)
+
+
+def _uphold(case: Case, spec: DemoCase, users: dict[str, User]) -> Case:
+    """A dissatisfied case the demo shows closed: the supervisor upheld the answer, explaining why."""
+    if case.state != State.PENDING_DECISION or "decision" not in spec.extra:
+        return case
+    return services.case_close(case=case, actor=users["supervisor"], reason=spec.extra["decision"])
 
 
 def demo_users_exist() -> bool:

@@ -55,6 +55,8 @@ class State(models.TextChoices):
     # Multi-tier dispatch and disputes (issue 12): appended, see README "Dispatch".
     SUB_REPLIED = "sub_replied", _("待上级单位审核")
     DISPUTED = "disputed", _("派单争议待裁决")
+    # The citizen was not satisfied: a supervisor decides — reopen (重办) or close with an explanation.
+    PENDING_DECISION = "pending_decision", _("不满意待研判")
 
 
 OPEN_STATES = frozenset(
@@ -96,6 +98,10 @@ class Transition(models.TextChoices):
     DISPUTE = "dispute", _("提出派单争议")
     ARBITRATE = "arbitrate", _("争议裁决")
     RECLASSIFY = "reclassify", _("更正分类")
+    # The citizen's side (issue 13): additions to an open case, and a supervisor's closing decision
+    # on a dissatisfied rating.
+    SUPPLEMENT = "supplement", _("群众补充材料")
+    CLOSE = "close", _("维持答复办结")
     # Other apps' actions on the same chain (the sla app's extensions, supervision orders and
     # escalations) are dotted names those apps register in cases.audit, not values here.
 
@@ -111,6 +117,8 @@ PUBLIC_WITH_NOTE = frozenset(
         Transition.HOLD,
         Transition.AUTO_CLOSE,
         Transition.TRANSFER,
+        Transition.SUPPLEMENT,
+        Transition.CLOSE,
     }
 )
 PUBLIC_WITHOUT_NOTE = frozenset(
@@ -178,3 +186,24 @@ class DraftStatus(models.TextChoices):
 
     PENDING = "pending", _("待负责人审批")
     RETURNED = "returned", _("负责人已退回")
+
+
+class DissatisfiedReason(models.TextChoices):
+    """Why the citizen is not satisfied (a short list; the comment says the rest)."""
+
+    NOT_SOLVED = "not_solved", _("问题没有解决")
+    NO_CONTACT = "no_contact", _("没有联系我")
+    ANSWER_OFF_POINT = "off_point", _("答复答非所问")
+    TOO_SLOW = "too_slow", _("办理拖延")
+    ATTITUDE = "attitude", _("工作人员态度不好")
+    OTHER = "other", _("其他")
+    # A keypress (IVR) or a bare "3" by SMS: the channel could not ask why.
+    UNSTATED = "unstated", _("未说明原因")
+
+
+# What the portal and the public API offer a citizen to choose from.
+CITIZEN_DISSATISFIED_REASONS = tuple(r for r in DissatisfiedReason if r != DissatisfiedReason.UNSTATED)
+
+
+# States in which the citizen has been given the answer (and with it the reply's files).
+ANSWER_SHOWN_STATES = frozenset({State.ANSWERED, State.CLOSED, State.PENDING_DECISION})

@@ -61,3 +61,9 @@ class PersonalDataRemains(CaseConflict):
     def __init__(self, message: str, *, warnings: list[dict], **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.warnings = warnings
+
+
+class CaseRateLimited(CaseError):
+    """The same request again too soon (a citizen's second urge on one day): 429."""
+
+    code = "too_many_requests"

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import GET_STATE, FSMField, FSMModelMixin, transition
+from django_fsm import GET_STATE, RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from . import chain, rules
 from .audit import MAX_ACTION_LENGTH, action_label
@@ -23,6 +23,7 @@ from .enums import (
     OPEN_STATES,
     Channel,
     ContactMethod,
+    DissatisfiedReason,
     DraftStatus,
     Kind,
     Priority,
@@ -222,6 +223,10 @@ class Case(FSMModelMixin, models.Model):
     # The citizen's own word on whether the matter is solved (解决率), asked beside the rating;
     # null when not asked or not answered.
     feedback_resolved = models.BooleanField(_("问题是否解决"), null=True, blank=True)
+    # Why a citizen is not satisfied (issue 13): the case then waits for a supervisor's decision.
+    dissatisfied_reason = models.CharField(
+        _("不满意原因"), max_length=16, choices=DissatisfiedReason.choices, blank=True
+    )
     first_contact_resolution = models.BooleanField(default=False)
     return_count = models.PositiveIntegerField(default=0)
     reopen_count = models.PositiveIntegerField(default=0)
@@ -346,17 +351,35 @@ class Case(FSMModelMixin, models.Model):
         self.answer = answer
         self.answered_at = now
 
-    @transition(field=state, source=State.ANSWERED, target=State.CLOSED, permission=rules.may_feedback)
-    def feedback(self, *, rating: str, comment: str, now: dt.datetime) -> None:
+    @transition(
+        field=state,
+        source=State.ANSWERED,
+        target=RETURN_VALUE(State.CLOSED, State.PENDING_DECISION),
+        permission=rules.may_feedback,
+    )
+    def feedback(
+        self, *, rating: str, comment: str, now: dt.datetime, resolved: bool | None = None, reason: str = ""
+    ) -> str:
+        # A dissatisfied citizen's case is not closed: it waits for a supervisor's decision.
         self.rating = rating
         self.feedback_comment = comment
+        self.feedback_resolved = resolved
+        if rating == Rating.DISSATISFIED:
+            self.dissatisfied_reason = reason
+            return State.PENDING_DECISION
         self.closed_at = now
+        return State.CLOSED
 
     @transition(field=state, source=State.ANSWERED, target=State.CLOSED, permission=rules.may_auto_close)
     def auto_close(self, *, now: dt.datetime) -> None:
         self.closed_at = now
 
-    @transition(field=state, source=[State.ANSWERED, State.CLOSED], target=State.ASSIGNED, permission=rules.may_reopen)
+    @transition(
+        field=state,
+        source=[State.ANSWERED, State.CLOSED, State.PENDING_DECISION],
+        target=State.ASSIGNED,
+        permission=rules.may_reopen,
+    )
     def reopen(self, *, department: Department, now: dt.datetime) -> None:
         self.department = department
         self.handling_department = None
@@ -365,6 +388,13 @@ class Case(FSMModelMixin, models.Model):
         self.closed_at = None
         self.rating = ""
         self.feedback_comment = ""
+        self.feedback_resolved = None
+        self.dissatisfied_reason = ""
+
+    @transition(field=state, source=State.PENDING_DECISION, target=State.CLOSED, permission=rules.may_reopen)
+    def close(self, *, now: dt.datetime) -> None:
+        # A supervisor upholds the answer of a dissatisfied case, with an explanation (the event's note).
+        self.closed_at = now
 
     @transition(field=state, source=State.REGISTERED, target=State.TRANSFERRED, permission=rules.may_transfer_emergency)
     def transfer(self, *, number: str, at: dt.datetime, now: dt.datetime) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from django.db.models import Exists, Q, QuerySet
 
 from . import audit, refcache, rules
-from .enums import OPEN_STATES, Role, State
+from .enums import ANSWER_SHOWN_STATES, OPEN_STATES, Role, State
 from .exceptions import CaseNotFound, CaseValidationError
 from .models import Case, CaseEvent, Department, User
 from .validation import id_number_is_valid, mask_id_number, mask_phone, normalize_phone
@@ -206,3 +207,20 @@ def verify_chain(case_id: int) -> tuple[bool, CaseEvent | None, str]:
     from .integrity import verify_chain as verify
 
     return verify(case_id)
+
+
+def merged_into(case: Case) -> dict[str, Any] | None:
+    """What the citizen of a merged case is told of the case it was merged into: its number and
+    state and, once answered, its answer (tracking page and tracking API). None for any other case."""
+    if case.state != State.MERGED or not case.duplicate_of_id:
+        return None
+    survivor = Case.objects.filter(pk=case.duplicate_of_id).only("tracking_no", "state", "answer").first()
+    if survivor is None:
+        return None
+    answered = survivor.state in ANSWER_SHOWN_STATES
+    return {
+        "tracking_no": survivor.tracking_no,
+        "state": survivor.state,
+        "state_label": str(State(survivor.state).label),
+        "answer": survivor.answer if answered else "",
+    }

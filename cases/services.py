@@ -35,6 +35,7 @@ from .assignments import assignments_apply
 from .domain import case_changed
 from .enums import (
     Channel,
+    DissatisfiedReason,
     DraftStatus,
     EmergencyService,
     Kind,
@@ -848,15 +849,30 @@ def case_feedback(
     actor: User | None,
     rating: str,
     comment: str = "",
+    resolved: bool | None = None,
+    reason: str = "",
     expected_version: int | None = None,
     client_ip: str | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
-    """The citizen's rating closes the case. ``actor`` None means the citizen (proved by access code)."""
+    """The citizen's rating closes the case — unless it is ``dissatisfied``: then ``reason`` (one of
+    ``DissatisfiedReason``) is required and the case waits for a supervisor's decision
+    (``pending_decision``: ``case_reopen`` or ``case_close``). ``resolved`` is the citizen's word on
+    whether the matter is solved. ``actor`` None means the citizen (proved by access code)."""
     if rating not in Rating.values:
         msg = _("评价须为：满意、基本满意或不满意。")
         raise CaseValidationError(msg, fields={"rating": [msg]})
+    if resolved is not None and not isinstance(resolved, bool):
+        msg = _("“问题是否解决”须为是或否。")
+        raise CaseValidationError(msg, fields={"resolved": [msg]})
+    if rating == Rating.DISSATISFIED and reason not in DissatisfiedReason.values:
+        msg = _("请选择不满意的原因。")
+        raise CaseValidationError(msg, fields={"reason": [msg]})
+    reason = reason if rating == Rating.DISSATISFIED else ""
     comment = clean_text(comment, field="comment", label=_("评价意见"), max_length=2000, required=False)
+    if reason == DissatisfiedReason.OTHER and not comment:
+        msg = _("选择“其他”时请写明不满意的原因。")
+        raise CaseValidationError(msg, fields={"comment": [msg]})
     with case_action(
         case,
         actor=actor,
@@ -872,8 +888,13 @@ def case_feedback(
         # The department whose answer is rated: a reopened case may be answered by another one, and
         # every round's rating stays counted for the department of that round (web.figures).
         act.data = {"rating": rating, "department": act.case.department.code if act.case.department_id else ""}
-        act.case.feedback(rating=rating, comment=comment, now=act.now)
-        _publication_after_close(act.case)
+        if resolved is not None:
+            act.data["resolved"] = resolved
+        if reason:
+            act.data["reason"] = reason
+        act.case.feedback(rating=rating, comment=comment, resolved=resolved, reason=reason, now=act.now)
+        if act.case.state == State.CLOSED:
+            _publication_after_close(act.case)
     return act.case
 
 
@@ -926,6 +947,10 @@ def case_reopen(
         client_ip=client_ip,
         now=now,
     ) as act:
+        if act.case.state == State.PENDING_DECISION:
+            # The supervisor's decision on a dissatisfied rating of this department's answer.
+            act.data["dissatisfied"] = True
+            act.data["rated_department"] = act.case.department.code if act.case.department_id else ""
         act.case.reopen(department=dept, now=act.now)
         if act.case.publication == Publication.PENDING:
             act.case.publication = Publication.PRIVATE
@@ -1169,6 +1194,37 @@ def case_transfer_emergency(
     return act.case
 
 
+def case_close(
+    *,
+    case: Case | int,
+    actor: User,
+    reason: str,
+    expected_version: int | None = None,
+    client_ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """A supervisor's decision on a dissatisfied rating (``pending_decision``): the answer stands and
+    the case closes, with an explanation the citizen reads on the tracking page (the event's public
+    note). The other decision is ``case_reopen``. Side effects: the case may be published."""
+    reason = clean_text(reason, field="reason", label=_("办结说明"), max_length=2000)
+    with case_action(
+        case,
+        actor=actor,
+        action=Transition.CLOSE,
+        may=rules.may_reopen,
+        denied=_("只有督办员可以对不满意工单作出研判。"),
+        transition=Case.close,
+        expected_version=expected_version,
+        note=reason,
+        client_ip=client_ip,
+        now=now,
+    ) as act:
+        act.data = {"department": act.case.department.code if act.case.department_id else ""}
+        act.case.close(now=act.now)
+        _publication_after_close(act.case)
+    return act.case
+
+
 # Name → service, for edges that dispatch on a transition name (API, console forms).
 TRANSITION_SERVICES = {
     "resolve_directly": case_resolve_directly,
@@ -1185,6 +1241,7 @@ TRANSITION_SERVICES = {
     "hold": case_hold,
     "resume": case_resume,
     "transfer": case_transfer_emergency,
+    "close": case_close,
 }
 
 # Multi-tier dispatch, disputes and the dispatcher's correction (issue 12): cases/forwarding.py.

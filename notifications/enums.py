@@ -44,6 +44,13 @@ class Template(models.TextChoices):
     REPLY_DRAFT_APPROVED = "reply_draft_approved", _("答复草稿已审批提交")
     ASSIST_OPINION = "assist_opinion", _("协办意见")
     SUPERVISION_ESCALATED = "supervision_escalated", _("督办/通报（领导关注）")
+    # the citizen's side of issue 13
+    SUPPLEMENT_ADDED = "supplement_added", _("群众补充材料")
+    CASE_URGED = "case_urged", _("群众催办")
+    DISSATISFIED_PENDING = "dissatisfied_pending", _("不满意待研判")
+    DECISION_CLOSED = "decision_closed", _("研判办结告知")
+    DISSATISFIED_REOPENED = "dissatisfied_reopened", _("重办告知")
+    MERGED_ANSWERED = "merged_answered", _("合并工单答复告知")
 
 
 # Staff events a user may switch off per channel on the preferences page.
@@ -62,6 +69,9 @@ STAFF_TEMPLATES = (
     Template.REPLY_DRAFT_APPROVED,
     Template.ASSIST_OPINION,
     Template.SUPERVISION_ESCALATED,
+    Template.SUPPLEMENT_ADDED,
+    Template.CASE_URGED,
+    Template.DISSATISFIED_PENDING,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 

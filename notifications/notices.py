@@ -17,9 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
+
 from cases import answer as case_answer
 from cases import rules
-from cases.enums import Channel, ReplyChannel, Role, State, Transition
+from cases.enums import Channel, DissatisfiedReason, Rating, ReplyChannel, Role, State, Transition
 from cases.models import Case, CaseEvent, Department, User
 from cases.selectors import dispatch_department
 
@@ -74,7 +76,14 @@ class Roles:
     roles: tuple[str, ...]
 
 
-Recipient = Citizen | Staff | People | Roles
+@dataclass(frozen=True)
+class CitizenOf:
+    """The citizen of another case than the one that changed (a case merged into it)."""
+
+    case: Case
+
+
+Recipient = Citizen | Staff | People | Roles | CitizenOf
 Audience = Callable[[Occasion], list[Recipient]]
 CITIZEN = Citizen()
 
@@ -126,6 +135,29 @@ def the_supervisors_and_leadership(occ: Occasion) -> list[Recipient]:
     return [Roles((Role.SUPERVISOR, Role.LEADER))]
 
 
+def the_department_or_dispatchers(occ: Occasion) -> list[Recipient]:
+    """The department handling the case; before assignment, the dispatch centre's dispatchers."""
+    return the_department(occ) or the_dispatchers(occ)
+
+
+def the_supervisors(occ: Occasion) -> list[Recipient]:
+    """Every active supervisor, by the department each belongs to."""
+    depts = Department.objects.filter(
+        pk__in=User.objects.filter(role=Role.SUPERVISOR, is_active=True).values("department_id")
+    ).order_by("pk")
+    return [Staff(d, roles=(Role.SUPERVISOR,)) for d in depts]
+
+
+def the_urged(occ: Occasion) -> list[Recipient]:
+    """An urge reaches whoever has the overdue work and the supervisors."""
+    return [*the_department_or_dispatchers(occ), *the_supervisors(occ)]
+
+
+def the_merged_citizens(occ: Occasion) -> list[Recipient]:
+    """The citizens of the cases merged into this one (told its answer too)."""
+    return [CitizenOf(dup) for dup in Case.objects.filter(duplicate_of=occ.case, state=State.MERGED).order_by("pk")]
+
+
 # --- conditions -----------------------------------------------------------------------------
 
 Condition = Callable[[Occasion], bool]
@@ -164,6 +196,16 @@ def extension_granted(occ: Occasion) -> bool:
     return bool(occ.payload.get("granted"))
 
 
+def awaits_decision(occ: Occasion) -> bool:
+    """A dissatisfied rating: it leaves the case for a supervisor's decision."""
+    return occ.payload.get("rating") == Rating.DISSATISFIED
+
+
+def decided_after_dissatisfaction(occ: Occasion) -> bool:
+    """A supervisor's decision on a dissatisfied rating (a reopen from ``pending_decision``)."""
+    return bool(occ.payload.get("dissatisfied"))
+
+
 # --- extra template values of some actions --------------------------------------------------
 
 
@@ -186,6 +228,22 @@ def returned_from(occ: Occasion) -> dict[str, Any]:
 
 def nothing_more(occ: Occasion) -> dict[str, Any]:
     return {}
+
+
+def dissatisfaction(occ: Occasion) -> dict[str, Any]:
+    reason = occ.payload.get("reason", "")
+    if reason not in DissatisfiedReason.values:
+        return {}
+    label = DissatisfiedReason(reason).label
+    with translation.override("en"):
+        label_en = str(label)
+    with translation.override("zh-hans"):
+        label_zh = str(label)
+    return {"reason_label": label_zh, "reason_label_en": label_en}
+
+
+def urged(occ: Occasion) -> dict[str, Any]:
+    return {"due_at": local_time(occ.payload.get("due_at"))}
 
 
 # --- real-time topics -----------------------------------------------------------------------
@@ -266,6 +324,7 @@ ANSWERED = Notice(
         Message(the_citizen, Template.ANSWER, when=answered_in_writing),
         Message(the_citizen, Template.FEEDBACK_REQUEST, when=answered_in_writing),
         Message(the_hotline_agents, Template.CALLBACK_DUE, when=answered_by_phone),
+        Message(the_merged_citizens, Template.MERGED_ANSWERED),
     ),
     live=CHANGED,
 )
@@ -302,9 +361,19 @@ NOTICES: dict[str, Notice] = {
     ),
     Transition.SEND_BACK: Notice(messages=(Message(the_department, Template.CASE_SENT_BACK),), live=CHANGED),
     Transition.APPROVE: ANSWERED,
-    Transition.FEEDBACK: Notice(live=CHANGED),
+    Transition.FEEDBACK: Notice(
+        messages=(Message(the_supervisors, Template.DISSATISFIED_PENDING, when=awaits_decision),),
+        context=dissatisfaction,
+        live=CHANGED,
+    ),
     Transition.AUTO_CLOSE: Notice(live=CHANGED),
-    Transition.REOPEN: Notice(messages=(Message(the_department, Template.CASE_REOPENED),), live=CHANGED),
+    Transition.REOPEN: Notice(
+        messages=(
+            Message(the_department, Template.CASE_REOPENED),
+            Message(the_citizen, Template.DISSATISFIED_REOPENED, when=decided_after_dissatisfaction),
+        ),
+        live=CHANGED,
+    ),
     Transition.HOLD: Notice(live=CHANGED),
     Transition.RESUME: Notice(live=CHANGED),
     Transition.TRANSFER: Notice(live=CHANGED),
@@ -329,6 +398,12 @@ NOTICES: dict[str, Notice] = {
             Message(the_supervisors_and_leadership, Template.SUPERVISION_ESCALATED, when=formal_order_or_report),
         )
     ),
+    # The citizen's side (issue 13).
+    Transition.SUPPLEMENT: Notice(
+        messages=(Message(the_department_or_dispatchers, Template.SUPPLEMENT_ADDED),), live=CHANGED
+    ),
+    Transition.CLOSE: Notice(messages=(Message(the_citizen, Template.DECISION_CLOSED),), live=CHANGED),
+    "sla.citizen.urged": Notice(messages=(Message(the_urged, Template.CASE_URGED),), context=urged, live=CHANGED),
 }
 
 
@@ -402,6 +477,11 @@ def queue_message(occ: Occasion, recipient: Recipient, template: str, context: d
         else:
             users = users.filter(role__in=list(recipient.roles))
         notify_users(users, template, context, occ.key(template), case=occ.case)
+        return
+    if isinstance(recipient, CitizenOf):
+        other = recipient.case
+        context = {**context, "own_tracking_no": other.tracking_no}
+        notify_citizen(case=other, template=template, context=context, key=f"{occ.key(template)}:case{other.pk}")
         return
     key, dept = occ.key(template), recipient.department
     if recipient.assisting:

@@ -24,6 +24,7 @@ from . import selectors
 from .deadlines import colour_condition
 from .enums import ClockColour, Stage
 from .models import LIVE, Timer
+from .urges import board_urges
 
 BOARD_STAGES = (Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW)
 COUNTS = ("running", "warning", "breached", "paused", "escalated")
@@ -122,7 +123,7 @@ def totals(now: dt.datetime) -> dict[str, int]:
 
 
 def overdue_board(now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the board shows; six queries whatever the number of cases."""
+    """Everything the board shows; eight queries whatever the number of cases."""
     now = now or timezone.now()
     rows = board_rows(now)
     return {
@@ -132,4 +133,5 @@ def overdue_board(now: dt.datetime | None = None) -> dict[str, Any]:
         "oldest_breached": oldest_breached(now),
         "supervision_orders": selectors.open_orders(),
         "pending_extensions": selectors.pending_extensions(),
+        "urges": board_urges(),  # 群众催办 on open cases (sla.urges; issue 13)
     }

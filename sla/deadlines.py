@@ -38,6 +38,7 @@ from cases.models import Case
 
 from .enums import CitizenDeadlineStatus, ClockColour, Stage, TimerStatus
 from .models import LIVE, Timer
+from .policies import deadline_for, term_for
 from .timers import ESCALATING_STAGES
 
 # The clocks somebody works against, shown on a case's list row (the return window is a permission,
@@ -312,3 +313,33 @@ def overdue_reply_timers(cases: QuerySet[Case], *, now: dt.datetime) -> QuerySet
         .order_by("-lateness", "pk")
         .select_related("case", "case__department")
     )
+
+
+# --- the expected reply date (receipt and tracking page; issue 13) --------------------------
+
+
+@dataclass(frozen=True)
+class ExpectedReply:
+    """When the citizen can expect the department's reply. ``estimated``: the case is not assigned
+    yet, so this is the date its reply term would give if it were assigned at ``now``."""
+
+    due_at: dt.datetime
+    estimated: bool
+
+
+def expected_reply(case: Case, *, now: dt.datetime) -> ExpectedReply | None:
+    """The reply date a citizen is told beside the current deadline (``citizen_deadline``).
+
+    - registered (not yet assigned): the reply term (``sla.policies.term_for``: kind, channel,
+      category, priority) counted from ``now`` — an estimate;
+    - assigned, in progress, replied: the reply clock's due time, with any granted extension;
+      none while the clock is paused (on hold);
+    - answered and later: none (the answer is there)."""
+    if case.state == State.REGISTERED:
+        return ExpectedReply(due_at=deadline_for(term_for(case, Stage.REPLY), now).due_at, estimated=True)
+    if case.state not in {State.ASSIGNED, State.IN_PROGRESS, State.REPLIED}:
+        return None
+    timer = _latest(case_timers(case), Stage.REPLY)
+    if timer is None or timer.status == TimerStatus.PAUSED:
+        return None
+    return ExpectedReply(due_at=timer.due_at, estimated=False)

@@ -72,10 +72,12 @@ class AuditAction(models.TextChoices):
     SUPERVISION_ISSUED = "sla.supervision.issued", _("督办")
     SUPERVISION_ANSWERED = "sla.supervision.answered", _("督办回复")
     TIMER_ESCALATED = "sla.timer.escalated", _("超期升级")
+    # The citizen urges an overdue case (催办, issue 13): sla.urges.case_urge.
+    CITIZEN_URGED = "sla.citizen.urged", _("群众催办")
 
 
 # The citizen sees a granted extension on the tracking page, with its note: the new deadline.
-PUBLIC_AUDIT_ACTIONS = frozenset({AuditAction.EXTENSION_GRANTED})
+PUBLIC_AUDIT_ACTIONS = frozenset({AuditAction.EXTENSION_GRANTED, AuditAction.CITIZEN_URGED})
 
 # Names the sla app wrote before audit actions were dotted. Stored events keep them (their hash
 # covers the name), so they stay registered for display and verify_audit; new events never use them.

@@ -68,6 +68,8 @@ class SmsIntent(models.TextChoices):
     QUERY = "query", _("查询进度")
     RATING = "rating", _("评价")
     REFUSED = "refused", _("未受理")
+    SUPPLEMENT = "addition", _("补充材料")
+    HELP = "help", _("回复说明")
 
 
 class GatherStep(models.TextChoices):

@@ -12,7 +12,7 @@ import re
 
 from django.utils import timezone
 
-from cases.enums import Rating, State
+from cases.enums import DissatisfiedReason, Rating, State
 from cases.exceptions import CaseError
 from cases.models import Case
 from cases.services import case_feedback
@@ -119,7 +119,13 @@ def _survey(call_sid: str, attempt: int, digits: str) -> str:
             return twiml.say_and_hang_up(TOO_MANY)
         return twiml.survey_question(case.tracking_no, nxt, apology="抱歉，请按1、2或3。")
     try:
-        case_feedback(case=case, actor=None, rating=rating, comment="电话回访按键评价")
+        case_feedback(
+            case=case,
+            actor=None,
+            rating=rating,
+            comment="电话回访按键评价",
+            reason=DissatisfiedReason.UNSTATED if rating == Rating.DISSATISFIED else "",
+        )
     except CaseError as exc:  # rated meanwhile (SMS, web) or reopened: say so, change nothing
         log.info("survey rating on %s refused: %s", case.tracking_no, exc.message)
         return twiml.say_and_hang_up(NOTHING_TO_RATE)

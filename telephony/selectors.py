@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from cases.enums import Rating, State
+from cases.enums import State
 from cases.models import Case
 from cases.selectors import caller_history
 from sla.deadlines import citizen_deadline
@@ -122,12 +122,12 @@ def calls_per_day(start: date, end: date) -> list[dict[str, Any]]:
 
 
 def dissatisfied_cases() -> QuerySet[Case]:
-    """Closed cases the citizen rated dissatisfied and no supervisor has reopened yet
-    (reopen clears the rating, so they leave this list by themselves)."""
+    """Cases the citizen rated dissatisfied that wait for a supervisor's decision (reopen, or close
+    with an explanation), oldest answer first; a decision takes them off the list."""
     return (
         Case.objects.select_related("department", "category")
-        .filter(state=State.CLOSED, rating=Rating.DISSATISFIED, about_staff_of__isnull=True)
-        .order_by("-closed_at")
+        .filter(state=State.PENDING_DECISION, about_staff_of__isnull=True)
+        .order_by("answered_at", "pk")
     )
 
 

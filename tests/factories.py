@@ -105,6 +105,10 @@ def make_case_in_state(state: str, users: dict, *, department: str = "CGJ", **ov
     case = services.case_approve(case=case, actor=users["dispatcher"], answer="")
     if state == State.ANSWERED:
         return case
+    if state == State.PENDING_DECISION:
+        return services.case_feedback(
+            case=case, actor=None, rating=Rating.DISSATISFIED, reason="not_solved", comment="问题依旧"
+        )
     case = services.case_feedback(case=case, actor=None, rating=Rating.SATISFIED, comment="处理及时")
     assert case.state == State.CLOSED
     return case

@@ -172,6 +172,7 @@ def test_the_cases_vocabulary_keeps_its_names_and_the_sla_app_owns_dotted_ones()
     assert CaseEvent._meta.get_field("transition").choices is None
     assert all(a.startswith("sla.") and audit.is_registered(a) for a in AuditAction.values)
     assert sorted(AuditAction.values) == [
+        "sla.citizen.urged",
         "sla.extension.granted",
         "sla.extension.refused",
         "sla.extension.requested",

@@ -52,7 +52,7 @@ def test_demo_users_can_sign_in_are_listed_and_a_second_run_adds_nothing(demo, c
         assert client.login(request=HttpRequest(), username=name, password="demo12345"), name
 
     lines = demo.splitlines()
-    assert lines[0] == "Created 12 demo users and 47 cases (10 published on the public board)."
+    assert lines[0] == "Created 12 demo users and 48 cases (10 published on the public board)."
     assert lines[1].split() == ["username", "password", "role", "department", "name"]
     assert [line.split()[:2] for line in lines[3:]] == [[name, "demo12345"] for name in EXPECTED_USERS]
     assert lines[3].split()[-2:] == ["XFJ", "李娜"]

@@ -33,6 +33,7 @@ ALL_STATES = [
     State.REJECTED,
     State.MERGED,
     State.TRANSFERRED,
+    State.PENDING_DECISION,
 ]
 CITIZEN = "citizen"  # stands for actor=None
 
@@ -59,6 +60,7 @@ CALLS: dict[str, Callable[[Case, Any, dict], Case]] = {
     "auto_close": lambda c, a, u: services.case_auto_close(case=c),
     "reopen": lambda c, a, u: services.case_reopen(case=c, actor=a, department="HBJ", reason="群众反映未解决"),
     "transfer": lambda c, a, u: services.case_transfer_emergency(case=c, actor=a, number="120"),
+    "close": lambda c, a, u: services.case_close(case=c, actor=a, reason="答复符合政策规定，予以维持。"),
 }
 
 # name: (from, to, roles allowed, roles refused although they can see the case)
@@ -91,6 +93,7 @@ MATRIX: dict[str, tuple[State, State, list[str], list[str]]] = {
     "auto_close": (State.ANSWERED, State.CLOSED, [CITIZEN], []),
     "reopen": (State.ANSWERED, State.ASSIGNED, ["supervisor", "admin"], ["agent", "dispatcher", "clerk_cgj"]),
     "transfer": (State.REGISTERED, State.TRANSFERRED, ["agent", "dispatcher", "admin"], ["supervisor"]),
+    "close": (State.PENDING_DECISION, State.CLOSED, ["supervisor", "admin"], ["agent", "dispatcher", "clerk_cgj"]),
 }
 # a role allowed to act from the right state, used to probe the wrong ones
 PROBE = {
@@ -116,7 +119,7 @@ WRONG_STATES = [
     (name, state)
     for name, (source, *_rest) in MATRIX.items()
     for state in ALL_STATES
-    if state != source and not (name == "reopen" and state == State.CLOSED)
+    if state != source and not (name == "reopen" and state in {State.CLOSED, State.PENDING_DECISION})
 ]
 
 

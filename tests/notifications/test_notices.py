@@ -21,7 +21,7 @@ from cases.models import Case, CaseEvent, Department, User
 from notifications import notices
 from notifications.enums import OutboxChannel
 from notifications.models import Outbox
-from notifications.notices import NOTICES, Citizen, Occasion, People, Roles, Staff
+from notifications.notices import NOTICES, Citizen, CitizenOf, Occasion, People, Roles, Staff
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,11 @@ VARIANTS = {
         "channel": Channel.WEB,
         "payload": {"level": 3, "approved_draft_of": 1, "department": "CGJ"},
     },
+    "dissatisfied rating, reopened on a supervisor's decision": {
+        "reply_channel": ReplyChannel.SMS,
+        "channel": Channel.WEB,
+        "payload": {"rating": "dissatisfied", "reason": "not_solved", "dissatisfied": True},
+    },
 }
 
 
@@ -68,8 +73,12 @@ def case(users, time_machine) -> Case:
     case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
     # The clerk wrote a reply draft (head approval): the drafter's audience has someone to tell.
     Case.objects.filter(pk=case.pk).update(reply_draft_by=users["clerk_cgj"])
-    case.refresh_from_db()
-    return case
+    # Another citizen's case merged into it: they are told its answer too.
+    duplicate = CaseFactory(actor=users["agent"], citizen=services.Citizen(name="李四", phone="13900001111"))
+    services.case_merge(case=duplicate, actor=users["dispatcher"], duplicate_of=case.tracking_no)
+    # Every active supervisor hears of urges and dissatisfied ratings.
+    User.objects.create(username="supervisor2", role=Role.SUPERVISOR, department=users["supervisor"].department)
+    return Case.objects.get(pk=case.pk)
 
 
 def staff_rows(recipient: Staff) -> set[tuple]:
@@ -114,6 +123,8 @@ def declared(occ: Occasion) -> set[tuple]:
                 got = citizen_rows(occ.case)
             elif isinstance(recipient, People | Roles):
                 got = people_rows(recipient)
+            elif isinstance(recipient, CitizenOf):
+                got = citizen_rows(recipient.case)
             else:
                 got = staff_rows(recipient)
             rows |= {(message.template, *row) for row in got}
@@ -121,9 +132,10 @@ def declared(occ: Occasion) -> set[tuple]:
 
 
 def produced(case: Case, before: int) -> list[tuple]:
+    """Every row queued since ``before`` (of this case, or of a case merged into it)."""
     return [
         (r.template, r.channel, r.recipient.username if r.recipient_id else "", r.address)
-        for r in Outbox.objects.filter(case=case, pk__gt=before)
+        for r in Outbox.objects.filter(pk__gt=before)
     ]
 
 

@@ -61,14 +61,15 @@ def test_preferences_switch_channels_off_and_the_outbox_honours_them(client, use
     users["clerk_cgj"].save()
     client.force_login(users["clerk_cgj"])
     page = client.get(reverse("notifications:preferences")).content.decode()
-    assert page.count('type="checkbox"') == 28 and page.count(" checked") == 28
+    # Two channels for each staff template (STAFF_TEMPLATES), all on by default.
+    assert page.count('type="checkbox"') == 34 and page.count(" checked") == 34
     resp = client.post(
         reverse("notifications:preferences"),
         {"on": ["case_assigned:inapp", "timer_breached:email", "bogus:sms"], "language": "en"},
     )
     assert resp.status_code == 302
     pref = NotificationPreference.objects.get(user=users["clerk_cgj"])
-    assert pref.language == "en" and len(pref.disabled) == 26
+    assert pref.language == "en" and len(pref.disabled) == 32
     assert pref.allows("case_assigned", "inapp") and not pref.allows("case_assigned", "email")
     rows = notify_users([users["clerk_cgj"]], "case_assigned", {}, "k")
     assert [(r.channel, r.language) for r in rows] == [("inapp", "en")]

@@ -71,9 +71,10 @@ def test_the_oldest_breached_come_first_with_how_long_they_are_overdue(scene):
     assert (oldest[0]["escalation_level"], oldest[2]["escalation_level"]) == (1, 0)
 
 
-def test_the_board_takes_six_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
-    # rows, department names, distinct-case totals, oldest red, orders, extensions
-    with django_assert_num_queries(6):
+def test_the_board_takes_seven_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
+    # rows, department names, distinct-case totals, oldest red, orders, extensions, urges (their
+    # departments' names are one more query once there are urges: tests/sla/test_urges.py)
+    with django_assert_num_queries(7):
         small = board.overdue_board()
     for _ in range(5):
         make_case_in_state(State.ASSIGNED, users)
@@ -81,7 +82,7 @@ def test_the_board_takes_six_queries_however_many_cases_there_are(scene, users, 
     extension_request(case=scene["cgj_running"], actor=users["clerk_cgj"], until="2026-12-15", reason="协调")
     while sweeper.Sweeper().step(now=at(2026, 11, 30, 9, 0)):
         pass
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         big = board.overdue_board()
     assert big["totals"]["breached"] > small["totals"]["breached"]
     assert len(big["pending_extensions"]) == 1
@@ -98,7 +99,9 @@ def test_the_api_gives_supervisors_the_board_in_one_shape(scene, users):
         "oldest_breached",
         "supervision_orders",
         "pending_extensions",
+        "urges",
     }
+    assert body["urges"] == {"total": 0, "cases": 0, "rows": []}
     assert body["totals"] == {"running": 2, "warning": 1, "breached": 2, "paused": 1, "escalated": 2}
     first = body["oldest_breached"][0]
     assert (first["tracking_no"], first["department"]["code"], first["due_at"]) == (

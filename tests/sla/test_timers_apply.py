@@ -70,6 +70,10 @@ POLICY = [
     (Transition.DISPUTE, {Stage.TRIAGE}, set()),
     (Transition.ARBITRATE, EVERY, DEPARTMENT),
     (Transition.RECLASSIFY, set(), set()),  # recounts running clocks when the terms change
+    # issue 13: additions, urges and the decision on a dissatisfied rating are not on any clock
+    (Transition.SUPPLEMENT, set(), set()),
+    (Transition.CLOSE, set(), set()),
+    (AuditAction.CITIZEN_URGED, set(), set()),
 ]
 
 

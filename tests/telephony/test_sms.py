@@ -136,7 +136,10 @@ def test_a_1_2_3_reply_rates_the_callers_answered_case(tw, users, digit, rating)
     reply = sms(tw, CALLER, digit)
 
     case.refresh_from_db()
-    assert (case.state, case.rating) == (State.CLOSED, rating)
+    # A dissatisfied rating waits for a supervisor's decision instead of closing the case.
+    expected = State.PENDING_DECISION if rating == Rating.DISSATISFIED else State.CLOSED
+    assert (case.state, case.rating) == (expected, rating)
+    assert case.dissatisfied_reason == ("unstated" if rating == Rating.DISSATISFIED else "")
     assert case.events.order_by("-seq").first().actor is None
     assert case.tracking_no in _message(reply)
     assert SmsMessage.objects.get().intent == SmsIntent.RATING

@@ -18,6 +18,7 @@ from cases.exceptions import (
     CaseError,
     CaseNotFound,
     CasePermissionDenied,
+    CaseRateLimited,
     CaseValidationError,
     PersonalDataRemains,
 )
@@ -57,6 +58,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, Callable[[Any], Shaped]]] = {
     CasePermissionDenied: (status.HTTP_403_FORBIDDEN, _case_error),
     CaseNotFound: (status.HTTP_404_NOT_FOUND, _case_error),
     CaseConflict: (status.HTTP_409_CONFLICT, _case_error),
+    CaseRateLimited: (status.HTTP_429_TOO_MANY_REQUESTS, _case_error),
     CaseError: (status.HTTP_400_BAD_REQUEST, _case_error),
     TermError: (status.HTTP_400_BAD_REQUEST, _term_error),
     UnknownCalendar: (status.HTTP_400_BAD_REQUEST, _calendar_error),

@@ -176,6 +176,12 @@ class TimelineOut(serializers.Serializer):
     note = serializers.CharField()
 
 
+class MergedIntoOut(serializers.Serializer):
+    tracking_no = serializers.CharField()
+    state = serializers.CharField()
+    answer = serializers.CharField(help_text="The surviving case's answer, once it is answered.")
+
+
 class PublicCaseOut(serializers.Serializer):
     tracking_no = serializers.CharField()
     state = serializers.CharField()
@@ -198,6 +204,17 @@ class PublicCaseOut(serializers.Serializer):
     can_give_feedback = serializers.BooleanField()
     rating = serializers.CharField()
     timeline = TimelineOut(many=True)
+    # issue 13: the citizen's follow-up
+    expected_reply_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the reply is expected (sla.deadlines.expected_reply): before assignment an estimate "
+        "from the reply term, then the reply clock's due time; null on hold or once answered.",
+    )
+    expected_reply_estimated = serializers.BooleanField()
+    can_supplement = serializers.BooleanField(help_text="An open case takes public/supplement/.")
+    can_urge = serializers.BooleanField(help_text="The deadline is overdue: public/urge/ (once a day).")
+    merged_into = MergedIntoOut(allow_null=True)
+    dissatisfied_reason = serializers.CharField(help_text="The reason given with a dissatisfied rating.")
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}

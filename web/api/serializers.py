@@ -12,15 +12,18 @@ import decimal
 import uuid
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import rules, selectors
-from cases.enums import Priority, State
+from cases.enums import ANSWER_SHOWN_STATES, OPEN_STATES, Priority, State
 from cases.models import Attachment, Case, Category, Department, User
 from kb import selectors as kb_selectors
 from sla import selectors as sla_selectors
 from sla import serializers as sla_serializers
-from sla.deadlines import citizen_deadline
+from sla.deadlines import citizen_deadline, expected_reply
+from sla.enums import CitizenDeadlineStatus
 from web.attachments import download_url
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
@@ -141,9 +144,33 @@ class NoteInput(VersionedInput):
     note = TextField()
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanField(serializers.Field):
+    """JSON ``true``/``false`` (or null/absent: not answered); a string or number is a 400."""
+
+    default_error_messages = {"invalid": "Must be true, false or null."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("default", None)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class FeedbackInput(VersionedInput):
     rating = TextField()
     comment = TextField()
+    resolved = StrictBooleanField()
+    # Required (by the service) when the rating is dissatisfied: a cases.enums.DissatisfiedReason.
+    reason = TextField(max_length=32)
 
 
 class ReopenInput(VersionedInput):
@@ -166,6 +193,7 @@ TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
     "hold": ReasonInput,
     "resume": VersionedInput,
     "transfer": TransferInput,
+    "close": ReasonInput,
 }
 
 
@@ -300,6 +328,8 @@ class CaseDetail(CaseListItem):
                 "answer": case.answer,
                 "rating": case.rating,
                 "feedback_comment": case.feedback_comment,
+                "feedback_resolved": case.feedback_resolved,
+                "dissatisfied_reason": case.dissatisfied_reason,
                 "hold_reason": case.hold_reason,
                 "handling_department": case.handling_department.code if case.handling_department_id else None,
                 "levels": [
@@ -367,7 +397,7 @@ def attachment_data(attachment: Attachment) -> dict[str, Any]:
 
 def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
     """What a citizen holding the access code sees: no personal data, no internal notes."""
-    answered = case.state in {State.ANSWERED, State.CLOSED}
+    answered = case.state in ANSWER_SHOWN_STATES
     deadline = citizen_deadline(case, now=now)
     return {
         "tracking_no": case.tracking_no,
@@ -382,6 +412,7 @@ def public_case(case: Case, *, now: dt.datetime) -> dict[str, Any]:
         "answer": case.answer if answered else "",
         "can_give_feedback": case.state == State.ANSWERED,
         "rating": case.rating,
+        **citizen_followup(case, now=now),
         "timeline": [
             {
                 "seq": row["seq"],
@@ -404,8 +435,30 @@ class PublicLookupInput(serializers.Serializer):
 class PublicFeedbackInput(PublicLookupInput):
     rating = TextField(max_length=32)
     comment = TextField()
+    resolved = StrictBooleanField()
+    reason = TextField(max_length=32)
+
+
+class PublicSupplementInput(PublicLookupInput):
+    text = TextField()
 
 
 class TokenInput(serializers.Serializer):
     username = TextField(max_length=150)
     password = TextField(max_length=4096, trim_whitespace=False)
+
+
+def citizen_followup(case: Case, *, now: dt.datetime) -> dict[str, Any]:
+    """The tracking API's fields of issue 13: the expected reply date (``sla.deadlines.expected_reply``),
+    whether a supplement or an urge is possible now, and a merged case's surviving case."""
+    expected = expected_reply(case, now=now)
+    deadline = citizen_deadline(case, now=now)
+    merged = selectors.merged_into(case)
+    return {
+        "expected_reply_at": sla_serializers.iso(expected.due_at) if expected else None,
+        "expected_reply_estimated": bool(expected and expected.estimated),
+        "can_supplement": case.state in OPEN_STATES,
+        "can_urge": deadline is not None and deadline.status == CitizenDeadlineStatus.OVERDUE,
+        "merged_into": {k: merged[k] for k in ("tracking_no", "state", "answer")} if merged else None,
+        "dissatisfied_reason": case.dissatisfied_reason,
+    }

@@ -143,6 +143,18 @@ def board_data(data: dict[str, Any]) -> dict[str, Any]:
         "oldest_breached": [{**r, "due_at": iso(r["due_at"])} for r in data["oldest_breached"]],
         "supervision_orders": [order_data(o) for o in data["supervision_orders"]],
         "pending_extensions": [extension_data(e) for e in data["pending_extensions"]],
+        "urges": {
+            **data["urges"],
+            "rows": [
+                {
+                    **r,
+                    "department": {"code": r["department"].code, "name": r["department"].name}
+                    if r["department"]
+                    else None,
+                }
+                for r in data["urges"]["rows"]
+            ],
+        },
     }
 
 

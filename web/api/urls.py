@@ -32,6 +32,8 @@ cases = [
     path("cases/<str:tracking_no>/reply-templates/", answer.ReplyTemplatesView.as_view(), name="reply-templates"),
     path("public/track/", views.PublicTrackView.as_view(), name="public-track"),
     path("public/feedback/", views.PublicFeedbackView.as_view(), name="public-feedback"),
+    path("public/supplement/", views.PublicSupplementView.as_view(), name="public-supplement"),
+    path("public/urge/", views.PublicUrgeView.as_view(), name="public-urge"),
 ]
 
 urlpatterns = [

@@ -23,10 +23,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import selectors, services
-from cases.exceptions import CaseNotFound
+from cases.enums import CITIZEN_DISSATISFIED_REASONS
+from cases.exceptions import CaseNotFound, CaseValidationError
 from cases.models import Case, User
+from cases.supplements import case_supplement
 from kb import services as kb_services
 from sla.deadlines import overdue_condition
+from sla.urges import case_urge
 from web.shell import client_address
 from web.signin import signin_succeeded
 
@@ -42,6 +45,7 @@ from .serializers import (
     CaseRegisterInput,
     PublicFeedbackInput,
     PublicLookupInput,
+    PublicSupplementInput,
     TokenInput,
     public_case,
 )
@@ -277,7 +281,52 @@ class PublicFeedbackView(PublicAPIView):
         data = validated(PublicFeedbackInput, request.data)
         case = self.lookup(request, data)
         services.case_feedback(
-            case=case, actor=None, rating=data["rating"], comment=data["comment"], client_ip=client_address(request)
+            case=case,
+            actor=None,
+            rating=data["rating"],
+            comment=data["comment"],
+            resolved=data["resolved"],
+            reason=citizen_reason(data["reason"]),
+            client_ip=client_address(request),
         )
-        fresh = Case.objects.select_related("category", "department").get(pk=case.pk)
-        return Response(public_case(fresh, now=timezone.now()))
+        return Response(fresh_public_case(case))
+
+
+def fresh_public_case(case: Case) -> dict[str, Any]:
+    fresh = Case.objects.select_related("category", "department").get(pk=case.pk)
+    return public_case(fresh, now=timezone.now())
+
+
+def citizen_reason(reason: str) -> str:
+    """A citizen chooses from the portal's list; ``unstated`` is for channels that cannot ask."""
+    if reason and reason not in {r.value for r in CITIZEN_DISSATISFIED_REASONS}:
+        msg = _("未知的不满意原因：%(v)s") % {"v": reason[:32]}
+        raise CaseValidationError(msg, fields={"reason": [msg]})
+    return reason
+
+
+class PublicSupplementView(PublicAPIView):
+    @extend_schema(
+        request=PublicSupplementInput,
+        responses={200: PublicCaseOut, **PUBLIC_ERRORS},
+        summary="A citizen adds information to an open case (补充材料)",
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(PublicSupplementInput, request.data)
+        case = self.lookup(request, data)
+        case_supplement(case=case, text=data["text"], via="api", client_ip=client_address(request))
+        return Response(fresh_public_case(case))
+
+
+class PublicUrgeView(PublicAPIView):
+    @extend_schema(
+        request=PublicLookupInput,
+        responses={200: PublicCaseOut, **PUBLIC_ERRORS},
+        summary="A citizen urges an overdue case (催办; 409 if not overdue, 429 more than once a day)",
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        case = self.lookup(request, validated(PublicLookupInput, request.data))
+        case_urge(case=case, client_ip=client_address(request))
+        return Response(fresh_public_case(case))

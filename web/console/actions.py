@@ -130,6 +130,7 @@ ACTIONS: dict[str, Action] = {
             answer_services.case_give_assist_opinion,
             versioned=False,
         ),
+        Action("close", pgettext_lazy("console action", "维持答复并办结"), f.CloseDecisionForm, services.case_close),
     ]
 }
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.enums import (
     Channel,
     ContactMethod,
+    DissatisfiedReason,
     EmergencyService,
     Kind,
     Priority,
@@ -279,6 +280,22 @@ class ApproveForm(ActionForm):
 class FeedbackForm(ActionForm):
     rating = forms.ChoiceField(label=_("评价"), choices=[("", "——")] + list(Rating.choices), required=False)
     comment = _text(_("评价意见"), rows=2)
+    resolved = forms.TypedChoiceField(
+        label=_("问题是否解决"),
+        choices=[("", "——"), ("yes", _("已解决")), ("no", _("未解决"))],
+        coerce=lambda v: v == "yes",
+        empty_value=None,
+        required=False,
+    )
+    reason = forms.ChoiceField(
+        label=_("不满意原因（不满意时必填）"), choices=[("", "——")] + list(DissatisfiedReason.choices), required=False
+    )
+
+
+class CloseDecisionForm(ActionForm):
+    """A supervisor upholds the answer of a dissatisfied case; the explanation goes to the citizen."""
+
+    reason = _text(_("办结说明（将告知群众）"), rows=3, required=True)
 
 
 class ReopenForm(ActionForm):

@@ -25,6 +25,7 @@ from cases.models import Case
 from web.figures import answer as answer_figures
 from web.figures import dispatch as figures_dispatch
 from web.figures import metrics
+from web.figures.followup import followup_figures
 from web.figures.reports import csv_language, monthly_report_data, write_csv
 from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
 
@@ -161,4 +162,5 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
     dispatch_rows = figures_dispatch.dispatch_rows(month)  # issue 12: levels and disputes per department
     contact = answer_figures.contact_before_reply(month)  # 先联系后答复率 (issue 13)
-    return render(request, template, {"data": data, "month": month, "dispatch_rows": dispatch_rows, "contact": contact})
+    context = {"data": data, "month": month, "dispatch_rows": dispatch_rows, "contact": contact}
+    return render(request, template, {**context, "followup": followup_figures(month)})

@@ -20,6 +20,7 @@ from cases.models import User
 from cases.selectors import case_for_user
 from telephony import selectors, services
 from telephony.enums import AgentState, WrapUpCode
+from web.console.actions import ACTIONS, ChoiceCache, make_form
 from web.shell import may_see_calls_report, staff_page
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,16 @@ def desk_stats(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_page(rules.is_supervisor, denied=gettext_lazy("您无权查看此页面。"))
 def dissatisfied(request: HttpRequest) -> HttpResponse:
-    return render(request, "telephony/dissatisfied.html", {"cases": selectors.dissatisfied_cases()[:200]})
+    """不满意待研判: each dissatisfied case with the citizen's reason and the two decisions — reopen
+    (to the same or another department) or close with an explanation — posted to the case's action
+    URL (the services decide again under the row lock)."""
+    choices = ChoiceCache()
+    rows = [
+        (case, make_form("reopen", case, choices=choices), make_form("close", case, choices=choices))
+        for case in selectors.dissatisfied_cases()[:200]
+    ]
+    context = {"rows": rows, "reopen_spec": ACTIONS["reopen"], "close_spec": ACTIONS["close"]}
+    return render(request, "telephony/dissatisfied.html", context)
 
 
 @require_GET

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.attachments import check_uploads
-from cases.enums import Kind, Rating, ReplyChannel
+from cases.enums import CITIZEN_DISSATISFIED_REASONS, Kind, Rating, ReplyChannel
 from cases.exceptions import CaseValidationError
 from cases.models import Category, Department
+from cases.supplements import MAX_SUPPLEMENT
 from cases.validation import MAX_CONTENT, MAX_TITLE, normalize_phone
 from web.uploads import MultipleFileField
 
@@ -189,3 +190,43 @@ class FeedbackForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    resolved = forms.TypedChoiceField(
+        label=gettext_lazy("您反映的问题是否已解决？"),
+        choices=[("yes", gettext_lazy("已解决")), ("no", gettext_lazy("未解决"))],
+        coerce=lambda v: v == "yes",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    # Asked when the rating is 不满意 (the service requires it then; the page says so next to it).
+    reason = forms.ChoiceField(
+        label=gettext_lazy("不满意的原因（选择“不满意”时必填）"),
+        choices=[("", gettext_lazy("请选择原因")), *[(r.value, r.label) for r in CITIZEN_DISSATISFIED_REASONS]],
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("请从列表中选择不满意的原因。")},
+    )
+
+
+class SupplementForm(forms.Form):
+    """补充材料 on the tracking page: text and/or files (the service requires one of them)."""
+
+    text = forms.CharField(
+        label=gettext_lazy("补充内容"),
+        required=False,
+        max_length=MAX_SUPPLEMENT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": gettext_lazy("补充内容不能超过%(limit_value)d个字符（现有%(show_value)d个）。")},
+    )
+    attachments = MultipleFileField(
+        label=gettext_lazy("附件（选填，最多3个，每个不超过5MB，限PDF、JPEG、PNG、OFD、DOCX、XLSX）"),
+        required=False,
+        error_messages={"empty": gettext_lazy("上传的文件是空的。")},
+    )
+
+    def clean_attachments(self) -> list[UploadedFile]:
+        files = self.cleaned_data.get("attachments") or []
+        try:
+            check_uploads(files, field="attachments", max_files=MAX_FILES)
+        except CaseValidationError as exc:
+            raise forms.ValidationError(exc.fields.get("attachments") or [exc.message]) from None
+        return files

@@ -17,4 +17,6 @@ urlpatterns = [
     path("track/<str:token>/", views.case_detail, name="case"),
     path("track/<str:token>/feedback/", views.feedback, name="feedback"),
     path("faq/", faq.faq, name="faq"),
+    path("track/<str:token>/supplement/", views.supplement, name="supplement"),
+    path("track/<str:token>/urge/", views.urge, name="urge"),
 ]

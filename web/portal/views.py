@@ -20,16 +20,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import selectors, services
 from cases.attachments import for_citizen
-from cases.enums import Channel, State
-from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseValidationError
+from cases.enums import ANSWER_SHOWN_STATES, OPEN_STATES, Channel, State
+from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CaseRateLimited, CaseValidationError
 from cases.models import AttachmentKind, Case
-from sla.deadlines import citizen_deadline
+from cases.supplements import case_supplement
+from sla.deadlines import citizen_deadline, expected_reply
+from sla.enums import CitizenDeadlineStatus
+from sla.urges import case_urge
 from web import uploads
 from web.attachments import download_url
 from web.shell import client_address
 
 from . import captcha, limits
-from .forms import FeedbackForm, SubmissionForm, TrackForm
+from .forms import FeedbackForm, SubmissionForm, SupplementForm, TrackForm
 
 RECEIPT_SALT = "casecenter.portal.receipt"
 RECEIPT_MAX_AGE = 60 * 60  # long enough to write the numbers down; the SMS/e-mail carries them too
@@ -139,7 +142,8 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
     if case is None:
         messages.error(request, _("回执链接已失效。请使用流水号和查询码查询办理进度。"))
         return redirect("portal:track")
-    response = render(request, "portal/receipt.html", {"case": case})
+    context = {"case": case, "expected_reply": expected_reply(case, now=timezone.now())}
+    response = render(request, "portal/receipt.html", context)
     # The page shows the access code: keep it out of shared caches and the back-forward cache.
     response["Cache-Control"] = "no-store"
     return response
@@ -188,17 +192,29 @@ def case_detail(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _render_case(
-    request: HttpRequest, case: Case, token: str, feedback_form: FeedbackForm, status: int = 200
+    request: HttpRequest,
+    case: Case,
+    token: str,
+    feedback_form: FeedbackForm,
+    status: int = 200,
+    supplement_form: SupplementForm | None = None,
 ) -> HttpResponse:
+    now = timezone.now()
+    deadline = citizen_deadline(case, now=now)
     context = {
         "case": case,
         "token": token,
         "state_label": State(case.state).label,
         "timeline": selectors.public_timeline(case),
-        "deadline": citizen_deadline(case, now=timezone.now()),
-        "show_answer": case.state in {State.ANSWERED, State.CLOSED} and bool(case.answer),
+        "deadline": deadline,
+        "expected_reply": expected_reply(case, now=now),
+        "show_answer": case.state in ANSWER_SHOWN_STATES and bool(case.answer),
         "feedback_form": feedback_form if case.state == State.ANSWERED else None,
         "attachments": [(a, download_url(a, token=token)) for a in for_citizen(case)],
+        "supplement_form": (supplement_form or SupplementForm()) if case.state in OPEN_STATES else None,
+        # The button shows when an urge would be taken; the service decides (once a day: 429).
+        "may_urge": deadline is not None and deadline.status == CitizenDeadlineStatus.OVERDUE,
+        "merged_into": selectors.merged_into(case),
     }
     response = render(request, "portal/case.html", context, status=status)
     response["Cache-Control"] = "no-store"
@@ -214,17 +230,77 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, case, token, form, status=400)
     try:
-        services.case_feedback(
+        updated = services.case_feedback(
             case=case,
             actor=None,
             rating=form.cleaned_data["rating"],
             comment=form.cleaned_data["comment"],
+            resolved=form.cleaned_data["resolved"],
+            reason=form.cleaned_data["reason"],
             client_ip=client_address(request),
         )
     except CaseConflict:
         messages.error(request, _("该工单当前不能评价（可能已评价或已办结）。"))
+    except CaseValidationError as exc:
+        # A dissatisfied rating without its reason: ask again beside the fields, keep what was chosen.
+        for key, msgs in exc.fields.items():
+            for msg in msgs:
+                form.add_error(key if key in form.fields else None, msg)
+        return _render_case(request, case, token, form, status=400)
     except CaseError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("感谢您的评价！"))
+        if updated.state == State.PENDING_DECISION:
+            messages.success(request, _("已收到您的评价。您的意见已转督办员研判，研判结果将告知您。"))
+        else:
+            messages.success(request, _("感谢您的评价！"))
+    return HttpResponseRedirect(reverse("portal:case", kwargs={"token": token}))
+
+
+@require_POST
+def supplement(request: HttpRequest, token: str) -> HttpResponse:
+    """补充材料 from the tracking page: text and/or files, to an open case."""
+    case = _case_from_token(TRACK_SALT, token, TRACK_MAX_AGE)
+    if case is None:
+        return _expired_lookup(request)
+    cut_off = uploads.refusal(request)
+    form = SupplementForm(request.POST, request.FILES)
+    if cut_off:
+        form = SupplementForm(initial={"text": request.POST.get("text", "")})
+        messages.error(request, cut_off)
+        return _render_case(request, case, token, FeedbackForm(), status=400, supplement_form=form)
+    if not form.is_valid():
+        return _render_case(request, case, token, FeedbackForm(), status=400, supplement_form=form)
+    try:
+        case_supplement(
+            case=case,
+            text=form.cleaned_data["text"],
+            files=form.cleaned_data["attachments"],
+            via="portal",
+            client_ip=client_address(request),
+        )
+    except CaseConflict as exc:
+        messages.error(request, exc.message)
+    except CaseValidationError as exc:
+        for key, msgs in exc.fields.items():
+            for msg in msgs:
+                form.add_error(key if key in form.fields else None, msg)
+        return _render_case(request, case, token, FeedbackForm(), status=400, supplement_form=form)
+    else:
+        messages.success(request, _("补充材料已提交，承办单位会收到通知。"))
+    return HttpResponseRedirect(reverse("portal:case", kwargs={"token": token}))
+
+
+@require_POST
+def urge(request: HttpRequest, token: str) -> HttpResponse:
+    """催办 from the tracking page."""
+    case = _case_from_token(TRACK_SALT, token, TRACK_MAX_AGE)
+    if case is None:
+        return _expired_lookup(request)
+    try:
+        case_urge(case=case, client_ip=client_address(request))
+    except (CaseConflict, CaseRateLimited) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已为您催办，承办单位和督办员会收到通知。"))
     return HttpResponseRedirect(reverse("portal:case", kwargs={"token": token}))

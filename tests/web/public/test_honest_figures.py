@@ -35,7 +35,7 @@ def _api(client, user, HTTP_ACCEPT_LANGUAGE=None, **params):  # noqa: N803
 def test_reopening_keeps_the_dissatisfied_round_counted(users) -> None:
     with time_machine.travel(at(2026, 11, 10, 9), tick=False):
         case = make_case_in_state(State.ANSWERED, users)
-        case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED)
+        case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED, reason="not_solved")
         case = services.case_reopen(case=case, actor=users["supervisor"], department="CGJ", reason="未解决")
         case = services.case_sign_for(case=case, actor=users["clerk_cgj"])
         case = services.case_reply(**reply_kwargs(), case=case, actor=users["clerk_cgj"], text="已重新处理。")
@@ -56,7 +56,7 @@ def test_reopening_keeps_the_dissatisfied_round_counted(users) -> None:
 def test_a_round_counts_for_the_department_whose_answer_was_rated(users) -> None:
     with time_machine.travel(at(2026, 11, 10, 9), tick=False):
         case = make_case_in_state(State.ANSWERED, users)  # CGJ answers
-        case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED)
+        case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED, reason="not_solved")
         case = services.case_reopen(case=case, actor=users["supervisor"], department="HBJ", reason="应由环保处理")
     rows = _by_code(metrics.department_figures(NOV))
     assert (rows["CGJ"].registered, rows["CGJ"].rated, rows["CGJ"].satisfied) == (0, 1, 0)

@@ -37,7 +37,8 @@ def october(users) -> dict[str, Case]:
     Outside the month: N closed in November."""
     a = make_case_in_state(State.CLOSED, users)
     b = make_case_in_state(State.ANSWERED, users)
-    b = services.case_feedback(case=b, actor=None, rating=Rating.DISSATISFIED)
+    b = services.case_feedback(case=b, actor=None, rating=Rating.DISSATISFIED, reason="not_solved")
+    b = services.case_close(case=b, actor=users["supervisor"], reason="答复符合规定，维持。")  # the decision
     _mark_reply_late(b)
     c = make_case_in_state(State.ASSIGNED, users)
     c = services.case_return(case=c, actor=users["clerk_cgj"], reason="不属于本单位")
