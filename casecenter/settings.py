@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "sla",
     "telephony",
     "notifications",
+    "insight",  # smart dispatch, hotspot early warning (issue 14)
     # The edges (templates and template tags live beside their pages).
     "web.console",
     "web.portal",

@@ -38,6 +38,7 @@ class Template(models.TextChoices):
     SUPERVISION_ISSUED = "supervision_issued", _("督办通知")
     TIMER_WARNING = "timer_warning", _("即将超期预警")
     TIMER_BREACHED = "timer_breached", _("超期告警")
+    HOTSPOT_ALERT = "hotspot_alert", _("热点预警")
 
 
 # Staff events a user may switch off per channel on the preferences page.
@@ -51,6 +52,7 @@ STAFF_TEMPLATES = (
     Template.SUPERVISION_ISSUED,
     Template.TIMER_WARNING,
     Template.TIMER_BREACHED,
+    Template.HOTSPOT_ALERT,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 
@@ -62,3 +64,4 @@ class Subscription(models.TextChoices):
     QUEUE = "queue", _("分拨队列")
     BOARD = "board", _("督办看板")
     INBOX = "inbox", _("承办单位收件箱")
+    WALLBOARD = "wallboard", _("数据大屏")
