@@ -50,6 +50,9 @@ class DispatchSuggestion(models.Model):
     class Meta:
         ordering = ["-at"]
 
+    def __str__(self) -> str:
+        return f"{self.suggested_department} → {self.chosen_department}"
+
 
 class Hotspot(models.Model):
     """A detected surge or cluster. ``key`` names the occurrence (dimension, value, week) so a
@@ -90,3 +93,6 @@ class JointLink(models.Model):
     lead = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="joint_linked")
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="joint_link")
     answered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ← {self.lead_id}"
