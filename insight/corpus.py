@@ -430,7 +430,10 @@ def generate(*, per_category: int = 200, seed: int = 14, default_departments: di
             fill = {"place": place, "community": community, "road": road, "building": rng.choice(BUILDINGS)}
             body = rng.choice(matter.bodies).format(**fill)
             parts = [rng.choice(OPENERS).format(**fill), rng.choice(TIMES), body]
-            if "{place}" not in " ".join(matter.bodies) and rng.random() < 0.4:
+            if category == "CIV-COMM" and community not in "".join(parts):
+                # A street office answers for its own communities: say which one.
+                parts.insert(1, f"我们{community}")
+            elif "{place}" not in " ".join(matter.bodies) and rng.random() < 0.4:
                 parts.insert(1, f"在{place}，")
             content = "".join(parts).rstrip("，") + ("，" if rng.random() < 0.6 else "。") + rng.choice(DEMANDS)
             title = matter.title if rng.random() < 0.7 else body.split("，")[0][:24]

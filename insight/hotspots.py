@@ -36,6 +36,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from cases.enums import Role, State
+from cases.exceptions import CasePermissionDenied
 from cases.models import Case, Category, User
 from notifications import events
 from notifications.enums import Template
@@ -368,6 +369,12 @@ def hotspot_alert(hotspot: Hotspot) -> None:
 
 
 def hotspot_dismiss(*, hotspot: Hotspot, actor: User) -> Hotspot:
+    """Mark an open hotspot as not needing action (a supervisor's call). Side effect: a
+    ``hotspot.updated`` live event. Dismissing twice is harmless; a joint handling stays."""
+    from .rules import may_open_joint
+
+    if not may_open_joint(actor):
+        raise CasePermissionDenied("只有督办员可以处置热点。")
     with transaction.atomic():
         locked = Hotspot.objects.select_for_update().get(pk=hotspot.pk)
         if locked.status == HotspotStatus.OPEN:

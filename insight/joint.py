@@ -16,7 +16,6 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cases import rules
 from cases.enums import State, Transition
 from cases.exceptions import CaseConflict, CasePermissionDenied, CaseValidationError
 from cases.models import Case, User
@@ -25,12 +24,9 @@ from cases.services import case_action
 from .enums import JOINT_LINKED, JOINT_OPENED, HotspotStatus
 from .hotspots import LIVE_TOPICS, hotspot_payload
 from .models import Hotspot, JointLink
+from .rules import may_open_joint
 
 LINKABLE_STATES = (State.REGISTERED,)
-
-
-def may_open_joint(user: User | None) -> bool:
-    return rules.is_supervisor(user)
 
 
 def joint_open(*, hotspot: Hotspot | int, lead: str, actor: User, now: dt.datetime) -> Hotspot:

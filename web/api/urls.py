@@ -4,7 +4,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import attachments, calendars, publication, reports, timers, views
+from . import attachments, calendars, insight, publication, reports, timers, views
 
 cases = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -38,4 +38,7 @@ urlpatterns = [
     path("cases/<str:tracking_no>/supervision/", timers.SupervisionIssueView.as_view(), name="sla-supervision-issue"),
     path("supervision/<str:pk>/answer/", timers.SupervisionAnswerView.as_view(), name="sla-supervision-answer"),
     path("boards/overdue/", timers.OverdueBoardView.as_view(), name="sla-board-overdue"),
+    path("dispatch/suggest/", insight.DispatchSuggestView.as_view(), name="dispatch-suggest"),
+    path("hotspots/", insight.HotspotListView.as_view(), name="hotspots"),
+    path("hotspots/<str:pk>/joint/", insight.HotspotJointView.as_view(), name="hotspot-joint"),
 ]
