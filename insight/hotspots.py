@@ -81,9 +81,11 @@ def place_of(location: str, content: str = "") -> tuple[str, str] | None:
     """(key, label) of the place a case is about: its community when one is named (location first,
     then content), else a district road named in the location; None when neither."""
     for text in (location or "", content or ""):
-        for alias, code in _ALIASES:
-            if alias in text:
-                return code, community_name(code)
+        # The leftmost, then longest, name: 江景花园小区 is 江景花园, not 花园小区.
+        hits = [(text.find(alias), -len(alias), code) for alias, code in _ALIASES if alias in text]
+        if hits:
+            code = min(hits)[2]
+            return code, community_name(code)
     for road in ROADS:
         if road in (location or ""):
             return f"road:{road}", road
