@@ -58,7 +58,7 @@ CLUSTER_MIN_CALLERS = 3
 
 PHRASE_OVERLAP = 0.8
 NOT_COUNTED = (State.MERGED,)
-LIVE_TOPICS = ("board", "wallboard")
+LIVE_TOPICS = ("board", "wallboard")  # supervisors; the hotspot page and the wallboard
 ALERTED_ROLES = (Role.SUPERVISOR, Role.LEADER)
 
 STOP_WORDS = frozenset(

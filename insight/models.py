@@ -34,24 +34,29 @@ class DispatchModel(models.Model):
 
 
 class DispatchSuggestion(models.Model):
-    """What the classifier suggested for a case when the dispatcher assigned it, and whether the
-    dispatcher took the top department. One row per assignment from the console."""
+    """What the classifier suggested for a case when a dispatcher looked at it (the case page or
+    the queue's triage form asked for it), and — once the case is assigned — which department was
+    chosen and whether that was the top suggestion. At most one undecided row per case."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dispatch_suggestions")
     model_version = models.PositiveIntegerField()
     categories = models.JSONField(default=list)
     departments = models.JSONField(default=list)
     suggested_department = models.CharField(max_length=32)
-    chosen_department = models.CharField(max_length=32)
-    taken = models.BooleanField()
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(db_index=True)
+    shown_at = models.DateTimeField()
+    chosen_department = models.CharField(max_length=32, blank=True)
+    taken = models.BooleanField(null=True)
+    decided_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-shown_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=models.Q(taken__isnull=True), name="one_open_suggestion")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.suggested_department} → {self.chosen_department}"
+        return f"{self.suggested_department} → {self.chosen_department or '?'}"
 
 
 class Hotspot(models.Model):

@@ -49,14 +49,14 @@ def hotspot_row(h: Hotspot) -> dict[str, Any]:
 
 
 def acceptance_by_month(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Per month in [start, end): suggestions shown at assignment, how many the dispatcher took
-    (assigned to the top suggested department), and the rate (None when none were shown)."""
+    """Per month in [start, end), by the month of assignment: cases assigned after a suggestion was
+    shown, how many went to the top suggested department, and the rate (None when none)."""
     tz = timezone.get_current_timezone()
     lo = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     hi = dt.datetime.combine(end, dt.time.min, tzinfo=tz)
     rows = (
-        DispatchSuggestion.objects.filter(at__gte=lo, at__lt=hi)
-        .annotate(month=TruncMonth("at", tzinfo=tz))
+        DispatchSuggestion.objects.filter(decided_at__gte=lo, decided_at__lt=hi)
+        .annotate(month=TruncMonth("decided_at", tzinfo=tz))
         .values("month")
         .annotate(shown=Count("pk"), taken=Count("pk", filter=Q(taken=True)))
     )

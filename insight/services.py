@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,30 +174,35 @@ def dispatch_suggest(*, title: Any, content: Any) -> dict[str, Any]:
     }
 
 
-def dispatch_suggestion_record(
-    *,
-    case: Case,
-    actor: User | None,
-    model_version: int,
-    categories: Iterable[dict],
-    departments: Iterable[dict],
-    chosen_department: str,
-    now: dt.datetime,
-) -> DispatchSuggestion | None:
-    """Record, after an assignment, what the dispatcher was shown and whether they took the top
-    department. Nothing is recorded when no suggestion was shown (empty ``departments``)."""
-    departments = [d for d in departments if isinstance(d, dict) and isinstance(d.get("code"), str)]
-    if not departments:
+def dispatch_suggestion_shown(*, case: Case, actor: User | None, now: dt.datetime) -> dict[str, Any]:
+    """Suggest for ``case`` (its title and content) and remember what was shown, so that the
+    assignment can tell whether the top department was taken. Returns the API's shape.
+
+    Side effect: the case's undecided ``DispatchSuggestion`` row is created or replaced."""
+    out = dispatch_suggest(title=case.title, content=case.content)
+    if out["departments"]:
+        with transaction.atomic():
+            DispatchSuggestion.objects.filter(case=case, taken__isnull=True).delete()
+            DispatchSuggestion.objects.create(
+                case=case,
+                model_version=out["model_version"],
+                categories=out["categories"],
+                departments=out["departments"],
+                suggested_department=out["departments"][0]["code"],
+                actor=actor,
+                shown_at=now,
+            )
+    return out
+
+
+def dispatch_suggestion_decide(*, case: Case, department: str, now: dt.datetime) -> DispatchSuggestion | None:
+    """On assignment (``receivers``, inside its transaction): the case's undecided suggestion gets
+    the chosen department and whether it was the top suggestion. Nothing when none was shown."""
+    row = DispatchSuggestion.objects.filter(case=case, taken__isnull=True).first()
+    if row is None:
         return None
-    suggested = departments[0]["code"]
-    return DispatchSuggestion.objects.create(
-        case=case,
-        model_version=model_version,
-        categories=list(categories)[:3],
-        departments=departments[:3],
-        suggested_department=suggested,
-        chosen_department=chosen_department,
-        taken=suggested == chosen_department,
-        actor=actor,
-        at=now,
-    )
+    row.chosen_department = department
+    row.taken = department == row.suggested_department
+    row.decided_at = now
+    row.save(update_fields=["chosen_department", "taken", "decided_at"])
+    return row

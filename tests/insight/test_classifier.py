@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from cases import services
@@ -144,31 +146,44 @@ def test_retired_categories_are_not_suggested(dispatch_model):
     assert len(out["categories"]) == 3
 
 
-def test_suggestion_is_recorded_on_assignment_with_whether_it_was_taken(users, dispatch_model):
+def test_shown_suggestion_is_decided_on_assignment_taken_or_not(users, dispatch_model):
     from insight.models import DispatchSuggestion
-    from insight.services import dispatch_suggestion_record
+    from insight.services import dispatch_suggestion_shown
+
+    wage = make_case_in_state(State.REGISTERED, users, category="LAB-WAGE", title="拖欠工资", content="老板拖欠工资三个月不发")
+    out = dispatch_suggestion_shown(case=wage, actor=users["dispatcher"], now=NOW)
+    assert out["departments"][0]["code"] == "RSJ"
+    dispatch_suggestion_shown(case=wage, actor=users["dispatcher"], now=NOW)  # shown again: still one row
+    assert DispatchSuggestion.objects.filter(case=wage).count() == 1
+    services.case_assign(case=wage, actor=users["dispatcher"], department="RSJ")
+    row = DispatchSuggestion.objects.get(case=wage)
+    assert (row.suggested_department, row.chosen_department, row.taken) == ("RSJ", "RSJ", True)
+    assert row.decided_at is not None
+
+    other = make_case_in_state(State.REGISTERED, users, category="LAB-WAGE", title="拖欠工资", content="老板拖欠工资")
+    dispatch_suggestion_shown(case=other, actor=users["dispatcher"], now=NOW)
+    services.case_assign(case=other, actor=users["dispatcher"], department="CGJ")
+    assert DispatchSuggestion.objects.get(case=other).taken is False
+
+    unseen = make_case_in_state(State.REGISTERED, users)
+    services.case_assign(case=unseen, actor=users["dispatcher"], department="CGJ")
+    assert not DispatchSuggestion.objects.filter(case=unseen).exists()
+
+
+def test_acceptance_by_month_counts_assignments_after_a_shown_suggestion(users, dispatch_model):
+    from insight.models import DispatchSuggestion
+    from insight.selectors import acceptance_by_month
 
     case = make_case_in_state(State.REGISTERED, users)
-    case = services.case_assign(case=case, actor=users["dispatcher"], department="CGJ")
-    shown = [{"code": "CGJ", "confidence": 0.8}, {"code": "ZJJ", "confidence": 0.1}]
-    row = dispatch_suggestion_record(
-        case=case,
-        actor=users["dispatcher"],
-        model_version=1,
-        categories=[],
-        departments=shown,
-        chosen_department="CGJ",
-        now=NOW,
-    )
-    assert (row.suggested_department, row.chosen_department, row.taken) == ("CGJ", "CGJ", True)
-    other = dispatch_suggestion_record(
-        case=case, actor=None, model_version=1, categories=[], departments=shown[::-1], chosen_department="CGJ", now=NOW
-    )
-    assert other.taken is False
-    assert (
-        dispatch_suggestion_record(
-            case=case, actor=None, model_version=1, categories=[], departments=[], chosen_department="CGJ", now=NOW
-        )
-        is None
-    )
-    assert DispatchSuggestion.objects.count() == 2
+    rows = [("2026-10-31T23:30:00+08:00", True), ("2026-11-01T00:10:00+08:00", True),
+            ("2026-11-15T12:00:00+08:00", False), ("2026-11-30T23:59:00+08:00", True), (None, None)]
+    for decided, taken in rows:
+        DispatchSuggestion.objects.create(
+            case=case, model_version=1, suggested_department="CGJ", shown_at=NOW,
+            chosen_department="CGJ" if taken else "", taken=taken, decided_at=decided,
+        ) if decided else None
+    assert acceptance_by_month(dt.date(2026, 10, 1), dt.date(2027, 1, 1)) == [
+        {"month": "2026-10", "shown": 1, "taken": 1, "rate": 1.0},
+        {"month": "2026-11", "shown": 3, "taken": 2, "rate": 0.6667},
+        {"month": "2026-12", "shown": 0, "taken": 0, "rate": None},
+    ]
