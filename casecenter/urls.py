@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/sla/", include((console.sla_pages, "sla_pages"))),
     path("console/publication/", include((console.publication_pages, "publication"))),
     path("console/reports/", include((console.report_pages, "reports"))),
+    path("console/insight/", include((console.insight_pages, "insight"))),
     path("console/", include((console.console, "console"))),
     path("telephony/", include((console.telephony_desk, "telephony_desk"))),
     path("notifications/", include((console.notification_pages, "notifications"))),

@@ -334,7 +334,7 @@ def hotspots_detect(*, now: dt.datetime) -> tuple[list[Hotspot], list[Hotspot]]:
 
 def hotspot_url(hotspot: Hotspot) -> str:
     try:
-        return reverse("console:hotspot", args=[hotspot.pk])
+        return reverse("insight:hotspot", args=[hotspot.pk])
     except NoReverseMatch:
         return ""
 

@@ -18,7 +18,9 @@ from .services import dispatch_suggestion_decide
 
 
 @receiver(case_changed, dispatch_uid="insight_on_case_changed")
-def on_case_changed(sender: Any, *, case: Case, action: str, event: CaseEvent, actor: Any = None, **kwargs: Any) -> None:
+def on_case_changed(
+    sender: Any, *, case: Case, action: str, event: CaseEvent, actor: Any = None, **kwargs: Any
+) -> None:
     if action == Transition.ASSIGN:
         dispatch_suggestion_decide(case=case, department=case.department.code, now=event.at)
     if action in (Transition.APPROVE, Transition.RESOLVE_DIRECTLY) and case.joint_linked.exists():

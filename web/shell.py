@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from cases import rules
 from cases.enums import Role
 from cases.models import User
+from insight import rules as insight_rules
 
 OVERSIGHT_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
@@ -52,6 +53,8 @@ def console_nav(user: User) -> list[tuple[str, str]]:
         ("publication:queue", _("网上公开"), role in OVERSIGHT_ROLES),
         ("reports:monthly", _("月度简报"), role in OVERSIGHT_ROLES or role == Role.LEADER),
         ("notifications:list", _("消息"), True),
+        ("insight:hotspots", _("热点预警"), insight_rules.may_see_hotspots(user)),
+        ("insight:wallboard", _("数据大屏"), insight_rules.may_see_wallboard(user)),
     ]
     return [(name, label) for name, label, allowed in items if allowed]
 

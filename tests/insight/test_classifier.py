@@ -150,7 +150,9 @@ def test_shown_suggestion_is_decided_on_assignment_taken_or_not(users, dispatch_
     from insight.models import DispatchSuggestion
     from insight.services import dispatch_suggestion_shown
 
-    wage = make_case_in_state(State.REGISTERED, users, category="LAB-WAGE", title="拖欠工资", content="老板拖欠工资三个月不发")
+    wage = make_case_in_state(
+        State.REGISTERED, users, category="LAB-WAGE", title="拖欠工资", content="老板拖欠工资三个月不发"
+    )
     out = dispatch_suggestion_shown(case=wage, actor=users["dispatcher"], now=NOW)
     assert out["departments"][0]["code"] == "RSJ"
     dispatch_suggestion_shown(case=wage, actor=users["dispatcher"], now=NOW)  # shown again: still one row
@@ -175,12 +177,22 @@ def test_acceptance_by_month_counts_assignments_after_a_shown_suggestion(users, 
     from insight.selectors import acceptance_by_month
 
     case = make_case_in_state(State.REGISTERED, users)
-    rows = [("2026-10-31T23:30:00+08:00", True), ("2026-11-01T00:10:00+08:00", True),
-            ("2026-11-15T12:00:00+08:00", False), ("2026-11-30T23:59:00+08:00", True), (None, None)]
+    rows = [
+        ("2026-10-31T23:30:00+08:00", True),
+        ("2026-11-01T00:10:00+08:00", True),
+        ("2026-11-15T12:00:00+08:00", False),
+        ("2026-11-30T23:59:00+08:00", True),
+        (None, None),
+    ]
     for decided, taken in rows:
         DispatchSuggestion.objects.create(
-            case=case, model_version=1, suggested_department="CGJ", shown_at=NOW,
-            chosen_department="CGJ" if taken else "", taken=taken, decided_at=decided,
+            case=case,
+            model_version=1,
+            suggested_department="CGJ",
+            shown_at=NOW,
+            chosen_department="CGJ" if taken else "",
+            taken=taken,
+            decided_at=decided,
         ) if decided else None
     assert acceptance_by_month(dt.date(2026, 10, 1), dt.date(2027, 1, 1)) == [
         {"month": "2026-10", "shown": 1, "taken": 1, "rate": 1.0},

@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import notifications, publication, sla, telephony, views
+from . import insight, notifications, publication, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -54,4 +54,13 @@ notification_pages = [
     path("<int:pk>/read/", notifications.mark_read, name="mark_read"),
     path("read-all/", notifications.mark_all_read, name="mark_all_read"),
     path("preferences/", notifications.preferences, name="preferences"),
+]
+
+insight_pages = [
+    path("hotspots/", insight.hotspots_page, name="hotspots"),
+    path("hotspots/<int:pk>/", insight.hotspot_detail, name="hotspot"),
+    path("hotspots/<int:pk>/joint/", insight.hotspot_joint, name="hotspot_joint"),
+    path("hotspots/<int:pk>/dismiss/", insight.hotspot_dismiss_view, name="hotspot_dismiss"),
+    path("wallboard/", insight.wallboard, name="wallboard"),
+    path("suggest/<str:tracking_no>/", insight.case_suggestions, name="suggest"),
 ]
