@@ -137,3 +137,19 @@ def test_case_page_loads_the_suggestion_script(users):
     case = make_case_in_state(State.REGISTERED, users)
     html = client_for(users["dispatcher"]).get(f"/console/cases/{case.tracking_no}/").content.decode()
     assert "js/dispatch_suggest.js" in html and "action-assign" in html
+
+
+def test_monthly_report_shows_the_acceptance_rate_per_month(users, dispatch_model):
+    case = make_case_in_state(State.REGISTERED, users)
+    for decided, taken in (("2026-11-03T10:00:00+08:00", True), ("2026-11-04T10:00:00+08:00", False),
+                           ("2026-11-05T10:00:00+08:00", True), ("2026-10-05T10:00:00+08:00", True)):  # fmt: skip
+        DispatchSuggestion.objects.create(
+            case=case, model_version=1, suggested_department="CGJ", shown_at=NOW,
+            chosen_department="CGJ" if taken else "HBJ", taken=taken, decided_at=decided,
+        )  # fmt: skip
+    html = client_for(users["supervisor"]).get("/console/reports/", {"month": "2026-11"}).content.decode()
+    section = html[html.index('id="dispatch-acceptance"') :]
+    assert "智能派单采纳率" in section
+    assert "<td>2026-11</td><td>3</td><td>2</td><td>66.7%</td>" in section.replace("\n", "")
+    assert "<td>2026-10</td><td>1</td><td>1</td><td>100.0%</td>" in section.replace("\n", "")
+    assert "<td>2026-06</td><td>0</td><td>0</td>" in section.replace("\n", "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -22,6 +24,7 @@ from cases.exceptions import (
     PersonalDataRemains,
 )
 from cases.models import Case
+from insight import selectors as insight_selectors
 from web.figures import metrics
 from web.figures.reports import csv_language, monthly_report_data, write_csv
 from web.shell import OVERSIGHT_ROLES, client_address, error_page, safe_next, staff_page
@@ -157,4 +160,11 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         return response
     data = monthly_report_data(month, now=timezone.now())
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
-    return render(request, template, {"data": data, "month": month})
+    acceptance = dispatch_acceptance(month)
+    return render(request, template, {"data": data, "month": month, "dispatch_acceptance": acceptance})
+
+
+def dispatch_acceptance(month: date, months: int = 6) -> list[dict]:
+    """智能派单采纳率 for the report: the ``months`` months up to and including ``month``."""
+    first = metrics.add_months(month, 1 - months)
+    return insight_selectors.acceptance_by_month(first, metrics.add_months(month, 1))
