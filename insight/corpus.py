@@ -504,12 +504,21 @@ def cluster_tuning_set(*, seed: int = 7, groups: int = 15, distractors: int = 20
     return texts, labels
 
 
-def cluster_heldout_set() -> tuple[list[str], list[str]]:
-    """The hand-written cluster groups and, as distractors, the held-out category messages."""
+HELDOUT_CLUSTERS2_PATH = DATA_DIR / "heldout_clusters2.tsv"
+HELDOUT_CLUSTERS3_PATH = DATA_DIR / "heldout_clusters3.tsv"
+
+
+def cluster_set(path: Path) -> tuple[list[str], list[str]]:
+    """A hand-written cluster set (``group<TAB>text``; an empty group is a distractor), among the
+    held-out category messages as further distractors. Returns (texts, group label or "")."""
     texts, labels = [], []
-    for group, text in read_tsv(HELDOUT_CLUSTERS_PATH):
-        texts.append(text)
-        labels.append(group)
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip() or line.startswith("#"):
+                continue
+            group, text = line.rstrip("\n").split("\t", 1)
+            texts.append(text)
+            labels.append(group)
     for _, title, content in read_heldout():
         texts.append(f"{title}。{content}")
         labels.append("")

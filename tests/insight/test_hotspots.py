@@ -11,6 +11,7 @@ from cases import services
 from cases.enums import Role
 from insight.enums import HotspotKind, HotspotStatus, SurgeDimension
 from insight.hotspots import find_clusters, find_surges, hotspots_detect, place_of, poisson_tail
+from insight.models import Hotspot
 from notifications.enums import Template
 from notifications.models import Outbox
 from tests.factories import CaseFactory, UserFactory
@@ -208,3 +209,54 @@ def test_api_refuses_other_roles_and_bad_since(users):
     )
     assert "since" in error["fields"]
     assert_error(staff_client(users["supervisor"]).get("/api/v1/hotspots/", {"since": "2026-13-45"}), 400, "invalid")
+
+
+def test_a_cluster_whose_first_case_left_the_window_grows_the_same_hotspot(users, leader):
+    _water_cluster(users, n=3)  # 10, 20 and 30 hours before NOW
+    (hotspot,), _ = hotspots_detect(now=NOW)
+    later = NOW + dt.timedelta(days=2, hours=12)  # the 30-hour-old case is now 3.75 days old
+    for hours in (2, 1):
+        register(users, at=later - dt.timedelta(hours=hours), title="停水三天", content=WATER, category="CITY-WATER")
+    new, updated = hotspots_detect(now=later)
+    assert new == [] and [h.pk for h in updated] == [hotspot.pk]
+    hotspot.refresh_from_db()
+    assert hotspot.count == 5 and hotspot.key == f"cluster:{min(c.pk for c in hotspot.cases.all())}"
+    assert Outbox.objects.filter(template=Template.HOTSPOT_ALERT).count() == 2  # the first alert only
+
+
+def test_a_dismissed_hotspot_grows_silently(users, leader):
+    from insight.hotspots import hotspot_dismiss
+
+    _water_cluster(users)
+    (hotspot,), _ = hotspots_detect(now=NOW)
+    hotspot_dismiss(hotspot=hotspot, actor=users["supervisor"])
+    register(users, at=NOW + dt.timedelta(minutes=5), title="停水", content=WATER, category="CITY-WATER")
+    hotspots_detect(now=NOW + dt.timedelta(minutes=10))
+    hotspot.refresh_from_db()
+    assert hotspot.status == HotspotStatus.DISMISSED and hotspot.count == 4
+    assert Outbox.objects.filter(template=Template.HOTSPOT_ALERT).count() == 2
+
+
+def test_the_worker_detects_on_schedule_and_retrains_when_the_model_is_a_day_old(users, monkeypatch):
+    import functools
+
+    from insight import worker as worker_module
+    from insight.models import DispatchModel
+    from insight.services import dispatch_model_train
+
+    # The real training, on a small slice of the corpus to keep the test quick.
+    monkeypatch.setattr(
+        worker_module,
+        "dispatch_model_train",
+        functools.partial(dispatch_model_train, corpus_per_category=3, measure=False),
+    )
+    _water_cluster(users)
+    w = worker_module.InsightWorker(worker_id="t")
+    assert w.step(now=NOW) is True
+    assert Hotspot.objects.count() == 1 and DispatchModel.objects.count() == 1
+    assert w.step(now=NOW + dt.timedelta(minutes=5)) is False  # nothing due
+    assert w.step(now=NOW + dt.timedelta(minutes=11)) is True  # detection due, no new model
+    assert DispatchModel.objects.count() == 1
+    w.step(now=NOW + dt.timedelta(days=1, minutes=1))
+    assert list(DispatchModel.objects.values_list("version", flat=True)) == [2, 1]
+    assert dict(w.acted) == {"hotspots_new": 1, "hotspots_updated": 0, "models_trained": 2}
