@@ -374,6 +374,7 @@ def hotspot_alert(hotspot: Hotspot) -> None:
         "count": hotspot.count,
         "baseline": hotspot.baseline,
         "cases": tracking,
+        "tracking_no": tracking[0] if tracking else "",
         "hotspot_url": hotspot_url(hotspot),
     }
     notify_users(alerted_users(), Template.HOTSPOT_ALERT, context, f"hotspot:{hotspot.pk}")
