@@ -10,7 +10,7 @@ class InsightConfig(AppConfig):
         from cases.audit import register_actions
 
         from . import receivers  # noqa: F401  (connects the joint-handling receiver)
-        from .enums import JOINT_ANSWERED, JOINT_LINKED, JOINT_OPENED
+        from .enums import JOINT_LINKED, JOINT_OPENED
 
+        # Internal notes on the cases involved; the linked cases' answer is a resolve_directly event.
         register_actions({JOINT_OPENED: _("开启联合办理"), JOINT_LINKED: _("并入联合办理")})
-        register_actions({JOINT_ANSWERED: _("联合办理统一答复")}, public=True, public_note=True)

@@ -24,4 +24,3 @@ class HotspotStatus(models.TextChoices):
 # Audit actions (CaseEvent.transition) this app writes.
 JOINT_OPENED = "insight.joint.opened"
 JOINT_LINKED = "insight.joint.linked"
-JOINT_ANSWERED = "insight.joint.answered"
