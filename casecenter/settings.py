@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "notifications",
     "stats",  # after sla: its case_changed receiver reads the clocks sla's receiver has just moved
     "kb",  # the knowledge base (知识库)
+    "insight",  # smart dispatch, hotspot early warning (issue 14)
     # The edges (templates and template tags live beside their pages).
     "web.console",
     "web.portal",

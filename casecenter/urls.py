@@ -15,6 +15,7 @@ urlpatterns = [
     path("console/publication/", include((console.publication_pages, "publication"))),
     path("console/reports/", include((console.report_pages, "reports"))),
     path("console/kb/", include((console.kb_pages, "kb_pages"))),
+    path("console/insight/", include((console.insight_pages, "insight"))),
     path("console/", include((console.console, "console"))),
     path("telephony/", include((console.telephony_desk, "telephony_desk"))),
     path("notifications/", include((console.notification_pages, "notifications"))),

@@ -45,8 +45,9 @@ SESSION_RECHECK = timedelta(seconds=60)
 # Which pages each role may follow. Department staff follow only their own inbox.
 ALLOWED = {
     Role.AGENT: {Subscription.DESK},
-    Role.DISPATCHER: {Subscription.QUEUE, Subscription.DESK},
-    Role.SUPERVISOR: {Subscription.BOARD, Subscription.QUEUE, Subscription.INBOX},
+    Role.DISPATCHER: {Subscription.QUEUE, Subscription.DESK, Subscription.WALLBOARD},
+    Role.SUPERVISOR: {Subscription.BOARD, Subscription.QUEUE, Subscription.INBOX, Subscription.WALLBOARD},
+    Role.LEADER: {Subscription.WALLBOARD},
     Role.CLERK: {Subscription.INBOX},
     Role.HEAD: {Subscription.INBOX},
     Role.ADMIN: set(Subscription),
@@ -64,7 +65,7 @@ class SubscriptionRefused(Exception):
 def resolve_topic(role: str, own_department: str | None, name: Any, department: Any = None) -> str:
     """The topic ``name`` means for this user, or SubscriptionRefused."""
     if not isinstance(name, str) or name not in Subscription.values:
-        raise SubscriptionRefused("unknown_subscription", "subscribe to one of: desk, queue, board, inbox")
+        raise SubscriptionRefused("unknown_subscription", "subscribe to one of: desk, queue, board, inbox, wallboard")
     if name not in ALLOWED.get(role, set()):
         raise SubscriptionRefused("forbidden", f"role {role} may not subscribe to {name}")
     if name != Subscription.INBOX:

@@ -51,6 +51,7 @@ class Template(models.TextChoices):
     DECISION_CLOSED = "decision_closed", _("研判办结告知")
     DISSATISFIED_REOPENED = "dissatisfied_reopened", _("重办告知")
     MERGED_ANSWERED = "merged_answered", _("合并工单答复告知")
+    HOTSPOT_ALERT = "hotspot_alert", _("热点预警")
 
 
 # Staff events a user may switch off per channel on the preferences page.
@@ -72,6 +73,7 @@ STAFF_TEMPLATES = (
     Template.SUPPLEMENT_ADDED,
     Template.CASE_URGED,
     Template.DISSATISFIED_PENDING,
+    Template.HOTSPOT_ALERT,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 
@@ -83,3 +85,4 @@ class Subscription(models.TextChoices):
     QUEUE = "queue", _("分拨队列")
     BOARD = "board", _("督办看板")
     INBOX = "inbox", _("承办单位收件箱")
+    WALLBOARD = "wallboard", _("数据大屏")

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from cases import rules
 from cases.enums import Role
 from cases.models import User
+from insight import rules as insight_rules
 from notifications.selectors import unread_count
 from sla.selectors import calendar_incomplete_years
 
@@ -56,6 +57,8 @@ def console_nav(user: User) -> list[tuple[str, str]]:
         ("reports:monthly", _("月度简报"), role in OVERSIGHT_ROLES or role == Role.LEADER),
         ("console:leader_reports", _("通报工单"), rules.is_leadership(user)),
         ("notifications:list", _("消息"), True),
+        ("insight:hotspots", _("热点预警"), insight_rules.may_see_hotspots(user)),
+        ("insight:wallboard", _("数据大屏"), insight_rules.may_see_wallboard(user)),
     ]
     return [(name, label) for name, label, allowed in items if allowed]
 

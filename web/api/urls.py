@@ -5,7 +5,7 @@ OpenAPI schema."""
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import answer, attachments, calendars, kb, publication, reports, timers, views
+from . import answer, attachments, calendars, insight, kb, publication, reports, timers, views
 
 cases = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
@@ -50,4 +50,7 @@ urlpatterns = [
     path("boards/overdue/", timers.OverdueBoardView.as_view(), name="sla-board-overdue"),
     path("kb/articles/", kb.ArticleListView.as_view(), name="kb-articles"),
     path("kb/articles/<int:pk>/", kb.ArticleDetailView.as_view(), name="kb-article"),
+    path("dispatch/suggest/", insight.DispatchSuggestView.as_view(), name="dispatch-suggest"),
+    path("hotspots/", insight.HotspotListView.as_view(), name="hotspots"),
+    path("hotspots/<str:pk>/joint/", insight.HotspotJointView.as_view(), name="hotspot-joint"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -22,6 +24,7 @@ from cases.exceptions import (
     PersonalDataRemains,
 )
 from cases.models import Case
+from insight import selectors as insight_selectors
 from web.figures import answer as answer_figures
 from web.figures import dispatch as figures_dispatch
 from web.figures import metrics
@@ -163,4 +166,12 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     dispatch_rows = figures_dispatch.dispatch_rows(month)  # issue 12: levels and disputes per department
     contact = answer_figures.contact_before_reply(month)  # 先联系后答复率 (issue 13)
     context = {"data": data, "month": month, "dispatch_rows": dispatch_rows, "contact": contact}
-    return render(request, template, {**context, "followup": followup_figures(month)})
+    context["followup"] = followup_figures(month)
+    context["dispatch_acceptance"] = dispatch_acceptance(month)  # 智能派单采纳率 (issue 14)
+    return render(request, template, context)
+
+
+def dispatch_acceptance(month: date, months: int = 6) -> list[dict]:
+    """智能派单采纳率 for the report: the ``months`` months up to and including ``month``."""
+    first = metrics.add_months(month, 1 - months)
+    return insight_selectors.acceptance_by_month(first, metrics.add_months(month, 1))

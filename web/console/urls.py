@@ -5,7 +5,7 @@ namespace; the namespaces are the names templates and tests reverse."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import answer, dispatch, kb, notifications, publication, ranking, sla, telephony, views
+from . import answer, dispatch, insight, kb, notifications, publication, ranking, sla, telephony, views
 
 console = [
     path("", views.home, name="home"),
@@ -71,4 +71,13 @@ kb_pages = [
     path("new/", kb.article_create, name="create"),
     path("<int:pk>/", kb.article_detail, name="detail"),
     path("<int:pk>/edit/", kb.article_edit, name="edit"),
+]
+
+insight_pages = [
+    path("hotspots/", insight.hotspots_page, name="hotspots"),
+    path("hotspots/<int:pk>/", insight.hotspot_detail, name="hotspot"),
+    path("hotspots/<int:pk>/joint/", insight.hotspot_joint, name="hotspot_joint"),
+    path("hotspots/<int:pk>/dismiss/", insight.hotspot_dismiss_view, name="hotspot_dismiss"),
+    path("wallboard/", insight.wallboard, name="wallboard"),
+    path("suggest/<str:tracking_no>/", insight.case_suggestions, name="suggest"),
 ]
