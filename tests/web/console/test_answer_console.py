@@ -112,6 +112,9 @@ def test_the_clerk_sees_the_heads_return_and_the_head_sees_the_waiting_draft(cli
     page = client.get(reverse("console:case", args=[working.tracking_no])).content.decode()
     assert "负责人已退回" in page and '<span class="draft-note">请补充整改时限。</span>' in page
     assert "action-return_draft" not in page
+    inbox = client.get(reverse("console:inbox")).content.decode()
+    row = re.search(rf'<tr id="case-{working.tracking_no}">(.*?)</tr>', inbox, re.S).group(1)
+    assert '<span class="badge draft-returned">负责人已退回</span>' in row
 
 
 def test_an_assisting_department_gives_its_opinion_and_the_lead_sees_it(client, users):
