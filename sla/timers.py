@@ -347,3 +347,7 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime) -> None:
             timers_pause(case=case, now=at)
         case Transition.RESUME:
             timers_resume(case=case, now=at)
+        case Transition.SUPPLEMENT:
+            # The citizen's information ended a hold (cases.supplements): the paused clocks resume.
+            if not case.on_hold:
+                timers_resume(case=case, now=at)
