@@ -47,8 +47,10 @@ def case_supplement(
     ``MAX_SUPPLEMENT`` characters, no NUL (400); the files as on registration (400/413); a case that
     is not open — answered, closed, rejected, merged — is a 409. Side effects: the files are stored
     as the citizen's; one public ``supplement`` event (the note is the text, ``data`` lists the files
-    and the channel); the department (or, before assignment, the dispatch desk) is told. No state
-    change and no version bump: a clerk's open form stays valid."""
+    and the channel); the department (or, before assignment, the dispatch desk) is told. A case on
+    hold (waiting for the citizen's information) comes off hold and its paused clocks resume. No
+    state change; the version moves only when the hold ends (a clerk's open form stays valid
+    otherwise)."""
     if via not in VIA:
         raise ValueError(f"unknown supplement channel {via!r}")
     text = clean_text(text, field="text", label=_("补充内容"), max_length=MAX_SUPPLEMENT, required=False)
@@ -75,6 +77,11 @@ def case_supplement(
             case=act.case, checked=checked, kind=AttachmentKind.CITIZEN, actor=None, now=act.now
         )
         act.data = {"via": via, "department": act.case.department.code if act.case.department_id else ""}
+        if act.case.on_hold:
+            # The information the hold waited for has arrived: the hold ends and the paused clocks
+            # run again (the sla app resumes them on this event, as on ``resume``).
+            act.case.on_hold, act.case.hold_reason = False, ""
+            act.data["resumed"] = True
         if stored:
             act.data["attachments"] = attachment_files.describe(stored)
     return act.case

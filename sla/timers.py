@@ -471,3 +471,7 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None 
             timers_resume(case=case, now=at)
         case case_answer.ASSIST_OPINION:
             timer_stop_assist(case=case, department_code=(data or {}).get("department", ""), now=at)
+        case Transition.SUPPLEMENT:
+            # The citizen's information ended a hold (cases.supplements): the paused clocks resume.
+            if not case.on_hold:
+                timers_resume(case=case, now=at)

@@ -340,3 +340,21 @@ def test_every_follow_up_message_renders_in_both_languages_with_what_the_action_
     assert (
         answered.case_id == merged.pk and merged.tracking_no in render_message(answered.template, answered.context).sms
     )
+
+
+def test_a_supplement_to_a_case_on_hold_ends_the_hold_and_the_clock_runs_again(users, pinned):
+    from sla.models import Timer
+
+    case = make_case_in_state(State.IN_PROGRESS, users)
+    pinned.move_to(at(2026, 11, 24, 9, 30))  # on hold from Tuesday morning
+    services.case_hold(case=case, actor=users["clerk_cgj"], reason="请群众补充现场照片。")
+    pinned.move_to(at(2026, 11, 30, 9, 30))  # to Monday: four working days that do not count
+
+    case_supplement(case=case, text="照片见附件。", files=[upload("现场.png", PNG)], via="portal")
+
+    case.refresh_from_db()
+    assert (case.on_hold, case.hold_reason) == (False, "")
+    reply = Timer.objects.get(case=case, stage="reply")
+    assert (reply.status, reply.due_at) == ("running", at(2026, 12, 16, 17, 30))
+    assert case.events.order_by("-seq").first().data["resumed"] is True
+    assert expected_reply(case, now=at(2026, 11, 30, 9, 30)).due_at == at(2026, 12, 16, 17, 30)
