@@ -18,13 +18,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.exceptions import CaseValidationError
 from cases.models import Case, Category, Department
-from cases.selectors import dispatch_department
 from sla.deadlines import overdue_reply_timers
 from stats import rollups
 from stats.figures import (
@@ -78,15 +77,10 @@ def cohort(month: date, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
     return (qs if qs is not None else Case.objects.all()).filter(registered_at__gte=start, registered_at__lt=end)
 
 
-def _dispatch() -> Department | None:
-    return dispatch_department()
-
-
 def department_figures(month: date) -> list[Figures]:
     """One ``Figures`` per department with cases registered in ``month`` (or charged with a rating
-    round or a return of one), with the counts by channel and kind: the month's rollup rows, the
-    dispatch desk and the department names (3 queries)."""
-    dispatch = _dispatch()
+    round or a return of one), with the counts by channel and kind: the month's rollup rows and
+    the departments they name with the dispatch desk (2 queries)."""
     by_key: dict[int, Figures] = {}
     for row in rollups.month_rows(month):
         figures = by_key.setdefault(row["department_key"], Figures(month=month))
@@ -94,7 +88,10 @@ def department_figures(month: date) -> list[Figures]:
         if row["registered"]:
             figures.by_channel[row["channel"]] = figures.by_channel.get(row["channel"], 0) + row["registered"]
             figures.by_kind[row["kind"]] = figures.by_kind.get(row["kind"], 0) + row["registered"]
-    departments = Department.objects.in_bulk([k for k in by_key if k != NO_DEPARTMENT])
+    found = list(Department.objects.filter(Q(pk__in=[k for k in by_key if k != NO_DEPARTMENT]) | Q(is_dispatch=True)))
+    departments = {d.pk: d for d in found}
+    # The dispatch desk by cases.selectors.dispatch_department's rule, from the same read.
+    dispatch = min((d for d in found if d.is_dispatch and d.active), key=lambda d: (d.code, d.pk), default=None)
     result = []
     for key, figures in by_key.items():
         if not any(getattr(figures, name) for name in ALL_COUNTS):
