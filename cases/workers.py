@@ -1,8 +1,8 @@
 """The loop every worker process runs, and the command-line flags they all share (STYLE.md 5).
 
 A worker (the SLA sweeper, the delivery worker) is an object with a ``step()`` that claims one
-small batch, acts on each item in its own short transaction, and returns whether there was
-work; the ``Runner`` calls it over and over, sleeps only after a step that found nothing,
+small batch, acts on it (each item in its own short transaction, or — the SLA sweeper — the
+whole batch set-wise in one), and returns whether there was work; the ``Runner`` calls it over and over, sleeps only after a step that found nothing,
 and stops cleanly when asked (SIGTERM or SIGINT): the current step finishes, the worker gives
 back whatever it still holds (``release()``), and the process leaves. Tests call ``step()``
 directly.

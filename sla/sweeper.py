@@ -243,7 +243,7 @@ def act_batch(
         locked = list(
             Timer.objects.select_for_update(of=("self",))
             .select_related("calendar", "department")
-            .filter(pk__in=timer_ids, claimed_by=worker_id, case_id__in=cases)
+            .filter(pk__in=timer_ids, claimed_by=worker_id, case_id__in=list(cases))
             .order_by("pk")
         )
         done["lost"] += len(timer_ids) - len(locked)

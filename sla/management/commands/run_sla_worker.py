@@ -1,8 +1,9 @@
 """``manage.py run_sla_worker``: the SLA sweeper loop (warn, breach, escalate, auto-close).
 
 Safe to run as several copies on several machines: they share the work through row leases
-(see ``sla.sweeper``). SIGTERM or SIGINT stops it cleanly: the current timer is finished,
-the claims not yet acted on are given back, and the process exits. The flags are those of
+(see ``sla.sweeper``). SIGTERM or SIGINT stops it cleanly: the current batch is finished (one
+transaction; when a failed batch is retried one by one, the current timer), the claims not yet
+acted on are given back, and the process exits. The flags are those of
 every worker (``cases.workers``): ``--once``, ``--until-idle``, ``--batch``, ``--idle-sleep``,
 ``--worker-id``.
 """
