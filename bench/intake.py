@@ -25,6 +25,7 @@ case tables are emptied.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -109,7 +110,7 @@ def prepare() -> tuple[str, dict[str, str]]:
     seed_calendars_now()
     with connection.cursor() as cur:
         cur.execute("TRUNCATE cases_case, cases_dailysequence, telephony_call CASCADE")
-    tracking_sequences.drop_before(__import__("datetime").date(9999, 1, 1))
+    tracking_sequences.drop_before(dt.date(9999, 1, 1))  # every day starts again at 1
     agent, _ = User.objects.update_or_create(
         username="bench_agent",
         defaults={"role": Role.AGENT, "department": Department.objects.get(code="XFJ"), "is_active": True},

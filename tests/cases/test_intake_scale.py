@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.signals import request_started
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cases import integrity, refcache, services, tracking_sequences
@@ -54,6 +54,16 @@ def register(actor, **overrides):
 
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def next_request() -> None:
+    """What the start of a request does here (as Django's test client sends it: without closing
+    the test's database connection)."""
+    request_started.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
 
 
 def statements(ctx: CaptureQueriesContext) -> list[str]:
@@ -157,7 +167,7 @@ def test_another_processs_change_is_seen_through_the_shared_stamp(users):
     Category.objects.filter(code="CITY-VEND").update(name_zh="占道经营（改）")
     assert refcache.active_category("CITY-VEND").name_zh != "占道经营（改）"  # still the copy
     cache.set(refcache.STAMP_KEY, uuid.uuid4().hex, timeout=None)  # another process bumped it
-    request_started.send(sender=None)  # this process's next request reads the stamp again
+    next_request()  # this process's next request reads the stamp again
     assert refcache.active_category("CITY-VEND").name_zh == "占道经营（改）"
 
 
@@ -176,7 +186,7 @@ def test_a_request_reads_the_stamp_once_however_many_lookups(users, monkeypatch)
     reads: list[str] = []
     real_get = cache.get
     monkeypatch.setattr(cache, "get", lambda key, *a, **kw: reads.append(key) or real_get(key, *a, **kw))
-    request_started.send(sender=None)
+    next_request()
     for _ in range(5):
         refcache.active_category("CITY-VEND")
         refcache.dispatch_department()

@@ -254,5 +254,8 @@ def test_concurrent_registrations_get_unique_consecutive_tracking_numbers(org):
     for no in numbers:  # (one day, unless the run straddles local midnight)
         by_day.setdefault(no[:8], []).append(int(no[8:]))
     for seqs in by_day.values():
-        assert sorted(seqs) == list(range(1, len(seqs) + 1))  # no gaps, no repeats
+        # No repeats, and no gaps when no registration failed. On PostgreSQL the day's count may
+        # start past 1: its sequence (cases.tracking_sequences) outlives a transactional test's flush.
+        first = min(seqs) if connection.vendor == "postgresql" else 1
+        assert sorted(seqs) == list(range(first, first + len(seqs)))
     assert Case.objects.count() == total
