@@ -39,6 +39,8 @@ PAGES: dict[str, set[str]] = {
     "telephony_desk:report": OVERSIGHT,
     "notifications:list": ALL,
     "notifications:preferences": ALL,
+    "insight:hotspots": {"supervisor", "admin"},
+    "insight:wallboard": OVERSIGHT,
 }
 WITH_CASE = {"console:case", "publication:edit"}
 
@@ -54,6 +56,7 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/wallboard/",
     ],
     "supervisor": [
         "/console/cases/",
@@ -63,6 +66,8 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",
+        "/console/insight/wallboard/",
     ],
     "admin": [
         "/console/queue/",
@@ -74,6 +79,8 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",
+        "/console/insight/wallboard/",
     ],
 }
 
