@@ -52,7 +52,6 @@ STAFF_TEMPLATES = (
     Template.SUPERVISION_ISSUED,
     Template.TIMER_WARNING,
     Template.TIMER_BREACHED,
-    Template.HOTSPOT_ALERT,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 
