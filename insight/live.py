@@ -1,27 +1,30 @@
-"""The wallboard's live topic. Case actions nudge it through ``wallboard_tick``, at most once per
-``TICK_SECONDS`` per process, so a burst of intake costs one event, not one per case: the page
-refetches itself on an event (static/js/live.js), so one nudge is as good as a hundred."""
+"""The wallboard's live topic. The insight worker nudges it (``wallboard_tick``) every
+``TICK_EVERY`` when cases changed since its last nudge — never per case action, so intake pays
+nothing for it and a burst of a thousand cases costs one event. The page refetches itself on an
+event (static/js/live.js); its live indicator shows whether the socket and heartbeats are up."""
 
 from __future__ import annotations
 
-import threading
-import time
+import datetime as dt
 
+from django.db.models import Count, Max
+
+from cases.models import Case
 from notifications import events
 
 TOPIC = "wallboard"
-TICK_SECONDS = 5.0
-
-_last = {"at": float("-inf")}
-_lock = threading.Lock()
+TICK_EVERY = dt.timedelta(seconds=15)
 
 
-def wallboard_tick() -> bool:
-    """Publish ``wallboard.tick`` after commit unless one was published lately; True if queued."""
-    now = time.monotonic()
-    with _lock:
-        if now - _last["at"] < TICK_SECONDS:
-            return False
-        _last["at"] = now
-    events.publish(TOPIC, "wallboard.tick", {})
-    return True
+def cases_stamp() -> tuple:
+    """Changes whenever a case is registered or acted on (``updated_at`` moves on every save)."""
+    row = Case.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
+    return row["n"], row["last"]
+
+
+def wallboard_tick(previous: tuple | None) -> tuple:
+    """Publish ``wallboard.tick`` if the cases changed since ``previous``; returns the new stamp."""
+    stamp = cases_stamp()
+    if previous is not None and stamp != previous:
+        events.publish(TOPIC, "wallboard.tick", {})
+    return stamp

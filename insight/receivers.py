@@ -1,6 +1,7 @@
 """Reactions of the insight app to case actions, inside the action's transaction: an assignment
 decides the case's shown suggestion (taken or not); a lead case's approved answer answers its
-jointly handled cases; a state change nudges the wallboard (at most every few seconds)."""
+jointly handled cases. (The wallboard is nudged by the insight worker, not per action: see
+``insight.live``.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from cases.enums import Transition
 from cases.models import Case, CaseEvent
 
 from .joint import joint_answer_linked
-from .live import wallboard_tick
 from .services import dispatch_suggestion_decide
 
 
@@ -25,5 +25,3 @@ def on_case_changed(
         dispatch_suggestion_decide(case=case, department=case.department.code, now=event.at)
     if action in (Transition.APPROVE, Transition.RESOLVE_DIRECTLY) and case.joint_linked.exists():
         joint_answer_linked(lead=case, actor=actor, now=event.at)
-    if event.from_state != case.state or action == Transition.REGISTER:
-        wallboard_tick()

@@ -1,4 +1,5 @@
-"""The insight worker: hotspot detection every few minutes, retraining the classifier daily.
+"""The insight worker: hotspot detection every few minutes, retraining the classifier daily, and
+the wallboard's live nudge every 15 seconds when cases changed (``insight.live``).
 
 A ``cases.workers`` worker: ``step()`` does whatever is due and returns whether it did anything.
 Detection is idempotent (hotspot keys), so two copies at once only repeat work; retraining is due
@@ -16,6 +17,7 @@ from collections import Counter
 from django.utils import timezone
 
 from .hotspots import hotspots_detect
+from .live import TICK_EVERY, wallboard_tick
 from .models import DispatchModel
 from .services import dispatch_model_train
 
@@ -35,6 +37,8 @@ class InsightWorker:
         self.detect_every = detect_every
         self.retrain_every = retrain_every
         self.last_detect: dt.datetime | None = None
+        self.last_tick: dt.datetime | None = None
+        self.stamp: tuple | None = None
 
     def retrain_due(self, now: dt.datetime) -> bool:
         newest = DispatchModel.objects.order_by("-version").values_list("trained_at", flat=True).first()
@@ -43,6 +47,9 @@ class InsightWorker:
     def step(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         worked = False
+        if self.last_tick is None or now - self.last_tick >= TICK_EVERY:
+            # Not "work": the loop still sleeps between ticks.
+            self.stamp, self.last_tick = wallboard_tick(self.stamp), now
         if self.last_detect is None or now - self.last_detect >= self.detect_every:
             new, updated = hotspots_detect(now=now)
             self.acted["hotspots_new"] += len(new)

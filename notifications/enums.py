@@ -73,7 +73,6 @@ STAFF_TEMPLATES = (
     Template.SUPPLEMENT_ADDED,
     Template.CASE_URGED,
     Template.DISSATISFIED_PENDING,
-    Template.HOTSPOT_ALERT,
 )
 STAFF_CHANNELS = (OutboxChannel.INAPP, OutboxChannel.EMAIL)
 

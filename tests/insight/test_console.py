@@ -153,3 +153,31 @@ def test_monthly_report_shows_the_acceptance_rate_per_month(users, dispatch_mode
     assert "<td>2026-11</td><td>3</td><td>2</td><td>66.7%</td>" in section.replace("\n", "")
     assert "<td>2026-10</td><td>1</td><td>1</td><td>100.0%</td>" in section.replace("\n", "")
     assert "<td>2026-06</td><td>0</td><td>0</td>" in section.replace("\n", "")
+
+
+def test_the_worker_nudges_the_wallboard_only_when_cases_changed(users, monkeypatch):
+    from insight import live
+    from insight.worker import InsightWorker
+
+    sent = []
+    real = live.events.publish
+
+    def publish(topic, type_, data):
+        if topic == "wallboard":
+            sent.append((topic, type_))
+        else:
+            real(topic, type_, data)
+
+    monkeypatch.setattr(live.events, "publish", publish)
+    worker = InsightWorker(worker_id="t")
+    monkeypatch.setattr(worker, "retrain_due", lambda now: False)  # training is tested elsewhere
+    worker.step(now=NOW)  # the first tick only takes the stamp
+    worker.step(now=NOW + dt.timedelta(seconds=16))
+    assert sent == []
+    make_case_in_state(State.REGISTERED, users)
+    worker.step(now=NOW + dt.timedelta(seconds=20))  # changed, but the next tick is not due yet
+    assert sent == []
+    worker.step(now=NOW + dt.timedelta(seconds=32))
+    assert sent == [("wallboard", "wallboard.tick")]
+    worker.step(now=NOW + dt.timedelta(seconds=48))
+    assert sent == [("wallboard", "wallboard.tick")]

@@ -41,6 +41,8 @@ PAGES: dict[str, set[str]] = {
     "notifications:preferences": ALL,
     "kb_pages:list": ALL,
     "kb_pages:create": {"dispatcher", "clerk_cgj", "admin"},
+    "insight:hotspots": {"supervisor", "admin"},
+    "insight:wallboard": OVERSIGHT,
 }
 WITH_CASE = {"console:case", "publication:edit"}
 
@@ -57,6 +59,7 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/wallboard/",
     ],
     "supervisor": [
         "/console/cases/",
@@ -67,6 +70,8 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",
+        "/console/insight/wallboard/",
     ],
     "admin": [
         "/console/queue/",
@@ -80,6 +85,8 @@ MENUS = {
         "/console/reports/",
         "/console/leader/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",
+        "/console/insight/wallboard/",
     ],
 }
 

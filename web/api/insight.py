@@ -28,6 +28,24 @@ _RANKED = inline_serializer(
 )
 
 
+_HOTSPOT = {
+    "id": serializers.IntegerField(),
+    "kind": serializers.ChoiceField(choices=["surge", "cluster"]),
+    "dimension": serializers.CharField(allow_null=True),
+    "label": serializers.CharField(),
+    "category": serializers.CharField(allow_null=True),
+    "place": serializers.CharField(allow_null=True),
+    "phrase": serializers.CharField(allow_null=True),
+    "count": serializers.IntegerField(),
+    "baseline": serializers.FloatField(),
+    "p_value": serializers.FloatField(allow_null=True),
+    "cases": serializers.ListField(child=serializers.CharField()),
+    "detected_at": serializers.DateTimeField(),
+    "status": serializers.ChoiceField(choices=["open", "joint", "dismissed"]),
+    "lead_case": serializers.CharField(allow_null=True),
+}
+
+
 class DispatchSuggestView(StaffAPIView):
     @extend_schema(
         summary="Suggest category and department for a message (top three, with confidence)",
@@ -73,6 +91,9 @@ class HotspotListView(StaffAPIView):
     @extend_schema(
         summary="Detected hotspots (surges and clusters), newest first",
         parameters=[OpenApiParameter("since", OpenApiTypes.STR, description="date or datetime")],
+        responses={
+            200: inline_serializer("HotspotList", {"results": inline_serializer("Hotspot", _HOTSPOT, many=True)})
+        },
     )
     def get(self, request: Request) -> Response:
         if not rules.may_see_hotspots(request.user):
@@ -85,6 +106,7 @@ class HotspotJointView(StaffAPIView):
     @extend_schema(
         summary="Open a joint handling on a hotspot: one lead case, the waiting others linked",
         request=inline_serializer("JointInput", {"lead": serializers.CharField()}),
+        responses={200: inline_serializer("HotspotJoint", _HOTSPOT)},
     )
     def post(self, request: Request, pk: str) -> Response:
         if not rules.may_see_hotspots(request.user):

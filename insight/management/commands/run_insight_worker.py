@@ -19,7 +19,7 @@ class Command(WorkerCommand):
     help = "Run the insight worker: detect hotspots every few minutes, retrain the dispatch classifier daily."
     name = "insight worker"
     default_batch = 1
-    default_idle_sleep = 30.0
+    default_idle_sleep = 5.0
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
