@@ -685,7 +685,15 @@ def _walk(case: Case, spec: DemoCase, users: dict[str, User], made: list[Case]) 
         if to == "forwarded":
             return case
         case = services.case_sign_for(case=case, actor=users["clerk_jde01"])
-        return services.case_reply(case=case, actor=users["clerk_jde01"], text=spec.reply)
+        # The sub-unit replies like any department now: result and this round's contact (answer).
+        contact = {"at": timezone.now(), "method": ContactMethod.PHONE}
+        return services.case_reply(
+            case=case,
+            actor=users["clerk_jde01"],
+            text=spec.reply,
+            result=x.get("result", ReplyResult.SOLVED),
+            contact=contact,
+        )
     if to == "returned":
         case = services.case_assign(
             case=case, actor=dispatcher, department=x["wrong_department"], instructions="请核实处理。"
