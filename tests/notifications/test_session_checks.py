@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from asgiref.sync import async_to_sync
 
 from notifications import consumers
+
+# database_sync_to_async closes the thread's stale connections around each call: once another test has
+# opened one, that counts as database access, so the module may touch the database (it reads nothing).
+pytestmark = pytest.mark.django_db
 
 
 def test_a_burst_of_rechecks_is_one_call_and_each_socket_gets_its_own_answer(monkeypatch):
