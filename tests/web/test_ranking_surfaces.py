@@ -100,3 +100,15 @@ def test_monthly_report_and_public_stats_show_the_ranking(ranked, users, client)
     assert "三率排名" in html and "55.83" in html and "100.0" in html
     bad = client.get("/stats/", {"month": "2026-11", "level": "county"})
     assert bad.status_code == 200 and "level 只能是" in bad.content.decode()
+
+
+def test_the_wallboard_shows_the_same_ranking(ranked, leader, client, time_machine) -> None:
+    # The wallboard ranks "this month": pinned to November 2026, the hand-computed month above.
+    time_machine.move_to("2026-11-30T10:00:00+08:00", tick=False)
+    client.force_login(leader)
+    page = client.get(reverse("insight:wallboard"))
+    assert page.status_code == 200
+    rows = [(r["rank"], r["name"], r["score"], r["rank_change"]) for r in page.context["board"]["ranking"]]
+    assert rows == [(1, "示范区生态环境分局", 100.0, 1), (2, "示范区城市管理和综合执法局", 55.83, -1)]
+    html = page.content.decode()
+    assert "本月三率排名" in html and "55.8" in html and "↓1" in html and "↑1" in html

@@ -2,8 +2,8 @@
 today's intake by channel and hour, open and overdue cases by department, this month's department
 figures, and the hotspots of the last 7 days. Times are Asia/Shanghai.
 
-The ranking: the 三率 ranking is the figures helper's work (issue 14); until it is merged the board
-ranks departments by this month's closure rate from ``web.figures.metrics`` (and says so)."""
+The ranking is this month's 三率 ranking (``stats.ranking`` through ``metrics.ranking_snapshot``, the
+same code as the report, /stats/ and the API): departments with cases this month, by score."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
-from cases.enums import Channel, State
+from cases.enums import OPEN_STATES, Channel, State
 from cases.models import Case
 from insight import selectors as insight_selectors
 from sla.deadlines import overdue_condition
 from web.figures import metrics
 
-OPEN_STATES = (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.REPLIED)
 HOTSPOT_DAYS = 7
 RANKING_ROWS = 10
 DEPARTMENT_ROWS = 12
@@ -80,26 +79,19 @@ def waiting_triage(now: dt.datetime) -> dict[str, int]:
 
 
 def ranking(now: dt.datetime) -> list[dict[str, Any]]:
+    """The month's 三率 ranking, the ranked departments only (a unit without cases has no score)."""
     month = timezone.localtime(now).date().replace(day=1)
-    snapshot = metrics.month_snapshot(month, now=now)
-    rows = []
-    for fig in snapshot.rows:
-        if fig.department is None or not fig.registered:
-            continue
-        row = fig.as_row()
-        rows.append(
-            {
-                "name": row.get("department_name") or row.get("department"),
-                "registered": row["registered"],
-                "closure_rate": row["closure_rate"],
-                "satisfaction_rate": row["satisfaction_rate"],
-                "on_time_rate": row["on_time_rate"],
-            }
-        )
-    rows.sort(key=lambda r: (-(r["closure_rate"] or 0), -r["registered"], r["name"]))
-    for i, row in enumerate(rows, start=1):
-        row["rank"] = i
-    return rows[:RANKING_ROWS]
+    rows = [r for r in metrics.ranking_snapshot(month, "department", now=now).rows if r.rank is not None]
+    return [
+        {
+            "rank": r.rank,
+            "name": r.department.name,
+            "score": r.score,
+            "rank_change": r.rank_change,
+            "rates": [r.figures.response_rate, r.figures.resolution_rate, r.figures.satisfaction_rate],
+        }
+        for r in sorted(rows, key=lambda r: (r.rank, r.department.code))[:RANKING_ROWS]
+    ]
 
 
 def wallboard(*, now: dt.datetime) -> dict[str, Any]:
