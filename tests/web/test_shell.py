@@ -44,7 +44,7 @@ PAGES: dict[str, set[str]] = {
 }
 WITH_CASE = {"console:case", "publication:edit"}
 
-# Each role's whole menu, in order: the same on every page.
+# Each role's whole menu, in order: the same on every page (insight's hotspots and wallboard last).
 MENUS = {
     "agent": ["/console/desk/", "/console/cases/", "/console/kb/", "/notifications/"],
     "clerk_cgj": ["/console/inbox/", "/console/desk/", "/console/cases/", "/console/kb/", "/notifications/"],
@@ -57,6 +57,7 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/wallboard/",
     ],
     "supervisor": [
         "/console/cases/",
@@ -67,6 +68,8 @@ MENUS = {
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",
+        "/console/insight/wallboard/",
     ],
     "admin": [
         "/console/queue/",
@@ -80,6 +83,8 @@ MENUS = {
         "/console/reports/",
         "/console/leader/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",
+        "/console/insight/wallboard/",
     ],
 }
 

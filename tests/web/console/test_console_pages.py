@@ -103,6 +103,8 @@ def test_nav_links_each_role_to_its_pages_including_other_apps_console_pages(cli
         "/console/publication/",
         "/console/reports/",
         "/notifications/",
+        "/console/insight/hotspots/",  # insight's pages, last in every menu
+        "/console/insight/wallboard/",
     ]
     client.logout()
     login(client, users["agent"])
