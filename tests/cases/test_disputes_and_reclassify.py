@@ -9,7 +9,7 @@ import pytest
 
 from cases import forwarding, services
 from cases.enums import Kind, Priority, State, Transition
-from cases.exceptions import CaseConflict, CasePermissionDenied, CaseValidationError
+from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, Dispute
 from sla.enums import Stage, TermUnit
 from sla.models import Timer
@@ -93,9 +93,12 @@ def test_a_dispute_on_a_case_that_was_not_returned_is_a_conflict_and_changes_not
 def test_only_a_dispatcher_disputes_and_only_a_supervisor_arbitrates(users):
     case = returned_by_cgj(users)
     before = state_and_counts(case)
-    for name in ("agent", "clerk_cgj", "supervisor"):
+    for name in ("agent", "supervisor"):
         with pytest.raises(CasePermissionDenied):
             forwarding.case_dispute(case=case, actor=users[name], note="不同意")
+    # The department that handed it back no longer sees the case at all (its level is returned).
+    with pytest.raises(CaseNotFound):
+        forwarding.case_dispute(case=case, actor=users["clerk_cgj"], note="不同意")
     assert state_and_counts(case) == before
     forwarding.case_dispute(case=case, actor=users["dispatcher"], note="不同意")
     before = state_and_counts(case)
