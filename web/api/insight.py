@@ -73,6 +73,7 @@ class HotspotListView(StaffAPIView):
     @extend_schema(
         summary="Detected hotspots (surges and clusters), newest first",
         parameters=[OpenApiParameter("since", OpenApiTypes.STR, description="date or datetime")],
+        responses={200: OpenApiTypes.OBJECT},  # {"results": [hotspot rows]} (API.md)
     )
     def get(self, request: Request) -> Response:
         if not rules.may_see_hotspots(request.user):
@@ -85,6 +86,7 @@ class HotspotJointView(StaffAPIView):
     @extend_schema(
         summary="Open a joint handling on a hotspot: one lead case, the waiting others linked",
         request=inline_serializer("JointInput", {"lead": serializers.CharField()}),
+        responses={200: OpenApiTypes.OBJECT},  # the hotspot row (API.md)
     )
     def post(self, request: Request, pk: str) -> Response:
         if not rules.may_see_hotspots(request.user):
