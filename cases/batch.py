@@ -6,7 +6,8 @@ escalations) uses ``record_many`` instead: the heads of all its cases are read i
 event's seq, previous hash and keyed hash are computed here in order (two entries of one case chain
 one after the other), the events go in with one multi-row INSERT, the heads move with one UPDATE,
 and then ``case_changed`` is sent for each event, as ``case_action`` sends it, so every receiver
-(timers, notifications) sees the same thing it would have seen one action at a time.
+(timers, notifications) sees the same thing it would have seen one action at a time; then
+``cases_changed_in_batch`` once for the set (the stats rollups recount it there, set-wise).
 
 Only for entries that change no audited column of the case: the row digest of each event is that
 of the case row as the caller locked and loaded it.
@@ -22,7 +23,7 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from . import audit, chain
-from .domain import case_changed
+from .domain import case_changed, cases_changed_in_batch
 from .models import Case, CaseEvent
 
 
@@ -104,6 +105,13 @@ def record_many(entries: list[Entry], *, now: dt.datetime) -> list[CaseEvent]:
     _move_heads({pk: heads[pk] for pk in cases})
     for entry, event in zip(entries, events, strict=True):
         case_changed.send(
-            sender=Case, case=entry.case, event=event, action=entry.action, actor=None, payload=entry.data
+            sender=Case,
+            case=entry.case,
+            event=event,
+            action=entry.action,
+            actor=None,
+            payload=entry.data,
+            batched=True,
         )
+    cases_changed_in_batch.send(sender=Case, case_ids=list(cases))
     return events

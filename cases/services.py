@@ -429,7 +429,11 @@ def case_register(
             new=True,
         )
         if accused is not None:
-            _route_restricted(case, accused=accused, now=now)
+            routed = _route_restricted(case, accused=accused, now=now)
+            if routed is not None:
+                # Already assigned (a second event, a level): the caller reads the routed row, not
+                # the registration's memory (``registration`` is left off, so serialisers read).
+                return routed
     case.registration = Registration(event=event, attachments=list(stored))
     return case
 
@@ -445,12 +449,13 @@ def restricted_handler(accused: Department) -> Department | None:
     )
 
 
-def _route_restricted(case: Case, *, accused: Department, now: dt.datetime) -> None:
+def _route_restricted(case: Case, *, accused: Department, now: dt.datetime) -> Case | None:
     """Assign a report about staff straight to its handler, by the system: it never waits in the
-    dispatchers' queue. Without a handler it stays registered, visible to administrators only."""
+    dispatchers' queue (returns the assigned case). Without a handler it stays registered,
+    visible to administrators only (None)."""
     handler = restricted_handler(accused)
     if handler is None:
-        return
+        return None
     with case_action(
         case.pk,
         actor=None,
@@ -462,6 +467,7 @@ def _route_restricted(case: Case, *, accused: Department, now: dt.datetime) -> N
         now=now,
     ) as act:
         act.case.assign(department=handler, instructions=_("举报工作人员，转纪检/督查部门办理"), now=act.now)
+    return act.case
 
 
 # --- triage -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ contributes one ``Fact`` to its month (``facts_of``); the rollup table (``stats.
 the sum of the facts per month × department × channel × kind, maintained inside each case
 action's transaction, and every surface reads the sums:
 
-- closure rate 办结率 = closed ÷ (registered − rejected − merged)
+- closure rate 办结率 = closed ÷ (registered − rejected − merged − transferred to the emergency services)
 - on-time rate 按时办结率 = replied on time ÷ replied; a reply is late by the sla app's rule
   (``sla.deadlines.late_reply_condition``: a reply clock that stopped after its due time, or had
   breached before it stopped). A replied case without a reply clock counts as on time.
@@ -53,6 +53,7 @@ CASE_COUNTS = (
     "registered",
     "rejected",
     "merged",
+    "transferred",
     "closed",
     "replied",
     "replied_on_time",
@@ -122,6 +123,7 @@ class Figures:
     registered: int = 0
     rejected: int = 0
     merged: int = 0
+    transferred: int = 0
     closed: int = 0
     replied: int = 0
     replied_on_time: int = 0
@@ -144,7 +146,9 @@ class Figures:
 
     @property
     def closure_base(self) -> int:
-        return self.registered - self.rejected - self.merged
+        # A case handed to the emergency services (``transferred``, terminal like rejected and
+        # merged) is not the hotline's to close: out of the base like those (DESIGN §7).
+        return self.registered - self.rejected - self.merged - self.transferred
 
     @property
     def closure_rate(self) -> float | None:
@@ -290,8 +294,10 @@ def facts_of(cases: QuerySet[Case], *, response_due: ResponseDue | None = None) 
     clocks = reply_clock_expressions()
     rows = list(cases.order_by().annotate(late=late, **clocks).values(*_FACT_COLUMNS, "late", *clocks))
     dispatch_id = _dispatch_id()
-    # Only a case that was returned, closed or reopened can have a round.
-    with_rounds = [r["pk"] for r in rows if r["return_count"] or r["reopen_count"] or r["state"] == State.CLOSED]
+    # Only a case that was returned, closed, reopened or awaits the decision on a dissatisfied
+    # rating (``pending_decision``, citizen follow-up) can have a round.
+    rated_states = (State.CLOSED, State.PENDING_DECISION)
+    with_rounds = [r["pk"] for r in rows if r["return_count"] or r["reopen_count"] or r["state"] in rated_states]
     rounds: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     if with_rounds:
         events = CaseEvent.objects.filter(
@@ -332,6 +338,7 @@ def _fact(
         "registered": 1,
         "rejected": state == State.REJECTED,
         "merged": state == State.MERGED,
+        "transferred": state == State.TRANSFERRED,
         "closed": state == State.CLOSED,
         "replied": replied,
         "replied_on_time": replied and not row["late"],

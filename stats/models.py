@@ -30,6 +30,7 @@ class MonthlyRollup(models.Model):
     registered = _count()
     rejected = _count()
     merged = _count()
+    transferred = _count()  # handed to the emergency services: out of the closure base
     closed = _count()
     replied = _count()
     replied_on_time = _count()

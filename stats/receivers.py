@@ -8,7 +8,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from cases.domain import case_changed
+from cases.domain import case_changed, cases_changed_in_batch
 from cases.models import Case, CaseEvent
 
 from . import rollups
@@ -16,4 +16,12 @@ from . import rollups
 
 @receiver(case_changed, dispatch_uid="stats_rollups_on_case_changed")
 def on_case_changed(sender: Any, *, case: Case, action: str, event: CaseEvent, **kwargs: Any) -> None:
+    if kwargs.get("batched"):
+        return  # counted once for the whole batch below
     rollups.rollups_apply(case=case, action=action, event=event)
+
+
+@receiver(cases_changed_in_batch, dispatch_uid="stats_rollups_on_cases_changed_in_batch")
+def on_cases_changed_in_batch(sender: Any, *, case_ids: list[int], **kwargs: Any) -> None:
+    """A worker's batch (``cases.batch.record_many``): its cases are recounted in one go."""
+    rollups.rollups_refresh(case_ids)

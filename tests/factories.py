@@ -34,12 +34,13 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def reply_kwargs(**overrides) -> dict:
+def reply_kwargs(*, at=None, **overrides) -> dict:
     """What ``case_reply`` needs beside the text: a result and this round's contact with the
-    citizen (12345 practice: contact before reply), made now (the clock the test pinned)."""
+    citizen (12345 practice: contact before reply), made ``at`` (default now: the clock the test
+    pinned; tests that pass ``now=`` to the services pass the same moment here)."""
     return {
         "result": ReplyResult.SOLVED,
-        "contact": {"at": timezone.now(), "method": ContactMethod.PHONE},
+        "contact": {"at": at or timezone.now(), "method": ContactMethod.PHONE},
         **overrides,
     }
 

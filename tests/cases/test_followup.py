@@ -22,7 +22,7 @@ from sla import board
 from sla.deadlines import expected_reply
 from sla.urges import case_urge, urge_counts
 from tests.attachment_files import PNG, upload
-from tests.factories import make_case_in_state
+from tests.factories import make_case_in_state, reply_kwargs
 from tests.sla.fixtures import at
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +304,7 @@ def test_every_follow_up_message_renders_in_both_languages_with_what_the_action_
     case_supplement(case=case, text="补充：北侧。", via="sms")
     pinned.move_to(at(2026, 12, 11, 9, 0))
     case_urge(case=case)
-    case = services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。")
+    case = services.case_reply(case=case, actor=users["clerk_cgj"], text="已处理。", **reply_kwargs())
     merged = services.case_merge(
         case=make_case_in_state(State.REGISTERED, users), actor=users["dispatcher"], duplicate_of=case.tracking_no
     )
@@ -312,7 +312,7 @@ def test_every_follow_up_message_renders_in_both_languages_with_what_the_action_
     case = services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED, reason="too_slow")
     case = services.case_reopen(case=case, actor=users["supervisor"], department="CGJ", reason="再核查。")
     services.case_sign_for(case=case, actor=users["clerk_cgj"])
-    services.case_reply(case=case, actor=users["clerk_cgj"], text="已复查。")
+    services.case_reply(case=case, actor=users["clerk_cgj"], text="已复查。", **reply_kwargs())
     services.case_approve(case=case, actor=users["dispatcher"], answer="已复查，摊位未再出现。")
     services.case_feedback(case=case, actor=None, rating=Rating.DISSATISFIED, reason="not_solved")
     services.case_close(case=case, actor=users["supervisor"], reason="经复查，答复属实。")

@@ -22,7 +22,7 @@ from tests.cases.dispatch_fixtures import (  # noqa: F401  (tier_users is a fixt
     signed_at_street_office,
     tier_users,
 )
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, reply_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,9 @@ def test_a_case_forwarded_to_a_community_is_replied_there_reviewed_by_the_street
     assert (case.state, case.department.code, case.handling_department.code) == (State.ASSIGNED, "JD-E", "JD-E-01")
 
     case = services.case_sign_for(case=case, actor=u["clerk_jde01"], now=TUESDAY)
-    case = services.case_reply(case=case, actor=u["clerk_jde01"], text="社区已上门核实，摊点已劝离。", now=TUESDAY)
+    case = services.case_reply(
+        case=case, actor=u["clerk_jde01"], text="社区已上门核实，摊点已劝离。", now=TUESDAY, **reply_kwargs(at=TUESDAY)
+    )
     assert case.state == State.SUB_REPLIED
     # Not yet for the dispatcher: the street office reviews first.
     assert not selectors.dispatcher_queue(u["dispatcher"])["review"].filter(pk=case.pk).exists()
@@ -90,7 +92,7 @@ def test_the_sub_units_clocks_run_inside_the_parents_deadline_which_keeps_runnin
     assert parent.status == TimerStatus.RUNNING
 
     services.case_sign_for(case=case, actor=u["clerk_jde01"], now=WEDNESDAY)
-    services.case_reply(case=case, actor=u["clerk_jde01"], text="已核实。", now=WEDNESDAY)
+    services.case_reply(case=case, actor=u["clerk_jde01"], text="已核实。", now=WEDNESDAY, **reply_kwargs(at=WEDNESDAY))
     sub_reply.refresh_from_db()
     parent.refresh_from_db()
     assert (sub_reply.stopped_at, sub_reply.status) == (WEDNESDAY, TimerStatus.MET)
@@ -106,7 +108,7 @@ def test_sending_the_reply_down_resumes_the_sub_units_own_reply_clock(tier_users
     u = tier_users
     case = forwarded_to_community(u)
     services.case_sign_for(case=case, actor=u["clerk_jde01"], now=MONDAY)
-    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=MONDAY)
+    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=MONDAY, **reply_kwargs(at=MONDAY))
     case = forwarding.case_send_down(case=case, actor=u["clerk_jde"], note="请附现场照片。", now=TUESDAY)
     assert (case.state, case.handling_department.code) == (State.IN_PROGRESS, "JD-E-01")
     assert live(case, Stage.REPLY, "JD-E-01").status == TimerStatus.RUNNING
@@ -150,7 +152,7 @@ def test_the_parent_may_not_act_for_the_sub_unit_nor_the_sub_unit_review_itself(
     with pytest.raises(CasePermissionDenied):
         services.case_sign_for(case=case, actor=u["clerk_jde"], now=MONDAY)
     services.case_sign_for(case=case, actor=u["clerk_jde01"], now=MONDAY)
-    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=MONDAY)
+    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=MONDAY, **reply_kwargs(at=MONDAY))
     before = footprint(case)
     for actor in ("clerk_jde01", "dispatcher", "clerk_jdw"):
         with pytest.raises((CasePermissionDenied, services.CaseNotFound)):
@@ -232,7 +234,7 @@ def test_a_reopened_forwarded_case_starts_again_at_the_lead_department(tier_user
     u = tier_users
     case = forwarded_to_community(u)
     services.case_sign_for(case=case, actor=u["clerk_jde01"], now=MONDAY)
-    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=MONDAY)
+    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=MONDAY, **reply_kwargs(at=MONDAY))
     forwarding.case_approve_up(case=case, actor=u["clerk_jde"], now=MONDAY)
     services.case_approve(case=case, actor=u["dispatcher"], now=MONDAY)
     case = services.case_reopen(case=case, actor=u["supervisor"], reason="群众反映仍未解决。", now=TUESDAY)
@@ -265,7 +267,7 @@ def test_the_citizen_is_told_the_lead_departments_deadline_while_a_sub_unit_hold
     case = Case.objects.get(pk=case.pk)
     assert citizen_deadline(case, now=TUESDAY).due_at == parent.due_at
     services.case_sign_for(case=case, actor=u["clerk_jde01"], now=TUESDAY)
-    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=TUESDAY)
+    services.case_reply(case=case, actor=u["clerk_jde01"], text="已处理。", now=TUESDAY, **reply_kwargs(at=TUESDAY))
     case = Case.objects.get(pk=case.pk)
     told = citizen_deadline(case, now=TUESDAY)
     assert (told.due_at, told.status) == (parent.due_at, "running")

@@ -13,6 +13,7 @@ from insight.enums import JOINT_LINKED, JOINT_OPENED, HotspotStatus
 from insight.hotspots import hotspots_detect
 from insight.joint import joint_open
 from insight.models import JointLink
+from tests.factories import reply_kwargs
 from tests.web.api.api_helpers import assert_error, staff_client
 
 from .conftest import NOW
@@ -38,7 +39,7 @@ def test_the_lead_answer_answers_the_linked_cases(users, cluster):
 
     lead = services.case_assign(case=first, actor=users["dispatcher"], department="CGJ")
     lead = services.case_sign_for(case=lead, actor=users["clerk_cgj"])
-    lead = services.case_reply(case=lead, actor=users["clerk_cgj"], text="已协调水务恢复供水。")
+    lead = services.case_reply(case=lead, actor=users["clerk_cgj"], text="已协调水务恢复供水。", **reply_kwargs())
     services.case_approve(case=lead, actor=users["dispatcher"], answer="经协调，江景花园已于今日恢复供水。")
 
     second.refresh_from_db()

@@ -36,6 +36,11 @@ async def _poller_started() -> None:
     raise AssertionError("the relay poller did not start")
 
 
+def _tracking_nos(data: dict) -> set[str]:
+    """The cases an event is about: its own, or those of the events an ``events.batch`` carries."""
+    return {data.get("tracking_no")} | {e["data"].get("tracking_no") for e in data.get("events", [])}
+
+
 @needs_embedded
 def _tracking_nos(data: dict) -> set[str]:
     """The cases an event is about: its own, or those of the events an ``events.batch`` carries."""

@@ -193,10 +193,16 @@ def _queries_of_one_step(n: int) -> tuple[int, int]:
 
 
 def test_a_batch_takes_the_same_number_of_statements_for_3_or_30_breaches(users):
+    # A running worker's reference caches are warm (the stats rollups read the dispatch desk
+    # once per process, cases.selectors.dispatch_department): one round first, not counted.
+    _queries_of_one_step(1)
     (few, few_outbox), (many, many_outbox) = _queries_of_one_step(3), _queries_of_one_step(30)
-    assert few == many <= 20
+    # 24 on the combined tree: the sweep (claim, cases, timers, updates, orders, events, heads)
+    # plus the rollups' set-wise recount of the batch (cases, facts stored, facts written,
+    # rollup upsert and its savepoint).
+    assert few == many <= 25
     assert 1 == few_outbox <= many_outbox <= 3  # 240 rows (30 × 2 messages × 2 staff × in-app and e-mail)
-    assert Outbox.objects.filter(template="timer_breached").values("case").distinct().count() == 33
+    assert Outbox.objects.filter(template="timer_breached").values("case").distinct().count() == 34
 
 
 def test_a_batch_sends_one_live_event_per_topic(org, monkeypatch, django_capture_on_commit_callbacks):

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from cases import services
-from cases.enums import Rating
+from cases.enums import DissatisfiedReason, Rating
 from cases.models import Department
 from stats.models import RankingSettings
 from stats.ranking import month_ranking, ranked_units
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, reply_kwargs
 
 from .helpers import at, citizen_says_resolved, contact
 
@@ -31,10 +31,24 @@ def _answered(users, department: str, *, assigned, contacted=None, rating=None, 
     if not reply:
         return case
     services.case_sign_for(case=case, actor=clerk, now=assigned.replace(hour=16))
-    services.case_reply(case=case, actor=clerk, text="已处理。", now=assigned.replace(day=assigned.day + 3))
+    services.case_reply(
+        case=case,
+        actor=clerk,
+        text="已处理。",
+        now=assigned.replace(day=assigned.day + 3),
+        # the contact was recorded above (``contacted``): the reply gives only its result
+        **reply_kwargs(contact=None),
+    )
     services.case_approve(case=case, actor=d, now=assigned.replace(day=assigned.day + 3, hour=15))
     if rating:
-        services.case_feedback(case=case, actor=None, rating=rating, now=assigned.replace(day=assigned.day + 4))
+        services.case_feedback(
+            case=case,
+            actor=None,
+            rating=rating,
+            # a dissatisfied rating must say why (citizen follow-up); the case awaits the decision
+            reason=DissatisfiedReason.NOT_SOLVED if rating == Rating.DISSATISFIED else "",
+            now=assigned.replace(day=assigned.day + 4),
+        )
     if resolved is not None:
         citizen_says_resolved(case, resolved, assigned.replace(day=assigned.day + 4, hour=16))
     return case

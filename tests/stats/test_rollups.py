@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.db import transaction
 
 from cases import services
-from cases.enums import Channel, Rating, State
+from cases.enums import Channel, DissatisfiedReason, Rating, State
 from cases.models import Case
 from stats import rollups
 from stats.models import CaseFigures, MonthlyRollup
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, reply_kwargs
 from web.figures import metrics
 
 from .helpers import at, citizen_says_resolved, contact
@@ -48,14 +48,18 @@ def _mixed_november(users) -> dict[str, Case]:
         services.case_return(case=target, actor=c, reason="不属于本单位", now=at(11, 4))
     services.case_assign(case=target, actor=d, department="HBJ", now=at(11, 4, 11))
     services.case_sign_for(case=target, actor=h, now=at(11, 4, 14))
-    services.case_reply(case=target, actor=h, text="已处理。", now=at(11, 5))
+    services.case_reply(case=target, actor=h, text="已处理。", now=at(11, 5), **reply_kwargs(at=at(11, 5)))
     services.case_approve(case=target, actor=d, now=at(11, 5, 11))
-    services.case_feedback(case=target, actor=None, rating=Rating.DISSATISFIED, now=at(11, 5, 15))
+    services.case_feedback(
+        case=target, actor=None, rating=Rating.DISSATISFIED, reason=DissatisfiedReason.NOT_SOLVED, now=at(11, 5, 15)
+    )  # the reason is required (citizen follow-up); the supervisor's decision below reopens it
     services.case_reopen(case=target, actor=users["supervisor"], department="CGJ", reason="未解决", now=at(11, 6))
     services.case_sign_for(case=target, actor=c, now=at(11, 6, 11))
-    services.case_reply(case=target, actor=c, text="已再次处理。", now=at(11, 30))  # 13 working days passed
+    services.case_reply(
+        case=target, actor=c, text="已再次处理。", now=at(11, 30), **reply_kwargs(at=at(11, 30))
+    )  # 13 working days passed
     services.case_send_back(case=target, actor=d, note="请补充", now=at(11, 30, 11))
-    services.case_reply(case=target, actor=c, text="已补充。", now=at(11, 30, 14))
+    services.case_reply(case=target, actor=c, text="已补充。", now=at(11, 30, 14), **reply_kwargs(at=at(11, 30, 14)))
     services.case_approve(case=target, actor=d, now=at(11, 30, 15))
     services.case_feedback(case=target, actor=None, rating=Rating.SATISFIED, now=at(11, 30, 16))
     # e: contacted in time, answered, then auto-closed; the citizen said it was solved.
@@ -63,7 +67,9 @@ def _mixed_november(users) -> dict[str, Case]:
     services.case_assign(case=e, actor=d, department="CGJ", now=at(11, 9, 11))
     services.case_sign_for(case=e, actor=c, now=at(11, 9, 14))
     contact(e, c, at(11, 10, 9))
-    services.case_reply(case=e, actor=c, text="已处理。", now=at(11, 10, 10))
+    services.case_reply(
+        case=e, actor=c, text="已处理。", now=at(11, 10, 10), **reply_kwargs(contact=None)
+    )  # contacted above
     services.case_approve(case=e, actor=d, now=at(11, 10, 11))
     citizen_says_resolved(e, True, at(11, 11))
     services.case_auto_close(case=e, now=at(11, 16))
@@ -77,7 +83,7 @@ def _mixed_november(users) -> dict[str, Case]:
     g = CaseFactory(actor=users["agent"], now=at(10, 30))
     services.case_assign(case=g, actor=d, department="CGJ", now=at(10, 30, 11))
     services.case_sign_for(case=g, actor=c, now=at(10, 30, 14))
-    services.case_reply(case=g, actor=c, text="已处理。", now=at(11, 2))
+    services.case_reply(case=g, actor=c, text="已处理。", now=at(11, 2), **reply_kwargs(at=at(11, 2)))
     services.case_approve(case=g, actor=d, now=at(11, 2, 11))
     services.case_feedback(case=g, actor=None, rating=Rating.BASICALLY_SATISFIED, now=at(11, 2, 15))
     citizen_says_resolved(g, False, at(11, 2, 16))
@@ -158,7 +164,13 @@ def test_a_late_reply_counts_late_once_given(users) -> None:
     case = CaseFactory(actor=users["agent"], now=at(11, 2))
     services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", now=at(11, 2, 11))
     services.case_sign_for(case=case, actor=users["clerk_cgj"], now=at(11, 2, 14))
-    services.case_reply(case=case, actor=users["clerk_cgj"], text="迟到的答复。", now=at(11, 2) + timedelta(days=40))
+    services.case_reply(
+        case=case,
+        actor=users["clerk_cgj"],
+        text="迟到的答复。",
+        now=at(11, 2) + timedelta(days=40),
+        **reply_kwargs(at=at(11, 2) + timedelta(days=40)),
+    )
     [cgj] = [r for r in metrics.department_figures(NOV) if r.department.code == "CGJ"]
     assert (cgj.replied, cgj.replied_on_time) == (1, 0)
 
@@ -170,11 +182,11 @@ def test_most_overdue_finds_running_and_late_replies_through_the_facts(users, dj
     late = CaseFactory(actor=users["agent"], now=at(11, 3))
     services.case_assign(case=late, actor=d, department="CGJ", now=at(11, 3, 11))
     services.case_sign_for(case=late, actor=c, now=at(11, 3, 14))
-    services.case_reply(case=late, actor=c, text="迟到的答复。", now=at(11, 30, 10))
+    services.case_reply(case=late, actor=c, text="迟到的答复。", now=at(11, 30, 10), **reply_kwargs(at=at(11, 30, 10)))
     on_time = CaseFactory(actor=users["agent"], now=at(11, 4))
     services.case_assign(case=on_time, actor=d, department="CGJ", now=at(11, 4, 11))
     services.case_sign_for(case=on_time, actor=c, now=at(11, 4, 14))
-    services.case_reply(case=on_time, actor=c, text="按时答复。", now=at(11, 5, 10))
+    services.case_reply(case=on_time, actor=c, text="按时答复。", now=at(11, 5, 10), **reply_kwargs(at=at(11, 5, 10)))
     now = at(12, 28)
     with django_assert_max_num_queries(3):
         overdue = metrics.most_overdue(NOV, now=now)

@@ -28,8 +28,17 @@ pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 # Monday 23 November 2026, an ordinary working week: the reply deadline is well ahead.
 START = dt.datetime(2026, 11, 23, 9, 30, tzinfo=SH)
-PAGE_CEILING = 16
-API_CEILING = 10
+# Measured on the combined tree (the branches' work merged): the page reads session, user, the
+# case, its events, attachments, timers, supervision orders, extensions, messages, calls (10);
+# the menu's unread count and the user's department (2); answer's draft files, reply templates
+# (twice: the reply form and the head's approval form), assisting departments, their opinions
+# (5); dispatch's sub-units to forward to, assignments, disputes, merged cases (4); kb's last
+# article used (1).
+PAGE_CEILING = 22
+# The API: the case (visibility check, then the detail row), timers, extensions, supervision
+# orders, events, attachments (7); answer's assisting departments and opinions (2); dispatch's
+# assignments (1); kb's last article used (1).
+API_CEILING = 11
 INBOX_CEILING = 20  # 14, plus the menu's unread count, consultations to capture (kb) and what is new (4)
 
 

@@ -46,7 +46,7 @@ PAGES: dict[str, set[str]] = {
 }
 WITH_CASE = {"console:case", "publication:edit"}
 
-# Each role's whole menu, in order: the same on every page.
+# Each role's whole menu, in order: the same on every page (insight's hotspots and wallboard last).
 MENUS = {
     "agent": ["/console/desk/", "/console/cases/", "/console/kb/", "/notifications/"],
     "clerk_cgj": ["/console/inbox/", "/console/desk/", "/console/cases/", "/console/kb/", "/notifications/"],

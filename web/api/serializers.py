@@ -291,7 +291,9 @@ class CaseDetail(CaseListItem):
         data = super().to_representation(case)
         # A case just registered (``case_register``'s ``registration``) is answered from memory:
         # it has no assisting departments, extensions or orders yet; its one event and its files
-        # are those just written. Only its timers (the SLA app's) are read.
+        # are those just written; no level below the first, no assisting opinion, no knowledge-base
+        # answer (kb records one only on resolve_directly) — and no level unless it was a report
+        # about staff, routed at once to its restricted handler. Only its timers (the SLA app's) are read.
         new = getattr(case, "registration", None) if self.context.get("registered") else None
         data.update(
             {
@@ -323,7 +325,7 @@ class CaseDetail(CaseListItem):
                 "about_staff_of": case.about_staff_of.code if case.about_staff_of_id else None,
                 "assist_opinions": [
                     {"department": o.department.code, "text": o.text, "by": o.author.display_name, "at": iso(o.at)}
-                    for o in case.assist_opinions.select_related("department", "author")
+                    for o in ([] if new else case.assist_opinions.select_related("department", "author"))
                 ],
                 "answer": case.answer,
                 "rating": case.rating,
@@ -342,7 +344,11 @@ class CaseDetail(CaseListItem):
                         "replied_at": iso(a.replied_at),
                         "ended_at": iso(a.ended_at),
                     }
-                    for a in case.assignments.select_related("department").order_by("id")
+                    for a in (
+                        []
+                        if new and not case.about_staff_of_id
+                        else case.assignments.select_related("department").order_by("id")
+                    )
                 ],
                 "return_count": case.return_count,
                 "reopen_count": case.reopen_count,
@@ -376,7 +382,7 @@ class CaseDetail(CaseListItem):
                     for a in (new.attachments if new else case.attachments.all())
                 ],
                 # The knowledge-base article (and its version) that answered it, else null.
-                "kb_article": kb_selectors.case_article(case),
+                "kb_article": None if new else kb_selectors.case_article(case),
                 "transferred_to": case.transferred_to or None,
                 "transferred_at": iso(case.transferred_at),
             }

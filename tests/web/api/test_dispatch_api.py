@@ -10,7 +10,7 @@ from cases.enums import State
 from cases.models import Case
 from sla.models import SupervisionOrder
 from tests.cases.dispatch_fixtures import MONDAY, signed_at_street_office, tier_users  # noqa: F401
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, reply_body
 from tests.web.api.api_helpers import act, assert_error, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_the_forward_walk_through_the_api(tier_users):
     community = staff_client(u["clerk_jde01"])
     assert community.get(f"/api/v1/cases/{case.tracking_no}/").status_code == 200
     assert act(community, case, "sign_for").status_code == 200
-    assert act(community, case, "reply", text="已上门核实处理。").json()["state"] == "sub_replied"
+    assert act(community, case, "reply", text="已上门核实处理。", **reply_body()).json()["state"] == "sub_replied"
     assert act(staff_client(u["clerk_jde"]), case, "approve_up", note="同意").json()["state"] == "replied"
     assert act(staff_client(u["dispatcher"]), case, "approve").json()["state"] == "answered"
 

@@ -10,7 +10,7 @@ import time_machine
 from cases import services
 from cases.enums import State
 from cases.models import Case
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 from tests.sla.fixtures import at
 
 from .api_helpers import assert_error, public_client
@@ -142,7 +142,7 @@ def test_the_citizen_of_a_merged_case_sees_the_surviving_case_and_its_answer(use
     body = public_client().get("/api/v1/public/track/", creds(merged)).json()
     assert body["merged_into"] == {"tracking_no": survivor.tracking_no, "state": "in_progress", "answer": ""}
 
-    services.case_reply(case=survivor, actor=users["clerk_cgj"], text="已清理占道摊位。")
+    services.case_reply(case=survivor, actor=users["clerk_cgj"], text="已清理占道摊位。", **reply_kwargs())
     services.case_approve(case=survivor, actor=users["dispatcher"], answer="已清理占道摊位，并加强巡查。")
     body = public_client().get("/api/v1/public/track/", creds(merged)).json()
     assert body["merged_into"]["answer"] == "已清理占道摊位，并加强巡查。"

@@ -15,7 +15,7 @@ from cases.enums import Priority, State
 from cases.models import Case
 from sla.models import SupervisionOrder, Timer
 from tests.cases.dispatch_fixtures import MONDAY, TUESDAY, signed_at_street_office, tier_users  # noqa: F401
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 from tests.web.console.test_console_pages import listed, login
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_the_queue_shows_why_a_case_came_back_and_the_cases_merged_into_it(clien
     services.case_merge(case=dup, actor=users["dispatcher"], duplicate_of=case.tracking_no, now=MONDAY)
     sent_back = make_case_in_state(State.REPLIED, users)
     services.case_send_back(case=sent_back, actor=users["dispatcher"], note="请补充整改照片。")
-    services.case_reply(case=sent_back, actor=users["clerk_cgj"], text="已补充照片。")
+    services.case_reply(case=sent_back, actor=users["clerk_cgj"], text="已补充照片。", **reply_kwargs())
     login(client, users["dispatcher"])
     html = client.get(reverse("console:queue")).content.decode()
     row = re.search(rf'<tr id="case-{case.tracking_no}".*?</tr>', html, re.S).group(0)

@@ -17,7 +17,7 @@ from cases.models import Attachment, Case
 from notifications.enums import Template
 from notifications.models import Outbox
 from tests.attachment_files import HTML, PNG, upload
-from tests.factories import CaseFactory, make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state, reply_kwargs
 from tests.sla.fixtures import at
 
 from .test_portal import fresh_cache_and_media, post_form, solved, track  # noqa: F401  (fixture)
@@ -150,7 +150,7 @@ def test_the_citizen_of_a_merged_case_is_shown_the_surviving_case_and_then_its_a
     assert re.search(rf'id="merged-into">.*?<strong>{survivor.tracking_no}</strong>', html, re.S)
     assert "已清理" not in html
 
-    services.case_reply(case=survivor, actor=users["clerk_cgj"], text="已清理。")
+    services.case_reply(case=survivor, actor=users["clerk_cgj"], text="已清理。", **reply_kwargs())
     services.case_approve(case=survivor, actor=users["dispatcher"], answer="已清理占道摊位，并加强巡查。")
 
     assert "已清理占道摊位，并加强巡查。" in client.get(url).content.decode()
