@@ -21,7 +21,7 @@ from sla.deadlines import overdue_condition
 from web.figures import metrics
 
 HOTSPOT_DAYS = 7
-RANKING_ROWS = 10
+RANKING_ROWS = 6  # what the panel shows at 1920×1080 in both languages
 DEPARTMENT_ROWS = 12
 
 
@@ -88,7 +88,6 @@ def ranking(now: dt.datetime) -> list[dict[str, Any]]:
             "name": r.department.name,
             "score": r.score,
             "rank_change": r.rank_change,
-            "rates": [r.figures.response_rate, r.figures.resolution_rate, r.figures.satisfaction_rate],
         }
         for r in sorted(rows, key=lambda r: (r.rank, r.department.code))[:RANKING_ROWS]
     ]
