@@ -7,15 +7,14 @@ The case starts in progress at CGJ (registered and signed for through the servic
 browser opens); everything after that is done on the pages by the person concerned, each in their
 own browser context. The ORM is not used while Playwright drives the pages.
 
-TO CHANGE when the answer helper's reply form is merged (issue 13, the department's side): the two
-reply steps must also choose the result type (办理结果: 已解决 …) and record the contact with the
-citizen; they are marked ``# answer-form`` below. Until then they use today's reply form (text and
-attachments).
+The department's reply steps (answer, issue 13) choose the result type (办理结果: 已解决 …) and
+record the contact with the citizen; marked ``# answer-form`` below.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from cases import services
 from cases.enums import Publication, Rating, Role, State
@@ -63,7 +62,10 @@ def department_replies(page, base: str, tracking_no: str, text: str, photo: str 
     form.locator("[name=text]").fill(text)
     if photo:
         form.locator("[name=attachments]").set_input_files({"name": photo, "mimeType": "image/png", "buffer": PNG})
-    # answer-form: choose the result type and record the contact here once the form has them.
+    # answer-form: the result type and the contact with the citizen (this minute, by phone).
+    form.locator("select[name=result]").select_option("solved")
+    form.locator("input[name=contact_at]").fill(timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+    form.locator("select[name=contact_method]").select_option("phone")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
 
@@ -181,8 +183,9 @@ def test_added_information_a_dissatisfied_citizen_a_reopen_and_a_published_answe
         ("assign", "assigned"),
         ("sign_for", "in_progress"),
         ("supplement", "in_progress"),
+        # answer's reply form stores the photo first (a reply file), then the reply names it
+        ("attach", "in_progress"),
         ("reply", "replied"),
-        ("attach", "replied"),
         ("approve", "answered"),
         ("feedback", "pending_decision"),
         ("reopen", "assigned"),

@@ -10,6 +10,7 @@ after Playwright drives the pages.
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from cases.enums import Rating, Role, State
 from cases.models import Case, CaseAssignment, CaseEvent
@@ -64,7 +65,14 @@ def test_a_case_forwarded_to_a_community_is_replied_there_reviewed_by_the_street
             row = community.locator(f"#to_sign #case-{no}")
             expect(row).to_contain_text(title)
             submit_action(community, row, "sign_for")
-            submit_action(community, community.locator(f"#in_progress #case-{no}"), "reply", {"text": reply})
+            # The sub-unit replies like any department: the result and its contact with the citizen.
+            contacted = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+            submit_action(
+                community,
+                community.locator(f"#in_progress #case-{no}"),
+                "reply",
+                {"text": reply, "result": "solved", "contact_at": contacted, "contact_method": "phone"},
+            )
             expect(community.locator(".messages")).to_contain_text(f"工单 {no}：已答复，当前状态：待上级单位审核。")
             community.goto(f"{base}/console/cases/{no}/")
             expect(community.locator("#dispatch-levels")).to_contain_text(instructions)

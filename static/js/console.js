@@ -93,7 +93,12 @@
       return Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), function (f) {
         if (f.type === "hidden" || f.type === "submit") { return false; }
         if (f.tagName === "SELECT") {
-          return Array.prototype.some.call(f.options, function (o) { return o.selected !== o.defaultSelected; });
+          // A select with no option marked selected shows its first one (a single select): that
+          // is its default, not unsaved input.
+          var marked = Array.prototype.some.call(f.options, function (o) { return o.defaultSelected; });
+          return Array.prototype.some.call(f.options, function (o, i) {
+            return o.selected !== (marked ? o.defaultSelected : !f.multiple && i === 0);
+          });
         }
         if (f.type === "checkbox" || f.type === "radio") { return f.checked !== f.defaultChecked; }
         return f.value !== f.defaultValue;
