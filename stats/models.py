@@ -27,6 +27,10 @@ class MonthlyRollup(models.Model):
     category_id = models.IntegerField()
     channel = models.CharField(max_length=12)
     kind = models.CharField(max_length=16)
+    # A case's counts go to shard ``case_id % ROLLUP_SHARDS`` (stats.rollups): concurrent actions on
+    # different cases of one busy key (a day's intake: same month, desk, category, channel) upsert
+    # different rows instead of queueing on one row lock. Readers sum over the shards.
+    shard = models.SmallIntegerField(default=0)
     registered = _count()
     rejected = _count()
     merged = _count()
@@ -50,7 +54,7 @@ class MonthlyRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["month", "department_key", "category_id", "channel", "kind"], name="stats_rollup_key"
+                fields=["month", "department_key", "category_id", "channel", "kind", "shard"], name="stats_rollup_key"
             )
         ]
 

@@ -3,8 +3,9 @@
 ``rollups_apply`` runs inside each case action's transaction (``stats.receivers``): it computes
 the case's fact anew (``stats.figures.facts_of``), subtracts the one it stored last time, adds the
 new one and the rating round or return the event records, all in one upsert. A registration
-writes its fact and one upsert (2 statements). The upserts run in key order, so two actions
-moving counts between the same rows never deadlock; they are the last writes of the action, so a
+writes its fact and one upsert (2 statements). A case writes to its own shard of each key
+(``ROLLUP_SHARDS``), so concurrent registrations do not queue on one row. The upserts run in key
+order, so two actions moving counts between the same rows never deadlock; they are the last writes of the action, so a
 row lock on a busy month's row is held only until the commit.
 
 ``rollups_rebuild`` recomputes everything from the cases and their events (``manage.py
@@ -30,6 +31,9 @@ from .models import CaseFigures, MonthlyRollup
 
 _KEY_COLUMNS = ("month", "department_key", "category_id", "channel", "kind")
 Deltas = dict[Key, Counter]
+# Rows per key that concurrent actions spread over (MonthlyRollup.shard): a case always writes to
+# shard ``case_id % ROLLUP_SHARDS``, so two registrations of one key commit without waiting.
+ROLLUP_SHARDS = 16
 
 
 # --- keeping them --------------------------------------------------------------------------
@@ -40,7 +44,7 @@ def rollups_apply(*, case: Case, action: str, event: CaseEvent) -> None:
     if action == Transition.REGISTER:
         fact = registration_fact(case)
         CaseFigures.objects.create(case_id=case.pk, **_stored_fields(fact))
-        _upsert(_deltas(fact.keyed()))
+        _upsert({case.pk % ROLLUP_SHARDS: _deltas(fact.keyed())})
         return
     _refresh([case.pk])
 
@@ -54,9 +58,10 @@ def rollups_refresh(case_ids: Iterable[int]) -> None:
 def _refresh(case_ids: list[int]) -> None:
     new = {f.case_id: f for f in facts_of(Case.objects.filter(pk__in=case_ids))}
     old = {row.case_id: row for row in CaseFigures.objects.filter(case_id__in=case_ids)}
-    deltas: Deltas = defaultdict(Counter)
+    sharded: dict[int, Deltas] = defaultdict(lambda: defaultdict(Counter))
     changed: list[CaseFigures] = []
     for pk in case_ids:
+        deltas = sharded[pk % ROLLUP_SHARDS]
         fact, stored = new.get(pk), old.get(pk)
         before = _stored_keyed(stored) if stored else {}
         after = fact.keyed() if fact else {}
@@ -75,7 +80,7 @@ def _refresh(case_ids: list[int]) -> None:
             unique_fields=["case"],
             update_fields=["month", "category_id", "channel", "kind", "parts", "reply_late_seconds", "reply_live_due"],
         )
-    _upsert(deltas)
+    _upsert(sharded)
 
 
 def _clocks(row: CaseFigures | Fact) -> tuple[int | None, Any]:
@@ -106,13 +111,19 @@ def _key_fields(key: Key) -> dict[str, Any]:
     return dict(zip(_KEY_COLUMNS, key, strict=True))
 
 
-def _upsert(deltas: Deltas) -> None:
-    """Add ``deltas`` to the rollup rows (creating the missing ones) in one statement, in key order."""
-    rows = [(key, counts) for key, counts in sorted(deltas.items()) if any(counts.values())]
+def _upsert(sharded: dict[int, Deltas]) -> None:
+    """Add each shard's ``deltas`` to its rollup rows (creating the missing ones) in one statement,
+    in key order (so two actions moving counts between the same rows never deadlock)."""
+    rows = sorted(
+        ((*key, shard), counts)
+        for shard, deltas in sharded.items()
+        for key, counts in deltas.items()
+        if any(counts.values())
+    )
     if not rows:
         return
     table = MonthlyRollup._meta.db_table
-    columns = [*_KEY_COLUMNS, *ALL_COUNTS]
+    columns = [*_KEY_COLUMNS, "shard", *ALL_COUNTS]
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params: list[Any] = []
     for key, counts in rows:
@@ -120,7 +131,7 @@ def _upsert(deltas: Deltas) -> None:
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ALL_COUNTS)
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
-        f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}, shard) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -170,9 +181,9 @@ def rollups_rebuild() -> tuple[int, int]:
 
 
 def stored_sums() -> dict[Key, dict[str, int]]:
-    """The rollup table as {key: non-zero counts} (to compare with ``recount``)."""
+    """The rollup table as {key: non-zero counts}, its shards summed (to compare with ``recount``)."""
     out = {}
-    for row in MonthlyRollup.objects.values(*_KEY_COLUMNS, *ALL_COUNTS):
+    for row in MonthlyRollup.objects.order_by().values(*_KEY_COLUMNS).annotate(**_sums()):
         counts = {c: row[c] for c in ALL_COUNTS if row[c]}
         if counts:
             out[tuple(row[c] for c in _KEY_COLUMNS)] = counts
