@@ -85,10 +85,12 @@ def timer_data(t: Timer) -> dict[str, Any]:
     }
 
 
-def timers_data(case: Case) -> list[dict[str, Any]]:
+def timers_data(case: Case, *, fresh: bool = False) -> list[dict[str, Any]]:
     """Every timer of the case, oldest first (from the prefetch of ``sla.deadlines.prefetch_timers``
-    when the case comes from a prepared list)."""
-    return [timer_data(t) for t in case_timers(case)]
+    when the case comes from a prepared list). ``fresh``: the case object was just registered, so
+    its clocks are the ones ``timers_apply`` started on it (``case.fresh_timers``), not read back."""
+    timers = getattr(case, "fresh_timers", None) if fresh else None
+    return [timer_data(t) for t in (timers if timers is not None else case_timers(case))]
 
 
 def extension_data(e: Extension) -> dict[str, Any]:

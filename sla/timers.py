@@ -403,7 +403,9 @@ def timers_apply(*, case: Case, action: str, at: dt.datetime, data: dict | None 
     """
     match action:
         case Transition.REGISTER:
-            timer_start(case=case, stage=Stage.TRIAGE, now=at)
+            # A new case has this one clock: kept on the object so the registration's answer (the
+            # API's 201) need not read it back (sla.serializers.timers_data(fresh=True)).
+            case.fresh_timers = [timer_start(case=case, stage=Stage.TRIAGE, now=at)]
         case Transition.ASSIGN:
             timers_stop(case=case, now=at, stages=[Stage.TRIAGE])
             timers_start_department(case=case, now=at)  # sign_for, return_window, reply

@@ -293,7 +293,8 @@ class CaseDetail(CaseListItem):
         # it has no assisting departments, extensions or orders yet; its one event and its files
         # are those just written; no level below the first, no assisting opinion, no knowledge-base
         # answer (kb records one only on resolve_directly) — and no level unless it was a report
-        # about staff, routed at once to its restricted handler. Only its timers (the SLA app's) are read.
+        # about staff, routed at once to its restricted handler. Its triage clock is the one the SLA
+        # app's receiver just started (``fresh_timers``).
         new = getattr(case, "registration", None) if self.context.get("registered") else None
         data.update(
             {
@@ -357,7 +358,7 @@ class CaseDetail(CaseListItem):
                 "replied_at": iso(case.replied_at),
                 "answered_at": iso(case.answered_at),
                 "closed_at": iso(case.closed_at),
-                "timers": sla_serializers.timers_data(case),
+                "timers": sla_serializers.timers_data(case, fresh=new is not None),
                 # sla's own shapes (sla/serializers.py): a new column joins the API only when written there.
                 "extensions": []
                 if new
