@@ -42,11 +42,6 @@ def _tracking_nos(data: dict) -> set[str]:
 
 
 @needs_embedded
-def _tracking_nos(data: dict) -> set[str]:
-    """The cases an event is about: its own, or those of the events an ``events.batch`` carries."""
-    return {data.get("tracking_no")} | {e["data"].get("tracking_no") for e in data.get("events", [])}
-
-
 def test_a_breach_found_by_the_sla_worker_command_reaches_an_open_board(users, settings):
     settings.LIVE_RELAY_POLL_SECONDS = 0.1
     case = make_case_in_state("assigned", users)
