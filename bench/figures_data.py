@@ -1,7 +1,7 @@
 """Bench data for the figures: ~1,000,000 cases over twelve months on PostgreSQL, with their reply
 clocks, contacts and citizens' answers, and the monthly rollups rebuilt from them.
 
-Used by ``bench/statistics.py``, ``bench/monthly_report.py`` and ``bench/public_board.py``. The
+Used by ``bench/stats_page.py``, ``bench/monthly_report.py`` and ``bench/public_board.py``. The
 cases are inserted with SQL ``generate_series`` (about a third published, with their bigram
 search rows); every replied case gets a stopped reply clock (one in ten late) and every case in
 progress a running one (a fifth of them overdue); ``manage.py rebuild_rollups``'s code then

@@ -6,7 +6,7 @@ Fills (once) its database through ``bench/figures_data.py`` (about a third of th
 published, with their bigram search rows), then times full requests through the Django test
 client (view + template + queries) and prints p50/p99 per scenario, and the issue-11 figure
 (month + kind filter, page 50) as a ``FIGURE`` line with the newest page as its anchor. The
-statistics and the monthly report have their own benches (``bench/statistics.py``,
+statistics and the monthly report have their own benches (``bench/stats_page.py``,
 ``bench/monthly_report.py``).
 """
 

@@ -1,7 +1,7 @@
 """Benchmark: the public statistics page uncached (month + 12-month trend + ranking + charts) at
 ~1,000,000 cases on PostgreSQL, read from the monthly rollups.
 
-    .venv/bin/python bench/statistics.py [--cases 1000000] [--runs 30] [--db cc_figures_bench]
+    .venv/bin/python bench/stats_page.py [--cases 1000000] [--runs 30] [--db cc_figures_bench]
 
 Each run clears the cache first, so every request computes its figures (the page normally
 shares a five-minute snapshot). The anchor, from the same run, is what the figures cost when
