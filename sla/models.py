@@ -282,10 +282,11 @@ class Timer(models.Model):
                 condition=models.Q(stopped_at__isnull=True),
                 name="sla_timer_live_colour_cover",
             ),
+            # The board's oldest red clocks read in (due_at, id) order from these two, no sort.
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=models.Q(stopped_at__isnull=True, status="breached"),
-                name="sla_timer_live_breached",
+                name="sla_timer_live_breached_order",
             ),
             models.Index(fields=["case", "stage"], name="sla_timer_case_stage"),
             # The board's counters hold stored colours; these two find the running clocks whose
@@ -303,7 +304,7 @@ class Timer(models.Model):
                 name="sla_timer_board_unwarned",
             ),
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 include=["case_id"],
                 condition=models.Q(
                     stopped_at__isnull=True, status="running", stage__in=["triage", "sign_for", "reply", "review"]
