@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +64,29 @@ def _constant_columns(model: Any, sample: dict[str, Any], varying: set[str]) -> 
     return cols, values
 
 
+@contextmanager
+def board_triggers_off():
+    """Bulk loads and reshapes of the timer table with the board's counter triggers off (one
+    statement over millions of rows would carry its whole transition table), recounted after."""
+    from sla import board_counts
+
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE sla_timer DISABLE TRIGGER USER")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("ALTER TABLE sla_timer ENABLE TRIGGER USER")
+        board_counts.rebuild()
+
+
 def insert_cases_and_timers(n_open: int, n_due: int, *, now: dt.datetime) -> float:
     """``n_open`` in-progress cases, each with one live timer, of which ``n_due`` are due at ``now``
     (the rest due in a year); returns the seconds it took."""
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(
-            "TRUNCATE sla_extension, sla_supervisionorder, sla_timer, cases_caseevent, "
+            "TRUNCATE sla_extension, sla_supervisionorder, sla_timer, sla_boardcount, cases_caseevent, "
             "cases_case_assisting_departments, cases_attachment, cases_case RESTART IDENTITY CASCADE"
         )
     dept_ids = list(Department.objects.filter(code__in=DEPARTMENTS).order_by("code").values_list("id", flat=True))
@@ -112,33 +129,34 @@ def insert_cases_and_timers(n_open: int, n_due: int, *, now: dt.datetime) -> flo
         varying={"case_id", "department_id", "stage", "warn_at", "due_at", "original_due_at", "next_action_at"},
     )
     placeholders = ", ".join(["%s"] * len(values))
-    with connection.cursor() as cur:
-        # The first n_due cases (by id) are overdue; the others are far from any action.
-        cur.execute(
-            f"INSERT INTO sla_timer ({', '.join(cols)}, case_id, department_id, stage, warn_at, due_at, "
-            f"original_due_at, next_action_at) "
-            f"SELECT {placeholders}, c.id, c.department_id, (%s::text[])[1 + c.id %% 4], "
-            f"CASE WHEN c.id <= %s THEN %s ELSE %s END, CASE WHEN c.id <= %s THEN %s ELSE %s END, "
-            f"CASE WHEN c.id <= %s THEN %s ELSE %s END, CASE WHEN c.id <= %s THEN %s ELSE %s END "
-            f"FROM cases_case c",
-            [
-                *values,
-                STAGES,
-                n_due,
-                due - dt.timedelta(days=2),
-                far - dt.timedelta(days=30),
-                n_due,
-                due,
-                far,
-                n_due,
-                due,
-                far,
-                n_due,
-                due - dt.timedelta(days=2),
-                far - dt.timedelta(days=30),
-            ],
-        )
-        cur.execute("ANALYZE cases_case; ANALYZE sla_timer")
+    with board_triggers_off():
+        with connection.cursor() as cur:
+            # The first n_due cases (by id) are overdue; the others are far from any action.
+            cur.execute(
+                f"INSERT INTO sla_timer ({', '.join(cols)}, case_id, department_id, stage, warn_at, due_at, "
+                f"original_due_at, next_action_at) "
+                f"SELECT {placeholders}, c.id, c.department_id, (%s::text[])[1 + c.id %% 4], "
+                f"CASE WHEN c.id <= %s THEN %s ELSE %s END, CASE WHEN c.id <= %s THEN %s ELSE %s END, "
+                f"CASE WHEN c.id <= %s THEN %s ELSE %s END, CASE WHEN c.id <= %s THEN %s ELSE %s END "
+                f"FROM cases_case c",
+                [
+                    *values,
+                    STAGES,
+                    n_due,
+                    due - dt.timedelta(days=2),
+                    far - dt.timedelta(days=30),
+                    n_due,
+                    due,
+                    far,
+                    n_due,
+                    due,
+                    far,
+                    n_due,
+                    due - dt.timedelta(days=2),
+                    far - dt.timedelta(days=30),
+                ],
+            )
+            cur.execute("ANALYZE cases_case; ANALYZE sla_timer")
     return time.perf_counter() - t0
 
 

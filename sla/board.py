@@ -13,21 +13,22 @@ list filters with it, so a count's link lists exactly the cases it counts.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from cases import refcache
 from cases.models import Department
 
-from . import selectors
+from . import board_counts, selectors
+from .board_counts import BOARD_STAGES, COUNTS
 from .deadlines import colour_condition
-from .enums import ClockColour, Stage
+from .enums import ClockColour, Stage, TimerStatus
 from .models import LIVE, Timer
 from .urges import board_urges
 
-BOARD_STAGES = (Stage.TRIAGE, Stage.SIGN_FOR, Stage.REPLY, Stage.REVIEW)
-COUNTS = ("running", "warning", "breached", "paused", "escalated")
 COLOURS = ("running", "warning", "breached", "paused")
 
 
@@ -66,39 +67,63 @@ def overdue_seconds(due_at: dt.datetime, now: dt.datetime) -> int:
     return max(0, int((now - due_at).total_seconds()))
 
 
-def board_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """One row per (department, stage) with live timers: one aggregate over the live-timer index
-    (grouped by department id, so no join; distinct cases), then the departments' names."""
-    now = now or timezone.now()
-    rows = list(
-        Timer.objects.filter(LIVE, stage__in=BOARD_STAGES)
-        .values("department_id", "stage")
-        .annotate(**{k: Count("case_id", distinct=True, filter=count_condition(k, now=now)) for k in COUNTS})
-        .order_by()
-    )
-    depts = Department.objects.in_bulk({r["department_id"] for r in rows if r["department_id"]})
+CountRows = dict[tuple[int | None, str], dict[str, int]]
+
+
+def counted_directly(now: dt.datetime) -> tuple[CountRows, dict[str, int]]:
+    """The board's counts from the timers themselves: one aggregate per (department, stage) over
+    the live-timer index (distinct cases), one over the whole board. The definition; on
+    PostgreSQL the counters of ``sla.board_counts`` give the same figures from a few hundred rows."""
+    counts = {k: Count("case_id", distinct=True, filter=count_condition(k, now=now)) for k in COUNTS}
+    live = Timer.objects.filter(LIVE, stage__in=BOARD_STAGES)
+    rows = {
+        (r["department_id"], r["stage"]): {k: r[k] for k in COUNTS}
+        for r in live.values("department_id", "stage").annotate(**counts).order_by()
+    }
+    return rows, live.aggregate(**counts)
+
+
+def board_counts_at(now: dt.datetime) -> tuple[CountRows, dict[str, int]]:
+    """({(department_id, stage): counts}, totals) at ``now``: from the counters where the
+    database keeps them (PostgreSQL), else counted directly."""
+    return board_counts.counts(now) if board_counts.kept() else counted_directly(now)
+
+
+def _rows(counted: CountRows) -> list[dict[str, Any]]:
+    depts = refcache.departments.get()["by_id"]  # loaded once per process (cases.refcache)
     order = {s: i for i, s in enumerate(BOARD_STAGES)}
     out = [
         {
-            "department": _dept(depts.get(r["department_id"])),
-            "stage": r["stage"],
-            "stage_label": str(Stage(r["stage"]).label),
-            **{k: r[k] for k in COUNTS},
+            "department": _dept(depts.get(dept_id)),
+            "stage": stage,
+            "stage_label": str(Stage(stage).label),
+            **{k: values[k] for k in COUNTS},
         }
-        for r in rows
+        for (dept_id, stage), values in counted.items()
     ]
     out.sort(key=lambda r: ((r["department"] or {}).get("code", ""), order[r["stage"]]))
     return out
 
 
+def board_rows(now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """One row per (department, stage) with live timers, ordered by department code and stage."""
+    return _rows(board_counts_at(now or timezone.now())[0])
+
+
 def oldest_breached(now: dt.datetime, limit: int = OLDEST_LIMIT) -> list[dict[str, Any]]:
-    """The red clocks (``clock_colour``) that are most overdue; one query."""
-    qs = (
-        Timer.objects.filter(colour_condition(ClockColour.BREACHED, now=now), stage__in=BOARD_STAGES)
-        .filter(case__about_staff_of__isnull=True)  # reports about staff are listed nowhere but their queue
+    """The red clocks (``clock_colour``) that are most overdue. Red is "breached" or "running past
+    ``due_at``" (not swept yet): each is read in deadline order from its own partial index, so
+    neither sorts the thousands of red clocks of a big board, and the two are merged here."""
+    red = (
+        Timer.objects.filter(
+            stage__in=BOARD_STAGES, case__about_staff_of__isnull=True
+        )  # staff reports: their queue only
         .select_related("case", "department")
-        .order_by("due_at")[:limit]
+        .order_by("due_at", "pk")
     )
+    breached = red.filter(LIVE, status=TimerStatus.BREACHED)[:limit]
+    unswept = red.filter(LIVE, status=TimerStatus.RUNNING, due_at__lte=now)[:limit]
+    timers = heapq.nsmallest(limit, [*breached, *unswept], key=lambda t: (t.due_at, t.pk))
     return [
         {
             "tracking_no": t.case.tracking_no,
@@ -110,26 +135,24 @@ def oldest_breached(now: dt.datetime, limit: int = OLDEST_LIMIT) -> list[dict[st
             "overdue_seconds": overdue_seconds(t.due_at, now),
             "escalation_level": t.escalation_level,
         }
-        for t in qs
+        for t in timers
     ]
 
 
 def totals(now: dt.datetime) -> dict[str, int]:
     """Distinct cases per count over the whole board (not the sum of its rows: a case whose
     clocks run in two rows is one case)."""
-    return counted_timers(now=now).aggregate(
-        **{k: Count("case_id", distinct=True, filter=count_condition(k, now=now)) for k in COUNTS}
-    )
+    return board_counts_at(now)[1]
 
 
 def overdue_board(now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the board shows; eight queries whatever the number of cases."""
+    """Everything the board shows; a few queries whatever the number of cases."""
     now = now or timezone.now()
-    rows = board_rows(now)
+    counted, board_totals = board_counts_at(now)
     return {
         "generated_at": now,
-        "totals": totals(now),
-        "rows": rows,
+        "totals": board_totals,
+        "rows": _rows(counted),
         "oldest_breached": oldest_breached(now),
         "supervision_orders": selectors.open_orders(),
         "pending_extensions": selectors.pending_extensions(),

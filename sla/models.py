@@ -282,12 +282,35 @@ class Timer(models.Model):
                 condition=models.Q(stopped_at__isnull=True),
                 name="sla_timer_live_colour_cover",
             ),
+            # The board's oldest red clocks read in (due_at, id) order from these two, no sort.
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=models.Q(stopped_at__isnull=True, status="breached"),
-                name="sla_timer_live_breached",
+                name="sla_timer_live_breached_order",
             ),
             models.Index(fields=["case", "stage"], name="sla_timer_case_stage"),
+            # The board's counters hold stored colours; these two find the running clocks whose
+            # colour time has changed since (sla.board_counts.time_correction): past warn_at and
+            # not warned, or past due_at. When the sweeper keeps up, both ranges are nearly empty.
+            models.Index(
+                fields=["warn_at"],
+                include=["case_id"],
+                condition=models.Q(
+                    stopped_at__isnull=True,
+                    status="running",
+                    warned_at__isnull=True,
+                    stage__in=["triage", "sign_for", "reply", "review"],
+                ),
+                name="sla_timer_board_unwarned",
+            ),
+            models.Index(
+                fields=["due_at", "id"],
+                include=["case_id"],
+                condition=models.Q(
+                    stopped_at__isnull=True, status="running", stage__in=["triage", "sign_for", "reply", "review"]
+                ),
+                name="sla_timer_board_running_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -392,3 +415,33 @@ class SupervisionOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.pk}"
+
+
+class BoardCount(models.Model):
+    """One delta of the overdue board's counts (``sla.board_counts``): written by PostgreSQL
+    triggers on the timer table, never updated, folded by ``board_counts.compact``. A key is a
+    (department, stage) row of the board, or the whole board (``is_total``); the counts are of
+    distinct cases under the timers' stored colours."""
+
+    is_total = models.BooleanField(default=False)
+    # No foreign key constraint: the triggers insert these rows for every timer statement, and a
+    # department with timers cannot be deleted anyway (Timer.department is PROTECT).
+    department = models.ForeignKey(
+        "cases.Department", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    stage = models.CharField(max_length=16, blank=True)
+    running = models.IntegerField(default=0)
+    warning = models.IntegerField(default=0)
+    breached = models.IntegerField(default=0)
+    paused = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("看板计数")
+        verbose_name_plural = _("看板计数")
+
+    def __str__(self) -> str:
+        key = "total" if self.is_total else f"{self.department_id} {self.stage}"
+        return f"{key}: " + " ".join(
+            f"{c}={getattr(self, c)}" for c in ("running", "warning", "breached", "paused", "escalated")
+        )

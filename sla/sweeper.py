@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ from cases.workers import new_worker_id
 from notifications import events as live
 from notifications import outbox
 
-from . import events, timers
+from . import board_counts, events, timers
 from .calendar import Schedule, compute_deadline, load_schedule
 from .enums import AuditAction, Stage, SupervisionLevel, TimerStatus
 from .models import SupervisionOrder, Timer
@@ -344,6 +345,10 @@ class Sweeper:
     batch: int = BATCH
     stopping: threading.Event = field(default_factory=threading.Event)
     acted: dict[str, int] = field(default_factory=dict)
+    # Fold the board's counter deltas (sla.board_counts) at most this often, in seconds; None = never
+    # (run_sla_worker sets it; tests step the sweeper without it).
+    compact_every: float | None = None
+    _compacted_at: float = field(default=float("-inf"), init=False, repr=False)
 
     def step(self, now: dt.datetime | None = None) -> bool:
         """Claim and act on one batch (``act_batch``); True if there was work. A stop request is
@@ -351,6 +356,7 @@ class Sweeper:
         is retried one by one: the ones not acted on then stay claimed until ``release()``. One
         ``now`` for the whole step, so what was claimed as due is acted on as due."""
         now = now or timezone.now()
+        self._compact_board_counts()
         pairs = claim(self.worker_id, now=now, limit=self.batch)
         if not pairs:
             return False
@@ -363,6 +369,12 @@ class Sweeper:
         for outcome, n in outcomes.items():
             self.acted[outcome] = self.acted.get(outcome, 0) + n
         return True
+
+    def _compact_board_counts(self) -> None:
+        clock = time.monotonic()
+        if self.compact_every is not None and board_counts.kept() and clock - self._compacted_at >= self.compact_every:
+            self._compacted_at = clock
+            board_counts.compact()
 
     def _one_by_one(self, pairs: list[tuple[int, int]], now: dt.datetime, schedules: Schedules) -> Counter[str]:
         outcomes: Counter[str] = Counter()

@@ -193,7 +193,7 @@ def test_an_urge_of_an_unknown_case_is_not_found(users, pinned):
         case_urge(case=case.pk + 1000)
 
 
-def test_the_board_and_the_figures_count_urges_per_department(users, pinned, django_assert_num_queries):
+def test_the_board_and_the_figures_count_urges_per_department(users, pinned, django_assert_max_num_queries):
     urged = [make_case_in_state(State.IN_PROGRESS, users) for _ in range(2)]
     make_case_in_state(State.IN_PROGRESS, users, department="HBJ")
     pinned.move_to(at(2026, 12, 11, 9, 0))
@@ -202,7 +202,9 @@ def test_the_board_and_the_figures_count_urges_per_department(users, pinned, dja
     pinned.move_to(at(2026, 12, 14, 9, 0))
     case_urge(case=urged[0])
 
-    with django_assert_num_queries(8):  # the board's seven, and the urged departments' names
+    # The board's seven, the urged departments' names, and on PostgreSQL one more for the clocks the
+    # sweeper has not reached yet (sla.board_counts.time_correction).
+    with django_assert_max_num_queries(9):
         data = board.overdue_board()
     assert data["urges"]["total"] == 3 and data["urges"]["cases"] == 2
     assert [(r["department"].code, r["urges"], r["cases"]) for r in data["urges"]["rows"]] == [("CGJ", 3, 2)]

@@ -72,8 +72,9 @@ def test_the_oldest_breached_come_first_with_how_long_they_are_overdue(scene):
 
 
 def test_the_board_takes_seven_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
-    # rows, department names, distinct-case totals, oldest red, orders, extensions, urges (their
-    # departments' names are one more query once there are urges: tests/sla/test_urges.py)
+    # The counts (on PostgreSQL the counters and the search for unswept clocks; elsewhere rows and
+    # totals), oldest red (breached; running past due), orders, extensions, urges (their
+    # departments' names are one more query once there are urges: tests/cases/test_followup.py).
     with django_assert_num_queries(7):
         small = board.overdue_board()
     for _ in range(5):

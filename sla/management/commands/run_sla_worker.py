@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from cases.workers import WorkerCommand
 from notifications import events
+from sla import board_counts
 from sla.sweeper import BATCH, IDLE_SLEEP, Sweeper
 
 
@@ -23,4 +24,4 @@ class Command(WorkerCommand):
 
     def make_worker(self, *, batch: int, worker_id: str) -> Sweeper:
         events.relay_from_this_process()  # without Redis, warnings and breaches reach boards via the DB
-        return Sweeper(batch=batch, worker_id=worker_id)
+        return Sweeper(batch=batch, worker_id=worker_id, compact_every=board_counts.COMPACT_EVERY)
