@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 REPLAY_SIZE = 500
 REPLAY_TTL_SECONDS = 24 * 3600
-EVENT_MESSAGE_TYPE = "cc.event"  # handled by consumers.LiveConsumer.cc_event
+EVENT_MESSAGE_TYPE = "cc.event"  # delivered by fanout.LocalFanout.dispatch
 
 
 def group_name(topic: str) -> str:
@@ -477,7 +477,7 @@ def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
 
 # --- ending connections ------------------------------------------------------------------
 
-CLOSE_MESSAGE_TYPE = "cc.close"  # handled by consumers.LiveConsumer.cc_close
+CLOSE_MESSAGE_TYPE = "cc.close"  # handled by fanout.LocalFanout.dispatch
 
 
 def user_topic(user_id: int) -> str:
@@ -495,7 +495,7 @@ def _close_now_rollback_unsafe(topic: str, reason: str) -> None:
     if layer is None:
         return
     try:
-        _group_send(layer, group_name(topic), {"type": CLOSE_MESSAGE_TYPE, "reason": reason})
+        _group_send(layer, group_name(topic), {"type": CLOSE_MESSAGE_TYPE, "topic": topic, "reason": reason})
     except Exception:  # Redis down: the consumers' own session re-check closes them a little later
         log.warning("closing the connections of %s failed", topic, exc_info=True)
 
