@@ -385,7 +385,9 @@ def server_command(server: str, port: int) -> list[str]:
     app = "casecenter.asgi:application"
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
-    return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", app]
+    ws = os.environ.get("BENCH_UVICORN_WS", "auto")
+    return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--lifespan", "off", "--ws", ws, app]  # fmt: skip
 
 
 def main() -> None:
