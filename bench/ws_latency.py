@@ -5,7 +5,8 @@ processes, against a raw Redis PUBLISH → as many subscribers, measured the sam
     … bench/ws_latency.py --clients 1000 --web-processes 2 --events 60 [--layer core] [--server daphne]
 
 Starts its own redis-server on a free port (never touches the shared one), ``--web-processes`` web
-processes (the real ``casecenter.asgi`` app under ``--server``, with the project's channel layer:
+processes (the real ``casecenter.asgi`` app under ``--server``: uvicorn, as README's production
+layout runs it, when it is installed, else daphne; with the project's channel layer:
 channels-redis' pub/sub layer, one PUBLISH per event and topic; ``--layer core`` for the
 list-per-consumer layer) and ``--client-processes`` client processes (this script with
 ``--worker``), so that no client shares a process with a server or with the publisher.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import importlib.util
 import json
 import os
 import shutil
@@ -385,9 +387,9 @@ def server_command(server: str, port: int) -> list[str]:
     app = "casecenter.asgi:application"
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
-    ws = os.environ.get("BENCH_UVICORN_WS", "auto")
+    # As README's production layout runs it (uvloop, httptools and websockets' sans-I/O protocol).
     return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--lifespan", "off", "--ws", ws, app]  # fmt: skip
+            "--lifespan", "off", "--no-proxy-headers", app]  # fmt: skip
 
 
 def main() -> None:
@@ -396,7 +398,12 @@ def main() -> None:
     parser.add_argument("--web-processes", type=int, default=2, help="web processes (default %(default)s)")
     parser.add_argument("--client-processes", type=int, default=2, help="client processes (default %(default)s)")
     parser.add_argument("--events", type=int, default=60)
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "daphne"],
+        default="uvicorn" if importlib.util.find_spec("uvicorn") else "daphne",
+        help="ASGI server of the web processes: uvicorn (production, README) when installed (default %(default)s)",
+    )
     parser.add_argument(
         "--layer",
         choices=["project", "core", "pubsub"],

@@ -337,5 +337,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return
             while self.backlog and not self.ended:
                 await self.send(text_data=self.backlog.popleft())
+        except Exception as exc:  # noqa: BLE001 - the client went away meanwhile: its disconnect follows
+            log.info("sending to a socket failed: %r", exc)
         finally:
             self.backlog = None

@@ -98,7 +98,7 @@ class LocalFanout:
     async def _ensure_channel(self) -> str:
         async with self._channel_lock:
             if self.channel is None:
-                self.channel = await self.layer.new_channel("fanout.")
+                self.channel = await self.layer.new_channel()
             if self.reader is None or self.reader.done():
                 loop = asyncio.get_running_loop()
                 self.reader = loop.create_task(self._read(), name="cc-fanout-reader")
@@ -188,8 +188,8 @@ class LocalFanout:
             for socket in list(sockets):
                 try:
                     socket.deliver(text, now)
-                except Exception:  # a socket that broke mid-send; the others go on
-                    log.info("delivery to one socket failed", exc_info=True)
+                except Exception as exc:  # noqa: BLE001 - a socket closing meanwhile (its leave follows)
+                    log.info("delivery to one socket failed: %r", exc)
         elif kind == events.CLOSE_MESSAGE_TYPE:
             sockets = self.members.get(events.group_name(message["topic"]))
             loop = asyncio.get_running_loop()
