@@ -14,15 +14,14 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from notifications.routing import websocket_urlpatterns  # noqa: E402
-
-from django.conf import settings  # noqa: E402
 
 if settings.DEBUG:
     # What runserver does, for a development uvicorn (scripts/serve SERVER=uvicorn); production
     # (DEBUG off) leaves /static/ to the proxy.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 

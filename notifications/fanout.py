@@ -72,7 +72,8 @@ class _Resumed:
 def start(coro: Coroutine[Any, Any, Any]) -> Awaitable[Any] | None:
     """Run ``coro`` now, in the caller's task, until it finishes (None) or first waits (an awaitable
     that finishes it, to be awaited in a task of its own). An ASGI server's ``send`` of one frame
-    normally finishes at once, so a pass over many sockets costs no task per socket."""
+    normally finishes at once, so a pass over many sockets costs no task per socket. Only for
+    coroutines that do not care which task runs them (nothing like ``asyncio.timeout`` inside)."""
     try:
         yielded = coro.send(None)
     except StopIteration:
