@@ -458,6 +458,11 @@ def ensure_relay_poller() -> RelayPoller | None:
         return None
     loop = asyncio.get_running_loop()
     if relay_poller.task is None or relay_poller.task.done() or relay_poller.loop is not loop:
+        old_task, old_loop = relay_poller.task, relay_poller.loop
+        if old_task is not None and not old_task.done() and old_loop is not None and not old_loop.is_closed():
+            # One poller per process: left running on another loop (a server thread in the tests)
+            # it would keep reporting the relay healthy after this loop's poller stopped.
+            old_loop.call_soon_threadsafe(old_task.cancel)
         relay_poller.loop = loop
         relay_poller.last_id = None
         relay_poller.task = loop.create_task(relay_poller.run(), name="cc-event-relay")
