@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP through Django, /ws/ through Channels with the staff session."""
+"""ASGI entry point: HTTP through Django, /ws/ through Channels with the staff session.
+
+Served in production by uvicorn (README, "Production layout"): ``uvicorn casecenter.asgi:application
+--workers N --lifespan off --no-proxy-headers`` (uvloop, httptools and websockets are installed,
+so it uses them); daphne (``runserver``) in development and in the browser tests."""
 
 import os
 
@@ -10,8 +14,16 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from notifications.routing import websocket_urlpatterns  # noqa: E402
+
+if settings.DEBUG:
+    # What runserver does, for a development uvicorn (scripts/serve SERVER=uvicorn); production
+    # (DEBUG off) leaves /static/ to the proxy.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 application = ProtocolTypeRouter(
     {

@@ -200,12 +200,16 @@ REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
 # each web process subscribes once per group and hands it to its own sockets in memory. Missed
 # messages are what the replay buffer is for. CHANNEL_LAYER=core: the list-per-consumer layer.
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+# The prefix of the layer's Redis keys and pub/sub channels. Pub/sub channels are not per database
+# number: installations (or test runs) sharing one Redis need prefixes of their own.
+CHANNEL_PREFIX = os.environ.get("CASECENTER_CHANNEL_PREFIX", "") or "asgi"
 if REDIS_URL and CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
+                "prefix": CHANNEL_PREFIX,
                 "serializer_format": "json",
             },
         }
@@ -218,6 +222,7 @@ elif REDIS_URL:
             # bounded by notifications.events instead.
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
+                "prefix": CHANNEL_PREFIX,
                 "capacity": 1500,
                 "expiry": 10,
             },

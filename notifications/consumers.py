@@ -20,7 +20,9 @@ import asyncio
 import json
 import logging
 import weakref
-from datetime import timedelta
+from collections import deque
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
 from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +35,7 @@ from django.utils import timezone
 
 from cases.enums import Role
 
-from . import events
+from . import events, fanout
 from .enums import Subscription
 
 log = logging.getLogger(__name__)
@@ -143,8 +145,13 @@ def _valid_seq(value: Any) -> bool:
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    # No channel-layer channel of its own: the process's fan-out (notifications.fanout) is the one
+    # member of every group and hands each event to this socket's ``deliver``.
+    channel_layer_alias = None
+
     async def connect(self) -> None:
         user = self.scope.get("user")
+        self.backlog: deque[str] | None = None  # texts waiting behind a send or a session re-read
         self.topics: set[str] = set()
         self.last_topic: str | None = None
         self.ended = False
@@ -170,8 +177,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Not a topic the client can resume: only the close message of a sign-out arrives here.
         session_group = events.group_name(events.session_topic(self.session_key))
         try:
-            await self.channel_layer.group_add(session_group, self.channel_name)
-            self.session_group = session_group
+            if (local := fanout.local()) is not None:
+                await local.join(session_group, self)
+                self.session_group = session_group
         except Exception:
             log.warning("group_add failed for the session group", exc_info=True)
         events.ensure_relay_poller()
@@ -192,9 +200,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "heartbeat"})
 
     async def disconnect(self, code: int) -> None:
-        heartbeat = getattr(self, "heartbeat", None)
-        if heartbeat is not None:
-            heartbeat.cancel()
+        for task in (getattr(self, "heartbeat", None), getattr(self, "sending", None)):
+            if task is not None:
+                task.cancel()
         await self._leave_groups()
 
     async def _leave_groups(self) -> None:
@@ -202,11 +210,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.session_group:
             groups.append(self.session_group)
         self.topics, self.session_group = set(), None
-        for group in groups:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # noqa: BLE001 - Redis gone; the group entry expires by itself
-                log.info("group_discard failed for %s", group)
+        if groups and (local := fanout.local()) is not None:
+            for group in groups:
+                await local.leave(group, self)
 
     async def end_signed_out(self) -> None:
         """Tell the page it was signed out and close; nothing is sent on this connection after."""
@@ -288,9 +294,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _join(self, topic: str) -> bool:
         # Two tries: after a Redis restart the first command on a pooled connection fails once.
+        local = fanout.local()
         for attempt in (1, 2):
             try:
-                await self.channel_layer.group_add(events.group_name(topic), self.channel_name)
+                if local is not None:
+                    await local.join(events.group_name(topic), self)
                 break
             except Exception:
                 if attempt == 2:
@@ -303,12 +311,33 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
-    async def cc_event(self, message: dict[str, Any]) -> None:
-        """A published event (events.EVENT_MESSAGE_TYPE) for one of our groups."""
-        if not await self.session_still_current():
+    def deliver(self, text: str, now: datetime) -> None:
+        """One event (its JSON text, encoded once per process) from the fan-out, ``now`` read once
+        for the whole pass. Sent at once when the session needs no re-read and nothing waits
+        ahead of it; otherwise it queues behind, in order, and a task of this socket sends it."""
+        if self.ended:
             return
-        await self.send_json(message["event"])
+        if self.backlog is not None:
+            self.backlog.append(text)
+            return
+        if now - self.session_checked_at >= SESSION_RECHECK:
+            self.backlog = deque([text])
+            self.sending = asyncio.get_running_loop().create_task(self._send_backlog(None))
+            return
+        unfinished = fanout.start(self.send(text_data=text))
+        if unfinished is not None:  # the server could not take the frame at once (a slow client)
+            self.backlog = deque()
+            self.sending = asyncio.get_running_loop().create_task(self._send_backlog(unfinished))
 
-    async def cc_close(self, message: dict[str, Any]) -> None:
-        """events.close_connections: this connection's session or user signed out."""
-        await self.end_signed_out()
+    async def _send_backlog(self, unfinished: Awaitable[Any] | None) -> None:
+        try:
+            if unfinished is not None:
+                await unfinished
+            elif not await self.session_still_current():
+                return
+            while self.backlog and not self.ended:
+                await self.send(text_data=self.backlog.popleft())
+        except Exception as exc:  # noqa: BLE001 - the client went away meanwhile: its disconnect follows
+            log.info("sending to a socket failed: %r", exc)
+        finally:
+            self.backlog = None

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 REPLAY_SIZE = 500
 REPLAY_TTL_SECONDS = 24 * 3600
-EVENT_MESSAGE_TYPE = "cc.event"  # handled by consumers.LiveConsumer.cc_event
+EVENT_MESSAGE_TYPE = "cc.event"  # delivered by fanout.LocalFanout.dispatch
 
 
 def group_name(topic: str) -> str:
@@ -458,6 +458,11 @@ def ensure_relay_poller() -> RelayPoller | None:
         return None
     loop = asyncio.get_running_loop()
     if relay_poller.task is None or relay_poller.task.done() or relay_poller.loop is not loop:
+        old_task, old_loop = relay_poller.task, relay_poller.loop
+        if old_task is not None and not old_task.done() and old_loop is not None and not old_loop.is_closed():
+            # One poller per process: left running on another loop (a server thread in the tests)
+            # it would keep reporting the relay healthy after this loop's poller stopped.
+            old_loop.call_soon_threadsafe(old_task.cancel)
         relay_poller.loop = loop
         relay_poller.last_id = None
         relay_poller.task = loop.create_task(relay_poller.run(), name="cc-event-relay")
@@ -477,7 +482,7 @@ def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
 
 # --- ending connections ------------------------------------------------------------------
 
-CLOSE_MESSAGE_TYPE = "cc.close"  # handled by consumers.LiveConsumer.cc_close
+CLOSE_MESSAGE_TYPE = "cc.close"  # handled by fanout.LocalFanout.dispatch
 
 
 def user_topic(user_id: int) -> str:
@@ -495,7 +500,7 @@ def _close_now_rollback_unsafe(topic: str, reason: str) -> None:
     if layer is None:
         return
     try:
-        _group_send(layer, group_name(topic), {"type": CLOSE_MESSAGE_TYPE, "reason": reason})
+        _group_send(layer, group_name(topic), {"type": CLOSE_MESSAGE_TYPE, "topic": topic, "reason": reason})
     except Exception:  # Redis down: the consumers' own session re-check closes them a little later
         log.warning("closing the connections of %s failed", topic, exc_info=True)
 

@@ -208,3 +208,21 @@ def test_trusted_proxies_are_addresses_and_networks_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert "('10.0.0.1/32', '192.168.1.0/24', '2001:db8::/32')" in result.stdout
+
+
+@pytest.mark.parametrize("layer", ["pubsub", "core"])
+@pytest.mark.parametrize(("prefix", "expected"), [("", "asgi"), ("cc-ws-run7", "cc-ws-run7")])
+def test_the_channel_prefix_comes_from_the_environment_for_either_layer(layer, prefix, expected):
+    # Pub/sub channels are not per database number: runs sharing a Redis keep apart by prefix.
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; from notifications import events; "
+        "print(settings.CHANNEL_LAYERS['default']['CONFIG']['prefix'], events.direct_prefix())",
+        REDIS_URL="redis://127.0.0.1:6379/5",
+        CHANNEL_LAYER=layer,
+        CASECENTER_CHANNEL_PREFIX=prefix,
+    )
+    assert result.returncode == 0, result.stderr
+    direct = expected if layer == "pubsub" else "None"
+    assert result.stdout.strip().splitlines()[-1] == f"{expected} {direct}"
