@@ -192,6 +192,15 @@ AUTH_USER_MODEL = "cases.User"
 
 # --- Channels / Redis ------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The test suite runs in parallel processes (pytest-xdist; scripts/test): each gets a Redis
+# database of its own (cache, throttles, event numbering) and a channel prefix of its own (pub/sub
+# channels span every database), as each gets its own test database from pytest-django.
+TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and TEST_WORKER:
+    _redis = urlsplit(REDIS_URL)
+    _redis_db = int(_redis.path.strip("/") or 0) + int(TEST_WORKER.removeprefix("gw") or 0)
+    REDIS_URL = _redis._replace(path=f"/{_redis_db}").geturl()
+CHANNEL_PREFIX = "asgi" + TEST_WORKER
 # Seconds to connect to Redis and to wait for each reply: a dead or stalled Redis must cost a
 # request milliseconds, not seconds (the cache then falls back to memory, events are dropped).
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
@@ -211,6 +220,7 @@ if REDIS_URL and CHANNEL_LAYER == "pubsub":
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
                 "prefix": CHANNEL_PREFIX,
                 "serializer_format": "json",
+                "prefix": CHANNEL_PREFIX,
             },
         }
     }
