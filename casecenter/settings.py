@@ -200,7 +200,6 @@ if REDIS_URL and TEST_WORKER:
     _redis = urlsplit(REDIS_URL)
     _redis_db = int(_redis.path.strip("/") or 0) + int(TEST_WORKER.removeprefix("gw") or 0)
     REDIS_URL = _redis._replace(path=f"/{_redis_db}").geturl()
-CHANNEL_PREFIX = "asgi" + TEST_WORKER
 # Seconds to connect to Redis and to wait for each reply: a dead or stalled Redis must cost a
 # request milliseconds, not seconds (the cache then falls back to memory, events are dropped).
 REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
@@ -211,7 +210,7 @@ REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
 # The prefix of the layer's Redis keys and pub/sub channels. Pub/sub channels are not per database
 # number: installations (or test runs) sharing one Redis need prefixes of their own.
-CHANNEL_PREFIX = os.environ.get("CASECENTER_CHANNEL_PREFIX", "") or "asgi"
+CHANNEL_PREFIX = (os.environ.get("CASECENTER_CHANNEL_PREFIX", "") or "asgi") + TEST_WORKER
 if REDIS_URL and CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
@@ -220,7 +219,6 @@ if REDIS_URL and CHANNEL_LAYER == "pubsub":
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT}],
                 "prefix": CHANNEL_PREFIX,
                 "serializer_format": "json",
-                "prefix": CHANNEL_PREFIX,
             },
         }
     }

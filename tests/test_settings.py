@@ -36,6 +36,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             "PORT",
             "CAPTCHA_TEST_MODE",
             "AUDIT_KEY",
+            "PYTEST_XDIST_WORKER",  # the settings of an installation, not of a parallel test process
         }
     }
     full_env.update(env)
