@@ -5,6 +5,9 @@ rendered from memory saying exactly what a read-back says."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from zoneinfo import ZoneInfo
@@ -318,3 +321,28 @@ def test_an_open_registration_does_not_hold_up_the_next_one(users):
     thread.join(60)
     assert outcome["second_done_while_first_open"] is True
     assert outcome["first"] != outcome["second"]
+
+
+# --- memory of a web process ------------------------------------------------------------------
+
+# Imported by the process that serves the whole site, URLconf and every app's receivers loaded.
+WEB_PROCESS = """
+import sys
+from casecenter.wsgi import application
+from django.urls import get_resolver
+get_resolver().url_patterns  # every view module
+heavy = ("sklearn", "scipy", "numpy", "jieba", "joblib")
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+"""
+
+
+def test_a_web_process_loads_no_text_mining_library_until_it_needs_one():
+    # Issue 11's web RSS < 200 MB: scikit-learn with scipy and numpy (~110 MB) and jieba's tagger
+    # (~70 MB) are loaded by the dispatch suggestions, hotspots and redaction on first use only,
+    # so a worker that registers cases (and serves the rest of the API) never carries them.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casecenter.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == []
