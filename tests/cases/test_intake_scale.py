@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.core.signals import request_started
 from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from cases import integrity, refcache, services, tracking_sequences
 from cases.enums import Channel, Kind
@@ -40,11 +42,13 @@ BODY = {
     "citizen": {"name": "李四", "phone": "138-0013-5678"},
     "location": "东湖街道幸福路12号",
 }
-# Issue 11's goal is 10. The combined tree measures 11: scale-intake's 8 working statements plus
-# the monthly rollups' 2 writes (the case's fact row and its shard's upsert, stats.rollups), less
-# the 201's timer read (from memory now), plus BEGIN and COMMIT. Kept at what it is, so any new
-# statement fails here; the closing note says the goal is missed by one.
-QUERY_CEILING = 11
+# Issue 11's goal: at most 10 queries from the token's lookup to the 201, BEGIN and COMMIT counted.
+# PostgreSQL: token, tracking number with the case's id (one round trip), BEGIN, the case row with
+# its chain head, its event, its triage clock, the agent's call, the receipt's outbox row, the
+# monthly rollups' fact row and upsert (one statement), COMMIT. SQLite, the demo's database, takes
+# two more: the case's id is known only after its INSERT (the chain head is an UPDATE after the
+# event) and it has no data-modifying WITH (the fact row is its own INSERT).
+QUERY_CEILING = {"postgresql": 10, "sqlite": 12}
 
 
 def register(actor, **overrides):
@@ -85,15 +89,18 @@ def statements(ctx: CaptureQueriesContext) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_api_registers_a_case_in_at_most_ten_queries(users):
-    client = staff_client(users["agent"])
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['agent']).key}")
     with time_machine.travel(MONDAY, tick=False):
         assert client.post("/api/v1/cases/", BODY, format="json").status_code == 201
         with CaptureQueriesContext(connection) as ctx:
             response = client.post("/api/v1/cases/", BODY, format="json")
     assert response.status_code == 201, response.content
     sql = statements(ctx)
-    # Every statement counts here, BEGIN and COMMIT included; 9 of them do work.
-    assert len(ctx.captured_queries) <= QUERY_CEILING, "\n".join(q["sql"] for q in ctx.captured_queries)
+    # Every statement counts here, the token's lookup, BEGIN and COMMIT included.
+    assert len(ctx.captured_queries) <= QUERY_CEILING[connection.vendor], "\n".join(
+        q["sql"] for q in ctx.captured_queries
+    )
+    assert [s for s in sql if 'FROM "authtoken_token"' in s]  # a real token, looked up
     # And the work is all there: the case, its event, its triage clock, the citizen's receipt.
     case = Case.objects.get(tracking_no=response.json()["tracking_no"])
     assert case.events.count() == 1
@@ -105,14 +112,17 @@ def test_the_api_registers_a_case_in_at_most_ten_queries(users):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_service_registers_a_case_in_at_most_nine_statements(users):
+def test_the_service_registers_a_case_in_seven_statements_on_postgresql(users):
     with time_machine.travel(MONDAY, tick=False):
         register(users["agent"])
         with CaptureQueriesContext(connection) as ctx:
             case = register(users["agent"])
-    # number, case, event, chain head, timer, the agent's call, outbox, and the monthly rollups'
-    # fact row and shard upsert (stats.rollups)
-    assert len(statements(ctx)) <= 9, "\n".join(statements(ctx))
+    # number and id, case with its chain head, event, timer, the agent's call, outbox, and the
+    # monthly rollups (stats.rollups); on SQLite the head UPDATE and the fact row come apart.
+    expected = 7 if connection.vendor == "postgresql" else 9
+    assert len(statements(ctx)) <= expected, "\n".join(statements(ctx))
+    if connection.vendor == "postgresql":  # the chain head went in with the row: nothing is updated
+        assert not [s for s in statements(ctx) if s.startswith("UPDATE")]
     ok, _bad, _why = integrity.verify_chain(case.pk)
     assert ok
 
