@@ -16,8 +16,9 @@ package: ``scripts/setup --dev`` installs it) and the same JSON body:
 Both servers run side by side (idle while the other is loaded): each is warmed for 3 s, then they
 are loaded in turn, ``--rounds`` times each, ``--duration`` seconds a time, with ``wrk -t2 -c8``;
 the median round of each is compared (a shared machine's load drifts). The web workers' resident
-memory is sampled every 0.2 s during the load. Queries per registration are
-counted in this process on the same database (a second registration, caches warm). Prints one
+memory is sampled every 0.2 s during the load. Queries per registration (BEGIN and COMMIT counted)
+and CPU milliseconds per registration (``time.process_time``, which the machine's load hardly
+moves) are measured in this process on the same database, caches warm, the peer's CPU likewise. Prints one
 ``FIGURE`` line per figure (bench/figures_line.py). The database name must contain "bench": its
 case tables are emptied.
 """
@@ -32,13 +33,17 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+# Python puts this script's directory first on the path, where bench/statistics.py (the /stats/
+# bench) would shadow the standard library's module of that name.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import statistics  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -121,11 +126,13 @@ def prepare() -> tuple[str, dict[str, str]]:
     return token.key, settings_dict
 
 
-def queries_and_in_process_ms(token: str, n: int = 200) -> tuple[int, float]:
-    """Queries of one registration through the whole Django stack (token auth to 201, caches warm),
-    and the mean in-process time per registration over ``n`` more."""
+def queries_and_in_process_ms(token: str, n: int = 200) -> tuple[int, float, float]:
+    """Queries of one registration through the whole Django stack (token auth to 201, caches warm,
+    BEGIN and COMMIT counted), and the mean wall and CPU (``time.process_time``) milliseconds per
+    registration over ``n`` more. CPU time hardly depends on the machine's load."""
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     body = json.dumps(BODY)
@@ -135,21 +142,43 @@ def queries_and_in_process_ms(token: str, n: int = 200) -> tuple[int, float]:
         if response.status_code != 201:
             sys.exit(f"registration failed: {response.status_code} {response.content[:300]!r}")
 
-    post()
-    seen: list[str] = []
-
-    def count(execute, sql, params, many, context):  # every statement, BEGIN/COMMIT included
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
+    for _ in range(10):  # warm: code paths, per-process copies, the pool
         post()
-    t0 = time.perf_counter()
+    with CaptureQueriesContext(connection) as seen:
+        post()
+    queries = len(seen.captured_queries)  # now: the next request empties the connection's log
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(n):
         post()
     per_request = (time.perf_counter() - t0) / n * 1000
+    cpu = (time.process_time() - c0) / n * 1000
     connection.close()
-    return len(seen), per_request
+    return queries, per_request, cpu
+
+
+# The peer's CPU per request in the same way (its own process: it configures Django itself).
+PEER_CPU = """
+import json, sys, time
+import peer  # noqa: F401
+from django.test import Client
+token, n, body = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+for _ in range(10):
+    assert client.post("/api/v1/cases/", body, content_type="application/json").status_code == 201
+c0 = time.process_time()
+for _ in range(n):
+    client.post("/api/v1/cases/", body, content_type="application/json")
+print((time.process_time() - c0) / n * 1000)
+"""
+
+
+def peer_cpu_ms(peer_db: str, token: str, n: int = 200) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run(
+        [sys.executable, "-c", PEER_CPU, token, str(n), json.dumps(BODY)],
+        cwd=PEER_DIR, env={**env, "PEER_DB": peer_db}, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return float(out.strip().splitlines()[-1])
 
 
 # --- the anchors --------------------------------------------------------------------------------
@@ -344,17 +373,23 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server (default %(default)s)")
     args = parser.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (scripts/setup --dev does)")
 
     token, db = prepare()
-    queries, in_process_ms = queries_and_in_process_ms(token)
-    print(f"intake: PostgreSQL {db['NAME']}; {queries} queries per registration, {in_process_ms:.1f} ms in-process")
+    queries, in_process_ms, cpu_ms = queries_and_in_process_ms(token)
+    print(
+        f"intake: PostgreSQL {db['NAME']}; {queries} queries per registration, {in_process_ms:.1f} ms in-process "
+        f"({cpu_ms:.1f} ms CPU), load average {os.getloadavg()[0]:.1f}"
+    )
 
     tps = pgbench_tps(db, args.duration, args.connections)
     print(f"  pgbench single-row INSERT: {tps:,.0f} tps")
 
     peer_db, peer_token = prepare_peer(db)
+    peer_cpu = peer_cpu_ms(peer_db, peer_token)
+    print(f"  peer in-process: {peer_cpu:.1f} ms CPU per request")
     peer_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     ours_env = {**os.environ, "DEBUG": "0", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "casecenter.settings"}
     servers = {
@@ -376,12 +411,15 @@ def main() -> None:
            f"peer p99 {peer['p99']:.1f} ms", clean and ours["p99"] < GOAL_P99_MS)  # fmt: skip
     figure("intake req/s ÷ pgbench single-row INSERT", f"{ours['rps'] / tps:.3f}", "(anchor only)",
            f"pgbench {tps:,.0f} tps", True)  # fmt: skip
-    figure("queries per registration (API, token to 201)", queries, f"≤ {GOAL_QUERIES}", "peer: 2 (auth, INSERT)",
-           queries <= GOAL_QUERIES)  # fmt: skip
+    figure("queries per registration (API, token to 201, BEGIN/COMMIT counted)", queries, f"≤ {GOAL_QUERIES}",
+           "peer: 2 (auth, INSERT)", queries <= GOAL_QUERIES)  # fmt: skip
+    figure("intake CPU per registration in-process ÷ peer's", f"{cpu_ms / peer_cpu:.1f}× ({cpu_ms:.1f} ms)",
+           "(anchor only; ≤ 2× would allow 0.5)", f"peer {peer_cpu:.1f} ms", True)  # fmt: skip
     figure("web process RSS under intake load", f"{ours['rss_mb']:.0f} MB", f"< {GOAL_RSS_MB:.0f} MB",
            f"peer {peer['rss_mb']:.0f} MB", ours["rss_mb"] < GOAL_RSS_MB)  # fmt: skip
     if not clean:
         print(f"  WARNING: {ours['failed']:.0f} failed requests under load")
+    print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -32,15 +32,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
-import jieba
-import jieba.posseg
 from stdnum.cn import ric
 
 MASK = "*"
 NAME_MASK = "某"
 
-jieba.setLogLevel(logging.WARNING)
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    """jieba with its part-of-speech tagger, imported on first use: the tagger's tables are ~70 MB
+    that a process which never redacts (a web worker serving the intake) need not carry."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.check_initialized()
+    return jieba
 
 
 @dataclass(frozen=True)
@@ -379,8 +388,7 @@ def _guess_length(text: str, start: int) -> int:
     if surname not in _SURNAMES and surname not in _COMPOUND_SURNAMES:
         return 0
     s = len(surname)
-    jieba.dt.check_initialized()
-    if jieba.dt.FREQ.get(text[start : start + 2], 0) >= _COMMON_WORD:
+    if _jieba().dt.FREQ.get(text[start : start + 2], 0) >= _COMMON_WORD:
         return 0  # 经理张贴通知: an everyday word, not a name
     options = [n for n in (s + 2, s + 1) if _looks_like_name(text[start : start + n])]
     for n in options:  # the longest that ends where a name can end
@@ -407,8 +415,7 @@ def _looks_like_name(word: str) -> bool:
         return False
     # jieba's dictionary tags many everyday words nr (张贴, 谢谢, 高峰, 阳光); the names in it are
     # rare words (王建国 12), the everyday ones are common.
-    jieba.dt.check_initialized()
-    if len(word) == 2 and jieba.dt.FREQ.get(word, 0) >= _COMMON_WORD:
+    if len(word) == 2 and _jieba().dt.FREQ.get(word, 0) >= _COMMON_WORD:
         return False
     surname = _surname(word)
     given = word[len(surname) :]
@@ -423,7 +430,7 @@ def _looks_like_name(word: str) -> bool:
 def _tokens(text: str) -> tuple[tuple[int, str, str], ...]:
     """(start, word, part-of-speech flag) for every word jieba cuts ``text`` into."""
     out, pos = [], 0
-    for pair in jieba.posseg.cut(text, HMM=True):
+    for pair in _jieba().posseg.cut(text, HMM=True):
         out.append((pos, pair.word, pair.flag))
         pos += len(pair.word)
     return tuple(out)

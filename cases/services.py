@@ -242,11 +242,17 @@ def _record(
         row_digest=chain.row_digest(row),
     )
     event.hash = event.compute_hash()
-    event.save()
     # The head moves in the same transaction (under the row lock): a deleted last event leaves a
-    # head with nothing behind it. A queryset update: neither version nor updated_at moves.
-    Case.objects.filter(pk=case.pk).update(audit_head_seq=event.seq, audit_head_hash=event.hash)
-    case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
+    # head with nothing behind it.
+    if case._state.adding:  # a new case whose id is known, its row not written yet: written with its head
+        case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
+        case.save(force_insert=True)
+        event.save()
+    else:
+        event.save()
+        # A queryset update: neither version nor updated_at moves.
+        Case.objects.filter(pk=case.pk).update(audit_head_seq=event.seq, audit_head_hash=event.hash)
+        case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
     # The levels the case passed (二次派单), moved by the same action, under the same lock.
     assignments_apply(
         case=case, action=action, actor=actor, now=now, instructions=note if action == Transition.FORWARD else ""
@@ -284,9 +290,16 @@ def next_tracking_no(now: dt.datetime | None = None) -> str:
     row lock and is not undone by a rollback. SQLite (one writer at a time anyway): the day's
     ``DailySequence`` row, bumped and read in one statement. Call it before the registration's
     transaction when there is none open: the day's first call creates the sequence."""
+    return _next_numbers(now)[0]
+
+
+def _next_numbers(now: dt.datetime | None) -> tuple[str, int | None]:
+    """``next_tracking_no`` and, on PostgreSQL, the new case's id from the same round trip (None on
+    SQLite, where the id is known only once the row is in)."""
     day = timezone.localdate(now or timezone.now())
+    case_id = None
     if connection.vendor == "postgresql":
-        value = tracking_sequences.next_value(day)
+        value, case_id = tracking_sequences.next_values(day)
     else:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -295,7 +308,7 @@ def next_tracking_no(now: dt.datetime | None = None) -> str:
                 [day],
             )
             value = cursor.fetchone()[0]
-    return f"{day:%Y%m%d}{value:05d}"
+    return f"{day:%Y%m%d}{value:05d}", case_id
 
 
 def case_register(
@@ -385,9 +398,10 @@ def case_register(
         first = next(iter(errors.values()))[0]
         raise CaseValidationError(first, fields=errors)
 
-    tracking_no = next_tracking_no(now)
+    tracking_no, case_id = _next_numbers(now)
     with transaction.atomic():
         case = Case(
+            pk=case_id,
             tracking_no=tracking_no,
             channel=channel,
             kind=kind,
@@ -407,7 +421,10 @@ def case_register(
             open311_key=open311_key,
             about_staff_of=accused,
         )
-        case.save()
+        if case.pk is None or files:
+            # The row first: to learn its id (SQLite), or for its files to point at. Else the
+            # event's recording inserts it, its chain head in it (``_record``).
+            case.save(force_insert=True)
         data: dict[str, Any] = {"channel": channel}
         if open311_key is not None:
             data["open311_key"] = open311_key.pk

@@ -67,13 +67,21 @@ def _remember(day: dt.date) -> None:
         _known.add(day)
 
 
-def next_value(day: dt.date) -> int:
+def next_values(day: dt.date) -> tuple[int, int]:
+    """The day's next number and the id the new case row will have (``nextval`` of the table's own
+    identity sequence, the one its INSERTs draw from), in one round trip: knowing the id before the
+    INSERT, the registration writes the row with its audit chain head in it (no UPDATE after)."""
+    from .models import Case
+
     if day not in _known:
         _create(day)
         transaction.on_commit(lambda: _remember(day))  # at once when no transaction is open
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [sequence_name(day)])
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT nextval(%s), nextval(pg_get_serial_sequence(%s, 'id'))", [sequence_name(day), Case._meta.db_table]
+        )
+        number, case_id = cursor.fetchone()
+        return int(number), int(case_id)
 
 
 def drop_before(day: dt.date) -> int:

@@ -14,23 +14,33 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import jieba
-import joblib
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
-jieba.setLogLevel(logging.WARNING)
+# jieba, joblib and scikit-learn (with numpy and scipy, ~110 MB) are imported on first use: a web
+# process that never suggests a dispatch (one serving the intake) need not carry them.
 
 # Inverse regularisation of the logistic regressions. The generated tuning split scores 100 % for
 # every C tried (5 and 20), so it does not discriminate; 20 was the first value tried and was kept.
 DEFAULT_C = 20.0
 
 
+@lru_cache(maxsize=1)
+def quiet_jieba() -> Any:
+    """jieba, imported on first use, without its start-up chatter."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
 def jieba_tokens(text: str) -> list[str]:
     # Module level so a fitted vectorizer can be pickled.
-    return [t for t in jieba.lcut(text) if t.strip() and t not in PUNCTUATION]
+    return [t for t in quiet_jieba().lcut(text) if t.strip() and t not in PUNCTUATION]
 
 
 PUNCTUATION = set("，。！？、；：“”‘’（）《》,.!?;:()[]- \t\n")
@@ -42,6 +52,9 @@ def text_of(title: str, content: str) -> str:
 
 
 def _features() -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     words = TfidfVectorizer(
         tokenizer=jieba_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2), sublinear_tf=True, min_df=2
     )
@@ -75,6 +88,8 @@ class DispatchClassifier:
     ) -> DispatchClassifier:
         if len(set(categories)) < 2 or len(set(departments)) < 2:
             raise ValueError("need at least two different categories and departments to train on")
+        from sklearn.linear_model import LogisticRegression
+
         features = _features()
         matrix = features.fit_transform(list(texts))
 
@@ -111,6 +126,8 @@ class DispatchClassifier:
         return self._top(self.category, texts, k)
 
     def dumps(self) -> bytes:
+        import joblib
+
         buffer = io.BytesIO()
         joblib.dump(self, buffer, compress=3)
         return buffer.getvalue()
@@ -118,6 +135,8 @@ class DispatchClassifier:
     @staticmethod
     def loads(blob: bytes) -> DispatchClassifier:
         # Only ever blobs this service wrote into its own database (see insight.models).
+        import joblib
+
         return joblib.load(io.BytesIO(blob))
 
 

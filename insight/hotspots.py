@@ -29,12 +29,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import jieba
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from scipy.stats import poisson
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 from cases.enums import Role, State
 from cases.exceptions import CasePermissionDenied
@@ -43,6 +39,7 @@ from notifications import events
 from notifications.enums import Template
 from notifications.outbox import notify_users
 
+from .classifier import quiet_jieba
 from .corpus import COMMUNITIES, ROADS
 from .enums import HotspotKind, HotspotStatus, SurgeDimension
 from .models import Hotspot
@@ -97,7 +94,11 @@ _WORDISH = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]+$")
 
 
 def phrases_of(title: str) -> set[str]:
-    return {w for w in jieba.lcut(title or "") if len(w) >= 2 and w not in STOP_WORDS and _WORDISH.match(w) is not None}
+    return {
+        w
+        for w in quiet_jieba().lcut(title or "")
+        if len(w) >= 2 and w not in STOP_WORDS and _WORDISH.match(w) is not None
+    }
 
 
 # --- the surge rule --------------------------------------------------------------------------
@@ -105,6 +106,8 @@ def phrases_of(title: str) -> set[str]:
 
 def poisson_tail(count: int, baseline: float) -> float:
     """P(X ≥ count) for X ~ Poisson(max(baseline, BASELINE_FLOOR))."""
+    from scipy.stats import poisson  # on first use: scipy and scikit-learn are ~110 MB
+
     return float(poisson.sf(count - 1, max(baseline, BASELINE_FLOOR)))
 
 
@@ -213,6 +216,9 @@ def similar_groups(texts: Sequence[str], *, threshold: float = CLUSTER_THRESHOLD
     groups of two or more, each sorted."""
     if len(texts) < 2:
         return []
+    from sklearn.feature_extraction.text import TfidfVectorizer  # on first use, like scipy above
+    from sklearn.metrics.pairwise import cosine_similarity
+
     try:
         matrix = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), sublinear_tf=True).fit_transform(texts)
     except ValueError:  # nothing but one-character texts

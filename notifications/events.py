@@ -132,7 +132,7 @@ class RedisLog:
         """``append`` each topic's event and PUBLISH it to the topic's group on the pub/sub layer
         (channel names with ``prefix``): one script per topic, all in one pipeline (one round trip)."""
         body = json.dumps({"type": type_, "data": data}, ensure_ascii=False, separators=(",", ":"))
-        pipe = self.client.pipeline(transaction=False)
+        calls = []
         for topic in topics:
             head = json.dumps(
                 {"type": EVENT_MESSAGE_TYPE, "event": {"topic": topic, "type": type_, "data": data}},
@@ -141,16 +141,36 @@ class RedisLog:
             )
             # {"type":…,"event":{…,"data":…}} → {"type":…,"event":{…,"data":…,"seq":<seq>}}
             channel = publish_channel(prefix, group_name(topic))
-            self._append_publish(
-                keys=[*self._keys(topic), channel],
-                args=[body, self.size, REPLAY_TTL_SECONDS, head[:-2] + ',"seq":', "}}"],
-                client=pipe,
-            )
-        seqs = pipe.execute()
+            keys = [*self._keys(topic), channel]
+            calls.append((*keys, body, self.size, REPLAY_TTL_SECONDS, head[:-2] + ',"seq":', "}}"))
+        seqs = self._evalsha_all(self._append_publish, calls, numkeys=3)
         return [
             {"topic": topic, "seq": int(seq), "type": type_, "data": data}
             for topic, seq in zip(topics, seqs, strict=True)
         ]
+
+    def _evalsha_all(self, script: Any, calls: list[tuple], *, numkeys: int) -> list[Any]:
+        """``script`` once per call (keys then args), as EVALSHAs in one pipeline: one round trip.
+        (A pipeline handed the ``Script`` object itself first asks SCRIPT EXISTS, every time: a
+        second round trip.) A Redis that lost its scripts (restarted, flushed) answers NOSCRIPT
+        without running them: those are loaded and run again."""
+
+        def run(batch: list[tuple]) -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for args in batch:
+                pipe.evalsha(script.sha, numkeys, *args)
+            return pipe.execute(raise_on_error=False)
+
+        results = run(calls)
+        missing = [i for i, r in enumerate(results) if isinstance(r, redis.exceptions.NoScriptError)]
+        if missing:
+            script.sha = self.client.script_load(script.script)
+            for i, again in zip(missing, run([calls[i] for i in missing]), strict=True):
+                results[i] = again
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
 
     def current(self, topic: str) -> int:
         return int(self.client.get(self._keys(topic)[0]) or 0)

@@ -3,7 +3,7 @@
 ``rollups_apply`` runs inside each case action's transaction (``stats.receivers``): it computes
 the case's fact anew (``stats.figures.facts_of``), subtracts the one it stored last time, adds the
 new one and the rating round or return the event records, all in one upsert. A registration
-writes its fact and one upsert (2 statements). A case writes to its own shard of each key
+writes its fact and its upsert in one statement on PostgreSQL (2 on SQLite). A case writes to its own shard of each key
 (``ROLLUP_SHARDS``), so concurrent registrations do not queue on one row. The upserts run in key
 order, so two actions moving counts between the same rows never deadlock; they are the last writes of the action, so a
 row lock on a busy month's row is held only until the commit.
@@ -43,8 +43,8 @@ def rollups_apply(*, case: Case, action: str, event: CaseEvent) -> None:
     """Move ``case``'s figures for ``action`` (inside the action's transaction, the case row locked)."""
     if action == Transition.REGISTER:
         fact = registration_fact(case)
-        CaseFigures.objects.create(case_id=case.pk, **_stored_fields(fact))
-        _upsert({case.pk % ROLLUP_SHARDS: _deltas(fact.keyed())})
+        stored = CaseFigures(case_id=case.pk, **_stored_fields(fact))
+        _upsert({case.pk % ROLLUP_SHARDS: _deltas(fact.keyed())}, new_fact=stored)
         return
     _refresh([case.pk])
 
@@ -111,30 +111,47 @@ def _key_fields(key: Key) -> dict[str, Any]:
     return dict(zip(_KEY_COLUMNS, key, strict=True))
 
 
-def _upsert(sharded: dict[int, Deltas]) -> None:
+def _upsert(sharded: dict[int, Deltas], *, new_fact: CaseFigures | None = None) -> None:
     """Add each shard's ``deltas`` to its rollup rows (creating the missing ones) in one statement,
-    in key order (so two actions moving counts between the same rows never deadlock)."""
+    in key order (so two actions moving counts between the same rows never deadlock). A new case's
+    ``new_fact`` is inserted by the same statement on PostgreSQL (a data-modifying WITH), before it
+    on SQLite (which has none)."""
     rows = sorted(
         ((*key, shard), counts)
         for shard, deltas in sharded.items()
         for key, counts in deltas.items()
         if any(counts.values())
     )
+    prefix, params = "", []
+    if new_fact is not None:
+        if connection.vendor == "postgresql" and rows:
+            insert, params = _insert_sql(new_fact)
+            prefix = f"WITH new_fact AS ({insert}) "
+        else:
+            new_fact.save(force_insert=True)
     if not rows:
         return
     table = MonthlyRollup._meta.db_table
     columns = [*_KEY_COLUMNS, "shard", *ALL_COUNTS]
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params: list[Any] = []
     for key, counts in rows:
         params += [connection.ops.adapt_datefield_value(key[0]), *key[1:], *(counts.get(c, 0) for c in ALL_COUNTS)]
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ALL_COUNTS)
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
+        f"{prefix}INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
         f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}, shard) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _insert_sql(row: CaseFigures) -> tuple[str, list[Any]]:
+    """The INSERT of one new row, as the model's fields adapt its values."""
+    fields = row._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    values = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {row._meta.db_table} ({columns}) VALUES ({values})", params
 
 
 # --- rebuilding from raw rows ------------------------------------------------------------------

@@ -5,6 +5,9 @@ rendered from memory saying exactly what a read-back says."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from zoneinfo import ZoneInfo
@@ -15,6 +18,8 @@ from django.core.cache import cache
 from django.core.signals import request_started
 from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from cases import integrity, refcache, services, tracking_sequences
 from cases.enums import Channel, Kind
@@ -37,11 +42,13 @@ BODY = {
     "citizen": {"name": "李四", "phone": "138-0013-5678"},
     "location": "东湖街道幸福路12号",
 }
-# Issue 11's goal is 10. The combined tree measures 11: scale-intake's 8 working statements plus
-# the monthly rollups' 2 writes (the case's fact row and its shard's upsert, stats.rollups), less
-# the 201's timer read (from memory now), plus BEGIN and COMMIT. Kept at what it is, so any new
-# statement fails here; the closing note says the goal is missed by one.
-QUERY_CEILING = 11
+# Issue 11's goal: at most 10 queries from the token's lookup to the 201, BEGIN and COMMIT counted.
+# PostgreSQL: token, tracking number with the case's id (one round trip), BEGIN, the case row with
+# its chain head, its event, its triage clock, the agent's call, the receipt's outbox row, the
+# monthly rollups' fact row and upsert (one statement), COMMIT. SQLite, the demo's database, takes
+# two more: the case's id is known only after its INSERT (the chain head is an UPDATE after the
+# event) and it has no data-modifying WITH (the fact row is its own INSERT).
+QUERY_CEILING = {"postgresql": 10, "sqlite": 12}
 
 
 def register(actor, **overrides):
@@ -82,15 +89,18 @@ def statements(ctx: CaptureQueriesContext) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_api_registers_a_case_in_at_most_ten_queries(users):
-    client = staff_client(users["agent"])
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['agent']).key}")
     with time_machine.travel(MONDAY, tick=False):
         assert client.post("/api/v1/cases/", BODY, format="json").status_code == 201
         with CaptureQueriesContext(connection) as ctx:
             response = client.post("/api/v1/cases/", BODY, format="json")
     assert response.status_code == 201, response.content
     sql = statements(ctx)
-    # Every statement counts here, BEGIN and COMMIT included; 9 of them do work.
-    assert len(ctx.captured_queries) <= QUERY_CEILING, "\n".join(q["sql"] for q in ctx.captured_queries)
+    # Every statement counts here, the token's lookup, BEGIN and COMMIT included.
+    assert len(ctx.captured_queries) <= QUERY_CEILING[connection.vendor], "\n".join(
+        q["sql"] for q in ctx.captured_queries
+    )
+    assert [s for s in sql if 'FROM "authtoken_token"' in s]  # a real token, looked up
     # And the work is all there: the case, its event, its triage clock, the citizen's receipt.
     case = Case.objects.get(tracking_no=response.json()["tracking_no"])
     assert case.events.count() == 1
@@ -102,14 +112,17 @@ def test_the_api_registers_a_case_in_at_most_ten_queries(users):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_service_registers_a_case_in_at_most_nine_statements(users):
+def test_the_service_registers_a_case_in_seven_statements_on_postgresql(users):
     with time_machine.travel(MONDAY, tick=False):
         register(users["agent"])
         with CaptureQueriesContext(connection) as ctx:
             case = register(users["agent"])
-    # number, case, event, chain head, timer, the agent's call, outbox, and the monthly rollups'
-    # fact row and shard upsert (stats.rollups)
-    assert len(statements(ctx)) <= 9, "\n".join(statements(ctx))
+    # number and id, case with its chain head, event, timer, the agent's call, outbox, and the
+    # monthly rollups (stats.rollups); on SQLite the head UPDATE and the fact row come apart.
+    expected = 7 if connection.vendor == "postgresql" else 9
+    assert len(statements(ctx)) <= expected, "\n".join(statements(ctx))
+    if connection.vendor == "postgresql":  # the chain head went in with the row: nothing is updated
+        assert not [s for s in statements(ctx) if s.startswith("UPDATE")]
     ok, _bad, _why = integrity.verify_chain(case.pk)
     assert ok
 
@@ -166,36 +179,34 @@ def test_a_deactivated_category_is_refused_at_once(users):
 
 
 @pytest.mark.django_db
-def test_another_processs_change_is_seen_through_the_shared_stamp(users):
+def test_another_processs_change_is_seen_within_a_second_through_the_shared_stamp(users, monkeypatch):
     refcache.active_category("CITY-VEND")  # this process's copy
     # Another process changes the row (no signal here) and bumps the stamp, as its signal does.
     Category.objects.filter(code="CITY-VEND").update(name_zh="占道经营（改）")
-    assert refcache.active_category("CITY-VEND").name_zh != "占道经营（改）"  # still the copy
-    cache.set(refcache.STAMP_KEY, uuid.uuid4().hex, timeout=None)  # another process bumped it
-    next_request()  # this process's next request reads the stamp again
-    assert refcache.active_category("CITY-VEND").name_zh == "占道经营（改）"
-
-
-@pytest.mark.django_db
-def test_outside_requests_the_stamp_is_read_again_within_a_second(users, monkeypatch):
-    refcache.active_category("CITY-VEND")
-    Category.objects.filter(code="CITY-VEND").update(name_zh="占道经营（改）")
-    cache.set(refcache.STAMP_KEY, uuid.uuid4().hex, timeout=None)  # another process bumped it
+    cache.set(refcache.STAMP_KEY, uuid.uuid4().hex, timeout=None)
+    next_request()
+    assert refcache.active_category("CITY-VEND").name_zh != "占道经营（改）"  # the copy, for now
     later = refcache.time.monotonic() + refcache.STAMP_RECHECK_SECONDS + 0.1
     monkeypatch.setattr(refcache.time, "monotonic", lambda: later)
+    next_request()  # a second later: the stamp is read again
     assert refcache.active_category("CITY-VEND").name_zh == "占道经营（改）"
 
 
 @pytest.mark.django_db
-def test_a_request_reads_the_stamp_once_however_many_lookups(users, monkeypatch):
+def test_the_stamp_is_read_once_a_second_however_many_requests_and_lookups(users, monkeypatch):
     reads: list[str] = []
     real_get = cache.get
     monkeypatch.setattr(cache, "get", lambda key, *a, **kw: reads.append(key) or real_get(key, *a, **kw))
-    next_request()
-    for _ in range(5):
-        refcache.active_category("CITY-VEND")
-        refcache.dispatch_department()
-    assert reads.count(refcache.STAMP_KEY) == 1
+    clock = [refcache.time.monotonic() + refcache.STAMP_RECHECK_SECONDS + 1]
+    monkeypatch.setattr(refcache.time, "monotonic", lambda: clock[0])
+    for _second in range(3):
+        for _ in range(5):  # five requests in this second, each with a few lookups
+            next_request()
+            refcache.active_category("CITY-VEND")
+            refcache.dispatch_department()
+            clock[0] += 0.1
+        clock[0] += refcache.STAMP_RECHECK_SECONDS
+    assert reads.count(refcache.STAMP_KEY) == 3
 
 
 @pytest.mark.django_db
@@ -318,3 +329,28 @@ def test_an_open_registration_does_not_hold_up_the_next_one(users):
     thread.join(60)
     assert outcome["second_done_while_first_open"] is True
     assert outcome["first"] != outcome["second"]
+
+
+# --- memory of a web process ------------------------------------------------------------------
+
+# Imported by the process that serves the whole site, URLconf and every app's receivers loaded.
+WEB_PROCESS = """
+import sys
+from casecenter.wsgi import application
+from django.urls import get_resolver
+get_resolver().url_patterns  # every view module
+heavy = ("sklearn", "scipy", "numpy", "jieba", "joblib")
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+"""
+
+
+def test_a_web_process_loads_no_text_mining_library_until_it_needs_one():
+    # Issue 11's web RSS < 200 MB: scikit-learn with scipy and numpy (~110 MB) and jieba's tagger
+    # (~70 MB) are loaded by the dispatch suggestions, hotspots and redaction on first use only,
+    # so a worker that registers cases (and serves the rest of the API) never carries them.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casecenter.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import pytest
 import redis
@@ -93,3 +94,25 @@ def test_other_layers_get_the_layers_own_group_send(settings, layer):
         config["hosts"] = [django_settings.REDIS_URL]
     settings.CHANNEL_LAYERS = {"default": layer}
     assert events.direct_prefix() is None
+
+
+def test_an_event_is_one_round_trip_to_redis_even_after_redis_lost_the_script(monkeypatch):
+    log = events.event_log()
+    # A script this Redis has never seen, as after a restart or SCRIPT FLUSH (the shared server is
+    # not flushed here): the first event is refused with NOSCRIPT, loads it and runs again.
+    log._append_publish = log.client.register_script(f"{events._APPEND_PUBLISH_LUA}\n-- {uuid.uuid4().hex}")
+    trips: list[str] = []
+    for cls, name in ((redis.client.Pipeline, "execute"), (redis.client.Pipeline, "immediate_execute_command"),
+                      (redis.Redis, "execute_command")):  # fmt: skip
+        real = getattr(cls, name)
+        monkeypatch.setattr(
+            cls, name, lambda self, *a, _real=real, _name=name, **kw: trips.append(_name) or _real(self, *a, **kw)
+        )
+    first = events._send_now_rollback_unsafe("board", "timer.breached", {"n": 1})
+    assert trips == ["execute", "execute_command", "execute"]  # refused, SCRIPT LOAD, run again
+    trips.clear()
+    second = events._send_now_rollback_unsafe("board", "timer.breached", {"n": 2})
+    # Not "SCRIPT EXISTS" first (redis-py asks it on every pipeline handed a Script object).
+    assert trips == ["execute"]
+    assert (first["seq"], second["seq"]) == (1, 2)
+    assert [e["data"]["n"] for e in events.replay("board", 0)] == [1, 2]

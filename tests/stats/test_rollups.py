@@ -127,7 +127,7 @@ def test_an_action_that_rolls_back_leaves_the_rollups_as_they_were(users) -> Non
     assert rollups.stored_sums() == _recounted()
 
 
-def test_a_registration_costs_two_statements_for_the_rollups(users) -> None:
+def test_a_registration_costs_one_statement_for_the_rollups_two_on_sqlite(users) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -143,7 +143,8 @@ def test_a_registration_costs_two_statements_for_the_rollups(users) -> None:
             CaseFactory(actor=users["agent"], now=at(11, 2))
     finally:
         case_changed.connect(on_case_changed, dispatch_uid="stats_rollups_on_case_changed")
-    assert len(counted) == len(unseen) + 2
+    # The case's fact and the month's upsert: one statement on PostgreSQL, two on SQLite.
+    assert len(counted) == len(unseen) + (1 if connection.vendor == "postgresql" else 2)
     assert rollups.stored_sums() != _recounted()  # the third case was registered unseen
     rollups.rollups_refresh(Case.objects.values_list("pk", flat=True))
     assert rollups.stored_sums() == _recounted()

@@ -160,6 +160,36 @@ def test_a_case_registered_just_after_hanging_up_is_linked_by_the_callers_number
     assert not unrelated.calls.exists()
 
 
+@pytest.mark.django_db
+def test_the_call_on_the_line_wins_over_ended_ones_and_the_latest_ended_over_older_ones(users):
+    agent, now = users["agent"], timezone.now()
+
+    def call(sid: str, *, answered: int, ended: int | None = None, phone: str = CALLER_PHONE, **kw) -> Call:
+        return Call.objects.create(
+            call_sid=sid,
+            caller_phone=phone,
+            agent=agent,
+            answered_at=now - timedelta(minutes=answered),
+            ended_at=None if ended is None else now - timedelta(minutes=ended),
+            **kw,
+        )
+
+    older = call("CA-older", answered=25, ended=20)
+    latest = call("CA-latest", answered=15, ended=10)
+    call("CA-stale", answered=50, ended=40)  # ended more than half an hour ago
+    call("CA-other-caller", answered=9, ended=5, phone="13700137000")
+    call("CA-survey", answered=8, ended=4, purpose=CallPurpose.SURVEY)
+    call("CA-abandoned", answered=3, abandoned=True)
+    by_number = _register(agent)
+    assert list(by_number.calls.all()) == [latest]
+
+    first_live = call("CA-live-1", answered=7, phone="13600136000")
+    second_live = call("CA-live-2", answered=2, phone="13500135000")
+    on_the_line = _register(agent)  # the caller's number matches only ended calls: the line wins
+    assert list(on_the_line.calls.all()) == [second_live]
+    assert not older.cases.exists() and not first_live.cases.exists()
+
+
 def test_the_desk_can_link_a_call_to_a_case_explicitly(client, users, ringing):
     case = _register(users["dispatcher"])
     client.force_login(users["agent"])
