@@ -104,8 +104,12 @@ def test_the_kept_rollups_give_the_hand_computed_november_figures(users) -> None
     assert (cgj.registered, cgj.closed, cgj.replied, cgj.replied_on_time) == (2, 2, 2, 1)
     assert (cgj.rated, cgj.satisfied, cgj.returned, cgj.reopened) == (1, 1, 1, 1)
     assert (cgj.assigned, cgj.responded, cgj.resolution_answered, cgj.resolved) == (2, 1, 1, 1)
+    # Every reply round counts for the department holding the case: target's three (HBJ's, and
+    # CGJ's late one and the one after the send-back), e's (contacted the day before it).
+    assert (cgj.reply_rounds, cgj.contacted_first, cgj.contact_before_reply_rate) == (4, 4, 1.0)
     # HBJ: the dissatisfied round of target stays HBJ's; f is in progress.
     assert (hbj.registered, hbj.rated, hbj.satisfied, hbj.returned) == (1, 1, 0, 0)
+    assert (hbj.reply_rounds, hbj.contacted_first, hbj.contact_before_reply_rate) == (0, 0, None)
     # The dispatch desk: a (resolved directly, hotline), b (rejected), m (merged).
     assert (xfj.registered, xfj.rejected, xfj.merged, xfj.hotline, xfj.resolved_directly) == (3, 1, 1, 1, 1)
     [october] = [r for r in metrics.department_figures(date(2026, 10, 1)) if r.department.code == "CGJ"]
@@ -192,3 +196,19 @@ def test_most_overdue_finds_running_and_late_replies_through_the_facts(users, dj
         overdue = metrics.most_overdue(NOV, now=now)
     assert [(o["case"].pk, o["running"]) for o in overdue] == [(running.pk, True), (late.pk, False)]
     assert overdue[0]["overdue_hours"] > overdue[1]["overdue_hours"] > 0
+
+
+def test_a_reply_counts_as_contacted_first_only_with_a_contact_at_or_before_it() -> None:
+    from stats.figures import round_counts
+
+    reply = at(11, 5, 10)
+
+    def counted(data: object) -> dict[str, int]:
+        return round_counts("reply", data, reply)
+
+    assert counted({"contact": {"at": at(11, 5, 9).isoformat()}}) == {"reply_rounds": 1, "contacted_first": 1}
+    assert counted({"contact": {"at": reply.isoformat()}}) == {"reply_rounds": 1, "contacted_first": 1}
+    assert counted({"contact": {"at": at(11, 5, 11).isoformat()}}) == {"reply_rounds": 1, "contacted_first": 0}
+    # A reply from before the rule, an unreadable or a naive moment: a reply without a contact.
+    for data in ({}, {"contact": None}, {"contact": {"at": "yesterday"}}, {"contact": {"at": "2026-11-05T09:00"}}):
+        assert counted(data) == {"reply_rounds": 1, "contacted_first": 0}

@@ -64,11 +64,19 @@ _ROW_FIELDS = {
             "resolved_directly",
             "returned",
             "reopened",
+            "reply_rounds",
+            "contacted_first",
         )
     },
     **{
         name: serializers.FloatField(allow_null=True)
-        for name in ("closure_rate", "on_time_rate", "satisfaction_rate", "avg_handling_hours")
+        for name in (
+            "closure_rate",
+            "on_time_rate",
+            "satisfaction_rate",
+            "avg_handling_hours",
+            "contact_before_reply_rate",
+        )
     },
 }
 

@@ -85,6 +85,9 @@ CSV_LABELS: dict[str, Any] = {
     "first_contact_rate": gettext_lazy("一次办结率"),
     "rejected": gettext_lazy("不予受理"),
     "merged": gettext_lazy("合并"),
+    "reply_rounds": gettext_lazy("答复次数"),
+    "contacted_first": gettext_lazy("答复前已联系群众"),
+    "contact_before_reply_rate": gettext_lazy("先联系后答复率"),
 }
 CSV_LANGUAGES = ("zh-hans", "en")
 
