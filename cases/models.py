@@ -504,6 +504,9 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+        # The events of one kind in a period (a month's urges, ratings and decisions for the
+        # monthly report): a range read instead of a scan of every case's history.
+        indexes = [models.Index(fields=["transition", "at"], name="case_event_transition_at")]
 
     def compute_hash(self) -> str:
         payload = {

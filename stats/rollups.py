@@ -21,7 +21,8 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Case as DbCase
+from django.db.models import F, Q, QuerySet, Sum, Value, When
 
 from cases.enums import Transition
 from cases.models import Case, CaseEvent
@@ -221,6 +222,25 @@ def series_rows(first: date, last: date, *, department_keys: list[int] | None = 
     if department_keys is not None:
         qs = qs.filter(department_key__in=department_keys)
     return list(qs.order_by().values("month").annotate(**_sums()))
+
+
+def report_rows(month: date, *, first: date) -> list[dict[str, Any]]:
+    """Every sum a month's report shows, in one query: ``month``'s per department key, channel,
+    kind and category (its tables, charts and top categories), and each earlier month's from
+    ``first`` per department key (the trend, and the ranking's last month and last year). The
+    breakdown columns read ``""``/``0`` on the earlier months' rows."""
+    this = Q(month=month)
+    return list(
+        MonthlyRollup.objects.filter(month__gte=first, month__lte=month)
+        .annotate(
+            r_channel=DbCase(When(this, then=F("channel")), default=Value("")),
+            r_kind=DbCase(When(this, then=F("kind")), default=Value("")),
+            r_category=DbCase(When(this, then=F("category_id")), default=Value(0)),
+        )
+        .order_by()
+        .values("month", "department_key", "r_channel", "r_kind", "r_category")
+        .annotate(**_sums())
+    )
 
 
 def overdue_candidates(month: date, *, now: Any, limit: int) -> list[int]:
