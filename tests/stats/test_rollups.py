@@ -212,3 +212,34 @@ def test_a_reply_counts_as_contacted_first_only_with_a_contact_at_or_before_it()
     # A reply from before the rule, an unreadable or a naive moment: a reply without a contact.
     for data in ({}, {"contact": None}, {"contact": {"at": "yesterday"}}, {"contact": {"at": "2026-11-05T09:00"}}):
         assert counted(data) == {"reply_rounds": 1, "contacted_first": 0}
+
+
+def test_the_reports_one_read_gives_what_each_figure_reads_alone(users, django_assert_max_num_queries) -> None:
+    from django.core.cache import cache
+
+    from cases.models import Department
+    from stats.ranking import month_ranking
+
+    _mixed_november(users)
+    first = date(2025, 12, 1)
+
+    def rows(found: list) -> list:
+        return [(f.department, f.as_row(), f.by_channel, f.by_kind) for f in found]
+
+    def ranks(ranking) -> list:
+        return [(r.department.code, r.score, r.rank, r.previous_rank, r.last_year_rank) for r in ranking.rows]
+
+    for department in (None, Department.objects.get(code="CGJ"), Department.objects.get(code="XFJ")):
+        for level in ("department", "street"):
+            cache.clear()
+            with django_assert_max_num_queries(2):  # the rollups, the ranking's settings
+                found = metrics.month_figures(NOV, now=at(12, 1), level=level, department=department)
+            assert rows(found.snapshot.rows) == rows(metrics.department_figures(NOV))
+            assert found.snapshot.total.as_row() == metrics.total(metrics.department_figures(NOV)).as_row()
+            alone = metrics.monthly_series(first, NOV, department=department)
+            assert [(f.month, f.as_row()) for f in found.series] == [(f.month, f.as_row()) for f in alone]
+            assert ranks(found.ranking) == ranks(month_ranking(NOV, level=level))
+            assert [(t["category"].pk, t["count"]) for t in found.categories] == [
+                (t["category"].pk, t["count"]) for t in metrics.top_categories(NOV)
+            ]
+    assert found.series[-1].registered == 3 and found.series[-2].registered == 0  # XFJ: a, b, m in November
