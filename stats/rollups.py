@@ -112,14 +112,15 @@ def _key_fields(key: Key) -> dict[str, Any]:
     return dict(zip(_KEY_COLUMNS, key, strict=True))
 
 
-def _upsert(sharded: dict[int, Deltas]) -> None:
+def _upsert(sharded: dict[int, Deltas], *, create_empty: bool = False) -> None:
     """Add each shard's ``deltas`` to its rollup rows (creating the missing ones) in one statement,
-    in key order (so two actions moving counts between the same rows never deadlock)."""
+    in key order (so two actions moving counts between the same rows never deadlock).
+    ``create_empty``: write keys whose deltas are all zero too (``rollups_fold``'s empty rows)."""
     rows = sorted(
         ((*key, shard), counts)
         for shard, deltas in sharded.items()
         for key, counts in deltas.items()
-        if any(counts.values())
+        if create_empty or any(counts.values())
     )
     if not rows:
         return
@@ -136,6 +137,45 @@ def _upsert(sharded: dict[int, Deltas]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# --- folding the shards ------------------------------------------------------------------------
+
+
+def rollups_fold(*, months: Iterable[date] | None = None) -> int:
+    """Fold every key's shards into its shard 0 (of ``months``, default all), so a read sums one
+    row per key instead of up to ``ROLLUP_SHARDS``: after a day of intake every key of the month
+    has all its shards, and the report's read grows with them (16× the rows). Exact while case
+    actions run: one short transaction per month and department key locks that group's rows in
+    key order (the order ``_upsert`` writes them), moves the other shards' counts onto shard 0 and
+    deletes them; a shard written meanwhile is only waited for. Returns the rows folded away."""
+    groups = MonthlyRollup.objects.filter(shard__gt=0)
+    if months is not None:
+        groups = groups.filter(month__in=list(months))
+    folded = 0
+    for month, department_key in sorted(set(groups.values_list("month", "department_key"))):
+        group = MonthlyRollup.objects.filter(month=month, department_key=department_key)
+        # Shard 0 of each key exists before anything is locked (an empty row counts nothing), so
+        # the transaction below only locks existing rows, all in one order: no deadlock with an
+        # action that inserts a key's shard 0 while holding another row.
+        keys = set(group.filter(shard__gt=0).values_list(*_KEY_COLUMNS))
+        _upsert({0: {key: Counter({"registered": 0}) for key in keys}}, create_empty=True)
+        with transaction.atomic():
+            rows = list(
+                group.order_by(*_KEY_COLUMNS, "shard")
+                .select_for_update()
+                .values("pk", *_KEY_COLUMNS, "shard", *ALL_COUNTS)
+            )
+            moved: Deltas = defaultdict(Counter)
+            gone = []
+            for row in rows:
+                if row["shard"]:
+                    gone.append(row["pk"])
+                    moved[tuple(row[c] for c in _KEY_COLUMNS)].update({c: row[c] for c in ALL_COUNTS if row[c]})
+            MonthlyRollup.objects.filter(pk__in=gone).delete()
+            _upsert({0: moved})
+        folded += len(gone)
+    return folded
 
 
 # --- rebuilding from raw rows ------------------------------------------------------------------

@@ -243,3 +243,26 @@ def test_the_reports_one_read_gives_what_each_figure_reads_alone(users, django_a
                 (t["category"].pk, t["count"]) for t in metrics.top_categories(NOV)
             ]
     assert found.series[-1].registered == 3 and found.series[-2].registered == 0  # XFJ: a, b, m in November
+
+
+def test_folding_the_shards_keeps_every_sum_and_leaves_one_row_per_key(users) -> None:
+    _mixed_november(users)  # each case writes to its own shard (case id % 16)
+    CaseFactory(actor=users["agent"], now=at(11, 2))  # a second case of one key, in another shard
+    spread = rollups.stored_sums()
+    assert spread == _recounted()
+    by_key = MonthlyRollup.objects.values_list(*rollups._KEY_COLUMNS)
+    assert by_key.count() > by_key.distinct().count()  # some key has two shards
+    keys = by_key.distinct().count()
+    assert rollups.rollups_fold(months=[date(2026, 10, 1)]) > 0  # October only
+    assert MonthlyRollup.objects.filter(month=NOV, shard__gt=0).exists()
+    assert not MonthlyRollup.objects.filter(month=date(2026, 10, 1), shard__gt=0).exists()
+    assert rollups.stored_sums() == spread
+    assert rollups.rollups_fold() > 0
+    assert rollups.stored_sums() == spread
+    assert not MonthlyRollup.objects.filter(shard__gt=0).exists()
+    assert MonthlyRollup.objects.count() == keys
+    assert rollups.rollups_fold() == 0  # nothing left to fold
+    # The kept rollups move on from the folded rows: a new case and an action, then the recount.
+    case = CaseFactory(actor=users["agent"], now=at(11, 21))
+    services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", now=at(11, 21, 11))
+    assert rollups.stored_sums() == _recounted()
