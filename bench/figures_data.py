@@ -91,6 +91,35 @@ def fill(n: int) -> None:
         cur.execute("ANALYZE")
 
 
+def spread_shards() -> int:
+    """Split every rollup row of shard 0 over all ``ROLLUP_SHARDS`` shards (sums unchanged), as a
+    day of concurrent intake leaves them: a rebuild writes shard 0 only, which no live system
+    keeps. A no-op when other shards are written already. Returns the rows added."""
+    from django.db import connection
+
+    from stats.figures import ALL_COUNTS
+    from stats.models import MonthlyRollup
+    from stats.rollups import ROLLUP_SHARDS
+
+    if MonthlyRollup.objects.filter(shard__gt=0).exists():
+        return 0
+    keys = "month, department_key, category_id, channel, kind"
+    n = ROLLUP_SHARDS
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO stats_monthlyrollup ({keys}, shard, {', '.join(ALL_COUNTS)}) "
+            f"SELECT {keys}, s, {', '.join(f'{c} / {n}' for c in ALL_COUNTS)} FROM stats_monthlyrollup "
+            f"CROSS JOIN generate_series(1, {n - 1}) AS s WHERE shard = 0"
+        )
+        added = cur.rowcount
+        cur.execute(
+            f"UPDATE stats_monthlyrollup SET {', '.join(f'{c} = {c} - {n - 1} * ({c} / {n})' for c in ALL_COUNTS)} "
+            "WHERE shard = 0"
+        )
+        cur.execute("ANALYZE stats_monthlyrollup")
+    return added
+
+
 def _insert(n: int, have: int, started: float) -> None:
     from django.db import connection
 

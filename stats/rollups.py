@@ -21,8 +21,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case as DbCase
-from django.db.models import F, Q, QuerySet, Sum, Value, When
+from django.db.models import QuerySet, Sum
 
 from cases.enums import Transition
 from cases.models import Case, CaseEvent
@@ -268,19 +267,26 @@ def report_rows(month: date, *, first: date) -> list[dict[str, Any]]:
     """Every sum a month's report shows, in one query: ``month``'s per department key, channel,
     kind and category (its tables, charts and top categories), and each earlier month's from
     ``first`` per department key (the trend, and the ranking's last month and last year). The
-    breakdown columns read ``""``/``0`` on the earlier months' rows."""
-    this = Q(month=month)
-    return list(
-        MonthlyRollup.objects.filter(month__gte=first, month__lte=month)
-        .annotate(
-            r_channel=DbCase(When(this, then=F("channel")), default=Value("")),
-            r_kind=DbCase(When(this, then=F("kind")), default=Value("")),
-            r_category=DbCase(When(this, then=F("category_id")), default=Value(0)),
-        )
-        .order_by()
-        .values("month", "department_key", "r_channel", "r_kind", "r_category")
-        .annotate(**_sums())
+    breakdown columns (``r_channel``, ``r_kind``, ``r_category``) read ``""``/``0`` on the earlier
+    months' rows. Written in SQL with the sums cast back to integers: through the ORM, PostgreSQL's
+    ``numeric`` sums decoded as ``Decimal`` and converted back cost more than the query itself."""
+    table = MonthlyRollup._meta.db_table
+    sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in ALL_COUNTS)
+    this = connection.ops.adapt_datefield_value(month)
+    sql = (
+        f"SELECT month, department_key, CASE WHEN month = %s THEN channel ELSE '' END, "
+        f"CASE WHEN month = %s THEN kind ELSE '' END, CASE WHEN month = %s THEN category_id ELSE 0 END, {sums} "
+        f"FROM {table} WHERE month >= %s AND month <= %s GROUP BY 1, 2, 3, 4, 5"
     )
+    names = ("month", "department_key", "r_channel", "r_kind", "r_category", *ALL_COUNTS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [this, this, this, connection.ops.adapt_datefield_value(first), this])
+        found = cursor.fetchall()
+    rows = [dict(zip(names, row, strict=True)) for row in found]
+    for row in rows:
+        if isinstance(row["month"], str):  # SQLite
+            row["month"] = date.fromisoformat(row["month"])
+    return rows
 
 
 def overdue_candidates(month: date, *, now: Any, limit: int) -> list[int]:
