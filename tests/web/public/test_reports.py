@@ -24,12 +24,14 @@ def test_report_page_shows_each_department_for_leadership(
     october, users, client, django_assert_max_num_queries
 ) -> None:
     client.force_login(users["supervisor"])
-    # Measured on the combined tree: session, user; the figures (rollups by department/channel/
-    # kind, departments, months, categories + their names, late and overdue facts, their timers,
-    # departments, the ranking's rollups and weights) — 12; dispatch's levels and disputes (2),
-    # answer's escalations (1), citizen's urges and follow-up events (2), insight's suggestion
-    # acceptance (1), the menu's unread count (1), the calendar banner (1), its departments (1).
-    with django_assert_max_num_queries(22):
+    # Session, user; the figures: one read of the rollups (the month by department, channel,
+    # kind and category, the trend's and the ranking's months by department; the contact-before-
+    # reply counts among them), the ranking's weights, the late and overdue facts and their timers
+    # (departments and categories from the process's copy) — 5; dispatch's levels and disputes
+    # (2), the citizen's urges, follow-up ratings and decisions, the ratings still waiting (3),
+    # insight's suggestion acceptance (1), the menu's unread count (1), the calendar banner (1),
+    # its departments (1). 22 before the report read its rollups once.
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("reports:monthly"), {"month": "2026-10"})
     assert response.status_code == 200
     rows = {r.department.code: r for r in response.context["data"].rows}
@@ -46,7 +48,7 @@ def test_report_query_count_does_not_grow_with_cases(october, users, client, dja
     client.force_login(users["dispatcher"])
     # The same page for a dispatcher, without the leadership-only parts (counted above): a
     # constant that five more closed cases don't move.
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("reports:monthly"), {"month": "2026-11"}).status_code == 200
 
 
