@@ -87,3 +87,22 @@ def followup_figures(month: date) -> dict[str, Any]:
         for name in ("urges", "urged_cases", "dissatisfied", "reopened", "upheld", "pending"):
             setattr(total, name, getattr(total, name) + getattr(r, name))
     return {"rows": rows, "total": total}
+
+
+FOLLOWUP_FIELDS = ("urges", "urged_cases", "dissatisfied", "reopened", "upheld", "pending")
+
+
+def followup_json(figures: dict[str, Any]) -> dict[str, Any]:
+    """``followup_figures`` for the reports API: rows by department code (``null``: not yet
+    assigned, or a rating that named none) and the total."""
+
+    def row(r: FollowUpRow) -> dict[str, Any]:
+        dept = r.department
+        return {
+            "department": dept.code if dept else None,
+            "department_name": dept.name if dept else None,
+            **{name: getattr(r, name) for name in FOLLOWUP_FIELDS},
+        }
+
+    total = figures["total"]
+    return {"rows": [row(r) for r in figures["rows"]], "total": {n: getattr(total, n) for n in FOLLOWUP_FIELDS}}
