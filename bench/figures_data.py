@@ -116,8 +116,19 @@ def spread_shards() -> int:
             f"UPDATE stats_monthlyrollup SET {', '.join(f'{c} = {c} - {n - 1} * ({c} / {n})' for c in ALL_COUNTS)} "
             "WHERE shard = 0"
         )
-        cur.execute("ANALYZE stats_monthlyrollup")
+    vacuum_rollups()
     return added
+
+
+def vacuum_rollups(*, full: bool = False) -> None:
+    """``VACUUM ANALYZE`` the rollup table, as autovacuum does soon after a spread or a fold
+    (their dead rows would otherwise make every read scan them until it does). ``full``: after
+    the first fold of a table at its peak (every shard of every month written), compact it once
+    (``VACUUM FULL``), or every read keeps scanning the peak's empty pages."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"VACUUM {'FULL ' if full else ''}ANALYZE stats_monthlyrollup")
 
 
 def _insert(n: int, have: int, started: float) -> None:
