@@ -268,3 +268,20 @@ def test_folding_the_shards_keeps_every_sum_and_leaves_one_row_per_key(users) ->
     case = CaseFactory(actor=users["agent"], now=at(11, 21))
     services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", now=at(11, 21, 11))
     assert rollups.stored_sums() == _recounted()
+
+
+def test_fold_rollups_command_folds_this_and_last_month_or_all(users, capsys) -> None:
+    _mixed_november(users)  # November's cases and one of October's, over several shards
+    spread = rollups.stored_sums()
+    october = MonthlyRollup.objects.filter(month=date(2026, 10, 1))
+    october_rows = sorted(october.values_list("pk", "shard"))
+    with time_machine.travel(at(12, 5), tick=False):
+        call_command("fold_rollups", "--months", "1")  # December only: nothing of it to fold
+    assert "folded 0 rollup rows" in capsys.readouterr().out
+    with time_machine.travel(at(12, 5), tick=False):
+        call_command("fold_rollups", "--months", "2")  # December and November
+    assert sorted(october.values_list("pk", "shard")) == october_rows  # left as it was
+    assert not MonthlyRollup.objects.filter(month=NOV, shard__gt=0).exists()
+    call_command("fold_rollups")
+    assert not MonthlyRollup.objects.filter(shard__gt=0).exists()
+    assert rollups.stored_sums() == spread
