@@ -504,6 +504,17 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+        # The events of one kind in a period (a month's urges, ratings and decisions for the
+        # monthly report): a range read instead of a scan of every case's history.
+        indexes = [
+            models.Index(fields=["transition", "at"], name="case_event_transition_at"),
+            # A month's dissatisfied ratings (the report's follow-up), without reading every rating.
+            models.Index(
+                fields=["at"],
+                condition=models.Q(transition="feedback", data__rating="dissatisfied"),
+                name="case_event_dissatisfied_at",
+            ),
+        ]
 
     def compute_hash(self) -> str:
         payload = {

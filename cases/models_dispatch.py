@@ -46,7 +46,11 @@ class CaseAssignment(models.Model):
         ordering = ["case_id", "id"]
         verbose_name = _("派单层级")
         verbose_name_plural = _("派单层级")
-        indexes = [models.Index(fields=["department", "assigned_at"], name="cases_assignment_dept")]
+        indexes = [
+            models.Index(fields=["department", "assigned_at"], name="cases_assignment_dept"),
+            # A month's assignments of every department (the monthly report's 分级派单).
+            models.Index(fields=["assigned_at"], name="cases_assignment_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} L{self.level} {self.department_id} {self.state}"

@@ -311,6 +311,13 @@ class Timer(models.Model):
                 ),
                 name="sla_timer_board_running_due",
             ),
+            # The console's calendar banner on every page (sla.selectors.calendar_incomplete_years):
+            # the few live clocks counting into a year without a holiday schedule.
+            models.Index(
+                fields=["calendar", "due_at"],
+                condition=models.Q(stopped_at__isnull=True, calendar_incomplete=True),
+                name="sla_timer_live_incomplete",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,10 @@ action's transaction, and every surface reads the sums:
   (default 1 working day on the CN calendar) is the ranking settings' (``stats.models``).
 - resolution rate 解决率 = cases the citizen says are solved (``Case.feedback_resolved``) ÷
   cases whose citizen answered that question
+- contact-before-reply rate 先联系后答复率 = replies that recorded contacting the citizen at or
+  before the reply ÷ replies, over the ``reply`` events (each round counts: a reply sent back
+  and given again is two), charged to the department holding the case; a reply records its
+  contact on its event (``data["contact"]["at"]``); replies from before that rule count as without
 - returned = ``return`` events, each charged to the department that handed the case back;
   reopened = sum of ``reopen_count``; average handling time = mean of (answered_at −
   registered_at) over answered cases
@@ -68,7 +72,7 @@ CASE_COUNTS = (
     "resolved",
 )
 # What the events of a case add (never taken back: the events are append-only).
-ROUND_COUNTS = ("returned", "rated", "satisfied")
+ROUND_COUNTS = ("returned", "rated", "satisfied", "reply_rounds", "contacted_first")
 ALL_COUNTS = CASE_COUNTS + ROUND_COUNTS
 # API.md field order for the monthly report (CSV columns follow it).
 REPORT_FIELDS = (
@@ -139,6 +143,8 @@ class Figures:
     responded: int = 0
     resolution_answered: int = 0
     resolved: int = 0
+    reply_rounds: int = 0
+    contacted_first: int = 0
     department: Department | None = None
     month: date | None = None
     by_channel: dict[str, int] = field(default_factory=dict)
@@ -175,6 +181,10 @@ class Figures:
         return _rate(self.resolved, self.resolution_answered)
 
     @property
+    def contact_before_reply_rate(self) -> float | None:
+        return _rate(self.contacted_first, self.reply_rounds)
+
+    @property
     def avg_handling_hours(self) -> float | None:
         return round(self.handling_seconds / self.answered / 3600, 2) if self.answered else None
 
@@ -203,6 +213,9 @@ class Figures:
                 "first_contact_rate": self.first_contact_rate,
                 "rejected": self.rejected,
                 "merged": self.merged,
+                "reply_rounds": self.reply_rounds,
+                "contacted_first": self.contacted_first,
+                "contact_before_reply_rate": self.contact_before_reply_rate,
             }
         )
         return row
@@ -294,18 +307,23 @@ def facts_of(cases: QuerySet[Case], *, response_due: ResponseDue | None = None) 
     clocks = reply_clock_expressions()
     rows = list(cases.order_by().annotate(late=late, **clocks).values(*_FACT_COLUMNS, "late", *clocks))
     dispatch_id = _dispatch_id()
-    # Only a case that was returned, closed, reopened or awaits the decision on a dissatisfied
-    # rating (``pending_decision``, citizen follow-up) can have a round.
+    # Only a case that was returned, replied (``replied_at`` is never cleared), closed, reopened or
+    # awaits the decision on a dissatisfied rating (``pending_decision``, citizen follow-up) can
+    # have a round.
     rated_states = (State.CLOSED, State.PENDING_DECISION)
-    with_rounds = [r["pk"] for r in rows if r["return_count"] or r["reopen_count"] or r["state"] in rated_states]
-    rounds: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    with_rounds = [
+        r["pk"]
+        for r in rows
+        if r["return_count"] or r["reopen_count"] or r["replied_at"] is not None or r["state"] in rated_states
+    ]
+    rounds: dict[int, list[Round]] = {}
     if with_rounds:
-        events = CaseEvent.objects.filter(
-            case_id__in=with_rounds, transition__in=[Transition.FEEDBACK, Transition.RETURN]
-        ).values_list("case_id", "transition", "data")
-        for case_id, transition, data in events:
-            rounds.setdefault(case_id, []).append((transition, data or {}))
-    codes = {d["department"] for found in rounds.values() for _t, d in found if d.get("department")}
+        events = CaseEvent.objects.filter(case_id__in=with_rounds, transition__in=ROUND_TRANSITIONS).values_list(
+            "case_id", "transition", "data", "at"
+        )
+        for case_id, transition, data, at in events:
+            rounds.setdefault(case_id, []).append((transition, data or {}, at))
+    codes = {d["department"] for found in rounds.values() for _t, d, _at in found if d.get("department")}
     dept_ids = department_keys(codes, dispatch_id)
     return [_fact(row, due, dispatch_id, rounds.get(row["pk"], ()), dept_ids) for row in rows]
 
@@ -314,7 +332,7 @@ def _fact(
     row: dict[str, Any],
     response_due: ResponseDue,
     dispatch_id: int | None,
-    rounds: Iterable[tuple[str, dict[str, Any]]],
+    rounds: Iterable[Round],
     dept_ids: dict[str, int],
 ) -> Fact:
     state = row["state"]
@@ -353,12 +371,12 @@ def _fact(
         "resolved": resolved is True,
     }
     parts: dict[int, dict[str, int]] = {dept: {name: int(value) for name, value in values.items() if value}}
-    for transition, data in rounds:
+    for transition, data, at in rounds:
         charged = round_department(transition, data, dept or None, dept_ids)
         if charged is None:
             continue
         part = parts.setdefault(charged, {})
-        for name, value in round_counts(transition, data).items():
+        for name, value in round_counts(transition, data, at).items():
             if value:
                 part[name] = part.get(name, 0) + value
     return Fact(
@@ -418,20 +436,41 @@ class ResponseTerms:
 # --- what an event adds ------------------------------------------------------------------
 
 
-def round_counts(transition: str, data: dict[str, Any]) -> dict[str, int]:
-    """The counts one event adds to its case's month: a rating round, or a return."""
+# The events that add rounds, and one as ``facts_of`` reads it: (transition, data, at).
+ROUND_TRANSITIONS = (Transition.FEEDBACK, Transition.RETURN, Transition.REPLY)
+Round = tuple[str, dict[str, Any], datetime]
+
+
+def round_counts(transition: str, data: dict[str, Any], at: datetime | None = None) -> dict[str, int]:
+    """The counts one event adds to its case's month: a rating round, a return, or a reply
+    (with whether it recorded contacting the citizen by the time of the reply, ``at``)."""
     if transition == Transition.FEEDBACK:
         return {"rated": 1, "satisfied": int(data.get("rating") in SATISFIED)}
     if transition == Transition.RETURN:
         return {"returned": 1}
+    if transition == Transition.REPLY:
+        return {"reply_rounds": 1, "contacted_first": int(at is not None and contacted_by(data, at))}
     return {}
+
+
+def contacted_by(data: Any, at: datetime) -> bool:
+    """Whether a reply event's data records contacting the citizen at or before ``at``."""
+    contact = data.get("contact") if isinstance(data, dict) else None
+    moment = contact.get("at") if isinstance(contact, dict) else None
+    if not isinstance(moment, str):
+        return False
+    try:
+        return datetime.fromisoformat(moment) <= at
+    except (TypeError, ValueError):  # unparsable, or a naive time from a foreign import
+        return False
 
 
 def round_department(
     transition: str, data: dict[str, Any], case_department: int | None, dept_ids: dict[str, int]
 ) -> int | None:
     """The department a round is charged to: the one recorded on the event (the rated or the
-    returning one); an event from before the department was recorded counts for the case's;
+    returning one); a reply (which records none) and an event from before the department was
+    recorded count for the case's;
     a rating with none recorded counts for the dispatch desk; a return always names its own
     (None: nothing to charge)."""
     code = data.get("department")
@@ -459,6 +498,7 @@ __all__ = [
     "CASE_COUNTS",
     "NO_DEPARTMENT",
     "ROUND_COUNTS",
+    "ROUND_TRANSITIONS",
     "Fact",
     "Figures",
     "Key",
@@ -468,6 +508,7 @@ __all__ = [
     "month_bounds",
     "month_of",
     "registration_fact",
+    "contacted_by",
     "round_counts",
     "round_department",
     "department_keys",

@@ -50,6 +50,8 @@ class MonthlyRollup(models.Model):
     returned = _count()
     rated = _count()
     satisfied = _count()
+    reply_rounds = _count()  # reply events (each round), for the contact-before-reply rate
+    contacted_first = _count()  # of which recorded contacting the citizen by the reply
 
     class Meta:
         constraints = [

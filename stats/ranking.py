@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cases import refcache
 from cases.models import Department
 
 from . import rollups
@@ -39,9 +40,10 @@ def is_street_office(department: Department) -> bool:
 
 
 def ranked_units(level: str) -> tuple[list[Department], dict[int, Department]]:
-    """The units ranked at ``level`` (by code) and every department id that counts for one."""
-    departments = list(Department.objects.all())
-    by_id = {d.pk: d for d in departments}
+    """The units ranked at ``level`` (by code) and every department id that counts for one (from
+    the process's copy of the departments: no query)."""
+    by_id: dict[int, Department] = refcache.departments.get()["by_id"]
+    departments = list(by_id.values())
 
     def depth_one(dept: Department) -> Department | None:
         chain = [dept]
@@ -163,18 +165,29 @@ def _month_rows(
     return result
 
 
-def month_ranking(month: date, *, level: str = "department") -> Ranking:
-    """The ranking of ``month`` at ``level`` with 环比/同比 and the red and black lists."""
+def ranking_months(month: date) -> list[date]:
+    """The months a ranking reads: its own, the one before (环比) and a year before (同比)."""
+    return [month, add_months(month, -1), add_months(month, -12)]
+
+
+def month_ranking(
+    month: date, *, level: str = "department", per_month: dict[date, dict[int, Figures]] | None = None
+) -> Ranking:
+    """The ranking of ``month`` at ``level`` with 环比/同比 and the red and black lists.
+    ``per_month``: the figures per department key of the ``ranking_months`` when the caller has
+    read them already (the monthly report's one read of the rollups); else they are read here."""
     if level not in LEVELS:
         raise ValueError(f"unknown ranking level {level!r}")
     units, counts_for = ranked_units(level)
-    months = [month, add_months(month, -1), add_months(month, -12)]
-    per_month: dict[date, dict[int, Figures]] = {m: {} for m in months}
-    for row in rollups.months_rows(min(months), month, by_department=True):
-        if row["month"] in per_month:
-            figures = Figures()
-            figures.add_counts(row)
-            per_month[row["month"]][row["department_key"]] = figures
+    months = ranking_months(month)
+    if per_month is None:
+        per_month = {m: {} for m in months}
+        for row in rollups.months_rows(min(months), month, by_department=True):
+            if row["month"] in per_month:
+                figures = Figures()
+                figures.add_counts(row)
+                per_month[row["month"]][row["department_key"]] = figures
+    per_month = {m: per_month.get(m, {}) for m in months}
     settings = _settings_for(months)
 
     def ranks(m: date) -> dict[int, int | None]:

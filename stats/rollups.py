@@ -111,16 +111,17 @@ def _key_fields(key: Key) -> dict[str, Any]:
     return dict(zip(_KEY_COLUMNS, key, strict=True))
 
 
-def _upsert(sharded: dict[int, Deltas], *, new_fact: CaseFigures | None = None) -> None:
+def _upsert(sharded: dict[int, Deltas], *, new_fact: CaseFigures | None = None, create_empty: bool = False) -> None:
     """Add each shard's ``deltas`` to its rollup rows (creating the missing ones) in one statement,
     in key order (so two actions moving counts between the same rows never deadlock). A new case's
     ``new_fact`` is inserted by the same statement on PostgreSQL (a data-modifying WITH), before it
-    on SQLite (which has none)."""
+    on SQLite (which has none). ``create_empty``: write keys whose deltas are all zero too
+    (``rollups_fold``'s empty rows)."""
     rows = sorted(
         ((*key, shard), counts)
         for shard, deltas in sharded.items()
         for key, counts in deltas.items()
-        if any(counts.values())
+        if create_empty or any(counts.values())
     )
     prefix, params = "", []
     if new_fact is not None:
@@ -152,6 +153,45 @@ def _insert_sql(row: CaseFigures) -> tuple[str, list[Any]]:
     params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
     values = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {row._meta.db_table} ({columns}) VALUES ({values})", params
+
+
+# --- folding the shards ------------------------------------------------------------------------
+
+
+def rollups_fold(*, months: Iterable[date] | None = None) -> int:
+    """Fold every key's shards into its shard 0 (of ``months``, default all), so a read sums one
+    row per key instead of up to ``ROLLUP_SHARDS``: after a day of intake every key of the month
+    has all its shards, and the report's read grows with them (16× the rows). Exact while case
+    actions run: one short transaction per month and department key locks that group's rows in
+    key order (the order ``_upsert`` writes them), moves the other shards' counts onto shard 0 and
+    deletes them; a shard written meanwhile is only waited for. Returns the rows folded away."""
+    groups = MonthlyRollup.objects.filter(shard__gt=0)
+    if months is not None:
+        groups = groups.filter(month__in=list(months))
+    folded = 0
+    for month, department_key in sorted(set(groups.values_list("month", "department_key"))):
+        group = MonthlyRollup.objects.filter(month=month, department_key=department_key)
+        # Shard 0 of each key exists before anything is locked (an empty row counts nothing), so
+        # the transaction below only locks existing rows, all in one order: no deadlock with an
+        # action that inserts a key's shard 0 while holding another row.
+        keys = set(group.filter(shard__gt=0).values_list(*_KEY_COLUMNS))
+        _upsert({0: {key: Counter({"registered": 0}) for key in keys}}, create_empty=True)
+        with transaction.atomic():
+            rows = list(
+                group.order_by(*_KEY_COLUMNS, "shard")
+                .select_for_update()
+                .values("pk", *_KEY_COLUMNS, "shard", *ALL_COUNTS)
+            )
+            moved: Deltas = defaultdict(Counter)
+            gone = []
+            for row in rows:
+                if row["shard"]:
+                    gone.append(row["pk"])
+                    moved[tuple(row[c] for c in _KEY_COLUMNS)].update({c: row[c] for c in ALL_COUNTS if row[c]})
+            MonthlyRollup.objects.filter(pk__in=gone).delete()
+            _upsert({0: moved})
+        folded += len(gone)
+    return folded
 
 
 # --- rebuilding from raw rows ------------------------------------------------------------------
@@ -238,6 +278,32 @@ def series_rows(first: date, last: date, *, department_keys: list[int] | None = 
     if department_keys is not None:
         qs = qs.filter(department_key__in=department_keys)
     return list(qs.order_by().values("month").annotate(**_sums()))
+
+
+def report_rows(month: date, *, first: date) -> list[dict[str, Any]]:
+    """Every sum a month's report shows, in one query: ``month``'s per department key, channel,
+    kind and category (its tables, charts and top categories), and each earlier month's from
+    ``first`` per department key (the trend, and the ranking's last month and last year). The
+    breakdown columns (``r_channel``, ``r_kind``, ``r_category``) read ``""``/``0`` on the earlier
+    months' rows. Written in SQL with the sums cast back to integers: through the ORM, PostgreSQL's
+    ``numeric`` sums decoded as ``Decimal`` and converted back cost more than the query itself."""
+    table = MonthlyRollup._meta.db_table
+    sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in ALL_COUNTS)
+    this = connection.ops.adapt_datefield_value(month)
+    sql = (
+        f"SELECT month, department_key, CASE WHEN month = %s THEN channel ELSE '' END, "
+        f"CASE WHEN month = %s THEN kind ELSE '' END, CASE WHEN month = %s THEN category_id ELSE 0 END, {sums} "
+        f"FROM {table} WHERE month >= %s AND month <= %s GROUP BY 1, 2, 3, 4, 5"
+    )
+    names = ("month", "department_key", "r_channel", "r_kind", "r_category", *ALL_COUNTS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [this, this, this, connection.ops.adapt_datefield_value(first), this])
+        found = cursor.fetchall()
+    rows = [dict(zip(names, row, strict=True)) for row in found]
+    for row in rows:
+        if isinstance(row["month"], str):  # SQLite
+            row["month"] = date.fromisoformat(row["month"])
+    return rows
 
 
 def overdue_candidates(month: date, *, now: Any, limit: int) -> list[int]:

@@ -104,8 +104,12 @@ def test_the_kept_rollups_give_the_hand_computed_november_figures(users) -> None
     assert (cgj.registered, cgj.closed, cgj.replied, cgj.replied_on_time) == (2, 2, 2, 1)
     assert (cgj.rated, cgj.satisfied, cgj.returned, cgj.reopened) == (1, 1, 1, 1)
     assert (cgj.assigned, cgj.responded, cgj.resolution_answered, cgj.resolved) == (2, 1, 1, 1)
+    # Every reply round counts for the department holding the case: target's three (HBJ's, and
+    # CGJ's late one and the one after the send-back), e's (contacted the day before it).
+    assert (cgj.reply_rounds, cgj.contacted_first, cgj.contact_before_reply_rate) == (4, 4, 1.0)
     # HBJ: the dissatisfied round of target stays HBJ's; f is in progress.
     assert (hbj.registered, hbj.rated, hbj.satisfied, hbj.returned) == (1, 1, 0, 0)
+    assert (hbj.reply_rounds, hbj.contacted_first, hbj.contact_before_reply_rate) == (0, 0, None)
     # The dispatch desk: a (resolved directly, hotline), b (rejected), m (merged).
     assert (xfj.registered, xfj.rejected, xfj.merged, xfj.hotline, xfj.resolved_directly) == (3, 1, 1, 1, 1)
     [october] = [r for r in metrics.department_figures(date(2026, 10, 1)) if r.department.code == "CGJ"]
@@ -193,3 +197,92 @@ def test_most_overdue_finds_running_and_late_replies_through_the_facts(users, dj
         overdue = metrics.most_overdue(NOV, now=now)
     assert [(o["case"].pk, o["running"]) for o in overdue] == [(running.pk, True), (late.pk, False)]
     assert overdue[0]["overdue_hours"] > overdue[1]["overdue_hours"] > 0
+
+
+def test_a_reply_counts_as_contacted_first_only_with_a_contact_at_or_before_it() -> None:
+    from stats.figures import round_counts
+
+    reply = at(11, 5, 10)
+
+    def counted(data: object) -> dict[str, int]:
+        return round_counts("reply", data, reply)
+
+    assert counted({"contact": {"at": at(11, 5, 9).isoformat()}}) == {"reply_rounds": 1, "contacted_first": 1}
+    assert counted({"contact": {"at": reply.isoformat()}}) == {"reply_rounds": 1, "contacted_first": 1}
+    assert counted({"contact": {"at": at(11, 5, 11).isoformat()}}) == {"reply_rounds": 1, "contacted_first": 0}
+    # A reply from before the rule, an unreadable or a naive moment: a reply without a contact.
+    for data in ({}, {"contact": None}, {"contact": {"at": "yesterday"}}, {"contact": {"at": "2026-11-05T09:00"}}):
+        assert counted(data) == {"reply_rounds": 1, "contacted_first": 0}
+
+
+def test_the_reports_one_read_gives_what_each_figure_reads_alone(users, django_assert_max_num_queries) -> None:
+    from django.core.cache import cache
+
+    from cases import refcache
+    from cases.models import Department
+    from stats.ranking import month_ranking
+
+    _mixed_november(users)
+    first = date(2025, 12, 1)
+
+    def rows(found: list) -> list:
+        return [(f.department, f.as_row(), f.by_channel, f.by_kind) for f in found]
+
+    def ranks(ranking) -> list:
+        return [(r.department.code, r.score, r.rank, r.previous_rank, r.last_year_rank) for r in ranking.rows]
+
+    for department in (None, Department.objects.get(code="CGJ"), Department.objects.get(code="XFJ")):
+        for level in ("department", "street"):
+            cache.clear()
+            refcache.departments.get(), refcache.categories.get()  # the process's copies, fresh
+            with django_assert_max_num_queries(2):  # the rollups, the ranking's settings
+                found = metrics.month_figures(NOV, now=at(12, 1), level=level, department=department)
+            assert rows(found.snapshot.rows) == rows(metrics.department_figures(NOV))
+            assert found.snapshot.total.as_row() == metrics.total(metrics.department_figures(NOV)).as_row()
+            alone = metrics.monthly_series(first, NOV, department=department)
+            assert [(f.month, f.as_row()) for f in found.series] == [(f.month, f.as_row()) for f in alone]
+            assert ranks(found.ranking) == ranks(month_ranking(NOV, level=level))
+            assert [(t["category"].pk, t["count"]) for t in found.categories] == [
+                (t["category"].pk, t["count"]) for t in metrics.top_categories(NOV)
+            ]
+    assert found.series[-1].registered == 3 and found.series[-2].registered == 0  # XFJ: a, b, m in November
+
+
+def test_folding_the_shards_keeps_every_sum_and_leaves_one_row_per_key(users) -> None:
+    _mixed_november(users)  # each case writes to its own shard (case id % 16)
+    CaseFactory(actor=users["agent"], now=at(11, 2))  # a second case of one key, in another shard
+    spread = rollups.stored_sums()
+    assert spread == _recounted()
+    by_key = MonthlyRollup.objects.values_list(*rollups._KEY_COLUMNS)
+    assert by_key.count() > by_key.distinct().count()  # some key has two shards
+    keys = by_key.distinct().count()
+    assert rollups.rollups_fold(months=[date(2026, 10, 1)]) > 0  # October only
+    assert MonthlyRollup.objects.filter(month=NOV, shard__gt=0).exists()
+    assert not MonthlyRollup.objects.filter(month=date(2026, 10, 1), shard__gt=0).exists()
+    assert rollups.stored_sums() == spread
+    assert rollups.rollups_fold() > 0
+    assert rollups.stored_sums() == spread
+    assert not MonthlyRollup.objects.filter(shard__gt=0).exists()
+    assert MonthlyRollup.objects.count() == keys
+    assert rollups.rollups_fold() == 0  # nothing left to fold
+    # The kept rollups move on from the folded rows: a new case and an action, then the recount.
+    case = CaseFactory(actor=users["agent"], now=at(11, 21))
+    services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", now=at(11, 21, 11))
+    assert rollups.stored_sums() == _recounted()
+
+
+def test_fold_rollups_command_folds_this_and_last_month_or_all(users, capsys) -> None:
+    _mixed_november(users)  # November's cases and one of October's, over several shards
+    spread = rollups.stored_sums()
+    october = MonthlyRollup.objects.filter(month=date(2026, 10, 1))
+    october_rows = sorted(october.values_list("pk", "shard"))
+    with time_machine.travel(at(12, 5), tick=False):
+        call_command("fold_rollups", "--months", "1")  # December only: nothing of it to fold
+    assert "folded 0 rollup rows" in capsys.readouterr().out
+    with time_machine.travel(at(12, 5), tick=False):
+        call_command("fold_rollups", "--months", "2")  # December and November
+    assert sorted(october.values_list("pk", "shard")) == october_rows  # left as it was
+    assert not MonthlyRollup.objects.filter(month=NOV, shard__gt=0).exists()
+    call_command("fold_rollups")
+    assert not MonthlyRollup.objects.filter(shard__gt=0).exists()
+    assert rollups.stored_sums() == spread

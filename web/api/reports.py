@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from cases import rules
 from web.console.publication import REPORT_ROLES
 from web.figures import metrics, reports
+from web.figures.followup import FOLLOWUP_FIELDS, followup_figures, followup_json
 
 
 class CSVRenderer(BaseRenderer):
@@ -64,13 +65,24 @@ _ROW_FIELDS = {
             "resolved_directly",
             "returned",
             "reopened",
+            "reply_rounds",
+            "contacted_first",
         )
     },
     **{
         name: serializers.FloatField(allow_null=True)
-        for name in ("closure_rate", "on_time_rate", "satisfaction_rate", "avg_handling_hours")
+        for name in (
+            "closure_rate",
+            "on_time_rate",
+            "satisfaction_rate",
+            "avg_handling_hours",
+            "contact_before_reply_rate",
+        )
     },
 }
+
+
+_FOLLOWUP_COUNTS = {name: serializers.IntegerField() for name in FOLLOWUP_FIELDS}
 
 
 class MonthlyReportView(APIView):
@@ -98,6 +110,21 @@ class MonthlyReportView(APIView):
                     "as_of": serializers.DateTimeField(),
                     "rows": inline_serializer("MonthlyReportRow", _ROW_FIELDS, many=True),
                     "total": inline_serializer("MonthlyReportTotal", _ROW_FIELDS),
+                    "followup": inline_serializer(
+                        "MonthlyReportFollowUp",
+                        {
+                            "rows": inline_serializer(
+                                "MonthlyReportFollowUpRow",
+                                {
+                                    "department": serializers.CharField(allow_null=True),
+                                    "department_name": serializers.CharField(allow_null=True),
+                                    **_FOLLOWUP_COUNTS,
+                                },
+                                many=True,
+                            ),
+                            "total": inline_serializer("MonthlyReportFollowUpTotal", _FOLLOWUP_COUNTS),
+                        },
+                    ),
                 },
             )
         },
@@ -117,6 +144,9 @@ class MonthlyReportView(APIView):
                 "as_of": timezone.localtime(snapshot.as_of).isoformat(),
                 "rows": [f.as_row() for f in snapshot.rows],
                 "total": snapshot.total.as_row(),
+                # Issue 13's urges and dissatisfied decisions, by the month they happened in (the
+                # console report's follow-up table); the rows above count the month's cases.
+                "followup": followup_json(followup_figures(month)),
             }
         )
 

@@ -164,7 +164,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     data = monthly_report_data(month, now=timezone.now())
     template = "console/report_print.html" if request.GET.get("print") else "console/report.html"
     dispatch_rows = figures_dispatch.dispatch_rows(month)  # issue 12: levels and disputes per department
-    contact = answer_figures.contact_before_reply(month)  # 先联系后答复率 (issue 13)
+    contact = answer_figures.contact_figures(data.total)  # 先联系后答复率 (issue 13), from the rollups
     context = {"data": data, "month": month, "dispatch_rows": dispatch_rows, "contact": contact}
     context["followup"] = followup_figures(month)
     context["dispatch_acceptance"] = dispatch_acceptance(month)  # 智能派单采纳率 (issue 14)

@@ -41,9 +41,8 @@ TREND_MONTHS = 12
 
 
 def monthly_report_data(month: date, *, now: datetime) -> MonthlyReport:
-    snapshot = metrics.month_snapshot(month, now=now)
-    series = metrics.series_snapshot(metrics.add_months(month, -(TREND_MONTHS - 1)), month, now=now)
-    top = metrics.categories_snapshot(month, now=now)
+    found = metrics.month_figures(month, now=now, trend_months=TREND_MONTHS)
+    snapshot, series, top = found.snapshot, found.series, found.categories
     return MonthlyReport(
         month=month,
         as_of=snapshot.as_of,
@@ -54,7 +53,7 @@ def monthly_report_data(month: date, *, now: datetime) -> MonthlyReport:
         channels=list(Channel.choices),
         kinds=list(Kind.choices),
         max_registered=max([r.registered for r in snapshot.rows] + [1]),
-        ranking=metrics.ranking_snapshot(month, "department", now=now),
+        ranking=found.ranking,
         series=series,
         charts=charts.page_charts(series=series, rows=snapshot.rows, total=snapshot.total, top=top),
     )
@@ -85,6 +84,9 @@ CSV_LABELS: dict[str, Any] = {
     "first_contact_rate": gettext_lazy("一次办结率"),
     "rejected": gettext_lazy("不予受理"),
     "merged": gettext_lazy("合并"),
+    "reply_rounds": gettext_lazy("答复次数"),
+    "contacted_first": gettext_lazy("答复前已联系群众"),
+    "contact_before_reply_rate": gettext_lazy("先联系后答复率"),
 }
 CSV_LANGUAGES = ("zh-hans", "en")
 

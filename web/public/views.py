@@ -116,12 +116,12 @@ def stats(request: HttpRequest) -> HttpResponse:
         level_error = ""
     except CaseValidationError as exc:
         level, level_error = "department", exc.message
-    first = metrics.add_months(month, -(STATS_MONTHS - 1))
     # Anyone may load this page and a year of aggregates is heavy: the figures come from the
-    # shared snapshot (computed once per few minutes), the same one the report and the API read.
+    # shared snapshot (computed once per few minutes, from one read of the rollups), the same one
+    # the report and the API read.
     now = timezone.now()
-    snapshot = metrics.month_snapshot(month, now=now)
-    series = metrics.series_snapshot(first, month, department=department, now=now)
+    found = metrics.month_figures(month, now=now, trend_months=STATS_MONTHS, level=level, department=department)
+    snapshot, series = found.snapshot, found.series
     rows = snapshot.rows
     return render(
         request,
@@ -140,10 +140,8 @@ def stats(request: HttpRequest) -> HttpResponse:
             "prev_month": metrics.add_months(month, -1),
             "next_month": metrics.add_months(month, 1),
             "is_current": month >= metrics.current_month(),
-            "ranking": reports.ranking_data(month, level, now=now),
-            "charts": charts.page_charts(
-                series=series, rows=rows, total=snapshot.total, top=metrics.categories_snapshot(month, now=now)
-            ),
+            "ranking": found.ranking,
+            "charts": charts.page_charts(series=series, rows=rows, total=snapshot.total, top=found.categories),
             "level": level,
             "level_error": level_error,
             "levels": reports.RANKING_LEVELS.items(),

@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from cases import services
 from cases.enums import State, Transition
-from cases.models import Department, ReplyTemplate
+from cases.models import Case, Department, ReplyTemplate
+from stats.rollups import rollups_refresh
 from tests.attachment_files import PNG, upload
 from tests.factories import CaseFactory, make_case_in_state
 from tests.web.console.test_console_actions import act
@@ -147,12 +148,15 @@ def test_the_monthly_report_shows_the_contact_before_reply_rate(client, users, t
     time_machine.move_to(NOW, tick=False)
     make_case_in_state(State.REPLIED, users)  # contacted now, replied now
     old_style = make_case_in_state(State.IN_PROGRESS, users)
-    # A reply written before the rule: its audit event carries no contact record.
+    # A reply written before the rule: its audit event carries no contact record. Written here
+    # beside the services (as old data is), so the case is recounted as ``rebuild_rollups`` would.
     with transaction.atomic():
         services._record(
             old_style, actor=users["clerk_cgj"], action=Transition.REPLY, from_state=State.IN_PROGRESS, now=NOW,
             note="已处理。", data={}, public=None, client_ip=None, as_label="",
         )  # fmt: skip
+        Case.objects.filter(pk=old_style.pk).update(replied_at=NOW)
+    rollups_refresh([old_style.pk])
     login(client, users["supervisor"])
     html = client.get(reverse("reports:monthly"), {"month": "2026-11"}).content.decode()
     section = re.search(r'<section class="card" id="contact-before-reply">(.*?)</section>', html, re.S).group(1)

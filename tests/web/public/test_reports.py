@@ -24,12 +24,14 @@ def test_report_page_shows_each_department_for_leadership(
     october, users, client, django_assert_max_num_queries
 ) -> None:
     client.force_login(users["supervisor"])
-    # Measured on the combined tree: session, user; the figures (rollups by department/channel/
-    # kind, departments, months, categories + their names, late and overdue facts, their timers,
-    # departments, the ranking's rollups and weights) — 12; dispatch's levels and disputes (2),
-    # answer's escalations (1), citizen's urges and follow-up events (2), insight's suggestion
-    # acceptance (1), the menu's unread count (1), the calendar banner (1), its departments (1).
-    with django_assert_max_num_queries(22):
+    # Session, user; the figures: one read of the rollups (the month by department, channel,
+    # kind and category, the trend's and the ranking's months by department; the contact-before-
+    # reply counts among them), the ranking's weights, the late and overdue facts and their timers
+    # (departments and categories from the process's copy) — 5; dispatch's levels and disputes
+    # (2), the citizen's urges, follow-up ratings and decisions, the ratings still waiting (3),
+    # insight's suggestion acceptance (1), the menu's unread count (1), the calendar banner (1),
+    # its departments (1). 22 before the report read its rollups once.
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("reports:monthly"), {"month": "2026-10"})
     assert response.status_code == 200
     rows = {r.department.code: r for r in response.context["data"].rows}
@@ -46,7 +48,7 @@ def test_report_query_count_does_not_grow_with_cases(october, users, client, dja
     client.force_login(users["dispatcher"])
     # The same page for a dispatcher, without the leadership-only parts (counted above): a
     # constant that five more closed cases don't move.
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("reports:monthly"), {"month": "2026-11"}).status_code == 200
 
 
@@ -144,3 +146,44 @@ def test_schema_is_valid_openapi_with_the_report_and_cases_paths(client, org) ->
 def test_schema_docs_page_uses_local_swagger_files(client, org) -> None:
     page = client.get(reverse("api-schema-docs")).content.decode()
     assert "swagger-ui" in page and "cdn" not in page.lower() and "/static/drf_spectacular_sidecar/" in page
+
+
+def test_api_monthly_report_carries_contact_before_reply_and_the_followup(users, client) -> None:
+    import time_machine
+
+    from cases import services
+    from cases.enums import State
+    from sla.urges import case_urge
+    from tests.factories import make_case_in_state
+    from tests.sla.fixtures import at
+
+    with time_machine.travel(at(2026, 11, 23, 9, 30), tick=False) as clock:
+        make_case_in_state(State.CLOSED, users)  # replied after contacting the citizen
+        overdue = make_case_in_state(State.IN_PROGRESS, users)
+        upheld = make_case_in_state(State.PENDING_DECISION, users)
+        make_case_in_state(State.PENDING_DECISION, users)  # still waiting
+        services.case_close(case=upheld, actor=users["supervisor"], reason="维持原答复。")
+        clock.move_to(at(2026, 12, 11, 9, 0))
+        case_urge(case=overdue)  # in December
+        november = _api(client, users["supervisor"], month="2026-11").json()
+        december = _api(client, users["supervisor"], month="2026-12").json()
+    [cgj] = [r for r in november["rows"] if r["department"] == "CGJ"]
+    # Three of the four November cases were replied to once, each after a contact (the factories').
+    assert (cgj["reply_rounds"], cgj["contacted_first"], cgj["contact_before_reply_rate"]) == (3, 3, 1.0)
+    assert november["total"]["reply_rounds"] == 3
+    assert november["followup"]["rows"] == [
+        {
+            "department": "CGJ",
+            "department_name": cgj["department_name"],
+            "urges": 0,
+            "urged_cases": 0,
+            "dissatisfied": 2,
+            "reopened": 0,
+            "upheld": 1,
+            "pending": 1,
+        }
+    ]
+    assert december["followup"]["total"] == {
+        "urges": 1, "urged_cases": 1, "dissatisfied": 0, "reopened": 0, "upheld": 0, "pending": 0
+    }  # fmt: skip
+    assert december["rows"] == []  # no case registered in December: the figures count the month's cases
