@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from .enums import ContactMethod, ReplyResult
 from .exceptions import CaseValidationError
 from .models import Attachment, AttachmentKind, Case, ReplyTemplate
+from .validation import is_ascii_number
 
 # Audit actions of this module's services (registered by CasesConfig.ready()).
 DRAFT_RETURNED = "cases.reply_draft.returned"
@@ -102,7 +103,7 @@ def check_reply_attachments(ids: object, *, case: Case, field: str = "attachment
         raise _invalid(field, _("附件须为附件编号列表（最多 %(n)d 个）。") % {"n": MAX_REPLY_ATTACHMENTS})
     wanted: list[int] = []
     for raw in ids:
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not is_ascii_number(str(raw)):
             raise _invalid(field, _("附件编号须为整数：%(v)s") % {"v": str(raw)[:20]})
         wanted.append(int(raw))
     wanted = list(dict.fromkeys(wanted))

@@ -54,8 +54,9 @@ def normalize_id_number(raw: str, *, field: str = "id_no") -> str:
 
 
 def require_text(raw: object, *, field: str, label: str) -> str:
-    """``raw`` as a text: None is empty; a number, list or object (from JSON) or a text holding a
-    NUL character (which PostgreSQL cannot store) is refused with the field named."""
+    """``raw`` as a text: None is empty; a number, list or object (from JSON), a text holding a
+    NUL character or a lone surrogate (JSON's "\\ud800": no UTF-8 carries it) — neither of which
+    PostgreSQL can store — is refused with the field named."""
     if raw is None:
         return ""
     if not isinstance(raw, str):
@@ -64,7 +65,19 @@ def require_text(raw: object, *, field: str, label: str) -> str:
     if "\x00" in raw:
         msg = _("%(label)s含有不允许的空字符（NUL）。") % {"label": label}
         raise CaseValidationError(msg, fields={field: [msg]})
+    if not raw.isascii():
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            msg = _("%(label)s含有无效的字符。") % {"label": label}
+            raise CaseValidationError(msg, fields={field: [msg]}) from None
     return raw
+
+
+def is_ascii_number(raw: str) -> bool:
+    """``raw`` is a non-empty run of 0-9. (``str.isdigit()`` says yes to "²" and "①", which
+    ``int()`` refuses, and to "１２", which is no id a client should send.)"""
+    return raw.isascii() and raw.isdigit()
 
 
 def clean_text(raw: object, *, field: str, label: str, max_length: int, required: bool = True) -> str:
