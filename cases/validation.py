@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from .exceptions import CaseValidationError
@@ -72,6 +75,24 @@ def require_text(raw: object, *, field: str, label: str) -> str:
             msg = _("%(label)s含有无效的字符。") % {"label": label}
             raise CaseValidationError(msg, fields={field: [msg]}) from None
     return raw
+
+
+def parse_moment(text: str, *, date_at: dt.time | None = None) -> dt.datetime | None:
+    """An ISO 8601 datetime (naive = local time) as an aware datetime; with ``date_at`` a bare date
+    too, at that local time. None for anything else, also for a well-formed but impossible value
+    ("T25:00", "02-30", which make ``parse_datetime`` raise) and for a moment that has no UTC
+    value, which the database needs (year 1 at +08:00, year 9999 at -14:00)."""
+    try:
+        day = parse_date(text) if date_at is not None else None
+        moment = dt.datetime.combine(day, date_at) if day is not None else parse_datetime(text)
+        if moment is None:
+            return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment
 
 
 def is_ascii_number(raw: str) -> bool:

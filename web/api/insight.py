@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
-from cases.validation import is_ascii_number
+from cases.validation import is_ascii_number, parse_moment
 from insight import rules, selectors, services
 from insight.joint import joint_open
 from insight.models import Hotspot
@@ -78,23 +77,10 @@ def parse_since(raw: str | None) -> dt.datetime | None:
     """``since`` as a date (local midnight) or an ISO datetime; anything else is a 400."""
     if raw in (None, ""):
         return None
-    moment = None
-    try:
-        moment = parse_datetime(raw)
-        if moment is None and (day := parse_date(raw)) is not None:
-            moment = dt.datetime.combine(day, dt.time.min)
-    except ValueError:
-        moment = None
+    moment = parse_moment(raw, date_at=dt.time.min)
     if moment is None:
         msg = _("since 须为日期（2026-11-01）或带时区的时间。")
         raise CaseValidationError(msg, fields={"since": [msg]})
-    try:
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
-        moment.astimezone(dt.UTC)  # the database compares in UTC: year 1 at +08:00 is before year 1
-    except (OverflowError, ValueError):
-        msg = _("since 超出可查询的时间范围。")
-        raise CaseValidationError(msg, fields={"since": [msg]}) from None
     return moment
 
 

@@ -111,7 +111,7 @@ def test_form_bodies_are_refused_with_415(users):
         ("reject", {"reason": "bored"}, "reason"),
         ("merge", {"duplicate_of": "2099010100001"}, "duplicate_of"),
         ("resolve_directly", {"answer": ""}, "answer"),
-        ("resolve_directly", {"answer": 12345}, None),  # a number is coerced to text: allowed
+        ("resolve_directly", {"answer": 12345}, "answer"),  # API.md: text fields take strings only
     ],
 )
 def test_transition_bodies_are_validated(users, name, body, field):
