@@ -14,9 +14,9 @@ from cases.enums import Role, State
 from cases.integrity import verify_chain
 from cases.models import Case
 from cases.models_dispatch import Dispute
-from tests.cases.dispatch_fixtures import MONDAY, forwarded_to_community, tier_users  # noqa: F401
+from tests.cases.dispatch_fixtures import MONDAY, forwarded_to_community, returned_by_cgj, tier_users  # noqa: F401
 from tests.cases.test_concurrency import queued_behind_a_lock
-from tests.factories import CaseFactory, UserFactory, make_case_in_state, reply_kwargs
+from tests.factories import UserFactory, make_case_in_state, reply_kwargs
 from tests.sla.fixtures import at
 from tests.web.api.api_helpers import act, public_client, staff_client
 
@@ -66,9 +66,7 @@ def test_two_supervisors_arbitrating_at_once_one_decides_the_dispute(tier_users)
     u = tier_users
     other = UserFactory(username="supervisor2", role=Role.SUPERVISOR, department_code="GOV")
     with time_machine.travel(MONDAY):
-        case = CaseFactory(actor=u["agent"])
-        services.case_assign(case=case, actor=u["dispatcher"], department="CGJ", instructions="")
-        services.case_return(case=case, actor=u["clerk_cgj"], reason="不属本单位职责")
+        case = returned_by_cgj(u)
         forwarding.case_dispute(case=case, actor=u["dispatcher"], note="属城管职责")
         results = queued_behind_a_lock(
             case,
@@ -89,9 +87,7 @@ def test_a_dispute_and_a_new_assignment_of_a_returned_case_at_once_one_wins(tier
     u = tier_users
     other = UserFactory(username="dispatcher2", role=Role.DISPATCHER, department_code="XFJ")
     with time_machine.travel(MONDAY):
-        case = CaseFactory(actor=u["agent"])
-        services.case_assign(case=case, actor=u["dispatcher"], department="CGJ", instructions="")
-        services.case_return(case=case, actor=u["clerk_cgj"], reason="不属本单位职责")
+        case = returned_by_cgj(u)
         results = queued_behind_a_lock(
             case,
             dispute=lambda: act(staff_client(u["dispatcher"]), case, "dispute", note="属城管职责"),

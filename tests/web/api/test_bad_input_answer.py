@@ -5,9 +5,6 @@ or wrongly typed attachment id is a 400 naming the field and changes nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from cases import services
@@ -24,19 +21,9 @@ from tests.web.api.api_helpers import (
     staff_client,
     transition_path,
 )
+from tests.web.api.test_answer_api import NOW, working  # noqa: F401  (a case in progress, time pinned)
 
 pytestmark = pytest.mark.django_db
-
-SH = ZoneInfo("Asia/Shanghai")
-NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SH)
-
-
-@pytest.fixture
-def working(users, time_machine):
-    time_machine.move_to(NOW - dt.timedelta(hours=1), tick=False)
-    case = make_case_in_state(State.IN_PROGRESS, users)
-    time_machine.move_to(NOW, tick=False)
-    return case
 
 
 def _reply(**change) -> dict:

@@ -12,6 +12,7 @@ from cases.models import Case
 from tests.cases.dispatch_fixtures import (  # noqa: F401
     MONDAY,
     forwarded_to_community,
+    returned_by_cgj,
     signed_at_street_office,
     tier_users,
 )
@@ -43,14 +44,8 @@ def _sub_replied(u: dict) -> Case:
     )
 
 
-def _returned(u: dict) -> Case:
-    case = CaseFactory(actor=u["agent"], now=MONDAY)
-    services.case_assign(case=case, actor=u["dispatcher"], department="CGJ", instructions="", now=MONDAY)
-    return services.case_return(case=case, actor=u["clerk_cgj"], reason="不属本单位职责", now=MONDAY)
-
-
 def _disputed(u: dict) -> Case:
-    return forwarding.case_dispute(case=_returned(u), actor=u["dispatcher"], note="属城管职责", now=MONDAY)
+    return forwarding.case_dispute(case=returned_by_cgj(u), actor=u["dispatcher"], note="属城管职责", now=MONDAY)
 
 
 # name: (how to reach the state, who acts, a valid body, the fields to spoil)
@@ -64,7 +59,7 @@ TRANSITIONS = {
     "return": (forwarded_to_community, "clerk_jde01", {"reason": "不属本社区"}, ["reason"]),
     "approve_up": (_sub_replied, "clerk_jde", {"note": "同意"}, ["note"]),
     "send_down": (_sub_replied, "clerk_jde", {"note": "请补充照片"}, ["note"]),
-    "dispute": (_returned, "dispatcher", {"note": "属城管职责"}, ["note"]),
+    "dispute": (returned_by_cgj, "dispatcher", {"note": "属城管职责"}, ["note"]),
     "arbitrate": (_disputed, "supervisor", {"department": "CGJ", "reason": "占道经营归城管"}, ["department", "reason"]),
     "reclassify": (
         lambda u: CaseFactory(actor=u["agent"], now=MONDAY),
