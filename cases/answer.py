@@ -16,13 +16,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .enums import ContactMethod, ReplyResult
 from .exceptions import CaseValidationError
 from .models import Attachment, AttachmentKind, Case, ReplyTemplate
+from .validation import is_ascii_number, parse_moment
 
 # Audit actions of this module's services (registered by CasesConfig.ready()).
 DRAFT_RETURNED = "cases.reply_draft.returned"
@@ -54,12 +54,12 @@ def _moment(value: object, *, field: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, str) and value.strip():
-        moment = parse_datetime(value.strip())
+        moment = parse_moment(value.strip())  # naive: what a person typed, local time
         if moment is None:
             raise _invalid(field, _("联系时间格式不正确，例如 2026-11-21T09:30:00+08:00。"))
     else:
         raise _invalid(field, _("请填写联系群众的时间。"))
-    if timezone.is_naive(moment):  # what a person typed: local time
+    if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
 
@@ -102,7 +102,7 @@ def check_reply_attachments(ids: object, *, case: Case, field: str = "attachment
         raise _invalid(field, _("附件须为附件编号列表（最多 %(n)d 个）。") % {"n": MAX_REPLY_ATTACHMENTS})
     wanted: list[int] = []
     for raw in ids:
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not is_ascii_number(str(raw)):
             raise _invalid(field, _("附件编号须为整数：%(v)s") % {"v": str(raw)[:20]})
         wanted.append(int(raw))
     wanted = list(dict.fromkeys(wanted))

@@ -520,7 +520,9 @@ class CaseEvent(models.Model):
         payload = {
             "case": self.case_id,
             "seq": self.seq,
-            "at": self.at.isoformat(),
+            # In UTC, as it reads back: an event written with a local ``now`` (Asia/Shanghai) was
+            # hashed with "+08:00" and never verified again. Unchanged for every UTC-written row.
+            "at": self.at.astimezone(dt.UTC).isoformat(),
             "actor": self.actor_id,
             "actor_label": self.actor_label,
             "role": self.role,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from .exceptions import CaseValidationError
@@ -54,8 +57,9 @@ def normalize_id_number(raw: str, *, field: str = "id_no") -> str:
 
 
 def require_text(raw: object, *, field: str, label: str) -> str:
-    """``raw`` as a text: None is empty; a number, list or object (from JSON) or a text holding a
-    NUL character (which PostgreSQL cannot store) is refused with the field named."""
+    """``raw`` as a text: None is empty; a number, list or object (from JSON), a text holding a
+    NUL character or a lone surrogate (JSON's "\\ud800": no UTF-8 carries it) — neither of which
+    PostgreSQL can store — is refused with the field named."""
     if raw is None:
         return ""
     if not isinstance(raw, str):
@@ -64,7 +68,37 @@ def require_text(raw: object, *, field: str, label: str) -> str:
     if "\x00" in raw:
         msg = _("%(label)s含有不允许的空字符（NUL）。") % {"label": label}
         raise CaseValidationError(msg, fields={field: [msg]})
+    if not raw.isascii():
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            msg = _("%(label)s含有无效的字符。") % {"label": label}
+            raise CaseValidationError(msg, fields={field: [msg]}) from None
     return raw
+
+
+def parse_moment(text: str, *, date_at: dt.time | None = None) -> dt.datetime | None:
+    """An ISO 8601 datetime (naive = local time) as an aware datetime; with ``date_at`` a bare date
+    too, at that local time. None for anything else, also for a well-formed but impossible value
+    ("T25:00", "02-30", which make ``parse_datetime`` raise) and for a moment that has no UTC
+    value, which the database needs (year 1 at +08:00, year 9999 at -14:00)."""
+    try:
+        day = parse_date(text) if date_at is not None else None
+        moment = dt.datetime.combine(day, date_at) if day is not None else parse_datetime(text)
+        if moment is None:
+            return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment
+
+
+def is_ascii_number(raw: str) -> bool:
+    """``raw`` is a non-empty run of 0-9. (``str.isdigit()`` says yes to "²" and "①", which
+    ``int()`` refuses, and to "１２", which is no id a client should send.)"""
+    return raw.isascii() and raw.isdigit()
 
 
 def clean_text(raw: object, *, field: str, label: str, max_length: int, required: bool = True) -> str:

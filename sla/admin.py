@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cases.validation import is_ascii_number
+
 from .calendar import check_year_has_working_day
 from .calendar_services import calendar_import_schedule, check_schedule, parse_schedule
 from .models import Calendar, CalendarException, Policy, WorkingHours
@@ -144,7 +146,7 @@ class CalendarForm(forms.ModelForm):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or not 1900 <= int(part) <= 2200:
+            if not is_ascii_number(part) or not 1900 <= int(part) <= 2200:
                 raise ValidationError(gettext("“%(part)s”不是有效年份。") % {"part": part[:20]})
             years.add(int(part))
         return sorted(years)

@@ -23,7 +23,6 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from cases import rules
@@ -31,7 +30,7 @@ from cases.enums import LETTER_CHANNELS, OPEN_STATES, State
 from cases.exceptions import CaseConflict, CaseNotFound, CasePermissionDenied, CaseValidationError
 from cases.models import Case, Department, User
 from cases.services import case_action
-from cases.validation import clean_text, require_text
+from cases.validation import clean_text, parse_moment, require_text
 
 from . import events, timers
 from . import rules as sla_rules
@@ -54,18 +53,10 @@ def parse_until(value: object, *, field: str = "until") -> dt.datetime:
     text = require_text(value, field=field, label=_("延期至")).strip()
     if not text:
         raise CaseValidationError(_("请填写延期至的日期。"), fields={field: [_("请填写延期至的日期。")]})
-    try:  # a date first: parse_datetime would take "2026-12-20" as its midnight
-        day = parse_date(text)
-        moment = None if day else parse_datetime(text)
-    except ValueError:
-        moment = day = None
-    if moment is None and day is None:
+    moment = parse_moment(text, date_at=dt.time(23, 59, 59))  # a date is the end of that day
+    if moment is None:
         msg = _("日期格式不正确：%(v)s（应为 2026-12-31 或 2026-12-31T17:30:00+08:00）。") % {"v": text[:40]}
         raise CaseValidationError(msg, fields={field: [msg]})
-    if moment is None:
-        moment = dt.datetime.combine(day, dt.time(23, 59, 59))
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
     return moment
 
 

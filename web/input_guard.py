@@ -15,6 +15,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -60,7 +62,7 @@ def nul_field(request: HttpRequest) -> str | None:
         return None
     if _is_json(request):
         try:
-            document = json.loads(request.body)
+            document = json.loads(request.body)  # RequestDataTooBig: the middleware answers it
             for name, text in _json_strings(document, ""):
                 if NUL in text:
                     return name.replace(NUL, "") or "body"
@@ -85,15 +87,16 @@ def nul_field(request: HttpRequest) -> str | None:
     return None
 
 
-def refusal(request: HttpRequest, field: str) -> HttpResponse:
+def refusal(request: HttpRequest, field: str, message: str | None = None) -> HttpResponse:
     """The 400 for ``field``, in the shape the part of the site that was asked answers in."""
-    message = _("“%(field)s”含有不允许的空字符（NUL）。") % {"field": field}
+    spec_message = f"{field}: contains a NUL character" if message is None else f"{field}: too large"
+    message = message or _("“%(field)s”含有不允许的空字符（NUL）。") % {"field": field}
     path = request.path_info
     if path.startswith("/api/"):
         body = {"error": {"code": "invalid", "message": message, "fields": {field: [message]}}}
         return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
     if path.startswith("/open311/"):
-        return open311_error("xml" if path.endswith(".xml") else "json", 400, f"{field}: contains a NUL character")
+        return open311_error("xml" if path.endswith(".xml") else "json", 400, spec_message)
     if path.startswith("/telephony/twilio/"):
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     return render(request, "bad_request.html", {"message": message}, status=400)
@@ -104,7 +107,12 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        field = nul_field(request)
+        try:
+            field = nul_field(request)
+        except RequestDataTooBig:
+            # Django would answer its own HTML 400 page, not the API's error shape.
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+            return refusal(request, "body", _("请求内容过大（上限 %(kb)d KB）。") % {"kb": limit})
         if field is not None:
             return refusal(request, field)
         return self.get_response(request)

@@ -48,3 +48,10 @@ def forwarded_to_community(u: dict, *, at: dt.datetime = MONDAY, forward_at: dt.
         instructions="请社区上门核实，三日内回复街道。",
         now=forward_at or at,
     )
+
+
+def returned_by_cgj(u: dict, *, at: dt.datetime = MONDAY):
+    """A case assigned to 城管局 (CGJ) and returned by it as not its remit: back with the dispatcher."""
+    case = CaseFactory(actor=u["agent"], now=at)
+    services.case_assign(case=case, actor=u["dispatcher"], department="CGJ", instructions="", now=at)
+    return services.case_return(case=case, actor=u["clerk_cgj"], reason="不属本单位职责", now=at)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -11,8 +13,9 @@ from django.db import connection
 
 from cases import services
 from cases.enums import State
+from cases.integrity import verify_chain
 from cases.models import CaseEvent
-from tests.factories import make_case_in_state
+from tests.factories import CaseFactory, make_case_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +75,18 @@ def test_every_event_records_actor_role_states_and_time(two_cases, users):
         ("feedback", None, "citizen", "answered", "closed"),
     ]
     assert all(e.at is not None for e in closed.events.all())
+
+
+def test_a_history_written_with_a_local_now_verifies(users):
+    # Services take one ``now`` from their caller (STYLE 17); a caller in Asia/Shanghai time, like the
+    # dispatch tests' MONDAY, once wrote events hashed with "+08:00" that read back in UTC.
+    local = dt.datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    case = CaseFactory(actor=users["agent"], now=local)
+    case = services.case_assign(case=case, actor=users["dispatcher"], department="CGJ", now=local)
+    assert [e.at for e in case.events.order_by("seq")] == [local, local]
+    assert verify_chain(case.pk) == (True, None, "")
+    out, _err = verify()
+    assert "All 1 case histories verify." in out
 
 
 def test_an_edited_note_is_named_with_its_case_and_seq(two_cases):

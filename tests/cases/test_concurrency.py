@@ -57,6 +57,31 @@ def in_thread(results: dict, key: str, fn: Callable[[], Any], start: threading.E
     return thread
 
 
+def queued_behind_a_lock(case: Case, **calls: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``calls`` at once, each in a thread of its own, while another session holds ``case``'s
+    row lock: they all queue on it and go, in the order PostgreSQL picks, once it is let go.
+    Returns each call's result, or the exception it raised, by its name."""
+    holding, release = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def holder() -> None:
+        # someone else (a hold by the clerk's console, say) has the row for a moment
+        with transaction.atomic():
+            Case.objects.select_for_update().get(pk=case.pk)
+            holding.set()
+            release.wait(30)
+
+    held = in_thread(results, "_holder", holder)
+    holding.wait(30)
+    threads = [in_thread(results, name, call) for name, call in calls.items()]
+    until_waiting(len(calls))
+    release.set()
+    for thread in (held, *threads):
+        thread.join(30)
+    results.pop("_holder")
+    return results
+
+
 def test_two_dispatchers_assigning_at_once_one_wins_one_gets_a_conflict(org, users):
     case = make_case_in_state(State.REGISTERED, users)
     holding = threading.Event()
@@ -118,25 +143,11 @@ def test_an_unorchestrated_race_still_has_exactly_one_winner(org, users):
 
 def test_through_the_api_one_gets_200_and_the_other_409(org, users):
     case = make_case_in_state(State.REGISTERED, users)
-    holding = threading.Event()
-    release = threading.Event()
-    results: dict[str, Any] = {}
-
-    def holder() -> None:
-        # someone else (a hold by the clerk's console, say) has the row for a moment
-        with transaction.atomic():
-            Case.objects.select_for_update().get(pk=case.pk)
-            holding.set()
-            release.wait(30)
-
-    t0 = in_thread(results, "holder", holder)
-    holding.wait(30)
-    t1 = in_thread(results, "a", lambda: act(staff_client(users["dispatcher"]), case, "assign", department="CGJ"))
-    t2 = in_thread(results, "b", lambda: act(staff_client(users["admin"]), case, "assign", department="HBJ"))
-    until_waiting(2)
-    release.set()
-    for t in (t0, t1, t2):
-        t.join()
+    results = queued_behind_a_lock(
+        case,
+        a=lambda: act(staff_client(users["dispatcher"]), case, "assign", department="CGJ"),
+        b=lambda: act(staff_client(users["admin"]), case, "assign", department="HBJ"),
+    )
 
     statuses = sorted([results["a"].status_code, results["b"].status_code])
     assert statuses == [200, 409]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 
 from cases import services
 from cases.enums import Channel, ReplyChannel, State
@@ -45,11 +45,12 @@ def register(actor=None, **overrides):
 
 
 @pytest.mark.django_db
-def test_tracking_no_is_the_local_date_and_a_five_digit_sequence(users):
+def test_tracking_no_is_the_local_date_and_a_five_digit_sequence(users, time_machine):
+    # 07:30 in Shanghai on the 23rd is still the 22nd in UTC: the number carries the local date.
+    time_machine.move_to(datetime(2026, 11, 23, 7, 30, tzinfo=SHANGHAI), tick=False)
     first = register(users["agent"])
     second = register(users["agent"])
-    today = timezone.localdate().strftime("%Y%m%d")
-    assert re.fullmatch(rf"{today}\d{{5}}", first.tracking_no)
+    assert re.fullmatch(r"20261123\d{5}", first.tracking_no)
     assert int(second.tracking_no[8:]) == int(first.tracking_no[8:]) + 1
 
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.enums import State
-from cases.models import Case, CaseEvent, Category, Department
+from cases.integrity import verify_chain
+from cases.models import Case, CaseEvent, Department
 from notifications import events as live
 from notifications.models import Outbox
 from sla import sweeper
-from sla.enums import AuditAction, Stage, TermUnit, TimerStatus
-from sla.models import Calendar, SupervisionOrder, Timer
+from sla.enums import AuditAction, Stage, TimerStatus
+from sla.models import SupervisionOrder, Timer
 from tests.factories import make_case_in_state
-from tests.sla.fixtures import at, clock  # noqa: F401
+from tests.sla.fixtures import at, clock, make_due  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +36,6 @@ def _last_event(case: Case) -> tuple:
     ev = CaseEvent.objects.filter(case=case).order_by("-seq").first()
     data = {k: v for k, v in ev.data.items() if k != "order"}
     return tuple(getattr(ev, f) for f in EVENT_FIELDS) + (data,)
-
-
-def _escalations_verify(case: Case) -> bool:
-    """The sweeper's entries verify as stored (recomputed hash, link to the one before, the head).
-    Not ``verify_cases``: the clock fixture's ``now`` is in Shanghai time, so the entries the case
-    services wrote with it hash a time that reads back in UTC."""
-    chain = list(CaseEvent.objects.filter(case=case).order_by("seq"))
-    pairs = list(zip(chain, chain[1:], strict=False))
-    ok = all(ev.compute_hash() == ev.hash for ev in chain if ev.transition == AuditAction.TIMER_ESCALATED)
-    case.refresh_from_db()
-    head = (case.audit_head_seq, case.audit_head_hash) == (chain[-1].seq, chain[-1].hash)
-    return ok and head and all(b.prev_hash == a.hash and b.seq == a.seq + 1 for a, b in pairs)
 
 
 def _messages(case: Case) -> Counter:
@@ -84,7 +72,7 @@ def test_a_batched_breach_writes_what_a_single_one_does(users, clock):
     assert _last_event(batched)[0] == AuditAction.TIMER_ESCALATED
     assert _messages(alone) == _messages(batched)
     assert {t for t, _, _ in _messages(batched)} >= {"timer_breached", "supervision_issued"}
-    assert _escalations_verify(alone) and _escalations_verify(batched)
+    assert verify_chain(alone.pk)[0] and verify_chain(batched.pk)[0]
 
 
 def test_a_batched_warning_and_level_2_escalation_match_the_single_ones(users, clock):
@@ -106,7 +94,7 @@ def test_a_batched_warning_and_level_2_escalation_match_the_single_ones(users, c
     assert _timer(t1) == _timer(t2) and t2.escalation_level == 2
     assert _orders(alone) == _orders(batched) and [o[0] for o in _orders(batched)] == [1, 2]
     assert _last_event(alone) == _last_event(batched)
-    assert _escalations_verify(alone) and _escalations_verify(batched)
+    assert verify_chain(alone.pk)[0] and verify_chain(batched.pk)[0]
 
 
 def test_two_escalations_of_one_case_in_one_batch_chain_one_after_the_other(users, clock):
@@ -136,47 +124,7 @@ def test_two_escalations_of_one_case_in_one_batch_chain_one_after_the_other(user
     case.refresh_from_db()
     assert (case.audit_head_seq, case.audit_head_hash) == (head + 2, escalated[1].hash)
     assert SupervisionOrder.objects.filter(timer__in=[reply, review]).count() == 2
-    assert _escalations_verify(case)
-
-
-def make_due(n: int) -> list[Case]:
-    """``n`` cases in progress at CGJ, each with a reply timer due an hour ago."""
-    cat, cgj = Category.objects.get(code="CITY-VEND"), Department.objects.get(code="CGJ")
-    start = Case.objects.count()
-    cases = Case.objects.bulk_create(
-        [
-            Case(
-                tracking_no=f"2026113{start + i:06d}",
-                channel="web",
-                kind="complaint",
-                category=cat,
-                title=f"批量 {i}",
-                content="批量测试",
-                state=State.IN_PROGRESS,
-                department=cgj,
-            )
-            for i in range(n)
-        ]
-    )
-    due = at(2026, 11, 23, 11, 0)
-    cal = Calendar.objects.get(code="CN")
-    Timer.objects.bulk_create(
-        Timer(
-            case=c,
-            stage=Stage.REPLY,
-            calendar=cal,
-            department=cgj,
-            term_unit=TermUnit.WORKING_DAYS,
-            term_value=Decimal(13),
-            started_at=due - dt.timedelta(days=20),
-            warn_at=due - dt.timedelta(days=2),
-            due_at=due,
-            original_due_at=due,
-            next_action_at=due - dt.timedelta(days=2),
-        )
-        for c in cases
-    )
-    return cases
+    assert verify_chain(case.pk)[0]
 
 
 def _queries_of_one_step(n: int) -> tuple[int, int]:

@@ -3,20 +3,17 @@ share a few thousand due timers through SKIP LOCKED claims and leases."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 
-from cases.enums import State
-from cases.models import Case, CaseEvent, Category, Department
+from cases.models import CaseEvent
 from sla import sweeper
-from sla.enums import AuditAction, Stage, TermUnit, TimerStatus
-from sla.models import Calendar, SupervisionOrder, Timer
-from tests.sla.fixtures import at
+from sla.enums import AuditAction, TimerStatus
+from sla.models import SupervisionOrder, Timer
+from tests.sla.fixtures import at, make_due
 
 N_TIMERS = 2000
 N_WORKERS = 4
@@ -24,52 +21,10 @@ NOW = at(2026, 11, 23, 12, 0)
 DUE = at(2026, 11, 23, 11, 0)
 
 
-def make_due_timers(n: int) -> None:
-    cat = Category.objects.get(code="CITY-VEND")
-    cgj = Department.objects.get(code="CGJ")
-    cases = Case.objects.bulk_create(
-        [
-            Case(
-                tracking_no=f"2026112{i:06d}",
-                channel="web",
-                kind="complaint",
-                category=cat,
-                title=f"并发 {i}",
-                content="并发测试",
-                state=State.IN_PROGRESS,
-                department=cgj,
-            )
-            for i in range(n)
-        ],
-        batch_size=1000,
-    )
-    cal = Calendar.objects.get(code="CN")
-    Timer.objects.bulk_create(
-        [
-            Timer(
-                case=c,
-                stage=Stage.REPLY,
-                calendar=cal,
-                department=cgj,
-                term_unit=TermUnit.WORKING_DAYS,
-                term_value=Decimal(13),
-                started_at=DUE - dt.timedelta(days=20),
-                warn_at=DUE - dt.timedelta(days=2),
-                due_at=DUE,
-                original_due_at=DUE,
-                status=TimerStatus.RUNNING,
-                next_action_at=DUE - dt.timedelta(days=2),
-            )
-            for c in cases
-        ],
-        batch_size=1000,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_four_sweepers_act_on_every_due_timer_exactly_once(org):
-    make_due_timers(N_TIMERS)
+    make_due(N_TIMERS, due=DUE)
     workers = [sweeper.Sweeper(batch=50) for _ in range(N_WORKERS)]
     errors: list[BaseException] = []
     start = threading.Barrier(N_WORKERS)

@@ -14,6 +14,11 @@ from cases.enums import Role
 from tests.factories import UserFactory
 from tests.stats.test_ranking import ranked  # noqa: F401  (the fixture)
 
+# The surfaces read the ranking through the figures' cache, keyed by month and time window only:
+# another test's November computed in the same window (always so when the clock is pinned) was
+# served here. Each test starts with an empty cache, as the public statistics' tests do.
+from tests.web.public.conftest import _fresh_cache  # noqa: F401  (autouse)
+
 pytestmark = pytest.mark.django_db
 
 

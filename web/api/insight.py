@@ -5,10 +5,8 @@ joint handling; not yet in API.md)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -17,11 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.exceptions import CaseNotFound, CasePermissionDenied, CaseValidationError
+from cases.validation import is_ascii_number, parse_moment
 from insight import rules, selectors, services
 from insight.joint import joint_open
 from insight.models import Hotspot
 
-from .views import StaffAPIView
+from .serializers import TextField
+from .views import StaffAPIView, validated
 
 _RANKED = inline_serializer(
     "Suggestion", {"code": serializers.CharField(), "confidence": serializers.FloatField()}, many=True
@@ -46,12 +46,19 @@ _HOTSPOT = {
 }
 
 
+class SuggestInput(serializers.Serializer):
+    title = TextField()
+    content = TextField()
+
+
+class JointInput(serializers.Serializer):
+    lead = TextField(max_length=32)
+
+
 class DispatchSuggestView(StaffAPIView):
     @extend_schema(
         summary="Suggest category and department for a message (top three, with confidence)",
-        request=inline_serializer(
-            "SuggestInput", {"title": serializers.CharField(), "content": serializers.CharField()}
-        ),
+        request=SuggestInput,
         responses={
             200: inline_serializer(
                 "SuggestOut",
@@ -62,28 +69,18 @@ class DispatchSuggestView(StaffAPIView):
     def post(self, request: Request) -> Response:
         if not rules.may_suggest(request.user):
             raise CasePermissionDenied(_("只有话务员和分拨员可以使用智能派单建议。"))
-        data = request.data if isinstance(request.data, dict) else {}
-        if not isinstance(request.data, dict):
-            raise CaseValidationError(_("请求体必须是 JSON 对象。"))
-        return Response(services.dispatch_suggest(title=data.get("title", ""), content=data.get("content", "")))
+        data = validated(SuggestInput, request.data)
+        return Response(services.dispatch_suggest(title=data["title"], content=data["content"]))
 
 
 def parse_since(raw: str | None) -> dt.datetime | None:
     """``since`` as a date (local midnight) or an ISO datetime; anything else is a 400."""
     if raw in (None, ""):
         return None
-    moment = None
-    try:
-        moment = parse_datetime(raw)
-        if moment is None and (day := parse_date(raw)) is not None:
-            moment = dt.datetime.combine(day, dt.time.min)
-    except ValueError:
-        moment = None
+    moment = parse_moment(raw, date_at=dt.time.min)
     if moment is None:
         msg = _("since 须为日期（2026-11-01）或带时区的时间。")
         raise CaseValidationError(msg, fields={"since": [msg]})
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
     return moment
 
 
@@ -105,17 +102,16 @@ class HotspotListView(StaffAPIView):
 class HotspotJointView(StaffAPIView):
     @extend_schema(
         summary="Open a joint handling on a hotspot: one lead case, the waiting others linked",
-        request=inline_serializer("JointInput", {"lead": serializers.CharField()}),
+        request=JointInput,
         responses={200: inline_serializer("HotspotJoint", _HOTSPOT)},
     )
     def post(self, request: Request, pk: str) -> Response:
         if not rules.may_see_hotspots(request.user):
             raise CaseNotFound(_("没有这个热点。"))
-        hotspot = Hotspot.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+        hotspot = Hotspot.objects.filter(pk=int(pk)).first() if is_ascii_number(pk) else None
         if hotspot is None:
             raise CaseNotFound(_("没有这个热点。"))
-        data: Any = request.data
-        lead = data.get("lead") if isinstance(data, dict) else None
+        lead = validated(JointInput, request.data)["lead"]
         hotspot = joint_open(hotspot=hotspot, lead=lead, actor=request.user, now=timezone.now())
         row = selectors.hotspot_row(selectors.hotspots().get(pk=hotspot.pk))
         return Response(row)

@@ -20,7 +20,7 @@ from kb.models import Article
 from kb.search import matching_any, search_articles
 
 from .schema import ERRORS
-from .serializers import TextField, iso
+from .serializers import TextField, WholeNumberField, iso
 from .views import CasePagination, StaffAPIView, validated
 
 
@@ -43,7 +43,7 @@ class ArticleInput(serializers.Serializer):
     valid_from = TextField(max_length=32)
     valid_until = TextField(max_length=32)
     status = TextField(max_length=16, default=ArticleStatus.DRAFT)
-    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    version = WholeNumberField(required=False)
 
 
 class ArticleOut(serializers.Serializer):

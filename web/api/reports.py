@@ -85,7 +85,9 @@ _ROW_FIELDS = {
 _FOLLOWUP_COUNTS = {name: serializers.IntegerField() for name in FOLLOWUP_FIELDS}
 
 
-class MonthlyReportView(APIView):
+class ReportView(APIView):
+    """A report in JSON or, with ``?format=csv``, as a spreadsheet; for those who may read reports."""
+
     permission_classes = [IsAuthenticated, MayReadReports]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
@@ -95,6 +97,17 @@ class MonthlyReportView(APIView):
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
 
+    def csv_language(self, request: Request) -> str | None:
+        """The CSV's language, or None when the CSV was not asked for. A program that states no
+        language keeps the column names it always had (the JSON names, English); Accept-Language
+        or ?lang= choose the headings' language."""
+        if getattr(request.accepted_renderer, "format", "") != "csv":
+            return None
+        default = None if request.headers.get("Accept-Language") else "en"
+        return reports.csv_language(request.query_params.get("lang"), default=default)
+
+
+class MonthlyReportView(ReportView):
     @extend_schema(
         summary="Monthly report per department",
         parameters=[
@@ -132,11 +145,7 @@ class MonthlyReportView(APIView):
     def get(self, request: Request) -> Response:
         month = metrics.parse_month(request.query_params.get("month"))
         snapshot = metrics.month_snapshot(month, now=timezone.now())
-        if getattr(request.accepted_renderer, "format", "") == "csv":
-            # A program that states no language keeps the column names it always had (the JSON
-            # names, English); Accept-Language or ?lang= choose the headings' language.
-            default = None if request.headers.get("Accept-Language") else "en"
-            lang = reports.csv_language(request.query_params.get("lang"), default=default)
+        if lang := self.csv_language(request):
             return Response({"csv": reports.report_csv_rows(snapshot, lang=lang)})
         return Response(
             {
@@ -154,17 +163,9 @@ class MonthlyReportView(APIView):
 _RATE = serializers.FloatField(allow_null=True)
 
 
-class RankingView(APIView):
+class RankingView(ReportView):
     """GET /api/v1/reports/ranking/?month=2026-11&level=department|street — the 三率 ranking
     (API.md), ``?format=csv`` for the spreadsheet (the console's export writes the same)."""
-
-    permission_classes = [IsAuthenticated, MayReadReports]
-    renderer_classes = [JSONRenderer, CSVRenderer]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
 
     @extend_schema(
         summary="The 三率 ranking of departments or street offices for a month",
@@ -211,8 +212,6 @@ class RankingView(APIView):
         month = metrics.parse_month(request.query_params.get("month"))
         level = reports.parse_level(request.query_params.get("level"))
         ranking = reports.ranking_data(month, level)
-        if getattr(request.accepted_renderer, "format", "") == "csv":
-            default = None if request.headers.get("Accept-Language") else "en"
-            lang = reports.csv_language(request.query_params.get("lang"), default=default)
+        if lang := self.csv_language(request):
             return Response({"csv": reports.ranking_csv_rows(ranking, lang=lang)})
         return Response(reports.ranking_json(ranking))

@@ -28,11 +28,14 @@ from web.attachments import download_url
 
 # Bound on any one text field before the services look at it (they enforce the real limits).
 MAX_FIELD = 20_000
+# Codes (departments, categories, kinds, priorities): an unknown one is quoted back in the error.
+MAX_CODE = 32
 _datetime = serializers.DateTimeField()
 
 
 class TextField(serializers.CharField):
-    """A string that is safe to store: no NUL (DRF's default validator), no lone surrogates."""
+    """A string that is safe to store: no NUL (DRF's default validator), no lone surrogates. A JSON
+    number is no text either (API.md "Conventions"): DRF's CharField would store ``7`` as "7"."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -46,7 +49,7 @@ class TextField(serializers.CharField):
         return super().run_validation("" if data is None else data)
 
     def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, (dict, list)):
+        if not isinstance(data, str):
             self.fail("invalid")
         value = super().to_internal_value(data)
         try:
@@ -56,9 +59,25 @@ class TextField(serializers.CharField):
         return value
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class WholeNumberField(serializers.IntegerField):
+    """A JSON integer (an id, a version) and nothing else: DRF's IntegerField also takes the
+    strings "1" and "１" and the float 1.0, so a client's type error would pass unnoticed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class VersionedInput(serializers.Serializer):
     # The case version the client last saw; a stale one gets 409 instead of a silent overwrite.
-    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    version = WholeNumberField(required=False)
 
 
 # --- registration ------------------------------------------------------------------
@@ -90,9 +109,9 @@ class CaseRegisterInput(serializers.Serializer):
 
 
 class AssignInput(VersionedInput):
-    department = TextField()
+    department = TextField(max_length=MAX_CODE)
     assisting_departments = serializers.ListField(
-        child=TextField(max_length=32), required=False, default=list, max_length=50
+        child=TextField(max_length=MAX_CODE), required=False, default=list, max_length=50
     )
     instructions = TextField()
 
@@ -112,7 +131,7 @@ class AnswerInput(VersionedInput):
 
 class ResolveDirectlyInput(AnswerInput):
     # The knowledge-base article the answer came from (kb.services.case_resolve_directly).
-    kb_article = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
+    kb_article = WholeNumberField(required=False, allow_null=True)
 
 
 class TransferInput(VersionedInput):
@@ -132,12 +151,10 @@ class ContactInput(serializers.Serializer):
 
 class ReplyInput(VersionedInput):
     text = TextField()
-    result = TextField(max_length=32)
+    result = TextField(max_length=MAX_CODE)
     # Contacting the citizen before replying (12345 practice); cases.answer checks it.
     contact = ContactInput(required=False)
-    attachments = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), required=False, default=list, max_length=50
-    )
+    attachments = serializers.ListField(child=WholeNumberField(), required=False, default=list, max_length=50)
 
 
 class NoteInput(VersionedInput):
@@ -174,7 +191,7 @@ class FeedbackInput(VersionedInput):
 
 
 class ReopenInput(VersionedInput):
-    department = TextField()
+    department = TextField(max_length=MAX_CODE)
     reason = TextField()
 
 
@@ -201,19 +218,19 @@ TRANSITION_INPUTS: dict[str, type[VersionedInput]] = {
 
 
 class ForwardInput(VersionedInput):
-    department = TextField()
+    department = TextField(max_length=MAX_CODE)
     instructions = TextField()
 
 
 class ArbitrateInput(VersionedInput):
-    department = TextField()
+    department = TextField(max_length=MAX_CODE)
     reason = TextField()
 
 
 class ReclassifyInput(VersionedInput):
-    category = TextField()
-    kind = TextField()
-    priority = TextField()
+    category = TextField(max_length=MAX_CODE)
+    kind = TextField(max_length=MAX_CODE)
+    priority = TextField(max_length=MAX_CODE)
     note = TextField()
 
 

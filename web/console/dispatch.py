@@ -26,6 +26,7 @@ from cases.enums import Channel, Priority, State, Transition
 from cases.exceptions import CaseConflict, CaseError, CaseNotFound, CasePermissionDenied
 from cases.models import Case, CaseEvent, User
 from cases.models_dispatch import CaseAssignment
+from cases.validation import is_ascii_number
 from sla import board
 from sla import services as sla_services
 from sla.enums import SupervisionLevel
@@ -135,7 +136,7 @@ BULK_ACTIONS = frozenset({"assign", "reject"})
 
 def _bulk_one(action: str, case: Case, post: Any, *, actor: User, client_ip: str | None) -> None:
     version = post.get(f"version_{case.pk}")
-    expected = int(version) if version and version.isdigit() else None
+    expected = int(version) if version and is_ascii_number(version) else None
     if action == "assign":
         services.case_assign(
             case=case,
@@ -168,7 +169,7 @@ def queue_bulk(request: HttpRequest) -> HttpResponse:
     if action not in BULK_ACTIONS:
         messages.error(request, _("请选择批量操作：转办或不予受理。"))
         return redirect(back)
-    numbers = [n for n in request.POST.getlist("cases") if n.isdigit()][:100]
+    numbers = [n for n in request.POST.getlist("cases") if is_ascii_number(n)][:100]
     if not numbers:
         messages.error(request, _("请先勾选工单。"))
         return redirect(back)

@@ -12,20 +12,20 @@ a report about officials, another client's - is the spec's 404 and never listed.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from cases import services
 from cases.enums import Channel, Kind, Publication, State
 from cases.exceptions import CaseError, CaseValidationError
 from cases.models import Case, Category, Open311ApiKey
+from cases.validation import parse_moment
 from web.shell import client_address
 
 from .render import error, respond
@@ -136,14 +136,7 @@ def _request(case: Case, key: Open311ApiKey | None = None) -> dict[str, Any]:
 
 
 def _when(value: str) -> datetime | None:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is not None:
-            parsed = datetime(day.year, day.month, day.day)
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
+    return parse_moment(value, date_at=time.min)
 
 
 def _cases(key: Open311ApiKey | None) -> QuerySet[Case]:

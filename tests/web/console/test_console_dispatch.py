@@ -101,6 +101,15 @@ def test_bulk_assign_goes_through_for_each_case_and_reports_one_that_changed_mea
     assert [e.transition for e in Case.objects.get(pk=a.pk).events.order_by("seq")] == ["register", "assign"]
 
 
+def test_bulk_assign_with_a_version_int_cannot_read_is_an_unchecked_assignment_not_a_500(client, users):
+    case = CaseFactory(actor=users["agent"], now=MONDAY)
+    login(client, users["dispatcher"])
+    post = {"bulk_action": "assign", "department": "CGJ", "cases": [case.tracking_no], f"version_{case.pk}": "²"}
+    response = client.post(reverse("console:queue_bulk"), post, follow=True)
+    assert response.status_code == 200  # "²".isdigit() is true and int("²") raised
+    assert Case.objects.get(pk=case.pk).state == State.ASSIGNED
+
+
 def test_bulk_reject_needs_a_reason_and_refuses_every_case_without_one(client, users):
     a, b = (CaseFactory(actor=users["agent"], now=MONDAY) for _ in range(2))
     login(client, users["dispatcher"])
