@@ -59,7 +59,23 @@ def _no_sign_in_lockouts_from_other_tests(request):
     from axes.utils import reset
 
     reset()
+    _seeded()
     yield
+
+
+def _seeded() -> None:
+    """The seeded organisation and calendars, whichever test ran before this one in this process: a
+    transactional test's flush empties them, and which test follows it depends on how the suite is
+    split over its processes (pytest-xdist)."""
+    from cases.models import Department
+    from sla.models import Calendar
+    from sla.seed import seed_calendars_now
+
+    # Cheap when the session's seed is still there (two queries).
+    if not Department.objects.exists():
+        load_district()
+    if not Calendar.objects.exists():
+        seed_calendars_now()  # the CN and 24x7 calendars (migration-seeded; gone after a flush)
 
 
 @pytest.fixture(autouse=True)
@@ -93,16 +109,8 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def org(db):
-    """The seeded organisation; reloads it for transactional tests, which flush tables."""
-    from cases.models import Department
-    from sla.models import Calendar
-    from sla.seed import seed_calendars_now
-
-    # Cheap when the session's seed is still there; a transactional test's flush empties it.
-    if not Department.objects.exists():
-        load_district()
-    if not Calendar.objects.exists():
-        seed_calendars_now()  # the CN and 24x7 calendars (migration-seeded; gone after a flush)
+    """The seeded organisation (every database test has it: ``_seeded``)."""
+    _seeded()
 
 
 @pytest.fixture
