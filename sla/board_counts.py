@@ -102,29 +102,28 @@ def _trigger_function(op: str) -> str:
     """The plpgsql function behind one of the three statement triggers (``op``: INSERT, UPDATE,
     DELETE). The cases touched are recounted before and after: after = their live board timers
     now; before = those minus the statement's new rows plus its old rows."""
+    has_new, has_old = op in ("INSERT", "UPDATE"), op in ("UPDATE", "DELETE")
     if op == "INSERT":
         touched = "SELECT DISTINCT case_id FROM new_rows"
-        before_extra = ""
-        new_ids = "SELECT id FROM new_rows"
     elif op == "DELETE":
         touched = "SELECT DISTINCT case_id FROM old_rows"
-        before_extra = f"UNION ALL {_board_rows_sql('old_rows', 'o')}"
-        new_ids = "SELECT NULL::bigint WHERE false"
     else:
         touched = (
             "SELECT o.case_id FROM old_rows o JOIN new_rows n ON n.id = o.id "
             f"WHERE {_MATTERS} UNION SELECT n.case_id FROM old_rows o JOIN new_rows n ON n.id = o.id "
             f"WHERE {_MATTERS}"
         )
-        before_extra = f"UNION ALL {_board_rows_sql('old_rows', 'o')}"
-        new_ids = "SELECT id FROM new_rows"
-    after = _board_rows_sql("sla_timer", "t") + " AND t.case_id IN (SELECT case_id FROM touched)"
-    before = f"SELECT * FROM after_rows WHERE id NOT IN ({new_ids}) " + (
-        f"UNION ALL SELECT * FROM ({before_extra.removeprefix('UNION ALL ')}) o2 "
-        "WHERE o2.case_id IN (SELECT case_id FROM touched)"
-        if before_extra
-        else ""
+    # Semi- and anti-joins (EXISTS), never IN/NOT IN over a subquery: a statement over a million
+    # timers must not turn the recount quadratic.
+    after = _board_rows_sql("sla_timer", "t") + " AND EXISTS (SELECT 1 FROM touched x WHERE x.case_id = t.case_id)"
+    before = "SELECT a.* FROM after_rows a" + (
+        " WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = a.id)" if has_new else ""
     )
+    if has_old:
+        before += (
+            f" UNION ALL SELECT o2.* FROM ({_board_rows_sql('old_rows', 'o')}) o2"
+            " WHERE EXISTS (SELECT 1 FROM touched x WHERE x.case_id = o2.case_id)"
+        )
     signed = "SELECT 1 AS sgn, * FROM after_rows UNION ALL SELECT -1, * FROM before_rows"
     return f"""
 CREATE OR REPLACE FUNCTION sla_board_counts_{op.lower()}() RETURNS trigger LANGUAGE plpgsql AS $body$
