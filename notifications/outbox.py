@@ -23,6 +23,7 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
+from cases.copy_rows import insert_rows
 from cases.enums import ReplyChannel, Role
 from cases.models import Case, Department, User
 from cases.selectors import dispatch_department
@@ -37,6 +38,9 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 DEFAULT_LANGUAGE = "zh-hans"
 SUPPORTED_LANGUAGES = ("zh-hans", "en")
+# The choices' values once (``.values`` builds the labelled choices anew on every call).
+_CHANNELS = frozenset(c.value for c in OutboxChannel)
+_TEMPLATES = frozenset(t.value for t in Template)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -62,7 +66,7 @@ _bulk: ContextVar[OutboxBulk | None] = ContextVar("outbox_bulk", default=None)
 def bulk() -> Iterator[OutboxBulk]:
     """Inside the block ``enqueue`` only gathers its rows (the first row of a key wins, as
     ``get_or_create`` would have it), and a department's staff and their preferences are read
-    once. On a normal exit the rows are written with multi-row INSERTs that skip a key already
+    once. On a normal exit the rows are written with ``cases.copy_rows.insert_rows`` (COPY on PostgreSQL), skipping a key already
     stored (``ON CONFLICT DO NOTHING``), so the block is as repeatable as single enqueues. Call it
     inside the business transaction; an exception leaves without writing anything."""
     state = OutboxBulk()
@@ -72,7 +76,7 @@ def bulk() -> Iterator[OutboxBulk]:
     finally:
         _bulk.reset(token)
     if state.rows:
-        Outbox.objects.bulk_create(list(state.rows.values()), ignore_conflicts=True, batch_size=1000)
+        insert_rows(list(state.rows.values()), ignore_conflicts=True)
 
 
 @contextmanager
@@ -115,9 +119,9 @@ def enqueue(
 ) -> Outbox:
     """Record one message to send after commit. Calling again with the same key returns the
     existing row and changes nothing, so a retried action never sends twice."""
-    if channel not in OutboxChannel.values:
+    if channel not in _CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
-    if template not in Template.values:
+    if template not in _TEMPLATES:
         raise ValueError(f"unknown message template {template!r}")
     if channel == OutboxChannel.INAPP and recipient is None:
         raise ValueError("in-app messages need a recipient user")
@@ -184,13 +188,10 @@ def notify_users(
 ) -> list[Outbox]:
     """In-app and (when the user has an address) e-mail to each user, as their preferences allow."""
     users = list(users)
-    prefs = _memo(
-        ("prefs", *(u.pk for u in users)),
-        lambda: {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)},
-    )
+    prefs = _memo(("prefs", *(u.pk for u in users)), lambda: _preferences(users))
     rows: list[Outbox] = []
     for user in users:
-        pref = prefs.get(user.pk) or NotificationPreference(user=user)
+        pref = prefs[user.pk]
         for channel in (OutboxChannel.INAPP, OutboxChannel.EMAIL):
             if not pref.allows(template, channel):
                 continue
@@ -209,6 +210,12 @@ def notify_users(
                 )
             )
     return rows
+
+
+def _preferences(users: list[User]) -> dict[int, NotificationPreference]:
+    """Each user's preferences; the defaults (unsaved) for those who never set any."""
+    stored = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
+    return {u.pk: stored.get(u.pk) or NotificationPreference(user=u) for u in users}
 
 
 def notify_staff(
@@ -298,7 +305,7 @@ def notify_deadline(
     """A timer warning or breach to the staff of the responsible department (the case's, unless
     given). For the SLA sweeper, inside its transaction, e.g.
     ``notify_deadline(case=case, template=Template.TIMER_BREACHED, key=f"timer:{timer.pk}:breached",
-    stage=timer.stage, stage_label=timer.get_stage_display(), due_at=timer.due_at)``."""
+    stage=timer.stage, stage_label=Stage(timer.stage).label, due_at=timer.due_at)``."""
     target = department or case.department or dispatch_department()
     if target is None:
         return []

@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.batch import Entry, record_many
+from cases.copy_rows import insert_rows
 from cases.exceptions import CaseError
 from cases.models import Case
 from cases.services import case_auto_close
@@ -308,7 +309,7 @@ def _escalate_all(
                 "warned_at": Coalesce(F("warned_at"), Value(now)),
             }
         Timer.objects.filter(pk__in=ids).update(claimed_by="", claim_expires_at=None, **changes)
-    orders = SupervisionOrder.objects.bulk_create(
+    orders = insert_rows(
         [
             SupervisionOrder(
                 case=cases[timer.case_id],
