@@ -34,7 +34,6 @@ from datetime import date
 from functools import lru_cache
 
 import jieba
-import jieba.posseg
 from stdnum.cn import ric
 
 MASK = "*"
@@ -422,6 +421,8 @@ def _looks_like_name(word: str) -> bool:
 @lru_cache(maxsize=256)
 def _tokens(text: str) -> tuple[tuple[int, str, str], ...]:
     """(start, word, part-of-speech flag) for every word jieba cuts ``text`` into."""
+    import jieba.posseg  # here: its import loads the tag dictionary (0.7 s), which only redaction needs
+
     out, pos = [], 0
     for pair in jieba.posseg.cut(text, HMM=True):
         out.append((pos, pair.word, pair.flag))

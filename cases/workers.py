@@ -22,6 +22,7 @@ imports none of them.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -155,6 +156,10 @@ class WorkerCommand(BaseCommand):
         if len(worker_id) > WORKER_ID_MAX_LENGTH:
             raise CommandError(f"--worker-id must be at most {WORKER_ID_MAX_LENGTH} characters")
         worker = self.make_worker(batch=batch, worker_id=worker_id.strip() or new_worker_id())
+        # What is alive now (modules, the app registry, URLconf, templates) lives as long as the
+        # process: out of the collector's sight it is not scanned again at every collection that a
+        # batch's thousands of fresh rows trigger (a sixth of the SLA sweeper's CPU before).
+        gc.freeze()
         runner = Runner(worker, idle_sleep=idle_sleep)
         self.stdout.write(f"{self.name} {worker.worker_id} started")
         with runner.stopping_on_signals():

@@ -14,12 +14,14 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jieba
 import joblib
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
+
+if TYPE_CHECKING:  # imported where they are used: scikit-learn (and scipy) cost every process 2 s to import
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -42,6 +44,9 @@ def text_of(title: str, content: str) -> str:
 
 
 def _features() -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     words = TfidfVectorizer(
         tokenizer=jieba_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2), sublinear_tf=True, min_df=2
     )
@@ -77,6 +82,8 @@ class DispatchClassifier:
             raise ValueError("need at least two different categories and departments to train on")
         features = _features()
         matrix = features.fit_transform(list(texts))
+
+        from sklearn.linear_model import LogisticRegression
 
         def classifier(labels: Sequence[str]) -> LogisticRegression:
             # saga: a third of lbfgs's time on these sparse features, same held-out figures.

@@ -32,9 +32,6 @@ from dataclasses import dataclass, field
 import jieba
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from scipy.stats import poisson
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 from cases.enums import Role, State
 from cases.exceptions import CasePermissionDenied
@@ -105,6 +102,10 @@ def phrases_of(title: str) -> set[str]:
 
 def poisson_tail(count: int, baseline: float) -> float:
     """P(X ≥ count) for X ~ Poisson(max(baseline, BASELINE_FLOOR))."""
+    # scipy and scikit-learn are imported where they are used: importing them costs every process
+    # that loads this app (the web, every worker) 2 s of start-up and their memory.
+    from scipy.stats import poisson
+
     return float(poisson.sf(count - 1, max(baseline, BASELINE_FLOOR)))
 
 
@@ -213,6 +214,9 @@ def similar_groups(texts: Sequence[str], *, threshold: float = CLUSTER_THRESHOLD
     groups of two or more, each sorted."""
     if len(texts) < 2:
         return []
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
     try:
         matrix = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), sublinear_tf=True).fit_transform(texts)
     except ValueError:  # nothing but one-character texts
