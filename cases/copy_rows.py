@@ -59,11 +59,32 @@ def _converter(field: models.Field) -> Converter:
     if kind in _AS_IS:
         return _as_is
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+        return _JSON  # per call: see _json_converter
     if kind == "DateTimeField":
-        return lambda value: value if value is None or value.tzinfo is not None else field.get_db_prep_save(value, connection)
+        return lambda value: (
+            value if value is None or value.tzinfo is not None else field.get_db_prep_save(value, connection)
+        )
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _JSON(value: Any) -> Any:  # noqa: N802 - a marker in a plan, replaced per call by _json_converter
+    raise AssertionError("replaced per call")
+
+
+def _json_converter(field: models.JSONField) -> Converter:
+    """JSON text of a value, once per value object in one call: the rows of one notice share its
+    context dict (one per recipient and channel)."""
+    encoder, done = field.encoder, {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        key = id(value)  # the values are alive (held by the objects) for the whole call
+        if key not in done:
+            done[key] = json.dumps(value, cls=encoder)
+        return done[key]
+
+    return convert
 
 
 def _plan(model: type[models.Model]) -> tuple[list[models.Field], list[Converter]]:
@@ -109,7 +130,11 @@ def insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
             copied = [f for f in fields if f is not pk]
             target = f"cc_copy_{table}"
         columns = ", ".join(qn(f.column) for f in copied)
-        pairs = [(f.attname, convert) for f, convert in zip(fields, converters, strict=True) if f in copied]
+        pairs = [
+            (f.attname, _json_converter(f) if convert is _JSON else convert)
+            for f, convert in zip(fields, converters, strict=True)
+            if f in copied
+        ]
         with connection.cursor() as cursor:
             if ignore_conflicts:
                 cursor.execute(

@@ -24,6 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from cases.copy_rows import insert_rows
+from cases.refcache import department_by_code
 from cases.enums import ReplyChannel, Role
 from cases.models import Case, Department, User
 from cases.selectors import dispatch_department
@@ -128,6 +129,30 @@ def enqueue(
     if language not in SUPPORTED_LANGUAGES:
         language = DEFAULT_LANGUAGE
     key = idempotency_key[:200]
+    now = timezone.now()
+    if (gathering := _bulk.get()) is not None:
+        if key not in gathering.rows:  # every column given: no default computed per row
+            gathering.rows[key] = Outbox(
+                idempotency_key=key,
+                channel=channel,
+                template=template,
+                context=context,
+                recipient=recipient,
+                address=address,
+                case=case,
+                language=language,
+                next_attempt_at=now + delay if delay else now,
+                created_at=now,
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                last_error="",
+                claimed_by="",
+                claim_expires_at=None,
+                provider_id="",
+                delivery_status="",
+                sent_at=None,
+            )
+        return gathering.rows[key]
     values = {
         "channel": channel,
         "template": template,
@@ -136,10 +161,8 @@ def enqueue(
         "address": address,
         "case": case,
         "language": language,
-        "next_attempt_at": timezone.now() + (delay or timedelta(0)),
+        "next_attempt_at": now + (delay or timedelta(0)),
     }
-    if (gathering := _bulk.get()) is not None:
-        return gathering.rows.setdefault(key, Outbox(idempotency_key=key, **values))
     row, _created = Outbox.objects.get_or_create(idempotency_key=key, defaults=values)
     return row
 
@@ -234,7 +257,7 @@ def notify_staff(
     dept = (
         department
         if isinstance(department, Department)
-        else _memo(("department", department), lambda: Department.objects.filter(code=department).first())
+        else _memo(("department", department), lambda: department_by_code(department))
     )
     if dept is None:
         return []
