@@ -24,9 +24,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from cases.copy_rows import insert_rows
-from cases.refcache import department_by_code
 from cases.enums import ReplyChannel, Role
 from cases.models import Case, Department, User
+from cases.refcache import department_by_code
 from cases.selectors import dispatch_department
 
 from .enums import STAFF_CHANNELS, STAFF_TEMPLATES, OutboxChannel, OutboxStatus, Template
