@@ -290,6 +290,7 @@ def _escalate_all(
     (``record_many``) and the live events and messages, as ``_act_on`` does them one at a time."""
     if not planned:
         return
+    outbox.prefetch_staff({timer.department for timer, _ in planned})
     groups: dict[tuple[str, int, dt.datetime | None], list[int]] = defaultdict(list)
     for timer, kind in planned:
         level = timer.escalation_level + 1

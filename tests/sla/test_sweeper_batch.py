@@ -238,3 +238,37 @@ def test_a_batch_of_breaches_leaves_the_rollups_equal_to_a_recount_without_touch
     assert rollups.stored_sums() == before
     _facts, sums = rollups.recount()
     assert rollups.stored_sums() == {k: {c: n for c, n in v.items() if n} for k, v in sums.items() if any(v.values())}
+
+
+def _statements_of_a_level_2_step(n: int) -> int:
+    """Statements of the step that takes ``n`` breached timers to level 2 (督办: the department, the
+    supervisors and the leadership are told), but the outbox INSERTs (SQLite's limit on bound
+    parameters splits them sooner)."""
+    Timer.objects.update(next_action_at=None)
+    make_due(n)
+    assert sweeper.Sweeper(batch=100).step(now=at(2026, 11, 23, 12, 0)) is True  # breach: level 1
+    worker = sweeper.Sweeper(batch=100)
+    with CaptureQueriesContext(connection) as ctx:
+        assert worker.step(now=at(2026, 12, 1, 12, 0)) is True  # 5 working days later
+    assert worker.acted == {"escalated": n}
+    return sum(1 for q in ctx.captured_queries if 'INTO "notifications_outbox"' not in q["sql"])
+
+
+def test_a_level_2_burst_reads_the_supervisors_once_per_batch_not_once_per_order(users):
+    _statements_of_a_level_2_step(1)  # warm reference caches, as in a running worker
+    assert _statements_of_a_level_2_step(3) == _statements_of_a_level_2_step(30)
+    # Each of the 1 + 3 + 30 orders told the supervisor (in-app: the fixture gives no e-mail address).
+    assert Outbox.objects.filter(template="supervision_escalated", recipient=users["supervisor"]).count() == 34
+
+
+def test_a_batch_honours_each_clerks_preferences_as_a_single_breach_does(users, clock):
+    from notifications.outbox import preference_save
+
+    clerk = users["clerk_cgj"]
+    clerk.email = "clerk@cgj.example"
+    clerk.save(update_fields=["email"])
+    preference_save(user=clerk, enabled=["timer_breached:inapp", "supervision_issued:email"], language="en")
+    alone, batched, _t1, _t2 = _both_ways(users, at(2026, 12, 10, 17, 31))
+    assert _messages(alone) == _messages(batched)
+    mine = set(Outbox.objects.filter(case=batched, recipient=clerk).values_list("template", "channel", "language"))
+    assert mine == {("timer_breached", "inapp", "en"), ("supervision_issued", "email", "en")}
