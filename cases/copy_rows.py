@@ -11,7 +11,9 @@ leaves them on PostgreSQL. With ``ignore_conflicts`` the rows are copied into a 
 and moved with one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (COPY itself cannot skip a
 duplicate); as with ``bulk_create(ignore_conflicts=True)`` no pk is set then.
 
-Elsewhere (SQLite, the embedded default) it is ``bulk_create``. The value of each field is what
+Below ``COPY_FROM_ROWS`` rows, and elsewhere (SQLite, the embedded default), it is ``bulk_create``:
+for the few rows of one action (a registration's notices) its one ``INSERT`` is fewer round trips
+than the sequence read or temporary table and the COPY. The value of each field is what
 the model instance holds; for the few field kinds whose database value differs from the Python
 one (JSON, lazy strings, naive datetimes, anything not listed here) the field converts it, as
 ``bulk_create`` would.
@@ -44,6 +46,9 @@ _AS_IS = frozenset(
         "TextField",
     }
 )
+
+# Rows from which COPY pays for its extra round trips (a worker's batch has hundreds or thousands).
+COPY_FROM_ROWS = 50
 
 Converter = Callable[[Any], Any]
 _plans: dict[type[models.Model], tuple[list[models.Field], list[Converter]]] = {}
@@ -114,7 +119,7 @@ def insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objs) < COPY_FROM_ROWS:
         return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts, batch_size=1000)
     fields, converters = _plan(model)
     pk = model._meta.pk

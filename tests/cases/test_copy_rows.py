@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy
 
+from cases import copy_rows
 from cases.copy_rows import insert_rows
 from cases.models import Case
 from notifications.models import Outbox
@@ -18,6 +19,13 @@ from sla.models import SupervisionOrder
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _copy_even_a_few_rows(monkeypatch):
+    """These tests write a handful of rows: make them take the COPY path all the same."""
+    monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 1)
+
 
 NOW = dt.datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -135,3 +143,13 @@ def test_on_postgresql_the_rows_go_in_with_copy(users):
     sql = [q["sql"] for q in ctx.captured_queries]
     assert any(s.startswith('COPY "notifications_outbox"') for s in sql)
     assert not any("INSERT" in s for s in sql)
+
+
+@pytest.mark.postgres
+def test_a_few_rows_go_in_with_one_insert(users, monkeypatch):
+    # One action's notices (a registration's) stay one statement: COPY only pays from many rows.
+    monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 50)
+    case = CaseFactory(actor=users["agent"])
+    with CaptureQueriesContext(connection) as ctx:
+        insert_rows(_outbox_rows("few", case, users), ignore_conflicts=True)
+    assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["INSERT"]

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases import copy_rows
 from cases.enums import State
 from cases.models import Case, CaseEvent, Category, Department
 from notifications import events as live
@@ -192,7 +193,8 @@ def _queries_of_one_step(n: int) -> tuple[int, int]:
     return len(ctx.captured_queries) - outbox, outbox
 
 
-def test_a_batch_takes_the_same_number_of_statements_for_3_or_30_breaches(users):
+def test_a_batch_takes_the_same_number_of_statements_for_3_or_30_breaches(users, monkeypatch):
+    monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 1)  # a burst's batch: COPY however few rows
     # A running worker's reference caches are warm (the stats rollups read the dispatch desk
     # once per process, cases.selectors.dispatch_department): one round first, not counted.
     _queries_of_one_step(1)
@@ -254,7 +256,8 @@ def _statements_of_a_level_2_step(n: int) -> int:
     return sum(1 for q in ctx.captured_queries if 'INTO "notifications_outbox"' not in q["sql"])
 
 
-def test_a_level_2_burst_reads_the_supervisors_once_per_batch_not_once_per_order(users):
+def test_a_level_2_burst_reads_the_supervisors_once_per_batch_not_once_per_order(users, monkeypatch):
+    monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 1)  # a burst's batch: COPY however few rows
     _statements_of_a_level_2_step(1)  # warm reference caches, as in a running worker
     assert _statements_of_a_level_2_step(3) == _statements_of_a_level_2_step(30)
     # Each of the 1 + 3 + 30 orders told the supervisor (in-app: the fixture gives no e-mail address).
