@@ -165,6 +165,9 @@ class WorkerCommand(BaseCommand):
         gc.freeze()
         runner = Runner(worker, idle_sleep=idle_sleep)
         self.stdout.write(f"{self.name} {worker.worker_id} started")
-        with runner.stopping_on_signals():
-            steps = runner.run(once=once, until_idle=until_idle)
+        try:
+            with runner.stopping_on_signals():
+                steps = runner.run(once=once, until_idle=until_idle)
+        finally:  # back to normal collection when the command is called in a longer-lived process
+            gc.unfreeze()
         self.stdout.write(f"{self.name} {worker.worker_id} stopped after {steps} steps: {worker.acted}")
