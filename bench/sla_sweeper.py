@@ -8,7 +8,7 @@ Loads the data once (bench/sla_data.py: INSERT … SELECT generate_series; ``--s
 an e-mail per department, so every breach writes real outbox rows: a breach message and a
 supervision message, in-app and by e-mail, per clerk). Each round puts the burst back to due
 (``reset_burst``), starts N ``manage.py run_sla_worker --until-idle`` processes at once (DEBUG off)
-and measures the wall time until all have exited, sampling each worker's RSS every 0.2 s. Then it
+and measures the wall time until all have exited, sampling each worker's RSS every 0.2 s from the first committed batch on. Then it
 checks the result the way the concurrency test does: every due timer breached exactly once, one
 level-1 order and one audit event each, no claim left.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -72,21 +73,59 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def run_round(n_workers: int, batch: int) -> tuple[float, list[list[float]]]:
-    """Wall seconds, and each worker's RSS samples (MB)."""
+def burst_started() -> bool:
+    """Has a batch committed (an order is stored)? Asked from the sampler's thread (its own connection)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM sla_supervisionorder)")
+        return bool(cur.fetchone()[0])
+
+
+def backend_cpu() -> dict[tuple[str, int], float]:
+    """CPU seconds so far of each PostgreSQL process working on this database but the asking one,
+    by (backend type, pid): the workers' backends, and autovacuum cleaning up after their updates
+    (read from /proc: the server runs on this machine)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT backend_type, pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = cur.fetchall()
+    out = {}
+    for kind, pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[(kind, pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def run_round(n_workers: int, batch: int) -> tuple[float, list[list[float]], float, dict[str, float]]:
+    """Wall seconds; each worker's RSS samples (MB) from the first committed batch on (the
+    start-up before it, imports and connections, is not growth over the burst: two processes
+    starting at once on a busy machine can take a quarter of a short round to get there); the
+    CPU seconds of the workers and of their PostgreSQL backends (sampled every 0.2 s: the last
+    0.2 s of a backend can be missed). Those are what a busy machine does not inflate much."""
     env = {**os.environ, "LOG_LEVEL": "WARNING", "DEBUG": "0"}
     cmd = [sys.executable, str(ROOT / "manage.py"), "run_sla_worker", "--until-idle", "--batch", str(batch)]
-    t0 = time.perf_counter()
+    before = backend_cpu()
+    connection.close()
+    t0, children0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(n_workers)]
     samples: list[list[float]] = [[] for _ in procs]
+    server: dict[tuple[str, int], float] = {}
     done = threading.Event()
 
     def sample() -> None:
+        started = False
         while not done.is_set():
+            started = started or burst_started()
+            server.update(backend_cpu())
             for i, p in enumerate(procs):
-                if p.poll() is None and (mb := rss_mb(p.pid)) is not None:
+                if started and p.poll() is None and (mb := rss_mb(p.pid)) is not None:
                     samples[i].append(mb)
             done.wait(0.2)
+        connection.close()
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -94,16 +133,21 @@ def run_round(n_workers: int, batch: int) -> tuple[float, list[list[float]]]:
     elapsed = time.perf_counter() - t0
     done.set()
     sampler.join()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = children.ru_utime + children.ru_stime - children0.ru_utime - children0.ru_stime
     for p, out in zip(procs, outs, strict=True):
         if p.returncode:
             sys.exit(f"worker failed ({p.returncode}): {out}")
         print(f"    {out.splitlines()[-1] if out else ''}")
-    return elapsed, samples
+    by_kind: dict[str, float] = {}
+    for (kind, pid), seconds in server.items():  # a backend already there (the loader's, exiting) counts from then
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds - before.get((kind, pid), 0.0)
+    return elapsed, samples, workers_cpu, by_kind
 
 
 def rss_growth(samples: list[list[float]]) -> tuple[float, float]:
-    """(largest growth of a worker's RSS from the end of its first quarter to its peak, its RSS then):
-    the start-up (imports, first batch) is not growth over the burst."""
+    """(largest growth of a worker's RSS from the end of the first quarter of its burst samples to
+    its peak, its RSS then): the first batches' allocations are not growth over the burst."""
     worst, base_of_worst = 0.0, 0.0
     for s in samples:
         if len(s) < 4:
@@ -159,13 +203,19 @@ def main() -> None:
     for n in [int(x) for x in args.workers.split(",")]:
         reset_burst(args.due)
         connection.close()  # no open transaction or idle connection while the workers run
-        elapsed, samples = run_round(n, args.batch)
+        elapsed, samples, workers_cpu, server_cpu = run_round(n, args.batch)
         ok, text = check(args.due)
         all_ok &= ok
         results[n], growth[n] = elapsed, rss_growth(samples)
         print(
             f"  {n} worker(s): {elapsed:.1f} s wall, {args.due / elapsed:,.0f} timers/s — {text}; "
             f"worst RSS growth {growth[n][0]:.1f} MB from {growth[n][1]:.0f} MB; load {os.getloadavg()[0]:.1f}"
+        )
+        per = 1000 / args.due
+        server = ", ".join(f"{kind} {seconds * per:.2f} s" for kind, seconds in sorted(server_cpu.items()))
+        print(
+            f"    CPU per 1,000 timers: workers {workers_cpu * per:.2f} s; PostgreSQL: {server or 'none seen'} "
+            "(start-up included; WAL writer and checkpointer not counted)"
         )
     anchor_rate = one_by_one_anchor(args.anchor_due, args.due, args.batch) if args.anchor_due else None
     anchor = f"one by one: {anchor_rate:,.0f} timers/s" if anchor_rate else "one by one: not run"

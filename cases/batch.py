@@ -7,7 +7,8 @@ event's seq, previous hash and keyed hash are computed here in order (two entrie
 one after the other), the events go in with one multi-row INSERT, the heads move with one UPDATE,
 and then ``case_changed`` is sent for each event, as ``case_action`` sends it, so every receiver
 (timers, notifications) sees the same thing it would have seen one action at a time; then
-``cases_changed_in_batch`` once for the set (the stats rollups recount it there, set-wise).
+``cases_changed_in_batch`` once for the set, with the actions it held (the stats rollups recount
+it there, set-wise, unless no action of the set moves a figure).
 
 Only for entries that change no audited column of the case: the row digest of each event is that
 of the case row as the caller locked and loaded it.
@@ -23,6 +24,7 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from . import audit, chain
+from .copy_rows import insert_rows
 from .domain import case_changed, cases_changed_in_batch
 from .models import Case, CaseEvent
 
@@ -47,16 +49,17 @@ def chain_heads(case_ids: set[int]) -> dict[int, tuple[int, str]]:
 
 
 def _move_heads(heads: dict[int, tuple[int, str]]) -> None:
-    """One UPDATE … FROM a derived table of (id, seq, hash) for every case (PostgreSQL and SQLite
+    """One UPDATE … FROM a ``VALUES`` list of (id, seq, hash) for every case (PostgreSQL and SQLite
     ≥ 3.33); ``bulk_update``'s CASE WHEN expressions cost more to build than the whole statement
-    takes to run. Like case_action's head move: neither version nor updated_at changes."""
+    takes to run, and a derived table of 500 ``SELECT``s joined by ``UNION ALL`` took PostgreSQL
+    longer to plan than to run. Like case_action's head move: neither version nor updated_at changes."""
     table = connection.ops.quote_name(Case._meta.db_table)
-    rows = " UNION ALL ".join(["SELECT %s AS id, %s AS seq, %s AS hash"] * len(heads))
+    rows = ", ".join(["(%s, %s, %s)"] * len(heads))
     params = [value for pk, (seq, hash_) in heads.items() for value in (pk, seq, hash_)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET audit_head_seq = v.seq, audit_head_hash = v.hash "
-            f"FROM ({rows}) AS v WHERE {table}.id = v.id",
+            f"WITH v (id, seq, hash) AS (VALUES {rows}) "
+            f"UPDATE {table} SET audit_head_seq = v.seq, audit_head_hash = v.hash FROM v WHERE {table}.id = v.id",
             params,
         )
 
@@ -98,7 +101,7 @@ def record_many(entries: list[Entry], *, now: dt.datetime) -> list[CaseEvent]:
         event.hash = event.compute_hash()
         heads[case.pk] = (event.seq, event.hash)
         events.append(event)
-    CaseEvent.objects.bulk_create(events)
+    insert_rows(events)
     cases = {e.case.pk: e.case for e in entries}
     for pk, case in cases.items():
         case.audit_head_seq, case.audit_head_hash = heads[pk]
@@ -113,5 +116,5 @@ def record_many(entries: list[Entry], *, now: dt.datetime) -> list[CaseEvent]:
             payload=entry.data,
             batched=True,
         )
-    cases_changed_in_batch.send(sender=Case, case_ids=list(cases))
+    cases_changed_in_batch.send(sender=Case, case_ids=list(cases), actions={e.action for e in entries})
     return events

@@ -13,8 +13,8 @@ a cases ``Transition`` value or another app's dotted name, see ``cases.audit``),
 (True when ``cases.batch.record_many`` sends it, one of many).
 
 ``cases_changed_in_batch`` follows a ``record_many`` batch once, in the same transaction, with
-``case_ids``: a receiver that can act on the set at once (the stats rollups) does so there and
-skips the batched ``case_changed`` sends, so a worker's batch costs it the same few statements for
+``case_ids`` and ``actions`` (the set of audit names the batch wrote): a receiver that can act on
+the set at once (the stats rollups) does so there and skips the batched ``case_changed`` sends, so a worker's batch costs it the same few statements for
 3 cases or 300.
 """
 

@@ -168,6 +168,15 @@ def category_by_id(pk: int | None) -> Any:
     return categories.get()["by_id"].get(pk)
 
 
+def department_by_code(code: str) -> Any:
+    """The department with this code, active or not, or None (the process's copy: do not change it)."""
+    return departments.get()["by_code"].get(code or "")
+
+
+def department_by_id(pk: int | None) -> Any:
+    return departments.get()["by_id"].get(pk)
+
+
 def active_department(code: str) -> Any:
     dept = departments.get()["by_code"].get(code or "")
     return dept if dept is not None and dept.active else None

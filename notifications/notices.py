@@ -27,7 +27,15 @@ from cases.selectors import dispatch_department
 
 from . import events
 from .enums import Template
-from .outbox import case_context, fresh_rows, local_time, notify_citizen, notify_staff, notify_users
+from .outbox import (
+    case_context,
+    fresh_rows,
+    local_time,
+    notify_citizen,
+    notify_staff,
+    notify_users,
+    users_with_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -470,13 +478,12 @@ def queue_message(occ: Occasion, recipient: Recipient, template: str, context: d
     if isinstance(recipient, Citizen):
         notify_citizen(case=occ.case, template=template, context=context, key=occ.key(template))
         return
-    if isinstance(recipient, People | Roles):
-        users = User.objects.filter(is_active=True).order_by("pk")
-        if isinstance(recipient, People):
-            users = users.filter(pk__in=recipient.user_ids)
-        else:
-            users = users.filter(role__in=list(recipient.roles))
+    if isinstance(recipient, People):
+        users = User.objects.filter(is_active=True, pk__in=recipient.user_ids).order_by("pk")
         notify_users(users, template, context, occ.key(template), case=occ.case)
+        return
+    if isinstance(recipient, Roles):  # once per worker's batch, not once per escalation
+        notify_users(users_with_roles(recipient.roles), template, context, occ.key(template), case=occ.case)
         return
     if isinstance(recipient, CitizenOf):
         other = recipient.case

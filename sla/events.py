@@ -13,6 +13,7 @@ from notifications.enums import Template
 from notifications.events import publish
 from notifications.outbox import notify_deadline
 
+from .enums import Stage
 from .models import Extension, SupervisionOrder, Timer
 from .serializers import extension_data, iso, order_data
 
@@ -35,7 +36,7 @@ def timer_event(type_: str, timer: Timer, case: Case) -> None:
         template=template,
         key=f"timer:{timer.pk}:{type_}:{timer.due_at.timestamp():.0f}",
         stage=timer.stage,
-        stage_label=timer.get_stage_display(),
+        stage_label=Stage(timer.stage).label,  # not get_stage_display(): it rebuilds the choices per call
         due_at=timer.due_at,
         department=dept,
     )

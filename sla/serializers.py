@@ -17,6 +17,7 @@ from django.utils import timezone
 from cases.models import Case
 
 from .deadlines import case_timers
+from .enums import SupervisionLevel
 from .models import Extension, SupervisionOrder, Timer
 
 # The documented fields, in order; tests/sla/test_serializers.py holds the functions to them.
@@ -134,7 +135,7 @@ def order_data(o: SupervisionOrder) -> dict[str, Any]:
         "tracking_no": o.case.tracking_no,
         "timer": o.timer_id,
         "level": o.level,
-        "level_label": str(o.get_level_display()),
+        "level_label": str(SupervisionLevel(o.level).label),
         "department": o.department.code if o.department_id else None,
         "escalation": o.timer_id is not None,
         "issued_by": _username(o.issued_by),

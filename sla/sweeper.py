@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.batch import Entry, record_many
+from cases.copy_rows import insert_rows
 from cases.exceptions import CaseError
 from cases.models import Case
 from cases.services import case_auto_close
@@ -290,6 +291,7 @@ def _escalate_all(
     (``record_many``) and the live events and messages, as ``_act_on`` does them one at a time."""
     if not planned:
         return
+    outbox.prefetch_staff({timer.department for timer, _ in planned})
     groups: dict[tuple[str, int, dt.datetime | None], list[int]] = defaultdict(list)
     for timer, kind in planned:
         level = timer.escalation_level + 1
@@ -309,7 +311,7 @@ def _escalate_all(
                 "warned_at": Coalesce(F("warned_at"), Value(now)),
             }
         Timer.objects.filter(pk__in=ids).update(claimed_by="", claim_expires_at=None, **changes)
-    orders = SupervisionOrder.objects.bulk_create(
+    orders = insert_rows(
         [
             SupervisionOrder(
                 case=cases[timer.case_id],

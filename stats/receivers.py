@@ -22,6 +22,9 @@ def on_case_changed(sender: Any, *, case: Case, action: str, event: CaseEvent, *
 
 
 @receiver(cases_changed_in_batch, dispatch_uid="stats_rollups_on_cases_changed_in_batch")
-def on_cases_changed_in_batch(sender: Any, *, case_ids: list[int], **kwargs: Any) -> None:
-    """A worker's batch (``cases.batch.record_many``): its cases are recounted in one go."""
+def on_cases_changed_in_batch(sender: Any, *, case_ids: list[int], actions: set[str], **kwargs: Any) -> None:
+    """A worker's batch (``cases.batch.record_many``): its cases are recounted in one go, unless
+    none of its actions moves a figure (the sweeper's escalations)."""
+    if actions <= rollups.FIGURE_NEUTRAL_ACTIONS:
+        return
     rollups.rollups_refresh(case_ids)

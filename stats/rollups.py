@@ -25,6 +25,7 @@ from django.db.models import QuerySet, Sum
 
 from cases.enums import Transition
 from cases.models import Case, CaseEvent
+from sla.enums import AuditAction
 
 from .figures import ALL_COUNTS, Fact, Key, ResponseTerms, facts_of, registration_fact
 from .models import CaseFigures, MonthlyRollup
@@ -39,8 +40,17 @@ ROLLUP_SHARDS = 16
 # --- keeping them --------------------------------------------------------------------------
 
 
+# Actions that move no figure: a case's fact is read from its row, its reply clocks' due and stop
+# times and its rating and return events (``figures.facts_of``), and an escalation of an overdue
+# clock changes none of them (the clock's status and level; the case row's audit head only).
+# Recounting a case for one (the SLA sweeper's burst: hundreds per batch) would find it unchanged.
+FIGURE_NEUTRAL_ACTIONS = frozenset({AuditAction.TIMER_ESCALATED})
+
+
 def rollups_apply(*, case: Case, action: str, event: CaseEvent) -> None:
     """Move ``case``'s figures for ``action`` (inside the action's transaction, the case row locked)."""
+    if action in FIGURE_NEUTRAL_ACTIONS:
+        return
     if action == Transition.REGISTER:
         fact = registration_fact(case)
         stored = CaseFigures(case_id=case.pk, **_stored_fields(fact))
