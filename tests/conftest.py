@@ -55,11 +55,16 @@ def _no_sign_in_lockouts_from_other_tests(request):
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         yield
         return
+    # Reseeded (when a flush emptied it) before the test's own transaction opens, so the seed is
+    # committed, as the session's is: inside the test's transaction it would mark the reference
+    # copies dirty (cases.refcache) and every lookup of the test would read the database.
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        _seeded()
     request.getfixturevalue("transactional_db" if transactional else "db")
     from axes.utils import reset
 
     reset()
-    _seeded()
     yield
 
 
