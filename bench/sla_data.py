@@ -166,7 +166,7 @@ def add_staff(per_department: int) -> int:
     from cases.enums import Role
     from cases.models import User
 
-    User.objects.filter(username__startswith="bench_").delete()
+    User.objects.filter(username__startswith="bench_", role=Role.CLERK).delete()  # not bench/intake.py's agent
     users = [
         User(username=f"bench_{d.code}_{i}", role=Role.CLERK, department=d, email=f"bench{i}@{d.code.lower()}.example")
         for d in Department.objects.filter(code__in=DEPARTMENTS)
