@@ -113,9 +113,15 @@ def _trigger_function(op: str) -> str:
             f"WHERE {_MATTERS} UNION SELECT n.case_id FROM old_rows o JOIN new_rows n ON n.id = o.id "
             f"WHERE {_MATTERS}"
         )
-    # Semi- and anti-joins (EXISTS), never IN/NOT IN over a subquery: a statement over a million
-    # timers must not turn the recount quadratic.
-    after = _board_rows_sql("sla_timer", "t") + " AND EXISTS (SELECT 1 FROM touched x WHERE x.case_id = t.case_id)"
+    # The touched cases' clocks by index, one lookup per case (LATERAL forces the nested loop: the
+    # planner cannot know that a transition table holds one row and would scan the whole table);
+    # anti- and semi-joins (EXISTS) for the small sets, never NOT IN over a subquery (quadratic
+    # when a statement over a million timers does not fit in memory).
+    after = (
+        "SELECT b.* FROM touched x CROSS JOIN LATERAL ("
+        + _board_rows_sql("sla_timer", "t")
+        + " AND t.case_id = x.case_id) b"
+    )
     before = "SELECT a.* FROM after_rows a" + (
         " WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = a.id)" if has_new else ""
     )
