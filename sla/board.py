@@ -19,7 +19,6 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases import refcache
 from cases.models import Department
 
 from . import board_counts, selectors
@@ -90,7 +89,7 @@ def board_counts_at(now: dt.datetime) -> tuple[CountRows, dict[str, int]]:
 
 
 def _rows(counted: CountRows) -> list[dict[str, Any]]:
-    depts = refcache.departments.get()["by_id"]  # loaded once per process (cases.refcache)
+    depts = Department.objects.in_bulk({d for d, _ in counted if d})
     order = {s: i for i, s in enumerate(BOARD_STAGES)}
     out = [
         {

@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import Client
 
-from cases import refcache, services
+from cases import services
 from cases.enums import State
 from sla import board, sweeper
 from sla.deadlines import prefetch_timers, row_clock
@@ -71,12 +71,11 @@ def test_the_oldest_breached_come_first_with_how_long_they_are_overdue(scene):
     assert (oldest[0]["escalation_level"], oldest[2]["escalation_level"]) == (1, 0)
 
 
-def test_the_board_takes_seven_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
+def test_the_board_takes_eight_queries_however_many_cases_there_are(scene, users, django_assert_num_queries):
     # The counts (on PostgreSQL the counters and the search for unswept clocks; elsewhere rows and
-    # totals), oldest red (breached; running past due), orders, extensions, urges (their
+    # totals), the departments' names, oldest red (breached; running past due), orders, extensions, urges (their
     # departments' names are one more query once there are urges: tests/cases/test_followup.py).
-    refcache.departments.get()  # the process's copy of the departments (named from memory), fresh
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         small = board.overdue_board()
     for _ in range(5):
         make_case_in_state(State.ASSIGNED, users)
@@ -84,8 +83,7 @@ def test_the_board_takes_seven_queries_however_many_cases_there_are(scene, users
     extension_request(case=scene["cgj_running"], actor=users["clerk_cgj"], until="2026-12-15", reason="协调")
     while sweeper.Sweeper().step(now=at(2026, 11, 30, 9, 0)):
         pass
-    refcache.departments.get()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         big = board.overdue_board()
     assert big["totals"]["breached"] > small["totals"]["breached"]
     assert len(big["pending_extensions"]) == 1
