@@ -184,6 +184,7 @@ def test_another_processs_change_is_seen_within_a_second_through_the_shared_stam
     # one-second window between two lines.
     clock = [refcache.time.monotonic()]
     monkeypatch.setattr(refcache.time, "monotonic", lambda: clock[0])
+    refcache.clear()  # a clean copy: what the fixtures wrote in this transaction is committed data here
     refcache.active_category("CITY-VEND")  # this process's copy
     # Another process changes the row (no signal here) and bumps the stamp, as its signal does.
     Category.objects.filter(code="CITY-VEND").update(name_zh="占道经营（改）")
@@ -197,6 +198,7 @@ def test_another_processs_change_is_seen_within_a_second_through_the_shared_stam
 
 @pytest.mark.django_db
 def test_the_stamp_is_read_once_a_second_however_many_requests_and_lookups(users, monkeypatch):
+    refcache.clear()  # a clean copy, whatever the fixtures wrote in this transaction
     reads: list[str] = []
     real_get = cache.get
     monkeypatch.setattr(cache, "get", lambda key, *a, **kw: reads.append(key) or real_get(key, *a, **kw))
