@@ -91,6 +91,28 @@ def fill(n: int) -> None:
         cur.execute("ANALYZE")
 
 
+def arguments():
+    """The figures benches' common options (``--cases``, ``--runs``, ``--month``, ``--db``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--db", default="cc_figures_bench")
+    return parser.parse_args()
+
+
+def fill_as_a_web_process(n: int) -> None:
+    """``fill`` then, as casecenter/wsgi.py does for a web process, keep what is loaded out of the
+    collector's full passes (otherwise one request in a few dozen pays ~160 ms for them)."""
+    import gc
+
+    fill(n)
+    gc.collect()
+    gc.freeze()
+
+
 def spread_shards() -> int:
     """Split every rollup row of shard 0 over all ``ROLLUP_SHARDS`` shards (sums unchanged), as a
     day of concurrent intake leaves them: a rebuild writes shard 0 only, which no live system

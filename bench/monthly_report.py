@@ -15,8 +15,6 @@ percentiles (noisy on a shared machine) it prints the server-side CPU time per r
 
 from __future__ import annotations
 
-import argparse
-import gc
 import sys
 import time
 from pathlib import Path
@@ -24,16 +22,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.figures_data import figure, fill, p99, setup, spread_shards, timed, vacuum_rollups  # noqa: E402
+from bench.figures_data import (  # noqa: E402
+    arguments,
+    figure,
+    fill_as_a_web_process,
+    p99,
+    setup,
+    spread_shards,
+    timed,
+    vacuum_rollups,
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--month", default="2026-10")
-    parser.add_argument("--db", default="cc_figures_bench")
-    args = parser.parse_args()
+    args = arguments()
     setup(args.db)
     from django.core.cache import cache
     from django.db.models import Count
@@ -46,11 +48,7 @@ def main() -> None:
     from web.figures import metrics
     from web.figures.reports import monthly_report_data
 
-    fill(args.cases)
-    # As casecenter/wsgi.py does for a web process: what is loaded stays out of the collector's
-    # full passes (otherwise one request in a few dozen pays ~160 ms for them).
-    gc.collect()
-    gc.freeze()
+    fill_as_a_web_process(args.cases)
     cases = Case.objects.count()
     month = metrics.parse_month(args.month)
     boss, _ = User.objects.get_or_create(username="bench_supervisor", defaults={"role": Role.SUPERVISOR})

@@ -11,8 +11,6 @@ as the page did before the rollups). Prints ``FIGURE`` lines for ``bench/all``.
 
 from __future__ import annotations
 
-import argparse
-import gc
 import sys
 from pathlib import Path
 
@@ -21,16 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.figures_data import figure, fill, p99, setup, timed  # noqa: E402
+from bench.figures_data import arguments, figure, fill_as_a_web_process, p99, setup, timed  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--month", default="2026-10")
-    parser.add_argument("--db", default="cc_figures_bench")
-    args = parser.parse_args()
+    args = arguments()
     setup(args.db)
     from django.core.cache import cache
     from django.db.models import Count
@@ -41,11 +34,7 @@ def main() -> None:
     from cases.models import Case
     from web.figures import metrics
 
-    fill(args.cases)
-    # As casecenter/wsgi.py does for a web process: what is loaded stays out of the collector's
-    # full passes (otherwise one request in a few dozen pays ~160 ms for them).
-    gc.collect()
-    gc.freeze()
+    fill_as_a_web_process(args.cases)
     cases = Case.objects.count()
     month = metrics.parse_month(args.month)
     first = metrics.add_months(month, -11)
