@@ -32,6 +32,7 @@ from . import answer as reply_checks
 from . import attachments as attachment_files
 from . import audit, chain, refcache, rules, selectors, tracking_sequences
 from .assignments import assignments_apply
+from .copy_rows import insert_rows
 from .domain import case_changed
 from .enums import (
     Channel,
@@ -246,10 +247,10 @@ def _record(
     # head with nothing behind it.
     if case._state.adding:  # a new case whose id is known, its row not written yet: written with its head
         case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
-        case.save(force_insert=True)
-        event.save()
+        insert_rows([case])
+        insert_rows([event])
     else:
-        event.save()
+        insert_rows([event])
         # A queryset update: neither version nor updated_at moves.
         Case.objects.filter(pk=case.pk).update(audit_head_seq=event.seq, audit_head_hash=event.hash)
         case.audit_head_seq, case.audit_head_hash = event.seq, event.hash
@@ -424,7 +425,7 @@ def case_register(
         if case.pk is None or files:
             # The row first: to learn its id (SQLite), or for its files to point at. Else the
             # event's recording inserts it, its chain head in it (``_record``).
-            case.save(force_insert=True)
+            insert_rows([case])
         data: dict[str, Any] = {"channel": channel}
         if open311_key is not None:
             data["open311_key"] = open311_key.pk

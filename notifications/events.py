@@ -341,6 +341,19 @@ def _send_now_rollback_unsafe(topic: str, type_: str, data: dict[str, Any]) -> d
     return event
 
 
+def _send_all_now_rollback_unsafe(topics: list[str], type_: str, data: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """``_send_now_rollback_unsafe`` for one event to several topics: with the pub/sub layer
+    (``direct_prefix``) all of them in one round trip to Redis (one pipeline of scripts)."""
+    prefix = direct_prefix()
+    if len(topics) > 1 and prefix is not None and isinstance(event_log(), RedisLog):
+        try:
+            return list(event_log().append_and_publish(topics, type_, data, prefix))
+        except Exception as exc:  # noqa: BLE001 - Redis down: as _send_now_rollback_unsafe
+            log.warning("real-time event %s to %s dropped (Redis unavailable: %r)", type_, ",".join(topics), exc)
+            return [None] * len(topics)
+    return [_send_now_rollback_unsafe(topic, type_, data) for topic in topics]
+
+
 def publish(topic: str, type_: str, data: dict[str, Any]) -> None:
     """Send ``{type, data}`` to everyone subscribed to ``topic`` once the transaction commits
     (at once when no transaction is open). Nothing is sent if the transaction rolls back.
@@ -496,8 +509,13 @@ def live_path_healthy() -> bool:
 
 
 def publish_many(topics: list[str], type_: str, data: dict[str, Any]) -> None:
-    for topic in dict.fromkeys(topics):
-        publish(topic, type_, data)
+    """``publish`` to each of ``topics`` (once each), sent together after the commit."""
+    topics = list(dict.fromkeys(topics))
+    if len(topics) < 2 or _coalescing.get() is not None or relaying():
+        for topic in topics:
+            publish(topic, type_, data)
+        return
+    transaction.on_commit(lambda: _send_all_now_rollback_unsafe(topics, type_, data))
 
 
 # --- ending connections ------------------------------------------------------------------

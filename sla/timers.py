@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from cases import answer as case_answer
+from cases.copy_rows import insert_rows
 from cases.enums import State, Transition
 from cases.models import Case, Department
 from cases.selectors import dispatch_department
@@ -147,7 +148,7 @@ def timer_start(
         status=TimerStatus.RUNNING,
     )
     timer.next_action_at = next_action_at(timer)
-    timer.save()
+    insert_rows([timer])
     if case.on_hold:  # a case waiting for the citizen starts its new clocks paused
         timer_pause(timer=timer, now=now)
     return timer

@@ -116,3 +116,20 @@ def test_an_event_is_one_round_trip_to_redis_even_after_redis_lost_the_script(mo
     assert trips == ["execute"]
     assert (first["seq"], second["seq"]) == (1, 2)
     assert [e["data"]["n"] for e in events.replay("board", 0)] == [1, 2]
+
+
+def test_a_registration_reaches_desk_and_queue_in_one_round_trip(
+    users, monkeypatch, django_capture_on_commit_callbacks
+):
+    trips: list[int] = []
+    real = redis.client.Pipeline.execute
+    monkeypatch.setattr(
+        redis.client.Pipeline,
+        "execute",
+        lambda self, *a, **kw: trips.append(len(self.command_stack)) or real(self, *a, **kw),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case = CaseFactory(actor=users["agent"])
+    assert trips == [2]  # one pipeline: the desk's and the queue's script
+    for topic in ("desk", "queue"):
+        assert [e["data"]["tracking_no"] for e in events.replay(topic, 0)][-1] == case.tracking_no

@@ -149,6 +149,11 @@ def an_event(case: Case, seq: int) -> CaseEvent:
 def test_every_action_in_the_table_produces_exactly_the_rows_and_event_it_declares(case, variant, action, monkeypatch):
     published: list[tuple[str, str]] = []
     monkeypatch.setattr(notices.events, "publish", lambda topic, type_, data: published.append((topic, type_)))
+    monkeypatch.setattr(
+        notices.events,
+        "publish_many",
+        lambda topics, type_, data: published.extend((t, type_) for t in dict.fromkeys(topics)),
+    )
     spec = VARIANTS[variant]
     case.reply_channel, case.channel = spec["reply_channel"], spec["channel"]
     event = an_event(case, seq=100)
@@ -193,6 +198,9 @@ def test_the_same_action_announced_twice_queues_nothing_more(case):
 def test_an_action_outside_the_table_tells_nobody(case, monkeypatch):
     published: list[str] = []
     monkeypatch.setattr(notices.events, "publish", lambda topic, type_, data: published.append(topic))
+    monkeypatch.setattr(
+        notices.events, "publish_many", lambda topics, type_, data: published.extend(dict.fromkeys(topics))
+    )
     count = Outbox.objects.count()
     for action in (Transition.NOTE, Transition.REVEAL, Transition.PUBLISH, "sla.extension.requested"):
         assert action not in NOTICES
