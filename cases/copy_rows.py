@@ -104,11 +104,12 @@ def _plan(model: type[models.Model]) -> tuple[list[models.Field], list[Converter
     """The columns COPY writes (the pk included) and a converter for each, once per model."""
     if model not in _plans:
         fields = list(model._meta.concrete_fields)
-        for f in fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                raise ValueError(f"insert_rows does not fill {model.__name__}.{f.name} (auto_now); set it first")
         _plans[model] = (fields, [_converter(f) for f in fields])
     return _plans[model]
+
+
+def _filled_on_save(field: models.Field) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
 def _next_ids(table: str, pk_column: str, n: int) -> list[int]:
@@ -154,8 +155,11 @@ def insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
                     f"CREATE TEMPORARY TABLE IF NOT EXISTS {qn(target)} ON COMMIT DELETE ROWS AS "
                     f"SELECT {columns} FROM {qn(table)} WITH NO DATA"
                 )
+            auto = [f for f in copied if _filled_on_save(f)]
             with cursor.copy(f"COPY {qn(target)} ({columns}) FROM STDIN") as copy:
                 for obj in objs:
+                    for f in auto:
+                        f.pre_save(obj, True)  # sets the attribute, as save does
                     values = obj.__dict__
                     copy.write_row([convert(values[name]) for name, convert in pairs])
             if ignore_conflicts:  # moved and emptied in one statement (a second call in this transaction starts clean)
@@ -184,7 +188,7 @@ def _value_plan(model: type[models.Model]) -> list[tuple[models.Field, Converter
     if key not in _value_plans:
         plan = []
         for f in model._meta.concrete_fields:
-            auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+            auto = _filled_on_save(f)
             if connection.vendor == "postgresql" and not isinstance(f, models.JSONField):
                 convert = _converter(f)
             else:  # JSON: text; on SQLite the field adapts every value (its datetimes are UTC text)
@@ -197,7 +201,7 @@ def _value_plan(model: type[models.Model]) -> list[tuple[models.Field, Converter
 def _statement(model: type[models.Model], columns: list[models.Field], rows: int, *, ignore_conflicts: bool) -> str:
     pk = model._meta.pk
     returning = not ignore_conflicts and pk not in columns
-    key = (model, connection.vendor, tuple(f.column for f in columns), rows, ignore_conflicts, returning)
+    key = (model, connection.vendor, len(columns), rows, ignore_conflicts)  # the columns: all, or all but the pk
     if key not in _statements:
         qn = connection.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(columns)) + ")"

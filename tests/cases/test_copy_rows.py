@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from cases import copy_rows
 from cases.copy_rows import insert_rows
-from cases.models import Case
+from cases.models import Case, CaseEvent
 from notifications.models import Outbox
 from sla.models import SupervisionOrder
 from tests.factories import CaseFactory
@@ -21,10 +21,12 @@ from tests.factories import CaseFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _copy_even_a_few_rows(monkeypatch):
-    """These tests write a handful of rows: make them take the COPY path all the same."""
-    monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 1)
+@pytest.fixture(autouse=True, params=["copy", "values"])
+def path(request, monkeypatch):
+    """Each test twice: a handful of rows through the COPY path all the same (PostgreSQL; SQLite has
+    none and takes the other), and through the kept ``INSERT … VALUES`` of a few rows."""
+    monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 1 if request.param == "copy" else 10**9)
+    return request.param
 
 
 NOW = dt.datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
@@ -136,7 +138,9 @@ def test_ignore_conflicts_skips_a_stored_key_and_leaves_its_row_alone(users):
 
 
 @pytest.mark.postgres
-def test_on_postgresql_the_rows_go_in_with_copy(users):
+def test_on_postgresql_the_rows_go_in_with_copy(users, path):
+    if path != "copy":
+        pytest.skip("the COPY path")
     case = CaseFactory(actor=users["agent"])
     with CaptureQueriesContext(connection) as ctx:
         insert_rows(_outbox_rows("sql", case, users))
@@ -146,10 +150,48 @@ def test_on_postgresql_the_rows_go_in_with_copy(users):
 
 
 @pytest.mark.postgres
-def test_a_few_rows_go_in_with_one_insert(users, monkeypatch):
+def test_a_few_rows_go_in_with_one_insert(users, monkeypatch, path):
+    if path != "values":
+        pytest.skip("the few-rows path")
     # One action's notices (a registration's) stay one statement: COPY only pays from many rows.
     monkeypatch.setattr(copy_rows, "COPY_FROM_ROWS", 50)
     case = CaseFactory(actor=users["agent"])
     with CaptureQueriesContext(connection) as ctx:
         insert_rows(_outbox_rows("few", case, users), ignore_conflicts=True)
     assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["INSERT"]
+
+
+def test_a_new_case_and_its_event_are_stored_as_save_stores_them(users):
+    """The registration's rows: a case whose pk is known (an ``auto_now`` column filled as ``save``
+    fills it), an event whose pk comes back from the database."""
+    model = CaseFactory(actor=users["agent"])
+    events = list(model.events.order_by("seq"))
+    columns = [f.attname for f in Case._meta.concrete_fields if f.attname not in ("id", "tracking_no", "updated_at")]
+
+    def copy_of(case: Case, **changes) -> Case:
+        clone = Case(**{name: getattr(case, name) for name in columns}, **changes)
+        clone.updated_at = None
+        return clone
+
+    saved = copy_of(model, tracking_no="S1")
+    saved.save(force_insert=True)
+    kept = copy_of(model, tracking_no="K1", pk=saved.pk + 1000)
+    insert_rows([kept])
+    assert kept.pk == saved.pk + 1000 and not kept._state.adding
+    assert kept.updated_at is not None  # filled on the way in, as save fills it
+    rows = {c.tracking_no: c for c in Case.objects.filter(tracking_no__in=["S1", "K1"])}
+    assert [getattr(rows["K1"], n) for n in columns] == [getattr(rows["S1"], n) for n in columns]
+
+    event = CaseEvent(
+        **{f.attname: getattr(events[0], f.attname) for f in CaseEvent._meta.concrete_fields if f.attname != "id"}
+    )
+    event.case_id, event.seq = kept.pk, 1
+    insert_rows([event])
+    assert event.pk is not None
+    stored = CaseEvent.objects.get(pk=event.pk)
+    assert (stored.data, stored.client_ip, stored.at, stored.hash) == (
+        events[0].data,
+        events[0].client_ip,
+        events[0].at,
+        events[0].hash,
+    )
