@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet, Sum
 
+from cases.copy_rows import json_insert, json_text
 from cases.enums import Transition
 from cases.models import Case, CaseEvent
 from sla.enums import AuditAction
@@ -136,7 +138,7 @@ def _upsert(sharded: dict[int, Deltas], *, new_fact: CaseFigures | None = None, 
     prefix, params = "", []
     if new_fact is not None:
         if connection.vendor == "postgresql" and rows:
-            insert, params = _insert_sql(new_fact)
+            insert, params = json_insert([new_fact])
             prefix = f"WITH new_fact AS ({insert}) "
         else:
             new_fact.save(force_insert=True)
@@ -144,6 +146,10 @@ def _upsert(sharded: dict[int, Deltas], *, new_fact: CaseFigures | None = None, 
         return
     table = MonthlyRollup._meta.db_table
     columns = [*_KEY_COLUMNS, "shard", *ALL_COUNTS]
+    if connection.vendor == "postgresql":  # the rows as one JSON parameter: one kept statement text
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + _pg_upsert_sql(), [*params, json_text([_row(columns, r) for r in rows])])
+        return
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     for key, counts in rows:
         params += [connection.ops.adapt_datefield_value(key[0]), *key[1:], *(counts.get(c, 0) for c in ALL_COUNTS)]
@@ -156,13 +162,21 @@ def _upsert(sharded: dict[int, Deltas], *, new_fact: CaseFigures | None = None, 
         cursor.execute(sql, params)
 
 
-def _insert_sql(row: CaseFigures) -> tuple[str, list[Any]]:
-    """The INSERT of one new row, as the model's fields adapt its values."""
-    fields = row._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    values = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {row._meta.db_table} ({columns}) VALUES ({values})", params
+def _row(columns: list[str], row: tuple[tuple[Any, ...], Counter]) -> dict[str, Any]:
+    key, counts = row
+    return dict(zip(columns, (*key, *(counts.get(c, 0) for c in ALL_COUNTS)), strict=True))
+
+
+@cache
+def _pg_upsert_sql() -> str:
+    """PostgreSQL's upsert of rollup rows given as a JSON array (in key order: it keeps that order)."""
+    table = MonthlyRollup._meta.db_table
+    columns = ", ".join([*_KEY_COLUMNS, "shard", *ALL_COUNTS])
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in ALL_COUNTS)
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json) "
+        f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}, shard) DO UPDATE SET {updates}"
+    )
 
 
 # --- folding the shards ------------------------------------------------------------------------
