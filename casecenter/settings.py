@@ -58,6 +58,20 @@ def env_networks(name: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
+def env_prepare_threshold(name: str, default: int) -> int | None:
+    """psycopg's ``prepare_threshold`` from the environment variable ``name``: a count of runs
+    (0 or more) before a statement is prepared, or ``off`` (None: never prepared); ``default``
+    when unset or empty. Anything else stops the process, naming the variable."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw == "off":
+        return None
+    if raw.isdigit():
+        return int(raw)
+    raise ImproperlyConfigured(f"Environment variable {name}={raw!r}: a count of runs (0, 1, 2 …) or 'off'.")
+
+
 ENVIRONMENT = os.environ.get("CASECENTER_ENV", "development")
 PRODUCTION = ENVIRONMENT == "production"
 
@@ -168,6 +182,14 @@ if DATABASE_URL:
         }
         if env_bool("DB_NO_POOL", False):
             DATABASES["default"]["OPTIONS"].pop("pool")
+        # Server-side binding: the parameters travel apart from the SQL, so psycopg does not quote
+        # them into the text and PostgreSQL can keep a statement prepared: one run
+        # DB_PREPARE_THRESHOLD times (default 5) on a connection is prepared there and afterwards
+        # neither parsed nor, once its generic plan is chosen, planned again (issue 11: the intake's
+        # ten statements cost the backend a parse and a plan each). "off" keeps server-side binding
+        # but prepares nothing (a pooler in transaction mode that does not track prepared statements).
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_prepare_threshold("DB_PREPARE_THRESHOLD", 5)
 else:
     DATABASES = {
         "default": {

@@ -182,13 +182,20 @@ class Case(FSMModelMixin, models.Model):
     public_answer = models.TextField(_("公开答复内容"), blank=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    state = FSMField(
-        _("状态"), max_length=16, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True
-    )
+    # No index of its own: Meta's (state, registered_at) serves every lookup by state (and nothing
+    # matches it with LIKE), and each index is one more write per registration.
+    state = FSMField(_("状态"), max_length=16, choices=State.choices, default=State.REGISTERED, protected=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every action; stale forms get a conflict.")
 
+    # Indexed by Meta's (department, state), which serves every lookup by department alone.
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("承办单位")
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("承办单位"),
+        db_index=False,
     )
     assisting_departments = models.ManyToManyField(
         Department, blank=True, related_name="assisting_cases", verbose_name=_("协办单位")
@@ -478,7 +485,8 @@ class CaseEventQuerySet(models.QuerySet):
 class CaseEvent(models.Model):
     """One line of a case's history. Append-only; each row carries the hash of the previous one."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Indexed by the unique (case, seq), which serves every lookup by case alone.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -228,7 +228,10 @@ class Timer(models.Model):
     """One stage's clock on one case. ``next_action_at`` is the sweeper's work queue: the
     next moment something must happen (warn, breach, escalate, auto-close); None = nothing."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="timers", verbose_name=_("工单"))
+    # Indexed by Meta's (case, stage), which serves every lookup by case alone.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="timers", verbose_name=_("工单"), db_index=False
+    )
     stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="timers", verbose_name=_("工作日历"))
     # Who the clock runs against (the case's department, or the dispatch desk for triage/review);

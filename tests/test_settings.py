@@ -227,3 +227,38 @@ def test_the_channel_prefix_comes_from_the_environment_for_either_layer(layer, p
     assert result.returncode == 0, result.stderr
     direct = expected if layer == "pubsub" else "None"
     assert result.stdout.strip().splitlines()[-1] == f"{expected} {direct}"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, 5), ("", 5), (" 0 ", 0), ("2", 2), ("OFF", None)])
+def test_the_prepare_threshold_is_a_count_of_runs_or_off(monkeypatch, raw, expected):
+    from casecenter.settings import env_prepare_threshold
+
+    if raw is None:
+        monkeypatch.delenv("CC_TEST_THRESHOLD", raising=False)
+    else:
+        monkeypatch.setenv("CC_TEST_THRESHOLD", raw)
+    assert env_prepare_threshold("CC_TEST_THRESHOLD", 5) == expected
+
+
+@pytest.mark.parametrize("raw", ["-1", "five", "none", "2.5"])
+def test_a_prepare_threshold_it_does_not_understand_stops_naming_the_variable(monkeypatch, raw):
+    from casecenter.settings import env_prepare_threshold
+
+    monkeypatch.setenv("CC_TEST_THRESHOLD", raw)
+    with pytest.raises(ImproperlyConfigured, match="CC_TEST_THRESHOLD"):
+        env_prepare_threshold("CC_TEST_THRESHOLD", 5)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", "True 5"), ("1", "True 1"), ("off", "True None")])
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements(raw, expected):
+    # Read from the settings alone: nothing connects.
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o['server_side_binding'], o['prepare_threshold'])",
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing",
+        DB_PREPARE_THRESHOLD=raw,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
