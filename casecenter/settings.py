@@ -375,7 +375,8 @@ TELEPHONY_SMS_DEFAULT_CATEGORY = os.environ.get("TELEPHONY_SMS_DEFAULT_CATEGORY"
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication, valid tokens remembered per process for a few seconds.
+        "web.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

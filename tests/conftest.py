@@ -187,10 +187,14 @@ def _fresh_reference_data():
     # Per-process copies (cases.refcache) and the days whose tracking sequence was seen committed
     # (cases.tracking_sequences) must not outlive the test that loaded them: its rollback or flush
     # took the rows away.
+    # The same for the API tokens remembered by web.api.authentication.
     from cases import refcache, tracking_sequences
+    from web.api import authentication
 
     refcache.clear()
     tracking_sequences.forget()
+    authentication.forget()
     yield
     refcache.clear()
     tracking_sequences.forget()
+    authentication.forget()

@@ -23,12 +23,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from cases import attachments, rules
 from cases.models import Attachment, User
+from web.api.authentication import CachedTokenAuthentication
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _staff_user(request: HttpRequest) -> User | None:
     if user is not None and user.is_authenticated:
         return user
     try:
-        found = TokenAuthentication().authenticate(Request(request))
+        found = CachedTokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed:
         return None
     return found[0] if found else None

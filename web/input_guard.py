@@ -25,6 +25,9 @@ from django.utils.translation import gettext as _
 from web.open311.render import error as open311_error
 
 NUL = "\x00"
+# The only ways a JSON body can carry a NUL: the escape (JSON has no other spelling of U+0000)
+# or a zero byte (a raw NUL, which a parser refuses, or any UTF-16/32 body, parsed to be sure).
+JSON_NUL_SPELLINGS = (b"\\u0000", b"\x00")
 
 
 def _json_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -61,8 +64,11 @@ def nul_field(request: HttpRequest) -> str | None:
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return None
     if _is_json(request):
+        body = request.body  # RequestDataTooBig: the middleware answers it
+        if not any(spelling in body for spelling in JSON_NUL_SPELLINGS):
+            return None  # no NUL can be in it: not parsed here (the view's parser reads it once)
         try:
-            document = json.loads(request.body)  # RequestDataTooBig: the middleware answers it
+            document = json.loads(body)
             for name, text in _json_strings(document, ""):
                 if NUL in text:
                     return name.replace(NUL, "") or "body"

@@ -29,6 +29,7 @@ from notifications.models import Outbox
 from sla.enums import Stage, TermUnit
 from sla.models import Calendar, Policy, Timer
 from tests.web.api.api_helpers import staff_client
+from web.api import authentication
 
 SH = ZoneInfo("Asia/Shanghai")
 # Monday 23 November 2026, 09:30 in Shanghai: an ordinary working morning.
@@ -47,8 +48,11 @@ BODY = {
 # its chain head, its event, its triage clock, the agent's call, the receipt's outbox row, the
 # monthly rollups' fact row and upsert (one statement), COMMIT. SQLite, the demo's database, takes
 # two more: the case's id is known only after its INSERT (the chain head is an UPDATE after the
-# event) and it has no data-modifying WITH (the fact row is its own INSERT).
+# event) and it has no data-modifying WITH (the fact row is its own INSERT). The token is looked up
+# once per process every few seconds (web.api.authentication): an agent's next registrations take
+# one query less.
 QUERY_CEILING = {"postgresql": 10, "sqlite": 12}
+QUERY_CEILING_TOKEN_REMEMBERED = {"postgresql": 9, "sqlite": 11}
 
 
 def register(actor, **overrides):
@@ -87,21 +91,21 @@ def statements(ctx: CaptureQueriesContext) -> list[str]:
 # savepoints), and on-commit hooks run. The first registration warms the process's copies.
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_api_registers_a_case_in_at_most_ten_queries(users):
-    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['agent']).key}")
+def _measured_registration(client: APIClient, *, forget_token: bool) -> tuple[CaptureQueriesContext, object]:
+    """A registration after a first one warmed the process's copies (the token's too, unless
+    ``forget_token``): its queries and its response."""
     with time_machine.travel(MONDAY, tick=False):
         assert client.post("/api/v1/cases/", BODY, format="json").status_code == 201
+        if forget_token:
+            authentication.forget()
         with CaptureQueriesContext(connection) as ctx:
             response = client.post("/api/v1/cases/", BODY, format="json")
     assert response.status_code == 201, response.content
-    sql = statements(ctx)
-    # Every statement counts here, the token's lookup, BEGIN and COMMIT included.
-    assert len(ctx.captured_queries) <= QUERY_CEILING[connection.vendor], "\n".join(
-        q["sql"] for q in ctx.captured_queries
-    )
-    assert [s for s in sql if 'FROM "authtoken_token"' in s]  # a real token, looked up
-    # And the work is all there: the case, its event, its triage clock, the citizen's receipt.
+    return ctx, response
+
+
+def _all_work_done(response: object, sql: list[str]) -> None:
+    # The work is all there: the case, its event, its triage clock, the citizen's receipt.
     case = Case.objects.get(tracking_no=response.json()["tracking_no"])
     assert case.events.count() == 1
     assert list(Timer.objects.filter(case=case).values_list("stage", flat=True)) == [Stage.TRIAGE]
@@ -109,6 +113,31 @@ def test_the_api_registers_a_case_in_at_most_ten_queries(users):
     # No reference data is read per registration.
     for table in ("cases_category", "cases_department", "sla_policy", "sla_calendar", "sla_workinghours"):
         assert not [s for s in sql if f'FROM "{table}"' in s], table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_registers_a_case_in_at_most_ten_queries_with_the_token_looked_up(users):
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['agent']).key}")
+    ctx, response = _measured_registration(client, forget_token=True)
+    sql = statements(ctx)
+    # Every statement counts here, the token's lookup, BEGIN and COMMIT included.
+    assert len(ctx.captured_queries) <= QUERY_CEILING[connection.vendor], "\n".join(
+        q["sql"] for q in ctx.captured_queries
+    )
+    assert [s for s in sql if 'FROM "authtoken_token"' in s]  # a real token, looked up
+    _all_work_done(response, sql)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_registers_a_case_in_nine_queries_with_the_token_remembered(users):
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['agent']).key}")
+    ctx, response = _measured_registration(client, forget_token=False)
+    sql = statements(ctx)
+    assert len(ctx.captured_queries) <= QUERY_CEILING_TOKEN_REMEMBERED[connection.vendor], "\n".join(
+        q["sql"] for q in ctx.captured_queries
+    )
+    assert not [s for s in sql if 'FROM "authtoken_token"' in s]
+    _all_work_done(response, sql)
 
 
 @pytest.mark.django_db(transaction=True)

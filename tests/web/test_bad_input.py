@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -198,6 +199,41 @@ def test_the_api_refusal_is_the_api_error_shape(clients):
     assert error["code"] == "invalid"
     assert list(error["fields"]) == ["content"]
     assert "NUL" in error["message"]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_utf16_json_body_is_refused_too(clients):
+    body = json.dumps({"title": "路灯", "content": "不亮\u0000了"}, ensure_ascii=False).encode("utf-16")
+    response = clients["dispatcher"].post("/api/v1/cases/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["content"]
+
+
+@pytest.mark.django_db
+def test_a_json_body_without_a_nul_is_left_to_the_view_to_parse(clients, monkeypatch):
+    # A body that cannot hold a NUL is not parsed by the gate: the view's parser reads it, once.
+    from web import input_guard
+
+    parsed = []
+
+    def loads(body):
+        parsed.append(body)
+        return json.loads(body)
+
+    monkeypatch.setattr(input_guard, "json", SimpleNamespace(loads=loads))
+    ordinary = json.dumps({"title": "路灯", "content": "不亮了"})
+    clients["dispatcher"].post("/api/v1/cases/", ordinary, content_type="application/json")
+    assert parsed == []
+    with_nul = json.dumps({"title": "路灯", "content": "不亮\u0000了"})
+    assert clients["dispatcher"].post("/api/v1/cases/", with_nul, content_type="application/json").status_code == 400
+    assert len(parsed) == 1
+
+
+@pytest.mark.django_db
+def test_an_escaped_backslash_before_u0000_is_no_nul(clients):
+    body = json.dumps({"title": "路灯", "content": "路径 C:\\u0000 不是空字符"})
+    response = clients["dispatcher"].post("/api/v1/cases/", body, content_type="application/json")
+    assert "NUL" not in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -7,3 +7,4 @@ class WebConsoleConfig(AppConfig):
 
     def ready(self) -> None:
         from web import signout  # noqa: F401  (connects to user_logged_out)
+        from web.api import authentication  # noqa: F401  (token and user changes end remembered tokens)
