@@ -286,11 +286,11 @@ def json_insert(
     data-modifying ``WITH``."""
     model = type(objs[0])
     with_pk = objs[0].pk is not None
-    plan = [step for step in _value_plan(model) if with_pk or step[0] is not model._meta.pk]
+    plan = _json_plan(model, with_pk)
     key = (model, "json", with_pk, ignore_conflicts, returning)
     if key not in _statements:
         qn = connection.ops.quote_name
-        table, columns = qn(model._meta.db_table), ", ".join(qn(f.column) for f, _c, _a in plan)
+        table, columns = qn(model._meta.db_table), ", ".join(qn(column) for column, *_rest in plan)
         sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"
         if ignore_conflicts:
             sql += " ON CONFLICT DO NOTHING"
@@ -299,11 +299,30 @@ def json_insert(
         _statements[key] = sql
     rows = []
     for obj in objs:
-        values = obj.__dict__
-        rows.append(
-            {f.column: convert(f.pre_save(obj, True) if auto else values[f.attname]) for f, convert, auto in plan}
-        )
+        values, row = obj.__dict__, {}
+        for column, attname, convert, auto in plan:
+            value = auto.pre_save(obj, True) if auto is not None else values[attname]
+            row[column] = value if convert is None else convert(value)
+        rows.append(row)
     return _statements[key], [json_text(rows)]
+
+
+_json_plans: dict[tuple[type[models.Model], bool], list[tuple[str, str, Converter | None, models.Field | None]]] = {}
+
+
+def _json_plan(
+    model: type[models.Model], with_pk: bool
+) -> list[tuple[str, str, Converter | None, models.Field | None]]:
+    """(column, attribute, converter or None where JSON takes the value as it is, the field where
+    ``pre_save`` fills it) per column ``json_insert`` writes, once per model."""
+    key = (model, with_pk)
+    if key not in _json_plans:
+        _json_plans[key] = [
+            (f.column, f.attname, None if convert is _as_is else convert, f if auto else None)
+            for f, convert, auto in _value_plan(model)
+            if with_pk or f is not model._meta.pk
+        ]
+    return _json_plans[key]
 
 
 def json_text(value: Any) -> str:
