@@ -227,7 +227,7 @@ JOIN bench_cat c ON c.i = g %% %(nc)s
 CROSS JOIN (SELECT %(phrases)s::text[] AS phrases) p
 CROSS JOIN LATERAL (SELECT p.phrases[1 + g %% %(np)s] || '，' || p.phrases[1 + (g / 3) %% %(np)s]
                     || '，' || p.phrases[1 + (g / 13) %% %(np)s] || '。' AS body) t
-CROSS JOIN LATERAL (SELECT timestamptz %(first)s + (g::float8 / %(n)s) * interval '365 days' AS at) r
+CROSS JOIN LATERAL (SELECT %(first)s::timestamptz + (g::float8 / %(n)s) * interval '365 days' AS at) r
 CROSS JOIN LATERAL (SELECT CASE WHEN g %% 3 = 0 THEN 'closed' WHEN g %% 11 = 1 THEN 'rejected'
                     WHEN g %% 5 = 1 THEN 'in_progress' ELSE 'closed' END AS state) s
 """
