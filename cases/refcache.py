@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
+
+from cases.shared_stamp import SharedStamp
 
 T = TypeVar("T")
 
@@ -43,27 +43,15 @@ _dirty = threading.local()
 # at 100 registrations a second pays one cache round trip a second for it, not one a request (it
 # used to be read again at the start of every request).
 STAMP_RECHECK_SECONDS = 1.0
-_seen = threading.local()
+_shared = SharedStamp(STAMP_KEY, clock=lambda: time.monotonic(), recheck=STAMP_RECHECK_SECONDS)
 
 
 def _stamp() -> str:
-    now = time.monotonic()
-    if getattr(_seen, "at", None) is not None and now - _seen.at < STAMP_RECHECK_SECONDS:
-        return _seen.stamp
-    try:
-        stamp = cache.get(STAMP_KEY) or ""
-    except Exception:  # noqa: BLE001 - the cache must never fail a registration; max age still applies
-        stamp = ""
-    _seen.stamp, _seen.at = stamp, now
-    return stamp
+    return _shared.get()
 
 
 def _bump() -> None:
-    _seen.at = None
-    try:
-        cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # noqa: BLE001
-        pass
+    _shared.bump()
 
 
 def clear() -> None:
@@ -71,7 +59,7 @@ def clear() -> None:
     for ref in _registry:
         ref.drop()
     _dirty.active = False
-    _seen.at = None
+    _shared.forget()
 
 
 def _committed() -> None:

@@ -29,6 +29,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            # A test database need not survive a crash: commits (and the flushes of transactional
+            # tests) do not wait for the WAL to reach the disk. Set on the database, so every
+            # connection the pool opens from now on has it, and on the one already open.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"ALTER DATABASE {connection.ops.quote_name(connection.settings_dict['NAME'])} SET synchronous_commit = off"
+                )
+                cursor.execute("SET synchronous_commit = off")
         load_district()
 
 
@@ -118,21 +127,46 @@ def org(db):
     _seeded()
 
 
+# The demo-like staff most tests act as: username, role, department, and whether a superuser.
+STAFF = [
+    ("agent", "agent", "XFJ", False),
+    ("dispatcher", "dispatcher", "XFJ", False),
+    ("clerk_cgj", "clerk", "CGJ", False),
+    ("head_cgj", "head", "CGJ", False),
+    ("clerk_hbj", "clerk", "HBJ", False),
+    ("supervisor", "supervisor", "GOV", False),
+    ("admin", "admin", "GOV", True),
+]
+
+
 @pytest.fixture
 def users(org):
-    from cases.enums import Role
+    """The seven staff users, as ``UserFactory`` makes them (password ``PASSWORD``), in three
+    queries: most tests need them, and seven factory calls cost a few dozen."""
+    from django.contrib.auth.hashers import make_password
 
-    return {
-        "agent": UserFactory(username="agent", role=Role.AGENT, department_code="XFJ"),
-        "dispatcher": UserFactory(username="dispatcher", role=Role.DISPATCHER, department_code="XFJ"),
-        "clerk_cgj": UserFactory(username="clerk_cgj", role=Role.CLERK, department_code="CGJ"),
-        "head_cgj": UserFactory(username="head_cgj", role=Role.HEAD, department_code="CGJ"),
-        "clerk_hbj": UserFactory(username="clerk_hbj", role=Role.CLERK, department_code="HBJ"),
-        "supervisor": UserFactory(username="supervisor", role=Role.SUPERVISOR, department_code="GOV"),
-        "admin": UserFactory(
-            username="admin", role=Role.ADMIN, department_code="GOV", is_staff=True, is_superuser=True
-        ),
-    }
+    from cases.models import Department, User
+    from tests.factories import PASSWORD
+
+    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in STAFF])}
+    departments = {d.code: d for d in Department.objects.filter(code__in={s[2] for s in STAFF})}
+    password = make_password(PASSWORD)
+    missing = [
+        User(
+            username=name,
+            role=role,
+            department=departments[code],
+            password=password,
+            is_staff=superuser,
+            is_superuser=superuser,
+        )
+        for name, role, code, superuser in STAFF
+        if name not in existing
+    ]
+    if missing:
+        User.objects.bulk_create(missing)
+    made = {**existing, **{u.username: u for u in missing}}
+    return {name: made[name] for name, *_ in STAFF}
 
 
 @pytest.fixture(scope="session")

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -37,6 +35,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from cases.models import User
+from cases.shared_stamp import SharedStamp
 
 TOKEN_CACHE_SECONDS = 5.0
 STAMP_RECHECK_SECONDS = 1.0
@@ -52,7 +51,6 @@ _tokens: dict[str, tuple[str, float, str, list[Any], list[Any]]] = {}
 _lock = threading.Lock()
 # Bumped by every change: a lookup that started before a change does not remember what it read.
 _generation = 0
-_seen = threading.local()
 
 
 def _now() -> float:
@@ -60,17 +58,8 @@ def _now() -> float:
     return time.time()
 
 
-def _stamp() -> str:
-    now = _now()
-    at = getattr(_seen, "at", None)
-    if at is not None and 0 <= now - at < STAMP_RECHECK_SECONDS:
-        return _seen.stamp
-    try:
-        stamp = cache.get(STAMP_KEY) or ""
-    except Exception:  # noqa: BLE001 - the cache must never fail a request; the TTL still bounds
-        stamp = ""
-    _seen.stamp, _seen.at = stamp, now
-    return stamp
+_shared = SharedStamp(STAMP_KEY, clock=_now, recheck=STAMP_RECHECK_SECONDS)
+_stamp = _shared.get
 
 
 def forget() -> None:
@@ -79,15 +68,13 @@ def forget() -> None:
     with _lock:
         _generation += 1
         _tokens.clear()
-    _seen.at = None
+    _shared.forget()
 
 
 def _changed_everywhere() -> None:
+    # Other processes then forget within STAMP_RECHECK_SECONDS, or TOKEN_CACHE_SECONDS without the cache.
     forget()
-    try:
-        cache.set(STAMP_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # noqa: BLE001 - other processes then forget within TOKEN_CACHE_SECONDS
-        pass
+    _shared.bump()
 
 
 def changed() -> None:
