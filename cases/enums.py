@@ -207,3 +207,12 @@ CITIZEN_DISSATISFIED_REASONS = tuple(r for r in DissatisfiedReason if r != Dissa
 
 # States in which the citizen has been given the answer (and with it the reply's files).
 ANSWER_SHOWN_STATES = frozenset({State.ANSWERED, State.CLOSED, State.PENDING_DECISION})
+
+
+# The values of the choices checked on every registration and API request, kept: ``Choices.values``
+# builds a new list on each use. Tuples, so a value of any type (a JSON list, say) is simply not in them.
+ROLE_VALUES = tuple(Role.values)
+CHANNEL_VALUES = tuple(Channel.values)
+KIND_VALUES = tuple(Kind.values)
+PRIORITY_VALUES = tuple(Priority.values)
+REPLY_CHANNEL_VALUES = tuple(ReplyChannel.values)

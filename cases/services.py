@@ -35,6 +35,10 @@ from .assignments import assignments_apply
 from .copy_rows import insert_rows
 from .domain import case_changed
 from .enums import (
+    CHANNEL_VALUES,
+    KIND_VALUES,
+    PRIORITY_VALUES,
+    REPLY_CHANNEL_VALUES,
     Channel,
     DissatisfiedReason,
     DraftStatus,
@@ -357,13 +361,13 @@ def case_register(
                 errors.setdefault(key, []).extend(msgs)
             return None
 
-    if channel not in Channel.values:
+    if channel not in CHANNEL_VALUES:
         errors["channel"] = [_("未知的渠道：%(v)s") % {"v": channel}]
-    if kind not in Kind.values:
+    if kind not in KIND_VALUES:
         errors["kind"] = [_("未知的诉求类型：%(v)s") % {"v": kind}]
-    if priority not in Priority.values:
+    if priority not in PRIORITY_VALUES:
         errors["priority"] = [_("未知的紧急程度：%(v)s") % {"v": priority}]
-    if reply_channel and reply_channel not in ReplyChannel.values:
+    if reply_channel and reply_channel not in REPLY_CHANNEL_VALUES:
         errors["reply_channel"] = [_("未知的答复方式：%(v)s") % {"v": reply_channel}]
     cat = category if isinstance(category, Category) else refcache.active_category(category or "")
     if cat is None:

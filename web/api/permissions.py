@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from cases.enums import Role
+from cases.enums import ROLE_VALUES
 
 
 class IsStaffMember(BasePermission):
@@ -13,4 +13,4 @@ class IsStaffMember(BasePermission):
 
     def has_permission(self, request: Request, view: object) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active and getattr(user, "role", None) in Role.values)
+        return bool(user and user.is_authenticated and user.is_active and getattr(user, "role", None) in ROLE_VALUES)
