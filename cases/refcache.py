@@ -46,14 +46,6 @@ STAMP_RECHECK_SECONDS = 1.0
 _shared = SharedStamp(STAMP_KEY, clock=lambda: time.monotonic(), recheck=STAMP_RECHECK_SECONDS)
 
 
-def _stamp() -> str:
-    return _shared.get()
-
-
-def _bump() -> None:
-    _shared.bump()
-
-
 def clear() -> None:
     """Drop every copy in this process (tests call it between tests)."""
     for ref in _registry:
@@ -65,14 +57,14 @@ def clear() -> None:
 def _committed() -> None:
     _dirty.active = False
     clear()
-    _bump()
+    _shared.bump()
 
 
 def changed() -> None:
     """Reference data was written: drop this process's copies now and tell the others (now and
     again when the transaction commits)."""
     clear()
-    _bump()
+    _shared.bump()
     if connection.in_atomic_block:
         _dirty.active = True
         transaction.on_commit(_committed)
@@ -109,7 +101,7 @@ class RefData(Generic[T]):
     def get(self) -> T:
         if _in_dirty_transaction():
             return self.build()
-        stamp = _stamp()
+        stamp = _shared.get()
         value = self._value
         if value is None or stamp != self._stamp or time.monotonic() - self._loaded_at > MAX_AGE_SECONDS:
             value = self.build()

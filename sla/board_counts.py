@@ -116,8 +116,8 @@ def _trigger_function(op: str) -> str:
             f"WHERE {_MATTERS} UNION SELECT n.case_id FROM old_rows o JOIN new_rows n ON n.id = o.id "
             f"WHERE {_MATTERS}"
         )
-    # The touched cases' clocks by index, one lookup per case (LATERAL forces the nested loop: the
-    # planner cannot know that a transition table holds one row and would scan the whole table);
+    # The touched cases' clocks, looked up by case (the planner pulls the LATERAL subquery up: which
+    # join it picks follows the transition tables' estimated size, hence the split by size below);
     # anti- and semi-joins (EXISTS) for the small sets, never NOT IN over a subquery (quadratic
     # when a statement over a million timers does not fit in memory).
     after = (

@@ -59,7 +59,6 @@ def _now() -> float:
 
 
 _shared = SharedStamp(STAMP_KEY, clock=_now, recheck=STAMP_RECHECK_SECONDS)
-_stamp = _shared.get
 
 
 def forget() -> None:
@@ -105,7 +104,7 @@ def _remembered(key: str) -> tuple[User, Token] | None:
     if entry is None:
         return None
     stamp, at, db, token_values, user_values = entry
-    if stamp != _stamp() or not 0 <= _now() - at < TOKEN_CACHE_SECONDS:
+    if stamp != _shared.get() or not 0 <= _now() - at < TOKEN_CACHE_SECONDS:
         _tokens.pop(key, None)
         return None
     return _instances(db, token_values, user_values)
@@ -136,7 +135,7 @@ class CachedTokenAuthentication(TokenAuthentication):
         found = _remembered(key)
         if found is not None:
             return found
-        generation, stamp = _generation, _stamp()
+        generation, stamp = _generation, _shared.get()
         user, token = super().authenticate_credentials(key)
         _remember(key, token, generation, stamp)
         return user, token
